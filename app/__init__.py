@@ -1,0 +1,1 @@
+"""Wijkkaart: the sociale kaart API."""

@@ -1,0 +1,206 @@
+"""Areas and postcodes: lookups, resolution and the PC4 -> buurt derivation."""
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlmodel import Session, col, select
+
+from app.areas.models import Area, AreaKind, Postcode4, Postcode4Buurt, Postcode6, PostcodeKind
+from app.areas.postcode import normalise_postcode
+from app.areas.schemas import AreaOut, AreaRef, BuurtRef, PostcodeOut
+from app.changelog.service import EntityType, record_change
+from app.errors import InvalidInput, NotFound, PostcodeNotResidential
+
+_CODE_SHAPES = {
+    "GM": (AreaKind.gemeente, re.compile(r"^GM\d{4}$")),
+    "WK": (AreaKind.wijk, re.compile(r"^WK\d{4}[0-9A-Z]{2}$")),
+    "BU": (AreaKind.buurt, re.compile(r"^BU\d{4}[0-9A-Z]{4}$")),
+}
+
+
+def area_kind_of(code: str, field: str = "code") -> AreaKind:
+    """The kind a CBS code denotes; refuses anything that is not GM/WK/BU-shaped."""
+    shape = _CODE_SHAPES.get(code[:2])
+    if shape is None or not shape[1].match(code):
+        raise InvalidInput(
+            f"'{code}' is not a CBS area code: expected GM + 4 digits, WK + 6 or BU + 8 characters "
+            "(digits or capital letters after the gemeente's 4 digits).",
+            field=field,
+        )
+    return shape[0]
+
+
+def parent_code_of(code: str) -> str | None:
+    """GM0687 -> None, WK068700 -> GM0687, BU06870000 -> WK068700."""
+    kind = area_kind_of(code)
+    if kind is AreaKind.gemeente:
+        return None
+    return ("GM" + code[2:6]) if kind is AreaKind.wijk else ("WK" + code[2:8])
+
+
+def _ref(area: Area) -> AreaRef:
+    return AreaRef(code=area.code, kind=area.kind, name=area.name)
+
+
+def get_area(session: Session, code: str) -> AreaOut:
+    area_kind_of(code)
+    area = session.get(Area, code)
+    if area is None:
+        raise NotFound(f"No area with code {code}.", field="code")
+    parent = session.get(Area, area.parent_code) if area.parent_code else None
+    children = session.exec(select(Area).where(Area.parent_code == code).order_by(Area.code)).all()
+    return AreaOut(
+        **area.model_dump(exclude={"parent_code", "version"}),
+        parent=_ref(parent) if parent else None,
+        children=[_ref(child) for child in children],
+    )
+
+
+def require_areas(session: Session, codes: Iterable[str], field: str) -> None:
+    """422 unless every code is well-formed and known."""
+    wanted = set(codes)
+    for code in wanted:
+        area_kind_of(code, field)
+    found = set(session.exec(select(Area.code).where(col(Area.code).in_(wanted))).all())
+    if missing := sorted(wanted - found):
+        raise InvalidInput(f"Unknown area code(s): {', '.join(missing)}.", field=field)
+
+
+def resolve_postcode(session: Session, raw: str) -> PostcodeOut:
+    postcode = normalise_postcode(raw)
+    pc4 = session.get(Postcode4, postcode[:4])
+    if pc4 is None:
+        raise NotFound(f"Postcode {postcode[:4]} is not known to the wijkkaart.", field="postcode")
+    if pc4.kind == PostcodeKind.po_box:
+        raise PostcodeNotResidential(
+            f"Postcode {pc4.pc4} is used for PO boxes (postbus) only: nobody lives there.",
+            field="postcode",
+        )
+    pc6 = session.get(Postcode6, postcode) if len(postcode) == 6 else None
+    if pc6 is not None:
+        buurt_links = [(pc6.buurt_code, False)]
+        lat, lon = (pc6.lat, pc6.lon) if pc6.lat is not None and pc6.lon is not None else (pc4.lat, pc4.lon)
+    else:
+        links = session.exec(select(Postcode4Buurt).where(Postcode4Buurt.pc4 == pc4.pc4)).all()
+        buurt_links = [(link.buurt_code, link.approximate) for link in links]
+        lat, lon = pc4.lat, pc4.lon
+    buurt_codes = [code for code, _ in buurt_links]
+    buurten = {a.code: a for a in session.exec(select(Area).where(col(Area.code).in_(buurt_codes))).all()}
+    wijk_codes = sorted({b.parent_code for b in buurten.values() if b.parent_code})
+    wijken = session.exec(select(Area).where(col(Area.code).in_(wijk_codes)).order_by(Area.code)).all()
+    gemeente = session.get(Area, pc4.gemeente_code) if pc4.gemeente_code else None
+    return PostcodeOut(
+        postcode=postcode,
+        pc4=pc4.pc4,
+        resolved_via="pc6" if pc6 is not None else "pc4",
+        place=pc4.place,
+        lat=lat,
+        lon=lon,
+        gemeente=_ref(gemeente) if gemeente else None,
+        wijken=[_ref(w) for w in wijken],
+        buurten=[
+            BuurtRef(**_ref(buurten[code]).model_dump(), approximate=approximate)
+            for code, approximate in sorted(buurt_links)
+            if code in buurten
+        ],
+    )
+
+
+def _distance_sq(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    # Equirectangular: ample for ranking points a few kilometres apart.
+    x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
+    y = math.radians(lat2 - lat1)
+    return x * x + y * y
+
+
+def derive_pc4_buurten(session: Session, gemeente_codes: Iterable[str]) -> int:
+    """Link each residential PC4 to buurten of its gemeente, from points alone.
+
+    Without the CBS PC6 table only points are known, so: every buurt goes to the
+    PC4 whose centroid is nearest (a Voronoi split of the gemeente), and every PC4
+    also gets the buurt nearest to its own centroid, so none is left without one.
+    All such links are flagged approximate; links from real data are left alone.
+    Returns the number of links written.
+    """
+    gemeenten = list(gemeente_codes)
+    pc4s = session.exec(
+        select(Postcode4).where(
+            col(Postcode4.gemeente_code).in_(gemeenten), Postcode4.kind != PostcodeKind.po_box
+        )
+    ).all()
+    wijk_codes = select(Area.code).where(col(Area.parent_code).in_(gemeenten))
+    buurten = session.exec(
+        select(Area).where(
+            col(Area.parent_code).in_(wijk_codes), Area.retired_year.is_(None), Area.lat.is_not(None)  # type: ignore[union-attr]
+        )
+    ).all()
+    by_gemeente: dict[str, list[Area]] = defaultdict(list)
+    for buurt in buurten:
+        by_gemeente["GM" + buurt.code[2:6]].append(buurt)
+    links: set[tuple[str, str]] = set()
+    pc4_by_gemeente: dict[str, list[Postcode4]] = defaultdict(list)
+    for pc4 in pc4s:
+        pc4_by_gemeente[pc4.gemeente_code or ""].append(pc4)
+    for gemeente, candidates in by_gemeente.items():
+        codes = pc4_by_gemeente.get(gemeente, [])
+        if not codes:
+            continue
+        for buurt in candidates:
+            nearest = min(codes, key=lambda p: _distance_sq(p.lat, p.lon, buurt.lat, buurt.lon))  # type: ignore[arg-type]
+            links.add((nearest.pc4, buurt.code))
+        for pc4 in codes:
+            nearest_buurt = min(candidates, key=lambda b: _distance_sq(pc4.lat, pc4.lon, b.lat, b.lon))  # type: ignore[arg-type]
+            links.add((pc4.pc4, nearest_buurt.code))
+    existing = {
+        (link.pc4, link.buurt_code): link
+        for link in session.exec(select(Postcode4Buurt).where(col(Postcode4Buurt.pc4).in_([p.pc4 for p in pc4s]))).all()
+    }
+    written = 0
+    for key, link in existing.items():
+        if link.approximate and key not in links:
+            session.delete(link)
+    for pc4_code, buurt_code in sorted(links):
+        if (pc4_code, buurt_code) not in existing:
+            session.add(Postcode4Buurt(pc4=pc4_code, buurt_code=buurt_code, approximate=True))
+            written += 1
+    session.flush()
+    return written
+
+
+def save_area(session: Session, values: dict[str, object], actor: str) -> bool:
+    """Insert or update one area from reference data; logs a change only when something changed."""
+    code = str(values["code"])
+    kind = area_kind_of(code)
+    if values.get("kind", kind) != kind or values.get("parent_code") != parent_code_of(code):
+        raise InvalidInput(f"Area {code}: kind or parent does not match its code.", field="code")
+    area = session.get(Area, code)
+    if area is not None and all(getattr(area, name) == value for name, value in values.items()):
+        return False
+    if area is None:
+        area = Area(**values)  # type: ignore[arg-type]
+        session.add(area)
+    else:
+        for name, value in values.items():
+            setattr(area, name, value)
+        area.version += 1
+    session.flush()
+    record_change(session, EntityType.area, area.code, area.version, actor)
+    return True
+
+
+def save_postcode4(session: Session, values: dict[str, object], actor: str) -> bool:
+    pc4 = session.get(Postcode4, values["pc4"])
+    if pc4 is not None and all(getattr(pc4, name) == value for name, value in values.items()):
+        return False
+    if pc4 is None:
+        pc4 = Postcode4(**values)  # type: ignore[arg-type]
+        session.add(pc4)
+    else:
+        for name, value in values.items():
+            setattr(pc4, name, value)
+        pc4.version += 1
+    session.flush()
+    record_change(session, EntityType.postcode, pc4.pc4, pc4.version, actor)
+    return True

@@ -1,0 +1,45 @@
+"""Named contact persons who take referrals, and the areas they cover."""
+
+import uuid
+from datetime import date
+
+from sqlalchemy import CheckConstraint
+from sqlmodel import Field, Relationship, SQLModel
+
+from app.entity import CatalogueEntry
+
+
+class ContactArea(SQLModel, table=True):
+    __tablename__ = "contact_area"
+
+    contact_id: uuid.UUID = Field(foreign_key="contact.id", primary_key=True, ondelete="CASCADE")
+    area_code: str = Field(foreign_key="area.code", primary_key=True, index=True)
+
+
+class Contact(CatalogueEntry, table=True):
+    __tablename__ = "contact"
+    __table_args__ = (
+        CheckConstraint(
+            "service_id IS NOT NULL OR organisation_id IS NOT NULL", name="contact_belongs_somewhere"
+        ),
+        CheckConstraint(
+            "valid_from IS NULL OR valid_until IS NULL OR valid_from <= valid_until",
+            name="contact_validity_order",
+        ),
+    )
+
+    name: str
+    role: str
+    service_id: uuid.UUID | None = Field(default=None, foreign_key="service.id", index=True)
+    organisation_id: uuid.UUID | None = Field(default=None, foreign_key="organisation.id", index=True)
+    # Professional direct lines: shown only to authenticated clients (app.visibility).
+    phone: str | None = None
+    email: str | None = None
+    secure_messaging: str | None = None
+    is_general: bool = False
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    areas: list[ContactArea] = Relationship(
+        sa_relationship_kwargs={"lazy": "raise", "cascade": "all, delete-orphan"}
+    )

@@ -1,0 +1,55 @@
+import uuid
+from datetime import date, datetime
+from typing import Self
+
+from pydantic import BaseModel, EmailStr, Field, model_validator
+
+from app.fields import CodeList, Name
+
+
+class ContactWrite(BaseModel):
+    id: uuid.UUID | None = None
+    name: Name = Field(examples=["Fenna Fictief"])
+    role: Name = Field(examples=["wijkcoach"])
+    service_id: uuid.UUID | None = None
+    organisation_id: uuid.UUID | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    email: EmailStr | None = None
+    secure_messaging: str | None = Field(default=None, max_length=200)
+    is_general: bool = Field(default=False, description="The default contact when no area-specific one fits.")
+    valid_from: date | None = None
+    valid_until: date | None = None
+    areas: CodeList = Field(default_factory=list, description="Areas this person covers.")
+    last_verified_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        if self.service_id is None and self.organisation_id is None:
+            raise ValueError("a contact belongs to a service or an organisation: give service_id or organisation_id")
+        if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
+            raise ValueError("valid_from must not be after valid_until")
+        return self
+
+
+class ContactOut(BaseModel):
+    id: uuid.UUID
+    name: str = Field(examples=["Fenna Fictief"])
+    role: str = Field(examples=["wijkcoach"])
+    service_id: uuid.UUID | None
+    organisation_id: uuid.UUID | None
+    phone: str | None = Field(description="Direct line; null unless the client is authenticated.")
+    email: str | None
+    secure_messaging: str | None
+    redacted: list[str] = Field(
+        examples=[["phone", "email", "secure_messaging"]],
+        description="The direct-line fields withheld from this client.",
+    )
+    is_general: bool
+    valid_from: date | None
+    valid_until: date | None
+    is_current: bool = Field(description="Within its validity today. An expired contact is never current.")
+    areas: list[str]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    last_verified_at: datetime | None

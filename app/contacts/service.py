@@ -1,0 +1,117 @@
+"""Contact persons: validity, the visibility-aware view, reads and the one save path."""
+
+import uuid
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, select
+
+from app.areas.service import require_areas
+from app.changelog.service import EntityType, bump_version, record_change
+from app.clock import local_today
+from app.contacts.models import Contact, ContactArea
+from app.contacts.schemas import ContactOut, ContactWrite
+from app.entity import get_live, is_live
+from app.errors import InvalidInput
+from app.organisations.models import Organisation
+from app.pagination import keyset_page
+from app.services.models import Service
+from app.visibility import Viewer, redact_direct_lines
+
+CONTACT_LOAD = (selectinload(Contact.areas),)  # type: ignore[arg-type]
+
+
+def is_current(contact: Contact, today: date) -> bool:
+    return (
+        contact.deleted_at is None
+        and (contact.valid_from is None or contact.valid_from <= today)
+        and (contact.valid_until is None or today <= contact.valid_until)
+    )
+
+
+def current_clause(today: date) -> ColumnElement[bool]:
+    """The SQL twin of is_current."""
+    return and_(
+        is_live(Contact),
+        or_(col(Contact.valid_from).is_(None), col(Contact.valid_from) <= today),
+        or_(col(Contact.valid_until).is_(None), col(Contact.valid_until) >= today),
+    )
+
+
+def to_out(contact: Contact, viewer: Viewer, today: date) -> ContactOut:
+    """The only way a contact leaves this service: direct lines go through visibility."""
+    values = contact.model_dump(exclude={"deleted_at"})
+    return ContactOut(
+        **redact_direct_lines(values, viewer),
+        is_current=is_current(contact, today),
+        areas=sorted(area.area_code for area in contact.areas),
+    )
+
+
+def as_write(contact: Contact) -> ContactWrite:
+    return ContactWrite(
+        **contact.model_dump(exclude={"deleted_at", "version", "created_at", "updated_at"}),
+        areas=[area.area_code for area in contact.areas],
+    )
+
+
+def get_contact(session: Session, contact_id: uuid.UUID, viewer: Viewer) -> ContactOut:
+    return to_out(get_live(session, Contact, contact_id, CONTACT_LOAD), viewer, local_today())
+
+
+def list_contacts(
+    session: Session,
+    viewer: Viewer,
+    *,
+    service_id: uuid.UUID | None,
+    organisation_id: uuid.UUID | None,
+    include_expired: bool,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[ContactOut], str | None]:
+    today = local_today()
+    statement = select(Contact).where(is_live(Contact)).options(*CONTACT_LOAD)
+    if not include_expired:
+        statement = statement.where(current_clause(today))
+    if service_id:
+        statement = statement.where(Contact.service_id == service_id)
+    if organisation_id:
+        statement = statement.where(Contact.organisation_id == organisation_id)
+    rows, next_cursor = keyset_page(
+        session, statement, scope="contacts", order=[Contact.name, Contact.id],  # type: ignore[list-item]
+        cursor=cursor, limit=limit,
+    )
+    return [to_out(row, viewer, today) for row in rows], next_cursor
+
+
+def current_contacts_of(session: Session, service_ids: list[uuid.UUID], today: date) -> list[Contact]:
+    return list(session.exec(
+        select(Contact)
+        .where(col(Contact.service_id).in_(service_ids), current_clause(today))
+        .options(*CONTACT_LOAD)
+        .order_by(col(Contact.is_general).desc(), Contact.name)
+    ).all())
+
+
+def save_contact(session: Session, data: ContactWrite, actor: str) -> tuple[Contact, bool]:
+    if data.service_id and session.get(Service, data.service_id) is None:
+        raise InvalidInput(f"No service with id {data.service_id}.", field="service_id")
+    if data.organisation_id and session.get(Organisation, data.organisation_id) is None:
+        raise InvalidInput(f"No organisation with id {data.organisation_id}.", field="organisation_id")
+    require_areas(session, data.areas, "areas")
+    existing = session.exec(
+        select(Contact).where(Contact.id == data.id).options(*CONTACT_LOAD)
+    ).first() if data.id else None
+    if existing is not None and as_write(existing) == data:
+        return existing, False
+    contact = existing or Contact(id=data.id or uuid.uuid4(), name=data.name, role=data.role)
+    for name, value in data.model_dump(exclude={"id", "areas"}).items():
+        setattr(contact, name, value)
+    current = {area.area_code: area for area in (existing.areas if existing else [])}
+    contact.areas = [current.get(code) or ContactArea(area_code=code) for code in data.areas]
+    bump_version(contact, is_new=existing is None)
+    session.add(contact)
+    session.flush()
+    record_change(session, EntityType.contact, contact.id, contact.version, actor)
+    return contact, True

@@ -1,0 +1,86 @@
+"""Engine, the per-request session (one transaction per request) and the schema check."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from fastapi import Depends, Request
+from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
+from sqlmodel import Session
+
+from app import dialect
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always returned timezone-aware.
+
+    SQLite keeps no zone, PostgreSQL does: normalising here gives both one behaviour.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect_: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware one is required")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect_: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_engine(url: str) -> Engine:
+    engine = create_engine(url, pool_pre_ping=True, **dialect.engine_options(url))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", dialect.configure_sqlite_connection)
+        event.listen(engine, "begin", dialect.begin_sqlite_transaction)
+    return engine
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+class SchemaBehind(RuntimeError):
+    """The database is not at the migration head this code expects."""
+
+
+def assert_schema_current(engine: Engine) -> None:
+    script = ScriptDirectory.from_config(alembic_config(str(engine.url)))
+    heads = set(script.get_heads())
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if current != heads:
+        raise SchemaBehind(
+            f"The database is at migration {sorted(current) or 'none'} but this code needs "
+            f"{sorted(heads)}. Run `wijkkaart db upgrade` to bring it up to date."
+        )
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session and one transaction per request: commit on success, roll back on error."""
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        with session.begin():
+            yield session
+
+
+# scope="function": the transaction ends before the response is sent, so a failing
+# commit becomes an error response instead of a silent loss after a 200.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -1,0 +1,142 @@
+"""Domain errors and the one place that turns them into RFC 9457 problem+json."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("wijkkaart")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# slug -> (status, title, what it means). The slug makes the stable `type` URI
+# /problems/<slug>, which serves this description.
+PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
+    "invalid-input": (422, "Invalid input", "A parameter or field breaks a rule; `errors` names each field and rule."),
+    "not-found": (404, "Not found", "Nothing exists under this identifier."),
+    "gone": (410, "Gone", "The entry existed but was deleted; the change log still records it."),
+    "postcode-not-residential": (422, "Postcode serves PO boxes only", "Nobody lives at a postbus-only PC4, so it has no neighbourhood."),
+    "method-not-allowed": (405, "Method not allowed", "This path does not accept this HTTP method."),
+    "http-error": (400, "Bad request", "The request could not be handled as sent."),
+    "internal-error": (500, "Internal error", "An unexpected failure on the server; it has been logged."),
+}
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of this API is returned."""
+
+    type: str = Field(examples=["/problems/invalid-input"], description="Stable URI of the problem type.")
+    title: str = Field(examples=["Invalid input"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["limit: Input should be less than or equal to 100"])
+    instance: str = Field(examples=["/api/v1/services"])
+    field: str | None = Field(default=None, examples=["limit"], description="The field at fault, where one is.")
+    errors: list[FieldError] | None = None
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description, "content": {PROBLEM_MEDIA_TYPE: {}}}
+
+
+# The error responses every read operation documents.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: _problem_response("Nothing exists under this identifier."),
+    410: _problem_response("The entry was deleted."),
+    422: _problem_response("A parameter breaks a rule; `field` names it."),
+}
+
+
+class DomainError(Exception):
+    slug = "http-error"
+
+    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    slug = "not-found"
+
+
+class Gone(DomainError):
+    slug = "gone"
+
+
+class InvalidInput(DomainError):
+    slug = "invalid-input"
+
+
+class PostcodeNotResidential(DomainError):
+    slug = "postcode-not-residential"
+
+
+def problem(
+    request: Request, slug: str, detail: str, *, status: int | None = None, **extra: Any
+) -> JSONResponse:
+    default_status, title, _ = PROBLEM_TYPES[slug]
+    body = {
+        "type": f"/problems/{slug}",
+        "title": title,
+        "status": status or default_status,
+        "detail": detail,
+        "instance": request.url.path,
+        **{key: value for key, value in extra.items() if value is not None},
+    }
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    # ("query", "limit") -> "limit"; ("body", "eligibility", "min_age") -> "eligibility.min_age"
+    parts = [str(part) for part in location]
+    if parts and parts[0] in {"query", "path", "body", "header", "cookie"}:
+        parts = parts[1:]
+    return ".".join(parts) or "request"
+
+
+async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
+    return problem(request, exc.slug, exc.detail, field=exc.field, errors=errors, **exc.extra)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [
+        {"field": _field_name(tuple(error["loc"])), "in": str(error["loc"][0]), "message": error["msg"]}
+        for error in exc.errors()
+    ]
+    first = errors[0]
+    detail = f"{first['field']}: {first['message']}"
+    if len(errors) > 1:
+        detail += f" (and {len(errors) - 1} more)"
+    return problem(request, "invalid-input", detail, field=first["field"], errors=errors)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    detail = "No such path." if exc.status_code == 404 else str(exc.detail)
+    response = problem(request, slug, detail, status=exc.status_code)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(request, "internal-error", "An unexpected error occurred; it has been logged.")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected_error)

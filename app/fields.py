@@ -1,0 +1,38 @@
+"""Field types shared by the write schemas."""
+
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, HttpUrl, PlainSerializer
+
+from app.areas.postcode import normalise_postcode
+from app.errors import InvalidInput
+
+GemeenteCode = Annotated[str, Field(pattern=r"^GM\d{4}$", examples=["GM0687"])]
+AreaCode = Annotated[
+    str, Field(pattern=r"^(GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4})$", examples=["WK068703"])
+]
+EightDigits = Annotated[str, Field(pattern=r"^\d{8}$", examples=["12345678"])]
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Url = Annotated[HttpUrl, PlainSerializer(str, return_type=str)]
+
+
+def _pc6(value: str) -> str:
+    try:
+        canonical = normalise_postcode(value)
+    except InvalidInput as exc:
+        raise ValueError(exc.detail) from exc
+    if len(canonical) != 6:
+        raise ValueError("an address needs a full postcode (4 digits and 2 letters)")
+    return canonical
+
+
+Postcode6 = Annotated[str, AfterValidator(_pc6), Field(examples=["4331AB"])]
+
+
+def unique_codes(values: list[str]) -> list[str]:
+    """Sorted and without repeats, so equal sets compare equal."""
+    return sorted(set(values))
+
+
+CodeList = Annotated[list[AreaCode], AfterValidator(unique_codes)]

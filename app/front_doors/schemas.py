@@ -1,0 +1,39 @@
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from app.areas.schemas import AreaRef
+from app.contacts.schemas import ContactOut
+from app.fields import AreaCode, Text
+
+
+class FrontDoorWrite(BaseModel):
+    id: uuid.UUID | None = None
+    area_code: AreaCode
+    topic: str = Field(
+        min_length=1, max_length=40, examples=["financien", "wmo_2015"],
+        description="A ZRM need-domain code or a statutory route (see GET /api/v1/taxonomy).",
+    )
+    service_id: uuid.UUID
+    contact_id: uuid.UUID | None = None
+    note: Text | None = None
+    last_verified_at: datetime | None = None
+
+
+class ServiceRef(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class FrontDoorOut(BaseModel):
+    id: uuid.UUID
+    area: AreaRef
+    topic: str = Field(examples=["financien"])
+    service: ServiceRef
+    contact: ContactOut | None = Field(description="The named person to call, with `is_current`.")
+    note: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    last_verified_at: datetime | None

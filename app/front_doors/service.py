@@ -1,0 +1,91 @@
+"""Front doors: reads and the one save path."""
+
+import uuid
+
+from sqlmodel import Session, col, select
+
+from app.areas.models import Area
+from app.areas.schemas import AreaRef
+from app.areas.service import require_areas
+from app.changelog.service import EntityType, bump_version, record_change
+from app.clock import local_today
+from app.contacts import service as contacts
+from app.contacts.models import Contact
+from app.entity import get_live, is_live
+from app.errors import InvalidInput
+from app.front_doors.models import FrontDoor
+from app.front_doors.schemas import FrontDoorOut, FrontDoorWrite, ServiceRef
+from app.pagination import keyset_page
+from app.services.models import Service
+from app.taxonomy.service import is_front_door_topic
+from app.visibility import Viewer
+
+
+def to_outs(session: Session, doors: list[FrontDoor], viewer: Viewer) -> list[FrontDoorOut]:
+    today = local_today()
+    areas = {a.code: a for a in session.exec(select(Area).where(col(Area.code).in_({d.area_code for d in doors}))).all()}
+    services = {s.id: s for s in session.exec(select(Service).where(col(Service.id).in_({d.service_id for d in doors}))).all()}
+    contact_ids = {d.contact_id for d in doors if d.contact_id}
+    people = {
+        c.id: c
+        for c in session.exec(
+            select(Contact).where(col(Contact.id).in_(contact_ids)).options(*contacts.CONTACT_LOAD)
+        ).all()
+    }
+    return [
+        FrontDoorOut(
+            **door.model_dump(include={"id", "topic", "note", "version", "created_at", "updated_at", "last_verified_at"}),
+            area=AreaRef(code=door.area_code, kind=areas[door.area_code].kind, name=areas[door.area_code].name),
+            service=ServiceRef(id=door.service_id, name=services[door.service_id].name),
+            contact=contacts.to_out(people[door.contact_id], viewer, today) if door.contact_id in people else None,
+        )
+        for door in doors
+    ]
+
+
+def as_write(door: FrontDoor) -> FrontDoorWrite:
+    return FrontDoorWrite.model_validate(door.model_dump(exclude={"deleted_at", "version", "created_at", "updated_at"}))
+
+
+def get_front_door(session: Session, door_id: uuid.UUID, viewer: Viewer) -> FrontDoorOut:
+    return to_outs(session, [get_live(session, FrontDoor, door_id)], viewer)[0]
+
+
+def list_front_doors(
+    session: Session, viewer: Viewer, *, area_code: str | None, topic: str | None, cursor: str | None, limit: int
+) -> tuple[list[FrontDoorOut], str | None]:
+    statement = select(FrontDoor).where(is_live(FrontDoor))
+    if area_code:
+        statement = statement.where(FrontDoor.area_code == area_code)
+    if topic:
+        statement = statement.where(FrontDoor.topic == topic)
+    rows, next_cursor = keyset_page(
+        session, statement, scope="front-doors",
+        order=[FrontDoor.area_code, FrontDoor.topic, FrontDoor.id],  # type: ignore[list-item]
+        cursor=cursor, limit=limit,
+    )
+    return to_outs(session, rows, viewer), next_cursor
+
+
+def save_front_door(session: Session, data: FrontDoorWrite, actor: str) -> tuple[FrontDoor, bool]:
+    require_areas(session, [data.area_code], "area_code")
+    if not is_front_door_topic(session, data.topic):
+        raise InvalidInput(
+            f"'{data.topic}' is neither a need domain nor a statutory route; see GET /api/v1/taxonomy.", field="topic"
+        )
+    if session.get(Service, data.service_id) is None:
+        raise InvalidInput(f"No service with id {data.service_id}.", field="service_id")
+    if data.contact_id and session.get(Contact, data.contact_id) is None:
+        raise InvalidInput(f"No contact with id {data.contact_id}.", field="contact_id")
+    existing = session.get(FrontDoor, data.id) if data.id else None
+    if existing is not None and as_write(existing) == data:
+        return existing, False
+    door = existing or FrontDoor(id=data.id or uuid.uuid4(), area_code=data.area_code, topic=data.topic,
+                                 service_id=data.service_id)
+    for name, value in data.model_dump(exclude={"id"}).items():
+        setattr(door, name, value)
+    bump_version(door, is_new=existing is None)
+    session.add(door)
+    session.flush()
+    record_change(session, EntityType.front_door, door.id, door.version, actor)
+    return door, True

@@ -1,0 +1,77 @@
+"""Locations: reads and the one save path."""
+
+import uuid
+
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, select
+
+from app.changelog.service import EntityType, bump_version, record_change
+from app.entity import get_live, is_live
+from app.errors import InvalidInput
+from app.locations.models import Location, OpeningException, OpeningHours
+from app.locations.schemas import Address, LocationOut, LocationWrite, OpeningExceptionIn, OpeningInterval
+from app.organisations.models import Organisation
+from app.pagination import keyset_page
+
+LOCATION_LOAD = (selectinload(Location.opening_hours), selectinload(Location.exceptions))  # type: ignore[arg-type]
+
+
+def to_out(location: Location) -> LocationOut:
+    return LocationOut(
+        **location.model_dump(include={
+            "id", "organisation_id", "name", "lat", "lon", "accessibility_note",
+            "version", "created_at", "updated_at", "last_verified_at",
+        }),
+        address=Address(
+            street=location.street, house_number=location.house_number,
+            postcode=location.postcode, city=location.city,
+        ),
+        opening_hours=[OpeningInterval.model_validate(h, from_attributes=True) for h in location.opening_hours],
+        exceptions=[OpeningExceptionIn.model_validate(e, from_attributes=True) for e in location.exceptions],
+    )
+
+
+def as_write(location: Location) -> LocationWrite:
+    out = to_out(location)
+    return LocationWrite(
+        **out.model_dump(include={"id", "organisation_id", "name", "lat", "lon", "accessibility_note",
+                                  "opening_hours", "exceptions", "last_verified_at"}),
+        **out.address.model_dump(),
+    )
+
+
+def get_location(session: Session, location_id: uuid.UUID) -> LocationOut:
+    return to_out(get_live(session, Location, location_id, LOCATION_LOAD))
+
+
+def list_locations(
+    session: Session, *, organisation_id: uuid.UUID | None, cursor: str | None, limit: int
+) -> tuple[list[LocationOut], str | None]:
+    statement = select(Location).where(is_live(Location)).options(*LOCATION_LOAD)
+    if organisation_id:
+        statement = statement.where(Location.organisation_id == organisation_id)
+    rows, next_cursor = keyset_page(
+        session, statement, scope="locations", order=[Location.name, Location.id],  # type: ignore[list-item]
+        cursor=cursor, limit=limit,
+    )
+    return [to_out(row) for row in rows], next_cursor
+
+
+def save_location(session: Session, data: LocationWrite, actor: str) -> tuple[Location, bool]:
+    if data.organisation_id and session.get(Organisation, data.organisation_id) is None:
+        raise InvalidInput(f"No organisation with id {data.organisation_id}.", field="organisation_id")
+    existing = session.exec(
+        select(Location).where(Location.id == data.id).options(*LOCATION_LOAD)
+    ).first() if data.id else None
+    if existing is not None and as_write(existing) == data:
+        return existing, False
+    location = existing or Location(id=data.id or uuid.uuid4(), lat=data.lat, lon=data.lon, name=data.name)
+    for name, value in data.model_dump(exclude={"id", "opening_hours", "exceptions"}).items():
+        setattr(location, name, value)
+    location.opening_hours = [OpeningHours(**h.model_dump()) for h in data.opening_hours]
+    location.exceptions = [OpeningException(**e.model_dump()) for e in data.exceptions]
+    bump_version(location, is_new=existing is None)
+    session.add(location)
+    session.flush()
+    record_change(session, EntityType.location, location.id, location.version, actor)
+    return location, True

@@ -1,0 +1,57 @@
+"""The FastAPI application."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import PlainTextResponse
+from sqlalchemy import Engine
+
+from app.areas.router import router as areas_router
+from app.contacts.router import router as contacts_router
+from app.db import assert_schema_current, make_engine
+from app.errors import PROBLEM_TYPES, install_problem_handlers
+from app.front_doors.router import router as front_doors_router
+from app.locations.router import router as locations_router
+from app.organisations.router import router as organisations_router
+from app.services.router import router as services_router
+from app.settings import get_settings
+from app.taxonomy.router import router as taxonomy_router
+
+DESCRIPTION = """
+The **wijkkaart** (sociale kaart) of the social domain: per neighbourhood, the local
+offerings (welfare, debt counselling, Wmo desk, wijkteams, Welzijn op Recept), the
+named contact persons who take referrals, and who is eligible.
+
+Errors are RFC 9457 `application/problem+json`; each `type` is documented at its URI.
+Lists share one envelope with opaque keyset cursors.
+"""
+
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    engine = engine or make_engine(get_settings().database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Refuse to serve a schema older (or newer) than this code.
+        assert_schema_current(engine)
+        yield
+
+    app = FastAPI(title="Wijkkaart", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.engine = engine
+    install_problem_handlers(app)
+
+    api = APIRouter(prefix="/api/v1")
+    for router in (
+        services_router, organisations_router, locations_router, contacts_router,
+        front_doors_router, areas_router, taxonomy_router,
+    ):
+        api.include_router(router)
+    app.include_router(api)
+
+    @app.get("/problems/{slug}", include_in_schema=False, response_class=PlainTextResponse)
+    def describe_problem(slug: str) -> str:
+        status, title, meaning = PROBLEM_TYPES.get(slug, (404, "Unknown problem type", "No such problem type."))
+        return f"{title} ({status})\n\n{meaning}\n"
+
+    return app

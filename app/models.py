@@ -1,0 +1,29 @@
+"""Every table, imported in one place so metadata (and Alembic) sees them all."""
+
+from sqlmodel import SQLModel
+
+from app.areas.models import Area, Postcode4, Postcode4Buurt, Postcode6
+from app.changelog.models import ChangeLogEntry
+from app.contacts.models import Contact, ContactArea
+from app.front_doors.models import FrontDoor
+from app.locations.models import Location, OpeningException, OpeningHours
+from app.organisations.models import Organisation, OrganisationOwner
+from app.services.models import (
+    Eligibility,
+    Service,
+    ServiceArea,
+    ServiceLocation,
+    ServiceNeedDomain,
+    ServiceOwner,
+    ServiceTargetGroup,
+)
+from app.taxonomy.models import NeedDomain, TargetGroup
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "Area", "ChangeLogEntry", "Contact", "ContactArea", "Eligibility", "FrontDoor", "Location",
+    "NeedDomain", "OpeningException", "OpeningHours", "Organisation", "OrganisationOwner",
+    "Postcode4", "Postcode4Buurt", "Postcode6", "Service", "ServiceArea", "ServiceLocation",
+    "ServiceNeedDomain", "ServiceOwner", "ServiceTargetGroup", "TargetGroup", "metadata",
+]

@@ -1,0 +1,28 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.db import SessionDep
+from app.errors import PROBLEM_RESPONSES
+from app.organisations import service
+from app.organisations.schemas import OrganisationOut
+from app.pagination import CursorParam, LimitParam, Page
+
+router = APIRouter(prefix="/organisations", tags=["organisations"])
+
+
+@router.get("", summary="List organisations, by name", responses=PROBLEM_RESPONSES)
+def list_organisations(
+    session: SessionDep,
+    gemeente: Annotated[str | None, Query(pattern=r"^GM\d{4}$", description="Only those this gemeente owns.")] = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+) -> Page[OrganisationOut]:
+    items, next_cursor = service.list_organisations(session, gemeente=gemeente, cursor=cursor, limit=limit)
+    return Page(items=items, next_cursor=next_cursor, limit=limit)
+
+
+@router.get("/{organisation_id}", summary="One organisation", responses=PROBLEM_RESPONSES)
+def read_organisation(session: SessionDep, organisation_id: uuid.UUID) -> OrganisationOut:
+    return service.get_organisation(session, organisation_id)

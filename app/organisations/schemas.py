@@ -1,0 +1,45 @@
+import uuid
+from datetime import datetime
+
+from pydantic import AfterValidator, BaseModel, EmailStr, Field
+from typing import Annotated
+
+from app.fields import EightDigits, GemeenteCode, Name, Text, Url, unique_codes
+
+
+class OrganisationWrite(BaseModel):
+    """An organisation as a maintainer sends it (and as the seed files hold it)."""
+
+    id: uuid.UUID | None = None
+    name: Name = Field(examples=["Stichting Welzijn Voorbeeld Walcheren"])
+    kvk_number: EightDigits | None = Field(default=None, description="KvK number, 8 digits.")
+    agb_code: EightDigits | None = Field(default=None, description="AGB code of a care provider, 8 digits.")
+    website: Url | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    email: EmailStr | None = None
+    description: Text | None = None
+    owners: Annotated[list[GemeenteCode], AfterValidator(unique_codes)] = Field(
+        min_length=1, description="The gemeenten that own (maintain) this entry."
+    )
+    last_verified_at: datetime | None = None
+
+
+class OrganisationRef(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class OrganisationOut(BaseModel):
+    id: uuid.UUID
+    name: str = Field(examples=["Stichting Welzijn Voorbeeld Walcheren"])
+    kvk_number: str | None
+    agb_code: str | None
+    website: str | None
+    phone: str | None
+    email: str | None
+    description: str | None
+    owners: list[str] = Field(examples=[["GM0687", "GM0717", "GM0718"]])
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    last_verified_at: datetime | None

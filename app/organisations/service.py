@@ -1,0 +1,66 @@
+"""Organisations: reads and the one save path."""
+
+import uuid
+
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, select
+
+from app.areas.service import require_areas
+from app.changelog.service import EntityType, bump_version, record_change
+from app.entity import get_live, is_live
+from app.organisations.models import Organisation, OrganisationOwner
+from app.organisations.schemas import OrganisationOut, OrganisationWrite
+from app.pagination import keyset_page
+
+_LOAD = (selectinload(Organisation.owners),)  # type: ignore[arg-type]
+
+
+def to_out(organisation: Organisation) -> OrganisationOut:
+    return OrganisationOut(
+        **organisation.model_dump(exclude={"deleted_at"}),
+        owners=sorted(owner.gemeente_code for owner in organisation.owners),
+    )
+
+
+def as_write(organisation: Organisation) -> OrganisationWrite:
+    return OrganisationWrite.model_validate(to_out(organisation).model_dump())
+
+
+def get_organisation(session: Session, organisation_id: uuid.UUID) -> OrganisationOut:
+    return to_out(get_live(session, Organisation, organisation_id, _LOAD))
+
+
+def list_organisations(
+    session: Session, *, gemeente: str | None, cursor: str | None, limit: int
+) -> tuple[list[OrganisationOut], str | None]:
+    statement = select(Organisation).where(is_live(Organisation)).options(*_LOAD)
+    if gemeente:
+        owned = select(OrganisationOwner.organisation_id).where(OrganisationOwner.gemeente_code == gemeente)
+        statement = statement.where(col(Organisation.id).in_(owned))
+    rows, next_cursor = keyset_page(
+        session, statement, scope="organisations", order=[Organisation.name, Organisation.id],  # type: ignore[list-item]
+        cursor=cursor, limit=limit,
+    )
+    return [to_out(row) for row in rows], next_cursor
+
+
+def save_organisation(session: Session, data: OrganisationWrite, actor: str) -> tuple[Organisation, bool]:
+    """Create or replace; a replace that changes nothing writes nothing. Returns (entry, changed)."""
+    require_areas(session, data.owners, "owners")
+    existing = session.exec(
+        select(Organisation).where(Organisation.id == data.id).options(*_LOAD)
+    ).first() if data.id else None
+    if existing is not None and as_write(existing) == data:
+        return existing, False
+    organisation = existing or Organisation(id=data.id or uuid.uuid4())
+    fields = data.model_dump(mode="json", exclude={"id", "owners", "last_verified_at"})
+    for name, value in fields.items():
+        setattr(organisation, name, value)
+    organisation.last_verified_at = data.last_verified_at
+    current = {owner.gemeente_code: owner for owner in (existing.owners if existing else [])}
+    organisation.owners = [current.get(code) or OrganisationOwner(gemeente_code=code) for code in data.owners]
+    bump_version(organisation, is_new=existing is None)
+    session.add(organisation)
+    session.flush()
+    record_change(session, EntityType.organisation, organisation.id, organisation.version, actor)
+    return organisation, True

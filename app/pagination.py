@@ -1,0 +1,99 @@
+"""One list envelope and opaque, signed keyset cursors for every list."""
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, Select, tuple_
+from sqlmodel import Session
+
+from app.errors import InvalidInput
+from app.settings import get_settings
+
+T = TypeVar("T")
+
+MAX_LIMIT = 100
+
+LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, at most 100.")]
+CursorParam = Annotated[
+    str | None, Query(description="The `next_cursor` of the previous page; omit for the first page.")
+]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+    limit: int
+
+
+def _sign(payload: bytes) -> bytes:
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, payload, hashlib.sha256).digest()[:16]
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, (uuid.UUID, date, datetime)):
+        return str(value) if isinstance(value, uuid.UUID) else value.isoformat()
+    return value
+
+
+def encode_cursor(scope: str, key: Sequence[Any]) -> str:
+    payload = json.dumps({"s": scope, "k": [_to_json(v) for v in key]}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(_sign(payload) + payload).decode().rstrip("=")
+
+
+def decode_cursor(scope: str, cursor: str, columns: Sequence[ColumnElement[Any]]) -> list[Any]:
+    tampered = InvalidInput("The cursor is not one this list handed out; start again without it.", field="cursor")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        signature, payload = raw[:16], raw[16:]
+        if not hmac.compare_digest(signature, _sign(payload)):
+            raise tampered
+        data = json.loads(payload)
+    except (ValueError, TypeError) as exc:
+        raise tampered from exc
+    if data.get("s") != scope or len(data.get("k", [])) != len(columns):
+        raise tampered
+    return [_from_json(column, value) for column, value in zip(columns, data["k"], strict=True)]
+
+
+def _from_json(column: ColumnElement[Any], value: Any) -> Any:
+    python_type = column.type.python_type
+    if value is None or isinstance(value, python_type):
+        return value
+    if python_type in (date, datetime):
+        return python_type.fromisoformat(value)
+    return python_type(value)
+
+
+def keyset_page(
+    session: Session,
+    statement: Select[Any],
+    *,
+    scope: str,
+    order: Sequence[ColumnElement[Any]],
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Any], str | None]:
+    """Run `statement` ordered by `order` (ending in a unique column), one page after `cursor`.
+
+    Returns the rows and the cursor of the next page. The rows are entities; the
+    next cursor's key is read from their attributes named like the order columns.
+    """
+    if cursor is not None:
+        after = decode_cursor(scope, cursor, order)
+        statement = statement.where(tuple_(*order) > tuple_(*after))
+    rows = list(session.exec(statement.order_by(*order).limit(limit + 1)).all())  # type: ignore[call-overload]
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    key = [getattr(last, column.key) for column in order]  # type: ignore[attr-defined]
+    return rows, encode_cursor(scope, key)

@@ -1,0 +1,90 @@
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, BaseModel, Field, model_validator
+
+from app.contacts.schemas import ContactOut
+from app.fields import CodeList, GemeenteCode, Name, Text, unique_codes
+from app.locations.schemas import LocationOut
+from app.organisations.schemas import OrganisationRef
+from app.taxonomy.vocabulary import AccessRoute, Cost, HouseholdType, ServiceStatus
+
+Codes = Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]], AfterValidator(unique_codes)]
+Languages = Annotated[
+    list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]], AfterValidator(unique_codes)
+]
+
+
+class EligibilityRules(BaseModel):
+    """Machine-readable rules; a rule left null (or false) does not apply."""
+
+    min_age: int | None = Field(default=None, ge=0, le=120)
+    max_age: int | None = Field(default=None, ge=0, le=120)
+    must_live_in_area: bool = Field(default=False, description="Only for residents of the service areas.")
+    max_income_pct_social_minimum: int | None = Field(
+        default=None, ge=0, le=1000, examples=[120], description="Income at most this % of the social minimum."
+    )
+    household_types: Annotated[list[HouseholdType], AfterValidator(unique_codes)] = Field(default_factory=list)
+    required_target_group: str | None = Field(default=None, max_length=40)
+    needs_beschikking: bool = False
+    needs_gp_referral: bool = False
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _ages_ordered(self) -> Self:
+        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
+            raise ValueError("min_age must not exceed max_age")
+        return self
+
+
+class WaitingTime(BaseModel):
+    days: int | None = Field(description="Reported waiting time in days.")
+    reported_on: date | None = Field(description="The date the waiting time was reported.")
+
+
+class ServiceWrite(BaseModel):
+    id: uuid.UUID | None = None
+    organisation_id: uuid.UUID
+    name: Name = Field(examples=["Schuldhulpverlening Walcheren"])
+    description: Text | None = None
+    need_domains: Codes = Field(min_length=1, examples=[["financien"]])
+    target_groups: Codes = Field(default_factory=list)
+    access_route: AccessRoute
+    cost: Cost = Cost.free
+    cost_note: str | None = Field(default=None, max_length=300)
+    languages: Languages = Field(default_factory=lambda: ["nl"])
+    waiting_days: int | None = Field(default=None, ge=0, le=3650)
+    waiting_reported_on: date | None = None
+    status: ServiceStatus = ServiceStatus.active
+    areas: CodeList = Field(default_factory=list, description="Service areas; none = open to anyone.")
+    owners: Annotated[list[GemeenteCode], AfterValidator(unique_codes)] | None = Field(
+        default=None, description="Owning gemeenten; by default those of the organisation."
+    )
+    location_ids: Annotated[list[uuid.UUID], AfterValidator(unique_codes)] = Field(default_factory=list)
+    eligibility: EligibilityRules | None = None
+    last_verified_at: datetime | None = None
+
+
+class ServiceOut(BaseModel):
+    id: uuid.UUID
+    organisation: OrganisationRef
+    name: str = Field(examples=["Schuldhulpverlening Walcheren"])
+    description: str | None
+    need_domains: list[str] = Field(examples=[["financien"]])
+    target_groups: list[str]
+    access_route: AccessRoute
+    cost: Cost
+    cost_note: str | None
+    languages: list[str] = Field(examples=[["nl", "en"]])
+    waiting_time: WaitingTime
+    status: ServiceStatus
+    areas: list[str] = Field(description="Service areas; empty = open to anyone.")
+    owners: list[str]
+    eligibility: EligibilityRules | None
+    locations: list[LocationOut]
+    contacts: list[ContactOut] = Field(description="Current contact persons, the general one first.")
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    last_verified_at: datetime | None

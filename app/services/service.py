@@ -1,0 +1,189 @@
+"""Services: loading the aggregate, reads, and the one save path (one version, one log entry)."""
+
+import uuid
+from collections import defaultdict
+
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, select
+
+from app.areas.service import require_areas
+from app.changelog.service import EntityType, bump_version, record_change
+from app.clock import local_today
+from app.contacts import service as contacts
+from app.entity import get_live, is_live
+from app.errors import InvalidInput
+from app.locations import service as locations
+from app.locations.models import Location
+from app.organisations.models import Organisation
+from app.organisations.schemas import OrganisationRef
+from app.pagination import keyset_page
+from app.services.models import (
+    Eligibility,
+    Service,
+    ServiceArea,
+    ServiceNeedDomain,
+    ServiceOwner,
+    ServiceTargetGroup,
+)
+from app.services.schemas import EligibilityRules, ServiceOut, ServiceWrite, WaitingTime
+from app.taxonomy.service import require_need_domains, require_target_groups
+from app.visibility import Viewer
+
+SERVICE_LOAD = (
+    selectinload(Service.organisation).selectinload(Organisation.owners),  # type: ignore[arg-type]
+    selectinload(Service.need_domains),  # type: ignore[arg-type]
+    selectinload(Service.target_groups),  # type: ignore[arg-type]
+    selectinload(Service.areas),  # type: ignore[arg-type]
+    selectinload(Service.owners),  # type: ignore[arg-type]
+    selectinload(Service.eligibility),  # type: ignore[arg-type]
+    selectinload(Service.locations).options(*locations.LOCATION_LOAD),  # type: ignore[arg-type]
+)
+
+
+def _eligibility(service: Service) -> EligibilityRules | None:
+    if service.eligibility is None:
+        return None
+    return EligibilityRules.model_validate(service.eligibility.model_dump(exclude={"service_id"}))
+
+
+def to_outs(session: Session, services: list[Service], viewer: Viewer) -> list[ServiceOut]:
+    today = local_today()
+    contacts_by_service = defaultdict(list)
+    for contact in contacts.current_contacts_of(session, [s.id for s in services], today):
+        contacts_by_service[contact.service_id].append(contacts.to_out(contact, viewer, today))
+    return [
+        ServiceOut(
+            **service.model_dump(include={
+                "id", "name", "description", "access_route", "cost", "cost_note", "languages",
+                "status", "version", "created_at", "updated_at", "last_verified_at",
+            }),
+            organisation=OrganisationRef(id=service.organisation.id, name=service.organisation.name),
+            need_domains=sorted(d.domain_code for d in service.need_domains),
+            target_groups=sorted(g.group_code for g in service.target_groups),
+            waiting_time=WaitingTime(days=service.waiting_days, reported_on=service.waiting_reported_on),
+            areas=sorted(a.area_code for a in service.areas),
+            owners=sorted(o.gemeente_code for o in service.owners),
+            eligibility=_eligibility(service),
+            locations=[locations.to_out(location) for location in service.locations if location.deleted_at is None],
+            contacts=contacts_by_service[service.id],
+        )
+        for service in services
+    ]
+
+
+def as_write(service: Service) -> ServiceWrite:
+    return ServiceWrite(
+        **service.model_dump(include={
+            "id", "organisation_id", "name", "description", "access_route", "cost", "cost_note",
+            "languages", "waiting_days", "waiting_reported_on", "status", "last_verified_at",
+        }),
+        need_domains=[d.domain_code for d in service.need_domains],
+        target_groups=[g.group_code for g in service.target_groups],
+        areas=[a.area_code for a in service.areas],
+        owners=[o.gemeente_code for o in service.owners],
+        location_ids=[location.id for location in service.locations],
+        eligibility=_eligibility(service),
+    )
+
+
+def get_service(session: Session, service_id: uuid.UUID, viewer: Viewer) -> ServiceOut:
+    return to_outs(session, [get_live(session, Service, service_id, SERVICE_LOAD)], viewer)[0]
+
+
+def list_services(
+    session: Session,
+    viewer: Viewer,
+    *,
+    gemeente: str | None,
+    organisation_id: uuid.UUID | None,
+    domain: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[ServiceOut], str | None]:
+    statement = select(Service).where(is_live(Service)).options(*SERVICE_LOAD)
+    if gemeente:
+        owned = select(ServiceOwner.service_id).where(ServiceOwner.gemeente_code == gemeente)
+        statement = statement.where(col(Service.id).in_(owned))
+    if organisation_id:
+        statement = statement.where(Service.organisation_id == organisation_id)
+    if domain:
+        require_need_domains(session, [domain], "domain")
+        in_domain = select(ServiceNeedDomain.service_id).where(ServiceNeedDomain.domain_code == domain)
+        statement = statement.where(col(Service.id).in_(in_domain))
+    if status:
+        statement = statement.where(Service.status == status)
+    rows, next_cursor = keyset_page(
+        session, statement, scope="services", order=[Service.name, Service.id],  # type: ignore[list-item]
+        cursor=cursor, limit=limit,
+    )
+    return to_outs(session, rows, viewer), next_cursor
+
+
+def _validate_references(session: Session, data: ServiceWrite) -> Organisation:
+    organisation = session.exec(
+        select(Organisation).where(Organisation.id == data.organisation_id).options(selectinload(Organisation.owners))  # type: ignore[arg-type]
+    ).first()
+    if organisation is None:
+        raise InvalidInput(f"No organisation with id {data.organisation_id}.", field="organisation_id")
+    require_need_domains(session, data.need_domains, "need_domains")
+    require_target_groups(session, data.target_groups, "target_groups")
+    if data.eligibility and data.eligibility.required_target_group:
+        require_target_groups(session, [data.eligibility.required_target_group], "eligibility.required_target_group")
+    require_areas(session, data.areas, "areas")
+    if data.owners:
+        require_areas(session, data.owners, "owners")
+    found = set(session.exec(select(Location.id).where(col(Location.id).in_(data.location_ids))).all())
+    if missing := [str(i) for i in data.location_ids if i not in found]:
+        raise InvalidInput(f"Unknown location id(s): {', '.join(missing)}.", field="location_ids")
+    return organisation
+
+
+def save_service(session: Session, data: ServiceWrite, actor: str) -> tuple[Service, bool]:
+    """Create or replace the whole aggregate; any change bumps the service's one version."""
+    organisation = _validate_references(session, data)
+    if data.owners is None:
+        data = data.model_copy(update={"owners": sorted(o.gemeente_code for o in organisation.owners)})
+    existing = session.exec(
+        select(Service).where(Service.id == data.id).options(*SERVICE_LOAD)
+    ).first() if data.id else None
+    if existing is not None and as_write(existing) == data:
+        return existing, False
+    service = existing or Service(id=data.id or uuid.uuid4(), organisation_id=data.organisation_id,
+                                  name=data.name, access_route=data.access_route)
+    if existing is None:
+        for relation in ("need_domains", "target_groups", "areas", "owners", "locations"):
+            setattr(service, relation, [])
+        service.eligibility = None
+    for name, value in data.model_dump(include={
+        "organisation_id", "name", "description", "access_route", "cost", "cost_note", "languages",
+        "waiting_days", "waiting_reported_on", "status", "last_verified_at",
+    }).items():
+        setattr(service, name, value)
+    _replace_links(session, service, data)
+    bump_version(service, is_new=existing is None)
+    session.add(service)
+    session.flush()
+    record_change(session, EntityType.service, service.id, service.version, actor)
+    return service, True
+
+
+def _replace_links(session: Session, service: Service, data: ServiceWrite) -> None:
+    # Keep the link rows that stay, so the flush touches only what changed.
+    domains = {d.domain_code: d for d in service.need_domains}
+    service.need_domains = [domains.get(c) or ServiceNeedDomain(domain_code=c) for c in data.need_domains]
+    groups = {g.group_code: g for g in service.target_groups}
+    service.target_groups = [groups.get(c) or ServiceTargetGroup(group_code=c) for c in data.target_groups]
+    areas = {a.area_code: a for a in service.areas}
+    service.areas = [areas.get(c) or ServiceArea(area_code=c) for c in data.areas]
+    owners = {o.gemeente_code: o for o in service.owners}
+    service.owners = [owners.get(c) or ServiceOwner(gemeente_code=c) for c in data.owners or []]
+    kept = {location.id: location for location in service.locations}
+    service.locations = [kept.get(i) or session.get_one(Location, i) for i in data.location_ids]
+    if data.eligibility is None:
+        service.eligibility = None
+    elif service.eligibility is None:
+        service.eligibility = Eligibility(**data.eligibility.model_dump(mode="json"))
+    else:
+        for name, value in data.eligibility.model_dump(mode="json").items():
+            setattr(service.eligibility, name, value)

@@ -1,0 +1,15 @@
+from fastapi import APIRouter
+
+from app.db import SessionDep
+from app.taxonomy import service
+from app.taxonomy.schemas import Taxonomy
+
+router = APIRouter(tags=["taxonomy"])
+
+
+@router.get(
+    "/taxonomy",
+    summary="The vocabularies: need domains, target groups, access routes, front-door topics",
+)
+def read_taxonomy(session: SessionDep) -> Taxonomy:
+    return service.get_taxonomy(session)

@@ -1,0 +1,41 @@
+"""Who may see contact persons' direct lines: the one mechanism every contact view uses.
+
+Direct phone numbers, e-mail and secure-messaging addresses are professional data
+(DOMAIN.md, privacy): authenticated professional clients see them, the anonymous
+public gets them as null, with the response naming what was withheld.
+"""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+
+DIRECT_LINE_FIELDS = ("phone", "email", "secure_messaging")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    authenticated: bool
+
+    @property
+    def sees_direct_lines(self) -> bool:
+        return self.authenticated
+
+
+ANONYMOUS = Viewer(authenticated=False)
+
+
+def get_viewer() -> Viewer:
+    # Until API keys exist every request is anonymous.
+    return ANONYMOUS
+
+
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+
+
+def redact_direct_lines(values: dict[str, object], viewer: Viewer) -> dict[str, object]:
+    """Null the direct-line fields the viewer may not see and list them under `redacted`."""
+    if viewer.sees_direct_lines:
+        return {**values, "redacted": []}
+    # All three are named, set or not, so a redacted view does not reveal which exist.
+    return {**values, **{name: None for name in DIRECT_LINE_FIELDS}, "redacted": list(DIRECT_LINE_FIELDS)}

@@ -1,0 +1,48 @@
+"""Alembic environment: runs migrations on the URL from the config or the settings."""
+
+from alembic import context
+
+import app.models
+from app.db import UTCDateTime, make_engine
+from app.settings import get_settings
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
+
+
+def run_migrations_online() -> None:
+    connectable = config.attributes.get("connection")
+    if connectable is not None:
+        _run(connectable)
+        return
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            _run(connection)
+    finally:
+        engine.dispose()
+
+
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    # Keep migrations free of app imports: our UTC wrapper is a plain aware DateTime.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=app.models.metadata,
+        render_item=_render_item,
+        # SQLite cannot ALTER most things in place; batch mode copies the table.
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("Offline (--sql) migrations are not supported; run against a database.")
+run_migrations_online()

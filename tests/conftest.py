@@ -1,0 +1,149 @@
+"""Test databases: built by running the migrations, on SQLite and on PostgreSQL.
+
+PostgreSQL comes from WIJKKAART_TEST_POSTGRES_URL (default: the local server on
+127.0.0.1:5432, user postgres, database test). Where it cannot be reached its tests
+skip with the reason, unless WIJKKAART_REQUIRE_POSTGRES=1 (as in CI): then they fail.
+"""
+
+import itertools
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from app.db import alembic_config, make_engine
+from app.demo import load_demo
+from app.main import create_app
+
+POSTGRES_URL = os.environ.get(
+    "WIJKKAART_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("WIJKKAART_REQUIRE_POSTGRES") == "1"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+class SqliteBackend:
+    name = "sqlite"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.template = directory / "template.db"
+        self._numbers = itertools.count()
+        migrate(self.url(self.template))
+
+    @staticmethod
+    def url(path: Path) -> str:
+        return f"sqlite:///{path}"
+
+    def empty_url(self) -> str:
+        return self.url(self.directory / f"empty-{next(self._numbers)}.db")
+
+    def fresh_url(self) -> str:
+        """A new database at the migration head, copied from the migrated template."""
+        path = self.directory / f"db-{next(self._numbers)}.db"
+        shutil.copy(self.template, path)
+        return self.url(path)
+
+    def close(self) -> None:
+        pass
+
+
+class PostgresBackend:
+    name = "postgresql"
+
+    def __init__(self) -> None:
+        self.admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        self.prefix = f"wk_test_{uuid.uuid4().hex[:8]}"
+        self._numbers = itertools.count()
+        self._created: list[str] = []
+        self.template = self._create()
+        migrate(self._url(self.template))
+
+    def _url(self, database: str) -> str:
+        return make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
+
+    def _create(self, template: str | None = None) -> str:
+        name = f"{self.prefix}_{next(self._numbers)}"
+        clause = f" TEMPLATE {template}" if template else ""
+        with self.admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name}{clause}"))
+        self._created.append(name)
+        return name
+
+    def empty_url(self) -> str:
+        return self._url(self._create())
+
+    def fresh_url(self) -> str:
+        return self._url(self._create(self.template))
+
+    def close(self) -> None:
+        with self.admin.connect() as connection:
+            for name in reversed(self._created):
+                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        self.admin.dispose()
+
+
+def _postgres_backend() -> PostgresBackend:
+    try:
+        probe = create_engine(POSTGRES_URL)
+        with probe.connect():
+            pass
+        probe.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means "unreachable"
+        reason = f"PostgreSQL at {make_url(POSTGRES_URL).render_as_string()} is unreachable: {exc.__class__.__name__}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"{reason} (WIJKKAART_REQUIRE_POSTGRES=1)", pytrace=False)
+        pytest.skip(f"{reason}; set WIJKKAART_TEST_POSTGRES_URL to run these tests")
+    return PostgresBackend()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqliteBackend | PostgresBackend]:
+    if request.param == "sqlite":
+        instance: SqliteBackend | PostgresBackend = SqliteBackend(tmp_path_factory.mktemp("sqlite"))
+    else:
+        instance = _postgres_backend()
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def engine(backend: SqliteBackend | PostgresBackend) -> Iterator[Engine]:
+    """A fresh, empty database at the migration head."""
+    engine = make_engine(backend.fresh_url())
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def demo_engine(backend: SqliteBackend | PostgresBackend) -> Iterator[Engine]:
+    """One database per backend with the demo region loaded; tests on it only read."""
+    engine = make_engine(backend.fresh_url())
+    with Session(engine) as session, session.begin():
+        load_demo(session)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_client(demo_engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(demo_engine)) as client:
+        yield client

@@ -1,0 +1,58 @@
+"""Plain functions that make test data through the real save paths."""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from app.areas.models import Postcode4Buurt, Postcode6
+from app.areas.service import save_area, save_postcode4
+from app.contacts.schemas import ContactWrite
+from app.contacts.service import save_contact
+from app.organisations.schemas import OrganisationWrite
+from app.organisations.service import save_organisation
+from app.services.schemas import ServiceWrite
+from app.services.service import save_service
+
+ACTOR = "test"
+GEMEENTE, WIJK, BUURT, OTHER_BUURT = "GM9901", "WK990101", "BU99010101", "BU99010102"
+
+
+def make_region(session: Session) -> None:
+    """A made-up gemeente with one wijk, two buurten, a residential PC4 with a PC6, and a postbus PC4."""
+    save_area(session, {"code": GEMEENTE, "kind": "gemeente", "name": "Proefstad", "parent_code": None,
+                        "lat": 51.5, "lon": 3.6}, ACTOR)
+    save_area(session, {"code": WIJK, "kind": "wijk", "name": "Proefwijk", "parent_code": GEMEENTE,
+                        "lat": 51.5, "lon": 3.6}, ACTOR)
+    for code, name, lon in ((BUURT, "Proefbuurt", 3.6), (OTHER_BUURT, "Andere Proefbuurt", 3.62)):
+        save_area(session, {"code": code, "kind": "buurt", "name": name, "parent_code": WIJK,
+                            "lat": 51.5, "lon": lon}, ACTOR)
+    save_postcode4(session, {"pc4": "9901", "place": "Proefstad", "gemeente_code": GEMEENTE,
+                             "lat": 51.5, "lon": 3.61, "kind": "address"}, ACTOR)
+    save_postcode4(session, {"pc4": "9900", "place": "Proefstad", "gemeente_code": GEMEENTE,
+                             "lat": 51.5, "lon": 3.61, "kind": "po_box"}, ACTOR)
+    session.add(Postcode4Buurt(pc4="9901", buurt_code=BUURT))
+    session.add(Postcode4Buurt(pc4="9901", buurt_code=OTHER_BUURT))
+    session.add(Postcode6(pc6="9901AB", pc4="9901", buurt_code=OTHER_BUURT, lat=51.501, lon=3.62))
+    session.flush()
+
+
+def make_organisation(session: Session, **fields: Any) -> uuid.UUID:
+    data = {"name": "Stichting Proef", "owners": [GEMEENTE], **fields}
+    organisation, _ = save_organisation(session, OrganisationWrite.model_validate(data), ACTOR)
+    return organisation.id
+
+
+def make_service(session: Session, organisation_id: uuid.UUID, **fields: Any) -> uuid.UUID:
+    data = {"organisation_id": organisation_id, "name": "Proefhulp", "need_domains": ["financien"],
+            "access_route": "vrij_toegankelijk", **fields}
+    service, _ = save_service(session, ServiceWrite.model_validate(data), ACTOR)
+    return service.id
+
+
+def make_contact(session: Session, service_id: uuid.UUID, **fields: Any) -> uuid.UUID:
+    data = {"service_id": service_id, "name": "Fenna Fictief", "role": "wijkcoach",
+            "phone": "06 12345678", "email": "fenna@proef.example", "valid_from": date(2020, 1, 1), **fields}
+    contact, _ = save_contact(session, ContactWrite.model_validate(data), ACTOR)
+    return contact.id
