@@ -21,6 +21,10 @@ SOORT_TO_KIND = {
     "Onbekend": "unknown",
 }
 OUT_DIR = Path(__file__).resolve().parent
+# The 4pp file files 4353 Serooskerke under Schouwen-Duiveland, which has a Serooskerke
+# of its own; 4353 is Serooskerke on Walcheren ("SEROOSKERKE WALCH"), whose point lies
+# in wijk WK071703 Serooskerke of Veere.
+GEMEENTE_CORRECTIONS = {"4353": "GM0717"}
 
 
 def read_rows(path):
@@ -55,11 +59,12 @@ def build_postcodes(data_dir):
     code_by_name = {name: code for code, name in GEMEENTEN.items()}
     out = []
     for r in read_rows(data_dir / "pc4_4pp_bobdenotter.csv"):
-        if r["provincie"] == PROVINCIE and r["gemeente"] in code_by_name:
+        gemeente = GEMEENTE_CORRECTIONS.get(r["postcode"]) or code_by_name.get(r["gemeente"])
+        if r["provincie"] == PROVINCIE and gemeente:
             out.append({
                 "pc4": r["postcode"],
                 "place": r["woonplaats"],
-                "gemeente_code": code_by_name[r["gemeente"]],
+                "gemeente_code": gemeente,
                 "lat": r["latitude"],
                 "lon": r["longitude"],
                 "kind": SOORT_TO_KIND[r["soort"]],
