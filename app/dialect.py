@@ -1,8 +1,11 @@
 """The few places where SQLite and PostgreSQL really differ."""
 
+import re
+import uuid
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Float, Subquery, Uuid, bindparam, column, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -44,3 +47,90 @@ def lock_change_log(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK_KEY})
+
+
+# --- Free-text search index (see app/search/text.py) ---------------------------------
+#
+# Both databases index the same Python-made stems and match them as prefixes, so a
+# query finds the same services on either. SQLite keeps them in an FTS5 table,
+# PostgreSQL in a tsvector with a GIN index. The tsvector and tsquery are cast from
+# literals rather than parsed by to_tsvector/to_tsquery: PostgreSQL's parser splits
+# some tokens (e.g. "12e3x") that FTS5 keeps whole, and the sets would then differ.
+
+SEARCH_TABLE = "service_search"
+# Every query is AND over words, OR over alternatives, AND over prefix stems.
+PrefixQuery = list[list[list[str]]]
+_STEM = re.compile(r"[a-z0-9]+")
+_MAX_TSVECTOR_POSITION = 16_383
+
+
+def is_search_index_table(name: str | None) -> bool:
+    """The search index and FTS5's shadow tables: no SQLModel model describes them."""
+    return name is not None and (name == SEARCH_TABLE or name.startswith(f"{SEARCH_TABLE}_"))
+
+
+def include_in_autogenerate(name: str | None, type_: str, _parent_names: object) -> bool:
+    """Alembic `include_name` hook: compare everything but the search index."""
+    return not (type_ == "table" and is_search_index_table(name))
+
+
+def _checked(stems: Sequence[str]) -> Sequence[str]:
+    # Stems are rendered into FTS5/tsquery syntax, so only plain tokens may pass.
+    if bad := [stem for stem in stems if not _STEM.fullmatch(stem)]:
+        raise ValueError(f"not a search stem: {bad!r}")
+    return stems
+
+
+def upsert_search_document(session: Session, service_id: uuid.UUID, stems: Sequence[str]) -> None:
+    service = bindparam("service_id", service_id, type_=Uuid())
+    if session.get_bind().dialect.name == "postgresql":
+        vector = " ".join(f"{stem}:{min(i, _MAX_TSVECTOR_POSITION)}" for i, stem in enumerate(_checked(stems), 1))
+        session.execute(text(
+            f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, CAST(:document AS tsvector)) "
+            "ON CONFLICT (service_id) DO UPDATE SET document = excluded.document"
+        ).bindparams(service, document=vector))
+        return
+    # FTS5 tables have no unique keys to upsert on.
+    delete_search_documents(session, [service_id])
+    session.execute(text(
+        f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, :document)"
+    ).bindparams(service, document=" ".join(_checked(stems))))
+
+
+def delete_search_documents(session: Session, service_ids: Collection[uuid.UUID]) -> None:
+    if service_ids:
+        session.execute(text(f"DELETE FROM {SEARCH_TABLE} WHERE service_id IN :ids").bindparams(
+            bindparam("ids", list(service_ids), type_=Uuid(), expanding=True)
+        ))
+
+
+def _render_query(query: PrefixQuery, prefix: str, and_: str, or_: str) -> str:
+    def group(parts: Iterable[str], operator: str) -> str:
+        return "(" + f" {operator} ".join(parts) + ")"
+
+    return group((
+        group((group((prefix.format(stem) for stem in _checked(alternative)), and_) for alternative in word), or_)
+        for word in query
+    ), and_)
+
+
+def search_document_matches(session: Session, query: PrefixQuery) -> Subquery:
+    """(service_id, relevance) of the documents that match; higher relevance is better."""
+    if session.get_bind().dialect.name == "postgresql":
+        expression = _render_query(query, "{}:*", "&", "|")
+        statement = text(
+            f"SELECT service_id, ts_rank(document, query) AS relevance "
+            f"FROM {SEARCH_TABLE}, CAST(:query AS tsquery) AS query WHERE document @@ query"
+        )
+    else:
+        expression = _render_query(query, '"{}"*', "AND", "OR")
+        # bm25() is lower for better matches.
+        statement = text(
+            f"SELECT service_id, -bm25({SEARCH_TABLE}) AS relevance "
+            f"FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :query"
+        )
+    return (
+        statement.bindparams(query=expression)
+        .columns(column("service_id", Uuid()), column("relevance", Float()))
+        .subquery("text_matches")
+    )

@@ -14,6 +14,7 @@ from app.errors import PROBLEM_TYPES, install_problem_handlers
 from app.front_doors.router import router as front_doors_router
 from app.locations.router import router as locations_router
 from app.organisations.router import router as organisations_router
+from app.search.router import router as search_router
 from app.services.router import router as services_router
 from app.settings import get_settings
 from app.taxonomy.router import router as taxonomy_router
@@ -43,7 +44,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
     api = APIRouter(prefix="/api/v1")
     for router in (
-        services_router, organisations_router, locations_router, contacts_router,
+        search_router, services_router, organisations_router, locations_router, contacts_router,
         front_doors_router, areas_router, taxonomy_router,
     ):
         api.include_router(router)

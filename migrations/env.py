@@ -4,6 +4,7 @@ from alembic import context
 
 import app.models
 from app.db import UTCDateTime, make_engine
+from app.dialect import include_in_autogenerate
 from app.settings import get_settings
 
 config = context.config
@@ -38,6 +39,8 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         # SQLite cannot ALTER most things in place; batch mode copies the table.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # The search index is raw SQL, not a model: leave it out of comparisons.
+        include_name=include_in_autogenerate,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 
 from app.db import SchemaBehind, alembic_config, make_engine
+from app.dialect import include_in_autogenerate
 from app.main import create_app
 from app.models import metadata
 
@@ -30,7 +31,7 @@ def test_upgrade_downgrade_upgrade(backend) -> None:
 
 def test_models_and_migrations_do_not_drift(engine) -> None:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_in_autogenerate})
         assert compare_metadata(context, metadata) == []
 
 

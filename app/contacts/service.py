@@ -115,3 +115,25 @@ def save_contact(session: Session, data: ContactWrite, actor: str) -> tuple[Cont
     session.flush()
     record_change(session, EntityType.contact, contact.id, contact.version, actor)
     return contact, True
+
+
+def choose_contact(
+    candidates: list[Contact], *, buurten: list[str], wijken: list[str], gemeente: str | None
+) -> Contact | None:
+    """Whom to call for this patient: the current contact whose areas most specifically
+    cover the patient (buurt, then wijk, then gemeente), else the general contact;
+    ties go to the most recently verified. `candidates` must be current contacts."""
+    levels = {**{code: 2 for code in [gemeente] if code}, **{code: 1 for code in wijken}, **{code: 0 for code in buurten}}
+
+    def verified(contact: Contact) -> float:
+        return contact.last_verified_at.timestamp() if contact.last_verified_at else 0.0
+
+    covering = [
+        (min(levels[area.area_code] for area in contact.areas if area.area_code in levels), -verified(contact), contact)
+        for contact in candidates
+        if any(area.area_code in levels for area in contact.areas)
+    ]
+    if covering:
+        return min(covering, key=lambda item: (item[0], item[1], str(item[2].id)))[2]
+    general = [contact for contact in candidates if contact.is_general]
+    return max(general, key=lambda c: (verified(c), str(c.id)), default=None)

@@ -14,15 +14,25 @@ from app.visibility import ViewerDep
 router = APIRouter(prefix="/front-doors", tags=["front doors"])
 
 
-@router.get("", summary="List front doors, by area and topic", responses=PROBLEM_RESPONSES)
+@router.get(
+    "",
+    summary="List front doors, or the ones for a postcode",
+    description="With `postcode`: per topic (need domain or statutory route), the entry point for that "
+    "address — the most specific front door (buurt, then wijk, then gemeente) with its current contact. "
+    "The answer to 'whom do I call here for debts, Wmo or youth?'.",
+    responses=PROBLEM_RESPONSES,
+)
 def list_front_doors(
     session: SessionDep,
     viewer: ViewerDep,
+    postcode: Annotated[str | None, Query(max_length=10, examples=["4331AB"])] = None,
     area_code: Annotated[AreaCode | None, Query()] = None,
     topic: Annotated[str | None, Query(max_length=40, examples=["wgs"])] = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> Page[FrontDoorOut]:
+    if postcode is not None:
+        return Page(items=service.front_doors_for_postcode(session, viewer, postcode), next_cursor=None, limit=limit)
     items, next_cursor = service.list_front_doors(
         session, viewer, area_code=area_code, topic=topic, cursor=cursor, limit=limit
     )

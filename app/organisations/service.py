@@ -11,6 +11,7 @@ from app.entity import get_live, is_live
 from app.organisations.models import Organisation, OrganisationOwner
 from app.organisations.schemas import OrganisationOut, OrganisationWrite
 from app.pagination import keyset_page
+from app.search.text import refresh_organisation_services
 
 _LOAD = (selectinload(Organisation.owners),)  # type: ignore[arg-type]
 
@@ -63,4 +64,5 @@ def save_organisation(session: Session, data: OrganisationWrite, actor: str) -> 
     session.add(organisation)
     session.flush()
     record_change(session, EntityType.organisation, organisation.id, organisation.version, actor)
+    refresh_organisation_services(session, organisation.id)
     return organisation, True

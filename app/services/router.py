@@ -1,11 +1,12 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query, Response
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
 from app.pagination import CursorParam, LimitParam, Page
+from app.search.eligibility import EligibilityVerdict, PatientAttributes, check_service_eligibility
 from app.services import service
 from app.services.schemas import ServiceOut
 from app.taxonomy.vocabulary import ServiceStatus
@@ -39,3 +40,37 @@ def list_services(
 )
 def read_service(session: SessionDep, viewer: ViewerDep, service_id: uuid.UUID) -> ServiceOut:
     return service.get_service(session, service_id, viewer)
+
+
+PATIENT_EXAMPLES = {
+    "older_single": {
+        "summary": "A single 70-year-old on a low income",
+        "value": {
+            "age": 70, "income_pct_social_minimum": 110, "household": "alleenstaand",
+            "target_groups": ["ouderen"], "postcode": "4331AB",
+        },
+    },
+    "age_only": {"summary": "Only the age known (other rules come back unknown)", "value": {"age": 40}},
+}
+
+
+@router.post(
+    "/{service_id}/eligibility",
+    summary="Whether a patient is eligible for one service",
+    description=(
+        "Checks the service's eligibility rules against the patient's attributes: `eligible`, "
+        "`not_eligible` (each failed rule named) or `unknown` (each missing attribute named). "
+        "Leave out what is not known. The attributes are used for this answer only: never stored, "
+        "never logged, and the response is sent with `Cache-Control: no-store`. They travel in the "
+        "body, not the URL, so that no access log records them."
+    ),
+    responses=PROBLEM_RESPONSES,
+)
+def check_eligibility(
+    session: SessionDep,
+    response: Response,
+    service_id: uuid.UUID,
+    patient: Annotated[PatientAttributes, Body(openapi_examples=PATIENT_EXAMPLES)],
+) -> EligibilityVerdict:
+    response.headers["Cache-Control"] = "no-store"
+    return check_service_eligibility(session, service_id, patient)

@@ -17,6 +17,7 @@ from app.locations.models import Location
 from app.organisations.models import Organisation
 from app.organisations.schemas import OrganisationRef
 from app.pagination import keyset_page
+from app.search.text import refresh_service_documents
 from app.services.models import (
     Eligibility,
     Service,
@@ -40,7 +41,7 @@ SERVICE_LOAD = (
 )
 
 
-def _eligibility(service: Service) -> EligibilityRules | None:
+def eligibility_rules(service: Service) -> EligibilityRules | None:
     if service.eligibility is None:
         return None
     return EligibilityRules.model_validate(service.eligibility.model_dump(exclude={"service_id"}))
@@ -63,7 +64,7 @@ def to_outs(session: Session, services: list[Service], viewer: Viewer) -> list[S
             waiting_time=WaitingTime(days=service.waiting_days, reported_on=service.waiting_reported_on),
             areas=sorted(a.area_code for a in service.areas),
             owners=sorted(o.gemeente_code for o in service.owners),
-            eligibility=_eligibility(service),
+            eligibility=eligibility_rules(service),
             locations=[locations.to_out(location) for location in service.locations if location.deleted_at is None],
             contacts=contacts_by_service[service.id],
         )
@@ -82,7 +83,7 @@ def as_write(service: Service) -> ServiceWrite:
         areas=[a.area_code for a in service.areas],
         owners=[o.gemeente_code for o in service.owners],
         location_ids=[location.id for location in service.locations],
-        eligibility=_eligibility(service),
+        eligibility=eligibility_rules(service),
     )
 
 
@@ -165,6 +166,7 @@ def save_service(session: Session, data: ServiceWrite, actor: str) -> tuple[Serv
     session.add(service)
     session.flush()
     record_change(session, EntityType.service, service.id, service.version, actor)
+    refresh_service_documents(session, [service.id])
     return service, True
 
 

@@ -1,0 +1,114 @@
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.contacts.schemas import ContactOut
+from app.locations.opening import OpeningState
+from app.locations.schemas import LocationOut
+from app.organisations.schemas import OrganisationRef
+from app.pagination import MAX_LIMIT
+from app.search.eligibility import EligibilityVerdict, PatientAttributes
+from app.services.schemas import EligibilityRules, WaitingTime
+from app.taxonomy.vocabulary import AccessRoute, Cost
+
+MatchLevel = Literal["buurt", "wijk", "gemeente", "radius"]
+MATCH_LEVELS: list[MatchLevel] = ["buurt", "wijk", "gemeente", "radius"]
+DEFAULT_RADIUS_KM = 10.0
+MAX_RADIUS_KM = 50.0
+
+
+class SearchCriteria(BaseModel):
+    """Where, what and for whom; the same for GET (query) and POST (body)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    postcode: str | None = Field(default=None, description="PC6 or PC4 of the patient.", examples=["4331AB"])
+    lat: float | None = Field(default=None, ge=50.5, le=53.8, description="With lon, instead of a postcode.")
+    lon: float | None = Field(default=None, ge=3.0, le=7.5)
+    domain: list[Annotated[str, Field(max_length=40)]] = Field(
+        default_factory=list, description="ZRM need domains; a service matches any of them.", examples=[["financien"]]
+    )
+    target_group: str | None = Field(default=None, max_length=40, examples=["mantelzorgers"])
+    access_route: AccessRoute | None = None
+    q: str | None = Field(default=None, max_length=200, description="Free text, Dutch.", examples=["schulden"])
+    radius_km: float = Field(default=DEFAULT_RADIUS_KM, gt=0, le=MAX_RADIUS_KM)
+    open_now: bool = Field(default=False, description="Say per result whether it is open now.")
+    open_at: datetime | None = Field(
+        default=None, description="Say per result whether it is open then; without a zone, Europe/Amsterdam."
+    )
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$", examples=["ar"])
+    free_only: bool = False
+    cursor: str | None = None
+    limit: int = Field(default=20, ge=1, le=MAX_LIMIT)
+
+    @model_validator(mode="after")
+    def _one_place(self) -> Self:
+        if self.postcode is None and (self.lat is None or self.lon is None):
+            raise ValueError("give a postcode, or lat and lon")
+        if self.postcode is not None and (self.lat is not None or self.lon is not None):
+            raise ValueError("give a postcode or lat and lon, not both")
+        if self.open_now and self.open_at is not None:
+            raise ValueError("give open_now or open_at, not both")
+        return self
+
+
+class ServiceSummary(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str | None
+    organisation: OrganisationRef
+    need_domains: list[str]
+    target_groups: list[str]
+    cost: Cost
+    cost_note: str | None
+    languages: list[str]
+    eligibility: EligibilityRules | None
+
+
+class Opening(BaseModel):
+    state: OpeningState
+    at: datetime
+
+
+class SearchResult(BaseModel):
+    service: ServiceSummary
+    match: MatchLevel = Field(description="Why it matched: its areas cover the patient's buurt, wijk or gemeente, or it lies within the radius.")
+    distance_km: float | None = Field(description="To the nearest location; null when it has none.")
+    nearest_location: LocationOut | None
+    access_route: AccessRoute
+    waiting_time: WaitingTime
+    opening: Opening | None = Field(default=None, description="Only when open_now or open_at was asked.")
+    contact: ContactOut | None = Field(description="Whom to call for this patient; never an expired contact.")
+    eligibility: EligibilityVerdict | None = Field(
+        default=None, description="Only when patient attributes were sent (POST)."
+    )
+
+
+class SearchPlace(BaseModel):
+    postcode: str | None
+    resolved_via: Literal["pc6", "pc4"] | None
+    lat: float
+    lon: float
+    gemeente: str | None
+    wijken: list[str]
+    buurten: list[str]
+
+
+class SearchPage(BaseModel):
+    items: list[SearchResult]
+    next_cursor: str | None
+    limit: int
+    place: SearchPlace = Field(description="Where the search was centred, as resolved.")
+
+
+class SearchRequest(SearchCriteria):
+    """The POST body: the criteria plus, optionally, the patient's attributes.
+
+    Patient attributes are used for this answer only: never stored, never logged,
+    and never accepted in a URL.
+    """
+
+    patient: PatientAttributes | None = None
+    eligible_only: bool = Field(default=False, description="Drop results that are not certainly eligible.")

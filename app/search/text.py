@@ -1,0 +1,125 @@
+"""Dutch free-text search over services: stemming, the index's documents, and matching.
+
+Stemming happens here, in Python, so that SQLite and PostgreSQL index and query the very
+same stems (app/dialect.py stores and matches them). Query stems match as prefixes of
+indexed stems, because Dutch writes compounds as one word: "schuld" finds
+"schuldhulpverlening".
+"""
+
+import csv
+import functools
+import re
+import unicodedata
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+import snowballstemmer  # type: ignore[import-untyped]
+from sqlalchemy import Subquery
+from sqlmodel import Session, col, select
+
+from app import dialect
+from app.errors import InvalidInput
+from app.organisations.models import Organisation
+from app.services.models import Service, ServiceNeedDomain
+from app.taxonomy.models import NeedDomain
+
+SYNONYMS_CSV = Path(__file__).with_name("synonyms.csv")
+
+# Words too common to tell services apart; also dropped from queries.
+STOP_WORDS = frozenset(
+    "aan al als bij dan dat de deze die dit door een en er het hij hun ik in is je kan "
+    "maar met na naar niet nog of om ook op te tot u uit van voor wat wie zich zij zo".split()
+)
+_MIN_LENGTH = 2
+_WORD = re.compile(r"[^\W_]+")
+_NOT_STEM = re.compile(r"[^a-z0-9]+")
+
+
+def _fold(text: str) -> str:
+    """Lower-case without accents: "Financiën" -> "financien"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def stem_words(text: str) -> list[str]:
+    """The stems of a text's words, in order, without stop words and very short words."""
+    words = [w for w in _WORD.findall(_fold(text)) if len(w) >= _MIN_LENGTH and w not in STOP_WORDS]
+    # Letters that do not fold to a-z (e.g. "ß") are dropped: the index holds [a-z0-9] only.
+    # A new stemmer per call: a stemmer keeps state while it works, so it is not
+    # thread-safe. dutch_porter is the algorithm of PostgreSQL's 'dutch' configuration.
+    stemmed = snowballstemmer.stemmer("dutch_porter").stemWords(words)
+    stems = (_NOT_STEM.sub("", stem) for stem in stemmed)
+    return [stem for stem in stems if stem]
+
+
+@functools.cache
+def _synonym_domains() -> dict[str, frozenset[str]]:
+    """Stem of an everyday word -> the need domains it stands for (synonyms.csv)."""
+    domains: defaultdict[str, set[str]] = defaultdict(set)
+    with SYNONYMS_CSV.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            stems = stem_words(row["word"])
+            if len(stems) != 1:
+                raise ValueError(f"{SYNONYMS_CSV.name}: {row['word']!r} is not one searchable word")
+            domains[stems[0]].add(row["domain_code"])
+    return {stem: frozenset(codes) for stem, codes in domains.items()}
+
+
+def refresh_service_documents(session: Session, service_ids: Iterable[uuid.UUID]) -> None:
+    """Recompute the indexed documents of these services, in the caller's transaction."""
+    ids = set(service_ids)
+    if not ids:
+        return
+    session.flush()
+    rows = session.exec(
+        select(Service.id, Service.name, Service.description, Organisation.name)
+        .join(Organisation, col(Organisation.id) == Service.organisation_id)
+        .where(col(Service.id).in_(ids), col(Service.deleted_at).is_(None))
+    ).all()
+    labels: defaultdict[uuid.UUID, list[str]] = defaultdict(list)
+    for service_id, label in session.exec(
+        select(ServiceNeedDomain.service_id, NeedDomain.label)
+        .join(NeedDomain, col(NeedDomain.code) == ServiceNeedDomain.domain_code)
+        .where(col(ServiceNeedDomain.service_id).in_(ids))
+        .order_by(col(NeedDomain.position))
+    ):
+        labels[service_id].append(label)
+    for service_id, name, description, organisation_name in rows:
+        parts = [name, description or "", organisation_name, *labels[service_id]]
+        dialect.upsert_search_document(session, service_id, stem_words(" ".join(parts)))
+    # Deleted and vanished services leave the index.
+    dialect.delete_search_documents(session, ids - {row[0] for row in rows})
+
+
+def refresh_organisation_services(session: Session, organisation_id: uuid.UUID) -> None:
+    """Refresh every service of an organisation, whose name is part of their documents."""
+    session.flush()
+    service_ids = session.exec(select(Service.id).where(Service.organisation_id == organisation_id)).all()
+    refresh_service_documents(session, service_ids)
+
+
+def text_matches(session: Session, q: str) -> Subquery:
+    """(service_id, relevance) of the services that match every word of q.
+
+    A word matches when its stem is a prefix of an indexed stem, or when it is a synonym
+    of a need domain whose label's stems all match (a service's document holds the
+    labels of its domains).
+    """
+    stems = list(dict.fromkeys(stem_words(q)))
+    if not stems:
+        raise InvalidInput("q holds no searchable word.", field="q")
+    synonyms = _synonym_domains()
+    label_stems = {
+        code: stem_words(label)
+        for code, label in session.exec(select(NeedDomain.code, NeedDomain.label))
+    }
+    query: dialect.PrefixQuery = []
+    for stem in stems:
+        alternatives = [[stem]]
+        for code in sorted(synonyms.get(stem, ())):
+            if label_stems.get(code) and label_stems[code] not in alternatives:
+                alternatives.append(label_stems[code])
+        query.append(alternatives)
+    return dialect.search_document_matches(session, query)

@@ -1,0 +1,177 @@
+"""Postcode search on the demo region, as a POH would use it, on both databases."""
+
+from datetime import datetime
+
+import pytest
+from sqlmodel import Session, select
+
+from app.locations.models import Location, OpeningException
+from app.locations.service import LOCATION_LOAD
+from app.search.schemas import SearchCriteria
+from app.search.service import search
+from app.services.models import ServiceLocation
+from app.locations.schemas import LocationWrite
+from app.locations.service import save_location
+from app.visibility import ANONYMOUS
+from tests.factories import GEMEENTE, make_organisation, make_region, make_service
+
+# postcode, domain -> the first result a POH would expect, and why it matched.
+FIRST_RESULTS = [
+    ("4337", "financien", "Buurtcoach Middelburg-Zuidoost", "wijk"),
+    ("4388", "financien", "Wijkteam Oost-Souburg", "wijk"),
+    ("4357", "financien", "Dorpscoach Kustdorpen (Domburg, Zoutelande, Westkapelle)", "wijk"),
+    ("4382", "financien", "Wijkteam Binnenstad en Middengebied Vlissingen", "wijk"),
+    ("4331 AB", "werk_opleiding", None, "gemeente"),
+]
+
+_ORDER_BY_BACKEND: dict[str, dict[str, list[str]]] = {}
+
+
+@pytest.mark.parametrize(("postcode", "domain", "first", "match"), FIRST_RESULTS)
+def test_first_results_a_poh_would_agree_with(demo_client, postcode, domain, first, match) -> None:
+    body = demo_client.get("/api/v1/search", params={"postcode": postcode, "domain": domain}).json()
+    top = body["items"][0]
+    if first:
+        assert top["service"]["name"] == first
+    assert top["match"] == match
+    assert all(domain in item["service"]["need_domains"] for item in body["items"])
+
+
+def test_ranking_is_by_specificity_then_distance(demo_client) -> None:
+    items = demo_client.get("/api/v1/search", params={"postcode": "4388", "limit": 100}).json()["items"]
+    levels = ["buurt", "wijk", "gemeente", "radius"]
+    keys = [(levels.index(i["match"]), i["distance_km"] if i["distance_km"] is not None else 1e9) for i in items]
+    ranks = [k[0] for k in keys]
+    assert ranks == sorted(ranks)
+    for level in set(ranks):
+        # Within a level, nearer first (SQL ranks on an equirectangular distance, geopy reports).
+        distances = [d for r, d in keys if r == level]
+        assert all(a <= b + 0.05 for a, b in zip(distances, distances[1:]))
+
+
+def test_paging_through_a_search_returns_each_result_once(demo_client) -> None:
+    whole = demo_client.get("/api/v1/search", params={"postcode": "4331", "limit": 100}).json()["items"]
+    seen, cursor = [], None
+    while True:
+        params = {"postcode": "4331", "limit": 6} | ({"cursor": cursor} if cursor else {})
+        body = demo_client.get("/api/v1/search", params=params).json()
+        seen += [item["service"]["id"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [item["service"]["id"] for item in whole]
+    assert len(seen) > 6
+    # A cursor belongs to its criteria.
+    first = demo_client.get("/api/v1/search", params={"postcode": "4331", "limit": 2}).json()["next_cursor"]
+    other = demo_client.get("/api/v1/search", params={"postcode": "4382", "cursor": first})
+    assert other.status_code == 422 and other.json()["field"] == "cursor"
+
+
+def test_whom_to_call_is_current_and_most_specific(demo_client) -> None:
+    items = demo_client.get("/api/v1/search", params={"postcode": "4337", "domain": "financien"}).json()["items"]
+    buurtcoach = items[0]["contact"]
+    assert buurtcoach["is_current"] is True
+    assert "BU06870301" in buurtcoach["areas"]  # covers the patient's own buurt
+    for item in items:
+        assert item["contact"] is None or item["contact"]["is_current"] is True
+        assert item["contact"] is None or item["contact"]["phone"] is None  # anonymous: redacted
+
+
+def test_a_point_search_matches_by_radius_only(session) -> None:
+    make_region(session)
+    organisation_id = make_organisation(session)
+    near, _ = save_location(session, LocationWrite(name="Dichtbij", lat=51.50, lon=3.61), "test")
+    far, _ = save_location(session, LocationWrite(name="Ver weg", lat=51.70, lon=3.90), "test")
+    open_near = make_service(session, organisation_id, name="Voor iedereen dichtbij", location_ids=[near.id])
+    make_service(session, organisation_id, name="Voor iedereen ver weg", location_ids=[far.id])
+    make_service(session, organisation_id, name="Alleen Proefstad", areas=[GEMEENTE], location_ids=[near.id])
+    results = search(session, SearchCriteria(lat=51.51, lon=3.61, radius_km=5), ANONYMOUS).items
+    assert [(r.service.id, r.match) for r in results] == [(open_near, "radius")]
+    assert results[0].distance_km == pytest.approx(1.11, abs=0.02)  # geodesic, 0.01 degree of latitude
+    wide = search(session, SearchCriteria(lat=51.51, lon=3.61, radius_km=50), ANONYMOUS).items
+    assert [r.service.name for r in wide] == ["Voor iedereen dichtbij", "Voor iedereen ver weg"]
+
+
+def test_filters(demo_client) -> None:
+    free = demo_client.get("/api/v1/search", params={"postcode": "4331", "free_only": True, "limit": 100}).json()
+    assert free["items"] and all(i["service"]["cost"] == "free" for i in free["items"])
+    route = demo_client.get("/api/v1/search", params={"postcode": "4331", "access_route": "via_huisarts"}).json()
+    assert route["items"] and all(i["access_route"] == "via_huisarts" for i in route["items"])
+    arabic = demo_client.get("/api/v1/search", params={"postcode": "4382", "language": "ar", "limit": 100}).json()
+    assert arabic["items"] and all("ar" in i["service"]["languages"] for i in arabic["items"])
+    group = demo_client.get("/api/v1/search", params={"postcode": "4382", "target_group": "mantelzorgers"}).json()
+    assert group["items"] and all("mantelzorgers" in i["service"]["target_groups"] for i in group["items"])
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "status"),
+    [
+        ({"postcode": "4331", "radius_km": 0}, "radius_km", 422),
+        ({"postcode": "4331", "radius_km": 51}, "radius_km", 422),
+        ({"postcode": "4331", "limit": 101}, "limit", 422),
+        ({"postcode": "4331", "domain": "geluk"}, "domain", 422),
+        ({"postcode": "4331", "target_group": "iedereen"}, "target_group", 422),
+        ({"postcode": "4331", "cursor": "bm90LWEtY3Vyc29y"}, "cursor", 422),
+        ({"postcode": "4331", "age": 40}, "age", 422),
+        ({"postcode": "0331AB"}, "postcode", 422),
+        ({"postcode": "4331SS"}, "postcode", 422),
+        ({"postcode": "4330"}, "postcode", 422),
+        ({"postcode": "9999"}, "postcode", 404),
+        ({"lat": 51.5}, None, 422),
+        ({"postcode": "4331", "open_now": True, "open_at": "2026-12-25T10:00"}, None, 422),
+    ],
+)
+def test_bad_input_is_a_problem_naming_the_parameter(demo_client, params, field, status) -> None:
+    response = demo_client.get("/api/v1/search", params=params)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    if field:
+        assert response.json()["field"] == field
+
+
+def test_opening_state_follows_holidays_over_weekly_hours(demo_engine) -> None:
+    holiday, normal_friday = datetime(2026, 12, 25, 10, 0), datetime(2026, 12, 18, 10, 0)
+    with Session(demo_engine) as session:
+        closed = set(session.exec(
+            select(OpeningException.location_id).where(
+                OpeningException.date == holiday.date(), OpeningException.opens.is_(None)
+            )
+        ).all())
+        criteria = SearchCriteria(postcode="4331", open_at=holiday, limit=100)
+        on_holiday = search(session, criteria, ANONYMOUS).items
+        on_friday = search(session, criteria.model_copy(update={"open_at": normal_friday}), ANONYMOUS).items
+        locations = {loc.id: loc for loc in session.exec(select(Location).options(*LOCATION_LOAD)).all()}
+        links = session.exec(select(ServiceLocation)).all()
+    friday_open = {
+        loc_id for loc_id, loc in locations.items()
+        if any(h.weekday == 4 and h.opens <= normal_friday.time() < h.closes for h in loc.opening_hours)
+    }
+    where: dict = {}
+    for link in links:
+        where.setdefault(link.service_id, set()).add(link.location_id)
+    # Services all of whose locations open on Fridays at 10:00 but close for Christmas.
+    christmas_only = {sid for sid, locs in where.items() if locs <= closed & friday_open}
+    holiday_states = {r.service.id: r.opening.state for r in on_holiday if r.opening}
+    friday_states = {r.service.id: r.opening.state for r in on_friday if r.opening}
+    checked = christmas_only & set(holiday_states)
+    assert checked, "the demo has services closed on Christmas that are open on other Fridays"
+    for service_id in checked:
+        assert holiday_states[service_id] == "closed"
+        assert friday_states[service_id] == "open"
+    assert all(r.opening.at.tzinfo is not None for r in on_holiday if r.opening)
+
+
+def test_both_databases_return_the_same_results(demo_client, backend) -> None:
+    queries = {
+        "4331": {"postcode": "4331", "limit": 100},
+        "4388-financien": {"postcode": "4388", "domain": "financien", "limit": 100},
+        "point": {"lat": 51.45, "lon": 3.58, "radius_km": 25, "limit": 100},
+    }
+    found = {
+        name: [i["service"]["id"] for i in demo_client.get("/api/v1/search", params=params).json()["items"]]
+        for name, params in queries.items()
+    }
+    _ORDER_BY_BACKEND[backend.name] = found
+    if len(_ORDER_BY_BACKEND) < 2:
+        pytest.skip("compared when the second database runs")
+    assert _ORDER_BY_BACKEND["sqlite"] == _ORDER_BY_BACKEND["postgresql"]
