@@ -44,7 +44,8 @@ def utcnow() -> datetime:
 
 
 def make_engine(url: str) -> Engine:
-    engine = create_engine(url, pool_pre_ping=True, **dialect.engine_options(url))
+    # hide_parameters: bound values (a patient's postcode, say) never reach a log or an error text.
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **dialect.engine_options(url))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", dialect.configure_sqlite_connection)
         event.listen(engine, "begin", dialect.begin_sqlite_transaction)

@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("wijkkaart")
@@ -93,7 +94,10 @@ def problem(
         "instance": request.url.path,
         **{key: value for key, value in extra.items() if value is not None},
     }
-    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE)
+    # Problems may echo what was sent (a postcode); no cache should keep them.
+    return JSONResponse(
+        body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE, headers={"Cache-Control": "no-store"}
+    )
 
 
 def _field_name(location: tuple[Any, ...]) -> str:
@@ -130,6 +134,13 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     return response
 
 
+async def _data_error(request: Request, exc: DataError) -> JSONResponse:
+    # The database refused a value the client sent (a NUL character, a number out of range):
+    # the client's input, not our failure.
+    log.info("database refused a value on %s: %s", request.url.path, exc.orig.__class__.__name__)
+    return problem(request, "invalid-input", "A value in the request cannot be handled (for example a NUL character).")
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(request, "internal-error", "An unexpected error occurred; it has been logged.")
@@ -139,4 +150,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DataError, _data_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)

@@ -177,10 +177,15 @@ def test_patient_attributes_are_neither_logged_nor_stored(setup, engine: Engine,
         caplog.set_level(logging.DEBUG, logger=name or None)
     with Session(engine) as session:
         changes_before = session.exec(select(func.count()).select_from(ChangeLogEntry)).one()
-    response = _check(client, ids["ouderen"], {"age": 87, "income_pct_social_minimum": 113, "household": "alleenstaand"})
+    patient = {"age": 87, "income_pct_social_minimum": 113, "household": "alleenstaand"}
+    response = _check(client, ids["ouderen"], patient)
+    found = client.post("/api/v1/search", json={"postcode": "9901AB", "patient": patient, "eligible_only": False})
+    assert found.status_code == 200 and found.headers["cache-control"] == "no-store"
     # The values are used (their rules are decided)...
     body = response.json()
     assert body["failed"] == [] and {"age", "income_pct_social_minimum"}.isdisjoint(o["missing"] for o in body["unknown"])
+    verdicts = {item["service"]["name"]: item["eligibility"] for item in found.json()["items"]}
+    assert verdicts["Ouderenhulp"]["failed"] == []
     # ...and the capture works (SQL is logged at this level), yet neither value is in any record.
     assert any(r.name.startswith("sqlalchemy.engine") for r in caplog.records)
     # Bounded so that durations ("0.0087s") and UUID fragments do not count as a hit.

@@ -169,3 +169,12 @@ def test_a_deleted_service_reads_as_gone_and_leaves_the_lists(engine) -> None:
         assert client.get(f"/api/v1/services/{kept}").status_code == 200
         listed = client.get("/api/v1/services").json()["items"]
         assert [s["id"] for s in listed] == [str(kept)]
+
+
+def test_a_nul_character_is_the_clients_problem_not_a_crash(demo_client) -> None:
+    # PostgreSQL refuses NUL in text; SQLite stores it. Either way: no 500.
+    for path in ("/api/v1/front-doors?topic=a%00b", "/api/v1/search?postcode=4331&q=schuld%00"):
+        response = demo_client.get(path)
+        assert response.status_code in (200, 422), (path, response.text)
+        if response.status_code == 422:
+            assert response.headers["content-type"] == "application/problem+json"

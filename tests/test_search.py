@@ -175,3 +175,20 @@ def test_both_databases_return_the_same_results(demo_client, backend) -> None:
     if len(_ORDER_BY_BACKEND) < 2:
         pytest.skip("compared when the second database runs")
     assert _ORDER_BY_BACKEND["sqlite"] == _ORDER_BY_BACKEND["postgresql"]
+
+
+def test_eligible_only_keeps_just_the_services_this_patient_qualifies_for(demo_client) -> None:
+    patient = {"age": 30, "income_pct_social_minimum": 150, "household": "alleenstaand", "target_groups": []}
+    body = {"postcode": "4331AB", "limit": 100, "patient": patient}
+    every = demo_client.post("/api/v1/search", json=body)
+    assert every.headers["cache-control"] == "no-store"
+    verdicts = {i["service"]["id"]: i["eligibility"]["verdict"] for i in every.json()["items"]}
+    assert {"eligible", "not_eligible"} <= set(verdicts.values())
+    eligible = demo_client.post("/api/v1/search", json=body | {"eligible_only": True, "limit": 5})
+    kept, cursor = eligible.json()["items"], eligible.json()["next_cursor"]
+    while cursor:
+        page = demo_client.post("/api/v1/search", json=body | {"eligible_only": True, "limit": 5, "cursor": cursor}).json()
+        kept, cursor = kept + page["items"], page["next_cursor"]
+    assert [i["service"]["id"] for i in kept] == [sid for sid, v in verdicts.items() if v == "eligible"]
+    refused = demo_client.post("/api/v1/search", json=body | {"patient": {"age": 130}})
+    assert refused.status_code == 422 and refused.json()["field"] == "patient.age"

@@ -20,6 +20,7 @@ from app.entity import get_live
 from app.errors import InvalidInput, NotFound
 from app.services.models import Service
 from app.services.schemas import Codes, EligibilityRules
+from app.services.service import eligibility_rules
 from app.taxonomy.service import require_target_groups
 from app.taxonomy.vocabulary import HouseholdType
 
@@ -166,10 +167,7 @@ def check_service_eligibility(session: Session, service_id: uuid.UUID, patient: 
         (selectinload(Service.eligibility), selectinload(Service.areas)),  # type: ignore[arg-type]
     )
     require_target_groups(session, patient.target_groups, "target_groups")
-    rules = (
-        EligibilityRules.model_validate(service.eligibility.model_dump(exclude={"service_id"}))
-        if service.eligibility is not None else None
-    )
+    rules = eligibility_rules(service)
     area_codes = {a.area_code for a in service.areas}
     lives_in_service_area: bool | None = None
     if not area_codes:

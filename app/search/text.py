@@ -46,10 +46,10 @@ def _fold(text: str) -> str:
 def stem_words(text: str) -> list[str]:
     """The stems of a text's words, in order, without stop words and very short words."""
     words = [w for w in _WORD.findall(_fold(text)) if len(w) >= _MIN_LENGTH and w not in STOP_WORDS]
-    # Letters that do not fold to a-z (e.g. "ß") are dropped: the index holds [a-z0-9] only.
     # A new stemmer per call: a stemmer keeps state while it works, so it is not
     # thread-safe. dutch_porter is the algorithm of PostgreSQL's 'dutch' configuration.
     stemmed = snowballstemmer.stemmer("dutch_porter").stemWords(words)
+    # Letters that do not fold to a-z (e.g. "ß") are dropped: the index holds [a-z0-9] only.
     stems = (_NOT_STEM.sub("", stem) for stem in stemmed)
     return [stem for stem in stems if stem]
 
