@@ -175,32 +175,27 @@ def save_area(session: Session, values: dict[str, object], actor: str) -> bool:
     kind = area_kind_of(code)
     if values.get("kind", kind) != kind or values.get("parent_code") != parent_code_of(code):
         raise InvalidInput(f"Area {code}: kind or parent does not match its code.", field="code")
-    area = session.get(Area, code)
-    if area is not None and all(getattr(area, name) == value for name, value in values.items()):
-        return False
-    if area is None:
-        area = Area(**values)  # type: ignore[arg-type]
-        session.add(area)
-    else:
-        for name, value in values.items():
-            setattr(area, name, value)
-        area.version += 1
-    session.flush()
-    record_change(session, EntityType.area, area.code, area.version, actor)
-    return True
+    return _save_reference(session, Area, code, values, EntityType.area, actor)
 
 
 def save_postcode4(session: Session, values: dict[str, object], actor: str) -> bool:
-    pc4 = session.get(Postcode4, values["pc4"])
-    if pc4 is not None and all(getattr(pc4, name) == value for name, value in values.items()):
+    return _save_reference(session, Postcode4, str(values["pc4"]), values, EntityType.postcode, actor)
+
+
+def _save_reference(
+    session: Session, model: type[Area] | type[Postcode4], key: str, values: dict[str, object],
+    entity_type: EntityType, actor: str,
+) -> bool:
+    row = session.get(model, key)
+    if row is not None and all(getattr(row, name) == value for name, value in values.items()):
         return False
-    if pc4 is None:
-        pc4 = Postcode4(**values)  # type: ignore[arg-type]
-        session.add(pc4)
+    if row is None:
+        row = model(**values)  # type: ignore[arg-type]
+        session.add(row)
     else:
         for name, value in values.items():
-            setattr(pc4, name, value)
-        pc4.version += 1
+            setattr(row, name, value)
+        row.version += 1
     session.flush()
-    record_change(session, EntityType.postcode, pc4.pc4, pc4.version, actor)
+    record_change(session, entity_type, key, row.version, actor)
     return True
