@@ -58,6 +58,11 @@ def get_area(session: Session, code: str) -> AreaOut:
     )
 
 
+def area_specificity(buurten: list[str], wijken: list[str], gemeente: str | None) -> dict[str, int]:
+    """Area code -> how specifically it covers a place: 0 buurt, 1 wijk, 2 gemeente."""
+    return {**({gemeente: 2} if gemeente else {}), **dict.fromkeys(wijken, 1), **dict.fromkeys(buurten, 0)}
+
+
 def require_areas(session: Session, codes: Iterable[str], field: str) -> None:
     """422 unless every code is well-formed and known."""
     wanted = set(codes)

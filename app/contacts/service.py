@@ -1,6 +1,7 @@
 """Contact persons: validity, the visibility-aware view, reads and the one save path."""
 
 import uuid
+from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_, or_
@@ -85,13 +86,21 @@ def list_contacts(
     return [to_out(row, viewer, today) for row in rows], next_cursor
 
 
-def current_contacts_of(session: Session, service_ids: list[uuid.UUID], today: date) -> list[Contact]:
-    return list(session.exec(
+def current_contacts_by_service(
+    session: Session, service_ids: list[uuid.UUID], today: date
+) -> defaultdict[uuid.UUID, list[Contact]]:
+    """The current contacts of these services, per service, the general one first."""
+    grouped: defaultdict[uuid.UUID, list[Contact]] = defaultdict(list)
+    if not service_ids:
+        return grouped
+    for contact in session.exec(
         select(Contact)
         .where(col(Contact.service_id).in_(service_ids), current_clause(today))
         .options(*CONTACT_LOAD)
         .order_by(col(Contact.is_general).desc(), Contact.name)
-    ).all())
+    ).all():
+        grouped[contact.service_id].append(contact)  # type: ignore[index]
+    return grouped
 
 
 def save_contact(session: Session, data: ContactWrite, actor: str) -> tuple[Contact, bool]:
@@ -117,13 +126,10 @@ def save_contact(session: Session, data: ContactWrite, actor: str) -> tuple[Cont
     return contact, True
 
 
-def choose_contact(
-    candidates: list[Contact], *, buurten: list[str], wijken: list[str], gemeente: str | None
-) -> Contact | None:
+def choose_contact(candidates: list[Contact], levels: dict[str, int]) -> Contact | None:
     """Whom to call for this patient: the current contact whose areas most specifically
-    cover the patient (buurt, then wijk, then gemeente), else the general contact;
+    cover the patient (`levels`, from area_specificity), else the general contact;
     ties go to the most recently verified. `candidates` must be current contacts."""
-    levels = {**{code: 2 for code in [gemeente] if code}, **{code: 1 for code in wijken}, **{code: 0 for code in buurten}}
 
     def verified(contact: Contact) -> float:
         return contact.last_verified_at.timestamp() if contact.last_verified_at else 0.0

@@ -1,13 +1,12 @@
 """Front doors: reads and the one save path."""
 
 import uuid
-from collections import defaultdict
 
 from sqlmodel import Session, col, select
 
 from app.areas.models import Area
 from app.areas.schemas import AreaRef
-from app.areas.service import require_areas, resolve_postcode
+from app.areas.service import area_specificity, require_areas, resolve_postcode
 from app.changelog.service import EntityType, bump_version, record_change
 from app.clock import local_today
 from app.contacts import service as contacts
@@ -97,9 +96,9 @@ def front_doors_for_postcode(session: Session, viewer: Viewer, postcode: str) ->
     with its current contact: the named one if still current, else whom the service
     would put forward for this area."""
     place = resolve_postcode(session, postcode)
-    levels = {b.code: 0 for b in place.buurten} | {w.code: 1 for w in place.wijken}
-    if place.gemeente:
-        levels[place.gemeente.code] = 2
+    levels = area_specificity(
+        [b.code for b in place.buurten], [w.code for w in place.wijken], place.gemeente.code if place.gemeente else None
+    )
     doors = session.exec(select(FrontDoor).where(is_live(FrontDoor), col(FrontDoor.area_code).in_(levels))).all()
     best: dict[str, FrontDoor] = {}
     for door in sorted(doors, key=lambda d: (levels[d.area_code], d.area_code), reverse=True):
@@ -108,14 +107,8 @@ def front_doors_for_postcode(session: Session, viewer: Viewer, postcode: str) ->
     outs = to_outs(session, chosen, viewer)
     today = local_today()
     stale = [i for i, out in enumerate(outs) if out.contact is None or not out.contact.is_current]
-    if stale:
-        people = defaultdict(list)
-        for person in contacts.current_contacts_of(session, [chosen[i].service_id for i in stale], today):
-            people[person.service_id].append(person)
-        for i in stale:
-            person = contacts.choose_contact(
-                people[chosen[i].service_id], buurten=[b.code for b in place.buurten],
-                wijken=[w.code for w in place.wijken], gemeente=place.gemeente.code if place.gemeente else None,
-            )
-            outs[i].contact = contacts.to_out(person, viewer, today) if person else None
+    people = contacts.current_contacts_by_service(session, [chosen[i].service_id for i in stale], today)
+    for i in stale:
+        person = contacts.choose_contact(people[chosen[i].service_id], levels)
+        outs[i].contact = contacts.to_out(person, viewer, today) if person else None
     return outs

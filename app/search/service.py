@@ -9,7 +9,6 @@ columns). Only the returned page gets geopy's exact distance, contacts and openi
 import hashlib
 import math
 import uuid
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -20,7 +19,7 @@ from sqlalchemy import Float, Integer, Select, String, case, cast, exists, func,
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
-from app.areas.service import resolve_postcode
+from app.areas.service import area_specificity, resolve_postcode
 from app.clock import local_today
 from app.contacts import service as contacts
 from app.db import utcnow
@@ -40,6 +39,7 @@ from app.search.schemas import (
     SearchResult,
     ServiceSummary,
 )
+from app.search.text import text_matches
 from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
 from app.services.schemas import WaitingTime
 from app.services.service import eligibility_rules
@@ -135,8 +135,6 @@ def _ranked(session: Session, criteria: SearchCriteria, place: SearchPlace) -> A
         .where(is_live(Service), Service.status == ServiceStatus.active)
     )
     if criteria.q:
-        from app.search.text import text_matches
-
         matches = text_matches(session, criteria.q)
         statement = statement.join(matches, matches.c.service_id == Service.id)
         relevance = matches.c.relevance
@@ -164,12 +162,6 @@ def _filtered(session: Session, statement: Select[Any], criteria: SearchCriteria
         # Codes are validated as two lower-case letters, so the quoted code is unambiguous in the JSON text.
         statement = statement.where(cast(Service.languages, String).like(f'%"{criteria.language}"%'))
     return statement
-
-
-def _scope(criteria: SearchCriteria) -> str:
-    """Cursors are bound to the criteria they were issued for."""
-    fingerprint = criteria.model_dump_json(exclude={"cursor", "limit"})
-    return "search:" + hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
 
 
 def _batches(session: Session, ranked: Any, order: list[Any], after: list[Any] | None, size: int) -> Iterator[list[Any]]:
@@ -257,17 +249,13 @@ def _results(
 ) -> list[SearchResult]:
     today = local_today()
     moment = _moment(criteria)
-    people: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for person in contacts.current_contacts_of(session, [service.id for _, service, _ in page], today):
-        people[person.service_id].append(person)  # type: ignore[index]
+    people = contacts.current_contacts_by_service(session, [service.id for _, service, _ in page], today)
     results = []
     for row, service, verdict in page:
         live = [location for location in service.locations if location.deleted_at is None]
         distances = [(geodesic((place.lat, place.lon), (loc.lat, loc.lon)).km, loc) for loc in live]
         nearest = min(distances, key=lambda item: item[0], default=None)
-        person = contacts.choose_contact(
-            people[service.id], buurten=place.buurten, wijken=place.wijken, gemeente=place.gemeente
-        )
+        person = contacts.choose_contact(people[service.id], area_specificity(place.buurten, place.wijken, place.gemeente))
         results.append(SearchResult(
             service=ServiceSummary(
                 **service.model_dump(include={"id", "name", "description", "cost", "cost_note", "languages"}),

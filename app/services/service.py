@@ -1,7 +1,6 @@
 """Services: loading the aggregate, reads, and the one save path (one version, one log entry)."""
 
 import uuid
-from collections import defaultdict
 
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
@@ -49,9 +48,7 @@ def eligibility_rules(service: Service) -> EligibilityRules | None:
 
 def to_outs(session: Session, services: list[Service], viewer: Viewer) -> list[ServiceOut]:
     today = local_today()
-    contacts_by_service = defaultdict(list)
-    for contact in contacts.current_contacts_of(session, [s.id for s in services], today):
-        contacts_by_service[contact.service_id].append(contacts.to_out(contact, viewer, today))
+    people = contacts.current_contacts_by_service(session, [s.id for s in services], today)
     return [
         ServiceOut(
             **service.model_dump(include={
@@ -66,7 +63,7 @@ def to_outs(session: Session, services: list[Service], viewer: Viewer) -> list[S
             owners=sorted(o.gemeente_code for o in service.owners),
             eligibility=eligibility_rules(service),
             locations=[locations.to_out(location) for location in service.locations if location.deleted_at is None],
-            contacts=contacts_by_service[service.id],
+            contacts=[contacts.to_out(person, viewer, today) for person in people[service.id]],
         )
         for service in services
     ]
