@@ -75,10 +75,17 @@ def assert_schema_current(engine: Engine) -> None:
         )
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """One session and one transaction per request: commit on success, roll back on error."""
+    """One session and one transaction per request: commit on success, roll back on error.
+
+    Requests that may write start a write transaction at once (see dialect.begin_write)."""
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         with session.begin():
+            if request.method not in SAFE_METHODS:
+                dialect.begin_write(session)
             yield session
 
 

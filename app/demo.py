@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.areas.service import derive_pc4_buurten, save_area, save_postcode4
+from app.clients.scope import Actor
 from app.contacts.schemas import ContactWrite
 from app.contacts.service import save_contact
 from app.front_doors.schemas import FrontDoorWrite
@@ -22,7 +23,7 @@ from app.services.schemas import ServiceWrite
 from app.services.service import save_service
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
-ACTOR = "seed:demo"
+ACTOR = Actor("seed:demo")
 
 # In dependency order: each entry's references are saved before it.
 _CATALOGUE: list[tuple[str, type[BaseModel], Any]] = [

@@ -30,11 +30,29 @@ def configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_IMMEDIATE = "sqlite_begin_immediate"
+
+
 def begin_sqlite_transaction(connection: Any) -> None:
     # pysqlite's own implicit transactions are switched off above, so that
     # SQLAlchemy's transaction boundaries are the real ones (needed for SAVEPOINT
     # and for DDL inside Alembic's migration transaction).
-    connection.exec_driver_sql("BEGIN")
+    immediate = connection.get_execution_options().get(_IMMEDIATE)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_write(session: Session) -> None:
+    """Make the session's transaction a write transaction from its first statement.
+
+    SQLite: a plain BEGIN reads from a snapshot, and a later write fails at once (busy,
+    no waiting) when another writer committed in between; BEGIN IMMEDIATE takes the
+    write lock up front, so concurrent writers queue instead. PostgreSQL needs nothing
+    here: writes lock the rows they read for update (app.entity.load_for_save).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        connection = session.connection(execution_options={_IMMEDIATE: True})
+        if not connection.get_execution_options().get(_IMMEDIATE):
+            raise RuntimeError("begin_write must run before the transaction's first statement")
 
 
 def lock_change_log(session: Session) -> None:

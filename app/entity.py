@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -36,5 +37,31 @@ def get_live(session: Session, model: type[E], entity_id: uuid.UUID, options: Se
     return entity
 
 
+def load_for_save(session: Session, model: type[E], entity_id: uuid.UUID | None, options: Sequence[Any] = ()) -> E | None:
+    """The stored entry a save replaces, row-locked until commit (PostgreSQL; SQLite
+    write transactions are exclusive anyway), or None when the save creates it."""
+    if entity_id is None:
+        return None
+    entity = session.exec(select(model).where(model.id == entity_id).options(*options).with_for_update()).first()
+    if entity is not None and entity.deleted_at is not None:
+        what = model.__tablename__.replace("_", " ")  # type: ignore[attr-defined]
+        raise Gone(f"The {what} {entity_id} was deleted; a deleted entry cannot be changed.", field="id")
+    return entity
+
+
 def is_live(model: type[CatalogueEntry]) -> Any:
     return model.deleted_at.is_(None)  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """Who an entry belongs to, for scope checks and the audit's gemeente filter.
+
+    `areas` are the areas the entry itself sets (service areas, a contact's coverage, a
+    front door's area): an editor may only set areas inside the owning gemeenten.
+    """
+
+    gemeenten: frozenset[str]
+    organisations: frozenset[uuid.UUID]
+    areas: frozenset[str] = frozenset()
+    areas_field: str = "areas"

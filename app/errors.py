@@ -21,6 +21,11 @@ PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
     "not-found": (404, "Not found", "Nothing exists under this identifier."),
     "gone": (410, "Gone", "The entry existed but was deleted; the change log still records it."),
     "postcode-not-residential": (422, "Postcode serves PO boxes only", "Nobody lives at a postbus-only PC4, so it has no neighbourhood."),
+    "unauthorized": (401, "Unauthorized", "The API key is missing where one is required, unknown, revoked or expired."),
+    "forbidden": (403, "Forbidden", "The key is valid but may not do this: its role or its gemeenten do not allow it."),
+    "conflict": (409, "Conflict", "The change conflicts with the stored state (an id that exists, entries that depend on this one)."),
+    "precondition-required": (428, "If-Match required", "Changing an entry needs the ETag you read, in If-Match, so no update is lost."),
+    "precondition-failed": (412, "Entry changed since you read it", "The If-Match ETag is not the current version; read it again and redo the change."),
     "method-not-allowed": (405, "Method not allowed", "This path does not accept this HTTP method."),
     "http-error": (400, "Bad request", "The request could not be handled as sent."),
     "internal-error": (500, "Internal error", "An unexpected failure on the server; it has been logged."),
@@ -50,9 +55,19 @@ def _problem_response(description: str) -> dict[str, Any]:
 
 # The error responses every read operation documents.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _problem_response("The API key sent is unknown, revoked or expired."),
     404: _problem_response("Nothing exists under this identifier."),
     410: _problem_response("The entry was deleted."),
     422: _problem_response("A parameter breaks a rule; `field` names it."),
+}
+
+# ... and those of every write operation.
+WRITE_PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **PROBLEM_RESPONSES,
+    403: _problem_response("The key's role or gemeenten do not allow this change."),
+    409: _problem_response("The change conflicts with the stored state."),
+    412: _problem_response("The If-Match ETag is stale: the entry changed since it was read."),
+    428: _problem_response("If-Match is missing."),
 }
 
 
@@ -82,6 +97,26 @@ class PostcodeNotResidential(DomainError):
     slug = "postcode-not-residential"
 
 
+class Unauthorized(DomainError):
+    slug = "unauthorized"
+
+
+class Forbidden(DomainError):
+    slug = "forbidden"
+
+
+class Conflict(DomainError):
+    slug = "conflict"
+
+
+class PreconditionRequired(DomainError):
+    slug = "precondition-required"
+
+
+class PreconditionFailed(DomainError):
+    slug = "precondition-failed"
+
+
 def problem(
     request: Request, slug: str, detail: str, *, status: int | None = None, **extra: Any
 ) -> JSONResponse:
@@ -109,8 +144,12 @@ def _field_name(location: tuple[Any, ...]) -> str:
 
 
 async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
-    errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
-    return problem(request, exc.slug, exc.detail, field=exc.field, errors=errors, **exc.extra)
+    extra = dict(exc.extra)
+    headers = extra.pop("headers", {})
+    errors = extra.pop("errors", None) or ([{"field": exc.field, "message": exc.detail}] if exc.field else None)
+    response = problem(request, exc.slug, exc.detail, field=exc.field, errors=errors, **extra)
+    response.headers.update(headers)
+    return response
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -3,7 +3,8 @@
 from sqlmodel import SQLModel
 
 from app.areas.models import Area, Postcode4, Postcode4Buurt, Postcode6
-from app.changelog.models import ChangeLogEntry
+from app.changelog.models import ChangeLogEntry, ChangeLogGemeente
+from app.clients.models import ApiClient, ApiKey, ClientGemeente, ClientOrganisation
 from app.contacts.models import Contact, ContactArea
 from app.front_doors.models import FrontDoor
 from app.locations.models import Location, OpeningException, OpeningHours
@@ -22,7 +23,7 @@ from app.taxonomy.models import NeedDomain, TargetGroup
 metadata = SQLModel.metadata
 
 __all__ = [
-    "Area", "ChangeLogEntry", "Contact", "ContactArea", "Eligibility", "FrontDoor", "Location",
+    "ApiClient", "ApiKey", "Area", "ChangeLogEntry", "ChangeLogGemeente", "ClientGemeente", "ClientOrganisation", "Contact", "ContactArea", "Eligibility", "FrontDoor", "Location",
     "NeedDomain", "OpeningException", "OpeningHours", "Organisation", "OrganisationOwner",
     "Postcode4", "Postcode4Buurt", "Postcode6", "Service", "ServiceArea", "ServiceLocation",
     "ServiceNeedDomain", "ServiceOwner", "ServiceTargetGroup", "TargetGroup", "metadata",

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from app.areas.models import Postcode4Buurt, Postcode6
 from app.areas.service import save_area, save_postcode4
+from app.clients.scope import Actor
 from app.contacts.schemas import ContactWrite
 from app.contacts.service import save_contact
 from app.organisations.schemas import OrganisationWrite
@@ -15,7 +16,7 @@ from app.organisations.service import save_organisation
 from app.services.schemas import ServiceWrite
 from app.services.service import save_service
 
-ACTOR = "test"
+ACTOR = Actor("test")
 GEMEENTE, WIJK, BUURT, OTHER_BUURT = "GM9901", "WK990101", "BU99010101", "BU99010102"
 
 

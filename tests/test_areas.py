@@ -8,7 +8,7 @@ from app.areas.models import Area, Postcode4Buurt
 from app.areas.postcode import normalise_postcode
 from app.areas.service import area_kind_of, derive_pc4_buurten, parent_code_of, resolve_postcode, save_area
 from app.errors import InvalidInput, NotFound, PostcodeNotResidential
-from tests.factories import BUURT, GEMEENTE, OTHER_BUURT, WIJK, make_region
+from tests.factories import ACTOR, BUURT, GEMEENTE, OTHER_BUURT, WIJK, make_region
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,7 @@ def test_the_database_refuses_a_code_whose_parent_prefix_does_not_match(session)
 def test_saving_an_area_checks_kind_and_parent(session) -> None:
     make_region(session)
     with pytest.raises(InvalidInput):
-        save_area(session, {"code": "BU99010201", "kind": "buurt", "name": "x", "parent_code": WIJK}, "test")
+        save_area(session, {"code": "BU99010201", "kind": "buurt", "name": "x", "parent_code": WIJK}, ACTOR)
 
 
 def test_pc6_with_its_own_row_resolves_to_one_buurt(session) -> None:

@@ -11,7 +11,7 @@ from app.changelog.models import ChangeLogEntry
 from app.services.schemas import ServiceWrite
 from app.services.models import Service
 from app.services.service import SERVICE_LOAD, as_write, save_service
-from tests.factories import make_organisation, make_region, make_service
+from tests.factories import ACTOR, make_organisation, make_region, make_service
 
 
 def _log(session: Session) -> list[ChangeLogEntry]:
@@ -32,7 +32,7 @@ def test_a_change_to_the_aggregate_bumps_the_service_once_and_logs_one_upsert(se
         "need_domains": ["financien", "huisvesting"],
         "areas": ["WK990101"],
     }
-    saved, changed = save_service(session, ServiceWrite.model_validate(data), "test")
+    saved, changed = save_service(session, ServiceWrite.model_validate(data), ACTOR)
     assert changed and saved.version == 2
     entries = _log(session)[before:]
     assert [(e.entity_type, e.entity_id, e.operation, e.version) for e in entries] == [
@@ -47,7 +47,7 @@ def test_saving_an_unchanged_entry_writes_nothing(session) -> None:
     make_region(session)
     service_id = make_service(session, make_organisation(session))
     before = len(_log(session))
-    _, changed = save_service(session, as_write(_service(session, service_id)), "test")
+    _, changed = save_service(session, as_write(_service(session, service_id)), ACTOR)
     assert not changed
     assert len(_log(session)) == before
     assert _service(session, service_id).version == 1

@@ -13,7 +13,7 @@ from app.services.models import ServiceLocation
 from app.locations.schemas import LocationWrite
 from app.locations.service import save_location
 from app.visibility import ANONYMOUS
-from tests.factories import GEMEENTE, make_organisation, make_region, make_service
+from tests.factories import ACTOR, GEMEENTE, make_organisation, make_region, make_service
 
 # postcode, domain -> the first result a POH would expect, and why it matched.
 FIRST_RESULTS = [
@@ -80,8 +80,8 @@ def test_whom_to_call_is_current_and_most_specific(demo_client) -> None:
 def test_a_point_search_matches_by_radius_only(session) -> None:
     make_region(session)
     organisation_id = make_organisation(session)
-    near, _ = save_location(session, LocationWrite(name="Dichtbij", lat=51.50, lon=3.61), "test")
-    far, _ = save_location(session, LocationWrite(name="Ver weg", lat=51.70, lon=3.90), "test")
+    near, _ = save_location(session, LocationWrite(name="Dichtbij", lat=51.50, lon=3.61), ACTOR)
+    far, _ = save_location(session, LocationWrite(name="Ver weg", lat=51.70, lon=3.90), ACTOR)
     open_near = make_service(session, organisation_id, name="Voor iedereen dichtbij", location_ids=[near.id])
     make_service(session, organisation_id, name="Voor iedereen ver weg", location_ids=[far.id])
     make_service(session, organisation_id, name="Alleen Proefstad", areas=[GEMEENTE], location_ids=[near.id])

@@ -10,7 +10,8 @@ from sqlmodel import Session, col, select
 from app.areas.models import Area, AreaKind, Postcode4, Postcode4Buurt, Postcode6, PostcodeKind
 from app.areas.postcode import normalise_postcode
 from app.areas.schemas import AreaOut, AreaRef, BuurtRef, PostcodeOut
-from app.changelog.service import EntityType, record_change
+from app.changelog.service import Action, EntityType, record_change
+from app.clients.scope import Actor, gemeente_of
 from app.errors import InvalidInput, NotFound, PostcodeNotResidential
 
 _CODE_SHAPES = {
@@ -174,7 +175,7 @@ def derive_pc4_buurten(session: Session, gemeente_codes: Iterable[str]) -> int:
     return written
 
 
-def save_area(session: Session, values: dict[str, object], actor: str) -> bool:
+def save_area(session: Session, values: dict[str, object], actor: Actor) -> bool:
     """Insert or update one area from reference data; logs a change only when something changed."""
     code = str(values["code"])
     kind = area_kind_of(code)
@@ -183,16 +184,18 @@ def save_area(session: Session, values: dict[str, object], actor: str) -> bool:
     return _save_reference(session, Area, code, values, EntityType.area, actor)
 
 
-def save_postcode4(session: Session, values: dict[str, object], actor: str) -> bool:
+def save_postcode4(session: Session, values: dict[str, object], actor: Actor) -> bool:
     return _save_reference(session, Postcode4, str(values["pc4"]), values, EntityType.postcode, actor)
 
 
 def _save_reference(
     session: Session, model: type[Area] | type[Postcode4], key: str, values: dict[str, object],
-    entity_type: EntityType, actor: str,
+    entity_type: EntityType, actor: Actor,
 ) -> bool:
     row = session.get(model, key)
-    if row is not None and all(getattr(row, name) == value for name, value in values.items()):
+    before = {name: getattr(row, name) for name in values} if row is not None else {}
+    changes = {name: [before.get(name), value] for name, value in values.items() if before.get(name) != value}
+    if row is not None and not changes:
         return False
     if row is None:
         row = model(**values)  # type: ignore[arg-type]
@@ -202,5 +205,9 @@ def _save_reference(
             setattr(row, name, value)
         row.version += 1
     session.flush()
-    record_change(session, entity_type, key, row.version, actor)
+    gemeente = values.get("gemeente_code") if model is Postcode4 else gemeente_of(key)
+    record_change(
+        session, entity_type, key, row.version, actor, Action.create if not before else Action.update,
+        changes=changes, gemeenten=[str(gemeente)] if gemeente else [],
+    )
     return True

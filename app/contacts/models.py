@@ -1,11 +1,12 @@
 """Named contact persons who take referrals, and the areas they cover."""
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
+from app.db import UTCDateTime
 from app.entity import CatalogueEntry
 
 
@@ -39,6 +40,8 @@ class Contact(CatalogueEntry, table=True):
     is_general: bool = False
     valid_from: date | None = None
     valid_until: date | None = None
+    # Set when an admin erased this person (privacy): only a tombstone remains.
+    erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     areas: list[ContactArea] = Relationship(
         sa_relationship_kwargs={"lazy": "raise", "cascade": "all, delete-orphan"}

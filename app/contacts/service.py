@@ -9,15 +9,17 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from app.areas.service import require_areas
-from app.changelog.service import EntityType, bump_version, record_change
+from app.changelog.service import Action, EntityType, bump_version, changed_fields, record_change
+from app.clients.scope import Actor, authorize_write
 from app.clock import local_today
 from app.contacts.models import Contact, ContactArea
 from app.contacts.schemas import ContactOut, ContactWrite
-from app.entity import get_live, is_live
+from app.entity import Ownership, get_live, is_live, load_for_save
 from app.errors import InvalidInput
 from app.organisations.models import Organisation
+from app.organisations.service import organisation_owners
 from app.pagination import keyset_page
-from app.services.models import Service
+from app.services.models import Service, ServiceOwner
 from app.visibility import Viewer, redact_direct_lines
 
 CONTACT_LOAD = (selectinload(Contact.areas),)  # type: ignore[arg-type]
@@ -86,6 +88,12 @@ def list_contacts(
     return [to_out(row, viewer, today) for row in rows], next_cursor
 
 
+def service_owners(session: Session, service_id: uuid.UUID) -> frozenset[str]:
+    return frozenset(session.exec(
+        select(ServiceOwner.gemeente_code).where(ServiceOwner.service_id == service_id)
+    ).all())
+
+
 def current_contacts_by_service(
     session: Session, service_ids: list[uuid.UUID], today: date
 ) -> defaultdict[uuid.UUID, list[Contact]]:
@@ -103,18 +111,28 @@ def current_contacts_by_service(
     return grouped
 
 
-def save_contact(session: Session, data: ContactWrite, actor: str) -> tuple[Contact, bool]:
+def ownership(session: Session, data: ContactWrite) -> Ownership:
+    """A service's contact belongs to the service's owners, an organisation's to the organisation's."""
+    service = session.get(Service, data.service_id) if data.service_id else None
+    gemeenten = service_owners(session, service.id) if service else organisation_owners(session, data.organisation_id)
+    organisations = {service.organisation_id if service else None, data.organisation_id} - {None}
+    return Ownership(gemeenten=gemeenten, organisations=frozenset(organisations), areas=frozenset(data.areas))  # type: ignore[arg-type]
+
+
+def save_contact(session: Session, data: ContactWrite, actor: Actor) -> tuple[Contact, bool]:
     if data.service_id and session.get(Service, data.service_id) is None:
         raise InvalidInput(f"No service with id {data.service_id}.", field="service_id")
     if data.organisation_id and session.get(Organisation, data.organisation_id) is None:
         raise InvalidInput(f"No organisation with id {data.organisation_id}.", field="organisation_id")
     require_areas(session, data.areas, "areas")
-    existing = session.exec(
-        select(Contact).where(Contact.id == data.id).options(*CONTACT_LOAD)
-    ).first() if data.id else None
-    if existing is not None and as_write(existing) == data:
+    data = data.model_copy(update={"id": data.id or uuid.uuid4()})
+    existing = load_for_save(session, Contact, data.id, CONTACT_LOAD)
+    before = as_write(existing) if existing else None
+    after = ownership(session, data)
+    authorize_write(actor, ownership(session, before) if before else None, after)
+    if existing is not None and before == data:
         return existing, False
-    contact = existing or Contact(id=data.id or uuid.uuid4(), name=data.name, role=data.role)
+    contact = existing or Contact(id=data.id, name=data.name, role=data.role)
     for name, value in data.model_dump(exclude={"id", "areas"}).items():
         setattr(contact, name, value)
     current = {area.area_code: area for area in (existing.areas if existing else [])}
@@ -122,7 +140,10 @@ def save_contact(session: Session, data: ContactWrite, actor: str) -> tuple[Cont
     bump_version(contact, is_new=existing is None)
     session.add(contact)
     session.flush()
-    record_change(session, EntityType.contact, contact.id, contact.version, actor)
+    record_change(
+        session, EntityType.contact, contact.id, contact.version, actor,
+        Action.update if before else Action.create, changes=changed_fields(before, data), gemeenten=after.gemeenten,
+    )
     return contact, True
 
 

@@ -7,11 +7,12 @@ from sqlmodel import Session, col, select
 from app.areas.models import Area
 from app.areas.schemas import AreaRef
 from app.areas.service import area_specificity, require_areas, resolve_postcode
-from app.changelog.service import EntityType, bump_version, record_change
+from app.changelog.service import Action, EntityType, bump_version, changed_fields, record_change
+from app.clients.scope import Actor, authorize_write, gemeente_of
 from app.clock import local_today
 from app.contacts import service as contacts
 from app.contacts.models import Contact
-from app.entity import get_live, is_live
+from app.entity import Ownership, get_live, is_live, load_for_save
 from app.errors import InvalidInput
 from app.front_doors.models import FrontDoor
 from app.front_doors.schemas import FrontDoorOut, FrontDoorWrite, ServiceRef
@@ -67,7 +68,18 @@ def list_front_doors(
     return to_outs(session, rows, viewer), next_cursor
 
 
-def save_front_door(session: Session, data: FrontDoorWrite, actor: str) -> tuple[FrontDoor, bool]:
+def ownership(session: Session, data: FrontDoorWrite) -> Ownership:
+    """A front door belongs to the gemeente of its area."""
+    service = session.get(Service, data.service_id)
+    return Ownership(
+        gemeenten=frozenset({gemeente_of(data.area_code)}),
+        organisations=frozenset({service.organisation_id}) if service else frozenset(),
+        areas=frozenset({data.area_code}),
+        areas_field="area_code",
+    )
+
+
+def save_front_door(session: Session, data: FrontDoorWrite, actor: Actor) -> tuple[FrontDoor, bool]:
     require_areas(session, [data.area_code], "area_code")
     if not is_front_door_topic(session, data.topic):
         raise InvalidInput(
@@ -77,17 +89,23 @@ def save_front_door(session: Session, data: FrontDoorWrite, actor: str) -> tuple
         raise InvalidInput(f"No service with id {data.service_id}.", field="service_id")
     if data.contact_id and session.get(Contact, data.contact_id) is None:
         raise InvalidInput(f"No contact with id {data.contact_id}.", field="contact_id")
-    existing = session.get(FrontDoor, data.id) if data.id else None
-    if existing is not None and as_write(existing) == data:
+    data = data.model_copy(update={"id": data.id or uuid.uuid4()})
+    existing = load_for_save(session, FrontDoor, data.id)
+    before = as_write(existing) if existing else None
+    after = ownership(session, data)
+    authorize_write(actor, ownership(session, before) if before else None, after)
+    if existing is not None and before == data:
         return existing, False
-    door = existing or FrontDoor(id=data.id or uuid.uuid4(), area_code=data.area_code, topic=data.topic,
-                                 service_id=data.service_id)
+    door = existing or FrontDoor(id=data.id, area_code=data.area_code, topic=data.topic, service_id=data.service_id)
     for name, value in data.model_dump(exclude={"id"}).items():
         setattr(door, name, value)
     bump_version(door, is_new=existing is None)
     session.add(door)
     session.flush()
-    record_change(session, EntityType.front_door, door.id, door.version, actor)
+    record_change(
+        session, EntityType.front_door, door.id, door.version, actor,
+        Action.update if before else Action.create, changes=changed_fields(before, data), gemeenten=after.gemeenten,
+    )
     return door, True
 
 

@@ -5,12 +5,14 @@ import uuid
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
-from app.changelog.service import EntityType, bump_version, record_change
-from app.entity import get_live, is_live
+from app.changelog.service import Action, EntityType, bump_version, changed_fields, record_change
+from app.clients.scope import Actor, authorize_write
+from app.entity import Ownership, get_live, is_live, load_for_save
 from app.errors import InvalidInput
 from app.locations.models import Location, OpeningException, OpeningHours
 from app.locations.schemas import Address, LocationOut, LocationWrite, OpeningExceptionIn, OpeningInterval
 from app.organisations.models import Organisation
+from app.organisations.service import organisation_owners
 from app.pagination import keyset_page
 
 LOCATION_LOAD = (selectinload(Location.opening_hours), selectinload(Location.exceptions))  # type: ignore[arg-type]
@@ -57,15 +59,25 @@ def list_locations(
     return [to_out(row) for row in rows], next_cursor
 
 
-def save_location(session: Session, data: LocationWrite, actor: str) -> tuple[Location, bool]:
+def ownership(session: Session, data: LocationWrite) -> Ownership:
+    """A location belongs to its organisation's gemeenten; one without an organisation only admins maintain."""
+    return Ownership(
+        gemeenten=organisation_owners(session, data.organisation_id),
+        organisations=frozenset({data.organisation_id}) if data.organisation_id else frozenset(),
+    )
+
+
+def save_location(session: Session, data: LocationWrite, actor: Actor) -> tuple[Location, bool]:
     if data.organisation_id and session.get(Organisation, data.organisation_id) is None:
         raise InvalidInput(f"No organisation with id {data.organisation_id}.", field="organisation_id")
-    existing = session.exec(
-        select(Location).where(Location.id == data.id).options(*LOCATION_LOAD)
-    ).first() if data.id else None
-    if existing is not None and as_write(existing) == data:
+    data = data.model_copy(update={"id": data.id or uuid.uuid4()})
+    existing = load_for_save(session, Location, data.id, LOCATION_LOAD)
+    before = as_write(existing) if existing else None
+    after = ownership(session, data)
+    authorize_write(actor, ownership(session, before) if before else None, after)
+    if existing is not None and before == data:
         return existing, False
-    location = existing or Location(id=data.id or uuid.uuid4(), lat=data.lat, lon=data.lon, name=data.name)
+    location = existing or Location(id=data.id, lat=data.lat, lon=data.lon, name=data.name)
     for name, value in data.model_dump(exclude={"id", "opening_hours", "exceptions"}).items():
         setattr(location, name, value)
     location.opening_hours = [OpeningHours(**h.model_dump()) for h in data.opening_hours]
@@ -73,5 +85,8 @@ def save_location(session: Session, data: LocationWrite, actor: str) -> tuple[Lo
     bump_version(location, is_new=existing is None)
     session.add(location)
     session.flush()
-    record_change(session, EntityType.location, location.id, location.version, actor)
+    record_change(
+        session, EntityType.location, location.id, location.version, actor,
+        Action.update if before else Action.create, changes=changed_fields(before, data), gemeenten=after.gemeenten,
+    )
     return location, True

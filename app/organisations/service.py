@@ -6,8 +6,9 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from app.areas.service import require_areas
-from app.changelog.service import EntityType, bump_version, record_change
-from app.entity import get_live, is_live
+from app.changelog.service import Action, EntityType, bump_version, changed_fields, record_change
+from app.clients.scope import Actor, authorize_write
+from app.entity import Ownership, get_live, is_live, load_for_save
 from app.organisations.models import Organisation, OrganisationOwner
 from app.organisations.schemas import OrganisationOut, OrganisationWrite
 from app.pagination import keyset_page
@@ -45,15 +46,28 @@ def list_organisations(
     return [to_out(row) for row in rows], next_cursor
 
 
-def save_organisation(session: Session, data: OrganisationWrite, actor: str) -> tuple[Organisation, bool]:
+def organisation_owners(session: Session, organisation_id: uuid.UUID | None) -> frozenset[str]:
+    if organisation_id is None:
+        return frozenset()
+    return frozenset(session.exec(
+        select(OrganisationOwner.gemeente_code).where(OrganisationOwner.organisation_id == organisation_id)
+    ).all())
+
+
+def ownership(_session: Session, data: OrganisationWrite) -> Ownership:
+    return Ownership(gemeenten=frozenset(data.owners), organisations=frozenset({data.id}) if data.id else frozenset())
+
+
+def save_organisation(session: Session, data: OrganisationWrite, actor: Actor) -> tuple[Organisation, bool]:
     """Create or replace; a replace that changes nothing writes nothing. Returns (entry, changed)."""
+    data = data.model_copy(update={"id": data.id or uuid.uuid4()})
     require_areas(session, data.owners, "owners")
-    existing = session.exec(
-        select(Organisation).where(Organisation.id == data.id).options(*_LOAD)
-    ).first() if data.id else None
-    if existing is not None and as_write(existing) == data:
+    existing = load_for_save(session, Organisation, data.id, _LOAD)
+    before = as_write(existing) if existing else None
+    authorize_write(actor, ownership(session, before) if before else None, ownership(session, data))
+    if existing is not None and before == data:
         return existing, False
-    organisation = existing or Organisation(id=data.id or uuid.uuid4())
+    organisation = existing or Organisation(id=data.id)
     fields = data.model_dump(mode="json", exclude={"id", "owners", "last_verified_at"})
     for name, value in fields.items():
         setattr(organisation, name, value)
@@ -63,6 +77,9 @@ def save_organisation(session: Session, data: OrganisationWrite, actor: str) -> 
     bump_version(organisation, is_new=existing is None)
     session.add(organisation)
     session.flush()
-    record_change(session, EntityType.organisation, organisation.id, organisation.version, actor)
+    record_change(
+        session, EntityType.organisation, organisation.id, organisation.version, actor,
+        Action.update if before else Action.create, changes=changed_fields(before, data), gemeenten=data.owners,
+    )
     refresh_organisation_services(session, organisation.id)
     return organisation, True

@@ -6,15 +6,17 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from app.areas.service import require_areas
-from app.changelog.service import EntityType, bump_version, record_change
+from app.changelog.service import Action, EntityType, bump_version, changed_fields, record_change
+from app.clients.scope import Actor, authorize_write
 from app.clock import local_today
 from app.contacts import service as contacts
-from app.entity import get_live, is_live
+from app.entity import Ownership, get_live, is_live, load_for_save
 from app.errors import InvalidInput
 from app.locations import service as locations
 from app.locations.models import Location
 from app.organisations.models import Organisation
 from app.organisations.schemas import OrganisationRef
+from app.organisations.service import organisation_owners
 from app.pagination import keyset_page
 from app.search.text import refresh_service_documents
 from app.services.models import (
@@ -137,17 +139,29 @@ def _validate_references(session: Session, data: ServiceWrite) -> Organisation:
     return organisation
 
 
-def save_service(session: Session, data: ServiceWrite, actor: str) -> tuple[Service, bool]:
-    """Create or replace the whole aggregate; any change bumps the service's one version."""
+def ownership(session: Session, data: ServiceWrite) -> Ownership:
+    gemeenten = data.owners if data.owners is not None else organisation_owners(session, data.organisation_id)
+    return Ownership(
+        gemeenten=frozenset(gemeenten), organisations=frozenset({data.organisation_id}), areas=frozenset(data.areas)
+    )
+
+
+def save_service(session: Session, data: ServiceWrite, actor: Actor) -> tuple[Service, bool]:
+    """Create or replace the whole aggregate; any change bumps the service's one version.
+
+    Owners left out (null) keep the stored ones, or for a new service take the organisation's."""
     organisation = _validate_references(session, data)
+    data = data.model_copy(update={"id": data.id or uuid.uuid4()})
+    existing = load_for_save(session, Service, data.id, SERVICE_LOAD)
+    before = as_write(existing) if existing else None
     if data.owners is None:
-        data = data.model_copy(update={"owners": sorted(o.gemeente_code for o in organisation.owners)})
-    existing = session.exec(
-        select(Service).where(Service.id == data.id).options(*SERVICE_LOAD)
-    ).first() if data.id else None
-    if existing is not None and as_write(existing) == data:
+        owners = before.owners if before else [o.gemeente_code for o in organisation.owners]
+        data = data.model_copy(update={"owners": sorted(owners or [])})
+    after = ownership(session, data)
+    authorize_write(actor, ownership(session, before) if before else None, after)
+    if existing is not None and before == data:
         return existing, False
-    service = existing or Service(id=data.id or uuid.uuid4(), organisation_id=data.organisation_id,
+    service = existing or Service(id=data.id, organisation_id=data.organisation_id,
                                   name=data.name, access_route=data.access_route)
     if existing is None:
         for relation in ("need_domains", "target_groups", "areas", "owners", "locations"):
@@ -162,7 +176,10 @@ def save_service(session: Session, data: ServiceWrite, actor: str) -> tuple[Serv
     bump_version(service, is_new=existing is None)
     session.add(service)
     session.flush()
-    record_change(session, EntityType.service, service.id, service.version, actor)
+    record_change(
+        session, EntityType.service, service.id, service.version, actor,
+        Action.update if before else Action.create, changes=changed_fields(before, data), gemeenten=after.gemeenten,
+    )
     refresh_service_documents(session, [service.id])
     return service, True
 

@@ -1,0 +1,71 @@
+"""Who may change which entries: the one check every write path makes (API, import, erase)."""
+
+import uuid
+from dataclasses import dataclass, field
+
+from app.clients.models import Role
+from app.entity import Ownership
+from app.errors import Forbidden
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated API client, as a request sees it."""
+
+    client_id: uuid.UUID
+    name: str
+    role: Role
+    gemeenten: frozenset[str] = frozenset()
+    organisations: frozenset[uuid.UUID] = frozenset()
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: an API client (with the staff member it acts for), or the
+    system itself (`principal` None: the demo seed, the command line)."""
+
+    name: str
+    principal: Principal | None = None
+    on_behalf_of: str | None = field(default=None)
+
+    @classmethod
+    def client(cls, principal: Principal, on_behalf_of: str | None = None) -> "Actor":
+        return cls(name=f"client:{principal.name}", principal=principal, on_behalf_of=on_behalf_of)
+
+
+def gemeente_of(area_code: str) -> str:
+    """GM0687, WK068703 and BU06870301 all lie in GM0687."""
+    return f"GM{area_code[2:6]}"
+
+
+def authorize_write(actor: Actor, before: Ownership | None, after: Ownership | None) -> None:
+    """Refuse (403) a change the actor may not make. `before` is None for a create,
+    `after` None for a delete."""
+    principal = actor.principal
+    if principal is None or principal.role == Role.admin:
+        return
+    if principal.role != Role.editor:
+        raise Forbidden(f"A {principal.role} key can read but not change the catalogue.")
+    for state in (before, after):
+        if state is not None:
+            _within_scope(principal, state)
+    if before is not None and after is not None and before.gemeenten != after.gemeenten:
+        raise Forbidden("Only an admin can change the gemeenten that own an entry.", field="owners")
+    if after is not None:
+        outside = sorted(code for code in after.areas if gemeente_of(code) not in after.gemeenten)
+        if outside:
+            raise Forbidden(
+                f"Area(s) {', '.join(outside)} lie outside the owning gemeenten "
+                f"{', '.join(sorted(after.gemeenten))}.",
+                field=after.areas_field,
+            )
+
+
+def _within_scope(principal: Principal, state: Ownership) -> None:
+    if not state.gemeenten & principal.gemeenten:
+        owners = ", ".join(sorted(state.gemeenten)) or "no gemeente (admins only)"
+        raise Forbidden(
+            f"This entry is owned by {owners}; this key maintains {', '.join(sorted(principal.gemeenten))}."
+        )
+    if principal.organisations and not state.organisations <= principal.organisations:
+        raise Forbidden("This key is limited to other organisations' entries.", field="organisation_id")
