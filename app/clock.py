@@ -8,3 +8,8 @@ from app.settings import get_settings
 
 def local_today() -> date:
     return datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
+def local_aware(moment: datetime) -> datetime:
+    """A time without a zone means local time (Europe/Amsterdam), as people mean it."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(get_settings().timezone))

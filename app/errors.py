@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -115,6 +115,16 @@ class PreconditionRequired(DomainError):
 
 class PreconditionFailed(DomainError):
     slug = "precondition-failed"
+
+
+def invalid_input(exc: ValidationError, prefix: str = "") -> InvalidInput:
+    """A pydantic error raised outside request parsing (a merged patch, an import row) as a 422."""
+    errors = [
+        {"field": prefix + ".".join(str(part) for part in error["loc"]) or "request", "message": error["msg"]}
+        for error in exc.errors()
+    ]
+    detail = f"{errors[0]['field']}: {errors[0]['message']}"
+    return InvalidInput(detail, field=errors[0]["field"], errors=errors)
 
 
 def problem(

@@ -2,7 +2,8 @@
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, HttpUrl, PlainSerializer
+import phonenumbers
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, PlainSerializer
 
 from app.areas.postcode import normalise_postcode
 from app.errors import InvalidInput
@@ -30,9 +31,30 @@ def _pc6(value: str) -> str:
 Postcode6 = Annotated[str, AfterValidator(_pc6), Field(examples=["4331AB"])]
 
 
+def _dutch_phone(value: str) -> str:
+    try:
+        number = phonenumbers.parse(value, "NL")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number: {exc}") from exc
+    if not phonenumbers.is_valid_number_for_region(number, "NL"):
+        raise ValueError("not a valid Dutch phone number (e.g. 0118 612 345, 06 12345678, 14 0118, 0800 1234)")
+    # Stored as people dial it here: national format, grouped ("0118 612 345").
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+DutchPhone = Annotated[str, Field(max_length=40, examples=["0118 612 345"]), AfterValidator(_dutch_phone)]
+
+
 def unique_codes(values: list[str]) -> list[str]:
     """Sorted and without repeats, so equal sets compare equal."""
     return sorted(set(values))
 
 
 CodeList = Annotated[list[AreaCode], AfterValidator(unique_codes)]
+
+
+class WriteSchema(BaseModel):
+    """What clients send: a field this API does not know is an error, not silently dropped
+    (a misspelled `valid_untill` must not leave a contact valid for ever)."""
+
+    model_config = ConfigDict(extra="forbid")

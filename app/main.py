@@ -8,11 +8,14 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import Engine
 
 from app.areas.router import router as areas_router
+from app.changelog.router import router as audit_router
+from app.clients.router import router as clients_router
 from app.contacts.router import router as contacts_router
 from app.db import assert_schema_current, make_engine
 from app.errors import PROBLEM_TYPES, install_problem_handlers
 from app.front_doors.router import router as front_doors_router
 from app.locations.router import router as locations_router
+from app.maintenance.router import router as maintenance_router
 from app.organisations.router import router as organisations_router
 from app.search.router import router as search_router
 from app.services.router import router as services_router
@@ -45,7 +48,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     for router in (
         search_router, services_router, organisations_router, locations_router, contacts_router,
-        front_doors_router, areas_router, taxonomy_router,
+        front_doors_router, areas_router, taxonomy_router, clients_router, audit_router, maintenance_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -81,6 +81,7 @@ def keyset_page(
     order: Sequence[ColumnElement[Any]],
     cursor: str | None,
     limit: int,
+    descending: bool = False,
 ) -> tuple[list[Any], str | None]:
     """Run `statement` ordered by `order` (ending in a unique column), one page after `cursor`.
 
@@ -89,8 +90,10 @@ def keyset_page(
     """
     if cursor is not None:
         after = decode_cursor(scope, cursor, order)
-        statement = statement.where(tuple_(*order) > tuple_(*after))
-    rows = list(session.exec(statement.order_by(*order).limit(limit + 1)).all())  # type: ignore[call-overload]
+        key, bound = tuple_(*order), tuple_(*after)
+        statement = statement.where(key < bound if descending else key > bound)
+    ordering = [column.desc() for column in order] if descending else order
+    rows = list(session.exec(statement.order_by(*ordering).limit(limit + 1)).all())  # type: ignore[call-overload]
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

@@ -2,13 +2,16 @@
 
 Direct phone numbers, e-mail and secure-messaging addresses are professional data
 (DOMAIN.md, privacy): authenticated professional clients see them, the anonymous
-public gets them as null, with the response naming what was withheld.
+public gets them as null, with the response naming what was withheld. A request with a
+bad key is refused (401), not served as anonymous.
 """
 
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
+
+from app.clients.auth import OptionalClient
 
 DIRECT_LINE_FIELDS = ("phone", "email", "secure_messaging")
 
@@ -25,9 +28,9 @@ class Viewer:
 ANONYMOUS = Viewer(authenticated=False)
 
 
-def get_viewer() -> Viewer:
-    # Until API keys exist every request is anonymous.
-    return ANONYMOUS
+def get_viewer(principal: OptionalClient) -> Viewer:
+    # Every role, reader and up, is a professional client.
+    return ANONYMOUS if principal is None else Viewer(authenticated=True)
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]

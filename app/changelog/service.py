@@ -4,17 +4,24 @@ Each entry is both a change for syncing clients (entity, version, upsert or dele
 an audit record (who, for whom, what they did, the fields before and after).
 """
 
+import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
 from pydantic import BaseModel
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app import dialect
 from app.changelog.models import ChangeLogEntry, ChangeLogGemeente
-from app.clients.scope import Actor
+from app.changelog.schemas import AuditEntry
+from app.clients.models import Role
+from app.clients.scope import Actor, Principal
+from app.clock import local_aware
 from app.db import utcnow
+from app.errors import Forbidden
+from app.pagination import keyset_page
 
 
 class EntityType(StrEnum):
@@ -74,6 +81,18 @@ def record_change(
     return entry
 
 
+def scrub_changes(session: Session, entity_type: EntityType, entity_id: object, fields: Iterable[str]) -> None:
+    """Remove these fields from every recorded change of one entry (erasure)."""
+    removed = set(fields)
+    for entry in session.exec(
+        select(ChangeLogEntry).where(ChangeLogEntry.entity_type == entity_type, ChangeLogEntry.entity_id == str(entity_id))
+    ).all():
+        if entry.changes and removed & entry.changes.keys():
+            entry.changes = {name: value for name, value in entry.changes.items() if name not in removed} or None
+            session.add(entry)
+    session.flush()
+
+
 def changed_fields(before: BaseModel | None, after: BaseModel) -> dict[str, list[Any]]:
     """{field: [before, after]} for every field that differs (all of them for a create)."""
     old = before.model_dump(mode="json", exclude={"id"}) if before is not None else {}
@@ -89,3 +108,60 @@ def bump_version(entity: Versioned, *, is_new: bool) -> None:
     entity.version += 1
     if hasattr(entity, "updated_at"):
         entity.updated_at = utcnow()  # type: ignore[attr-defined]
+
+
+def list_audit(
+    session: Session,
+    principal: Principal,
+    *,
+    entity_type: EntityType | None,
+    entity_id: str | None,
+    client_id: uuid.UUID | None,
+    gemeente: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[AuditEntry], str | None]:
+    """The trail, newest first. An editor sees the changes to its own gemeenten' entries only."""
+    statement = select(ChangeLogEntry)
+    if principal.role == Role.reader:
+        raise Forbidden("The audit trail is for editors and admins.")
+    if principal.role == Role.editor:
+        if gemeente and gemeente not in principal.gemeenten:
+            raise Forbidden(f"This key maintains {', '.join(sorted(principal.gemeenten))}, not {gemeente}.", field="gemeente")
+        visible = [gemeente] if gemeente else sorted(principal.gemeenten)
+        statement = statement.where(col(ChangeLogEntry.position).in_(
+            select(ChangeLogGemeente.position).where(col(ChangeLogGemeente.gemeente_code).in_(visible))
+        ))
+    elif gemeente:
+        statement = statement.where(col(ChangeLogEntry.position).in_(
+            select(ChangeLogGemeente.position).where(ChangeLogGemeente.gemeente_code == gemeente)
+        ))
+    if entity_type:
+        statement = statement.where(ChangeLogEntry.entity_type == entity_type)
+    if entity_id:
+        statement = statement.where(ChangeLogEntry.entity_id == entity_id)
+    if client_id:
+        statement = statement.where(ChangeLogEntry.client_id == client_id)
+    if since:
+        statement = statement.where(ChangeLogEntry.changed_at >= local_aware(since))
+    if until:
+        statement = statement.where(ChangeLogEntry.changed_at < local_aware(until))
+    rows, next_cursor = keyset_page(
+        session, statement, scope="audit", order=[ChangeLogEntry.position],  # type: ignore[list-item]
+        cursor=cursor, limit=limit, descending=True,
+    )
+    owners: dict[int, list[str]] = {row.position: [] for row in rows}  # type: ignore[misc]
+    for link in session.exec(
+        select(ChangeLogGemeente).where(col(ChangeLogGemeente.position).in_(owners)).order_by(ChangeLogGemeente.gemeente_code)
+    ).all():
+        owners[link.position].append(link.gemeente_code)
+    return [
+        AuditEntry(
+            **row.model_dump(include={"position", "entity_type", "entity_id", "action", "version", "actor",
+                                      "client_id", "on_behalf_of", "changes"}),
+            at=row.changed_at, gemeenten=owners[row.position],  # type: ignore[index]
+        )
+        for row in rows
+    ], next_cursor

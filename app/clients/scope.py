@@ -52,7 +52,8 @@ def authorize_write(actor: Actor, before: Ownership | None, after: Ownership | N
     if before is not None and after is not None and before.gemeenten != after.gemeenten:
         raise Forbidden("Only an admin can change the gemeenten that own an entry.", field="owners")
     if after is not None:
-        outside = sorted(code for code in after.areas if gemeente_of(code) not in after.gemeenten)
+        added = after.areas - (before.areas if before else frozenset())
+        outside = sorted(code for code in added if gemeente_of(code) not in after.gemeenten)
         if outside:
             raise Forbidden(
                 f"Area(s) {', '.join(outside)} lie outside the owning gemeenten "

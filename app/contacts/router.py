@@ -1,12 +1,17 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response, status
 
+from app.clients.auth import AdminClient
+from app.clients.scope import Actor
 from app.contacts import service
 from app.contacts.schemas import ContactOut
 from app.db import SessionDep
-from app.errors import PROBLEM_RESPONSES
+from app.errors import PROBLEM_RESPONSES, WRITE_PROBLEM_RESPONSES
+from app.etags import set_etag
+from app.maintenance.kinds import CONTACT
+from app.maintenance.router import add_write_routes
 from app.pagination import CursorParam, LimitParam, Page
 from app.visibility import ViewerDep
 
@@ -36,5 +41,23 @@ def list_contacts(
 
 
 @router.get("/{contact_id}", summary="One contact person", responses=PROBLEM_RESPONSES)
-def read_contact(session: SessionDep, viewer: ViewerDep, contact_id: uuid.UUID) -> ContactOut:
-    return service.get_contact(session, contact_id, viewer)
+def read_contact(session: SessionDep, viewer: ViewerDep, response: Response, contact_id: uuid.UUID) -> ContactOut:
+    out = service.get_contact(session, contact_id, viewer)
+    set_etag(response, out.version)
+    return out
+
+
+add_write_routes(router, CONTACT, service.get_contact, ContactOut)
+
+
+@router.post(
+    "/{contact_id}/erase", status_code=status.HTTP_204_NO_CONTENT,
+    summary="Erase a person who has left (admin; privacy)",
+    description=(
+        "Removes the person's name and direct lines from the contact, from the audit trail and from "
+        "change payloads; a tombstone with the id remains, and the contact reads as deleted (410)."
+    ),
+    responses=WRITE_PROBLEM_RESPONSES,
+)
+def erase_contact(session: SessionDep, admin: AdminClient, contact_id: uuid.UUID) -> None:
+    service.erase_contact(session, contact_id, Actor.client(admin))

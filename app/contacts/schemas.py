@@ -4,16 +4,16 @@ from typing import Self
 
 from pydantic import BaseModel, EmailStr, Field, model_validator
 
-from app.fields import CodeList, Name
+from app.fields import WriteSchema, DutchPhone, CodeList, Name
 
 
-class ContactWrite(BaseModel):
+class ContactWrite(WriteSchema):
     id: uuid.UUID | None = None
     name: Name = Field(examples=["Fenna Fictief"])
     role: Name = Field(examples=["wijkcoach"])
     service_id: uuid.UUID | None = None
     organisation_id: uuid.UUID | None = None
-    phone: str | None = Field(default=None, max_length=40)
+    phone: DutchPhone | None = None
     email: EmailStr | None = None
     secure_messaging: str | None = Field(default=None, max_length=200)
     is_general: bool = Field(default=False, description="The default contact when no area-specific one fits.")

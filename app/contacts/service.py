@@ -9,13 +9,14 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from app.areas.service import require_areas
-from app.changelog.service import Action, EntityType, bump_version, changed_fields, record_change
+from app.changelog.service import Action, EntityType, bump_version, changed_fields, record_change, scrub_changes
 from app.clients.scope import Actor, authorize_write
 from app.clock import local_today
 from app.contacts.models import Contact, ContactArea
 from app.contacts.schemas import ContactOut, ContactWrite
 from app.entity import Ownership, get_live, is_live, load_for_save
-from app.errors import InvalidInput
+from app.db import utcnow
+from app.errors import InvalidInput, NotFound
 from app.organisations.models import Organisation
 from app.organisations.service import organisation_owners
 from app.pagination import keyset_page
@@ -44,7 +45,7 @@ def current_clause(today: date) -> ColumnElement[bool]:
 
 def to_out(contact: Contact, viewer: Viewer, today: date) -> ContactOut:
     """The only way a contact leaves this service: direct lines go through visibility."""
-    values = contact.model_dump(exclude={"deleted_at"})
+    values = contact.model_dump(exclude={"deleted_at", "erased_at"})
     return ContactOut(
         **redact_direct_lines(values, viewer),
         is_current=is_current(contact, today),
@@ -54,7 +55,7 @@ def to_out(contact: Contact, viewer: Viewer, today: date) -> ContactOut:
 
 def as_write(contact: Contact) -> ContactWrite:
     return ContactWrite(
-        **contact.model_dump(exclude={"deleted_at", "version", "created_at", "updated_at"}),
+        **contact.model_dump(exclude={"deleted_at", "erased_at", "version", "created_at", "updated_at"}),
         areas=[area.area_code for area in contact.areas],
     )
 
@@ -145,6 +146,36 @@ def save_contact(session: Session, data: ContactWrite, actor: Actor) -> tuple[Co
         Action.update if before else Action.create, changes=changed_fields(before, data), gemeenten=after.gemeenten,
     )
     return contact, True
+
+
+# What identifies the person; the role ("wijkcoach") and the coverage stay.
+PERSONAL_FIELDS = ("name", "phone", "email", "secure_messaging")
+ERASED_NAME = "(gewist)"
+
+
+def erase_contact(session: Session, contact_id: uuid.UUID, actor: Actor) -> None:
+    """Erase a person who has left: their personal fields go from the contact and from
+    every recorded change; a deleted tombstone keeps the id. Erasing twice changes nothing."""
+    contact = session.exec(
+        select(Contact).where(Contact.id == contact_id).options(*CONTACT_LOAD).with_for_update()
+    ).first()
+    if contact is None:
+        raise NotFound(f"No contact with id {contact_id}.", field="contact_id")
+    if contact.erased_at is not None:
+        return
+    owned = ownership(session, as_write(contact))
+    authorize_write(actor, owned, None)
+    contact.name, contact.phone, contact.email, contact.secure_messaging = ERASED_NAME, None, None, None
+    contact.erased_at = utcnow()
+    contact.deleted_at = contact.deleted_at or contact.erased_at
+    bump_version(contact, is_new=False)
+    session.add(contact)
+    session.flush()
+    scrub_changes(session, EntityType.contact, contact_id, PERSONAL_FIELDS)
+    record_change(
+        session, EntityType.contact, contact_id, contact.version, actor, Action.erase,
+        gemeenten=owned.gemeenten,
+    )
 
 
 def choose_contact(candidates: list[Contact], levels: dict[str, int]) -> Contact | None:

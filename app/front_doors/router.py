@@ -1,10 +1,13 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
+from app.etags import set_etag
+from app.maintenance.kinds import FRONT_DOOR
+from app.maintenance.router import add_write_routes
 from app.fields import AreaCode
 from app.front_doors import service
 from app.front_doors.schemas import FrontDoorOut
@@ -40,5 +43,12 @@ def list_front_doors(
 
 
 @router.get("/{front_door_id}", summary="One front door", responses=PROBLEM_RESPONSES)
-def read_front_door(session: SessionDep, viewer: ViewerDep, front_door_id: uuid.UUID) -> FrontDoorOut:
-    return service.get_front_door(session, front_door_id, viewer)
+def read_front_door(
+    session: SessionDep, viewer: ViewerDep, response: Response, front_door_id: uuid.UUID
+) -> FrontDoorOut:
+    out = service.get_front_door(session, front_door_id, viewer)
+    set_etag(response, out.version)
+    return out
+
+
+add_write_routes(router, FRONT_DOOR, service.get_front_door, FrontDoorOut)

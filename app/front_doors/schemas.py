@@ -5,10 +5,10 @@ from pydantic import BaseModel, Field
 
 from app.areas.schemas import AreaRef
 from app.contacts.schemas import ContactOut
-from app.fields import AreaCode, Text
+from app.fields import WriteSchema, AreaCode, Text
 
 
-class FrontDoorWrite(BaseModel):
+class FrontDoorWrite(WriteSchema):
     id: uuid.UUID | None = None
     area_code: AreaCode
     topic: str = Field(

@@ -1,10 +1,13 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
+from app.etags import set_etag
+from app.maintenance.kinds import LOCATION
+from app.maintenance.router import add_write_routes
 from app.locations import service
 from app.locations.schemas import LocationOut
 from app.pagination import CursorParam, LimitParam, Page
@@ -24,5 +27,12 @@ def list_locations(
 
 
 @router.get("/{location_id}", summary="One location with its opening hours", responses=PROBLEM_RESPONSES)
-def read_location(session: SessionDep, location_id: uuid.UUID) -> LocationOut:
-    return service.get_location(session, location_id)
+def read_location(session: SessionDep, response: Response, location_id: uuid.UUID) -> LocationOut:
+    out = service.get_location(session, location_id)
+    set_etag(response, out.version)
+    return out
+
+
+add_write_routes(
+    router, LOCATION, lambda session, entity_id, _viewer: service.get_location(session, entity_id), LocationOut
+)

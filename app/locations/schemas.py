@@ -4,10 +4,10 @@ from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.fields import Name, Postcode6, Text
+from app.fields import WriteSchema, Name, Postcode6, Text
 
 
-class OpeningInterval(BaseModel):
+class OpeningInterval(WriteSchema):
     weekday: int = Field(ge=0, le=6, description="0 = Monday … 6 = Sunday.")
     opens: time = Field(examples=["09:00"])
     closes: time = Field(examples=["12:30"])
@@ -19,7 +19,7 @@ class OpeningInterval(BaseModel):
         return self
 
 
-class OpeningExceptionIn(BaseModel):
+class OpeningExceptionIn(WriteSchema):
     date: date
     opens: time | None = Field(default=None, description="Null with closes null: closed all day.")
     closes: time | None = None
@@ -41,7 +41,7 @@ class Address(BaseModel):
     city: str | None
 
 
-class LocationWrite(BaseModel):
+class LocationWrite(WriteSchema):
     id: uuid.UUID | None = None
     organisation_id: uuid.UUID | None = None
     name: Name

@@ -1,10 +1,13 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
+from app.etags import set_etag
+from app.maintenance.kinds import ORGANISATION
+from app.maintenance.router import add_write_routes
 from app.organisations import service
 from app.organisations.schemas import OrganisationOut
 from app.pagination import CursorParam, LimitParam, Page
@@ -24,5 +27,13 @@ def list_organisations(
 
 
 @router.get("/{organisation_id}", summary="One organisation", responses=PROBLEM_RESPONSES)
-def read_organisation(session: SessionDep, organisation_id: uuid.UUID) -> OrganisationOut:
-    return service.get_organisation(session, organisation_id)
+def read_organisation(session: SessionDep, response: Response, organisation_id: uuid.UUID) -> OrganisationOut:
+    out = service.get_organisation(session, organisation_id)
+    set_etag(response, out.version)
+    return out
+
+
+add_write_routes(
+    router, ORGANISATION, lambda session, entity_id, _viewer: service.get_organisation(session, entity_id),
+    OrganisationOut,
+)

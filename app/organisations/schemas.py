@@ -4,10 +4,10 @@ from datetime import datetime
 from pydantic import AfterValidator, BaseModel, EmailStr, Field
 from typing import Annotated
 
-from app.fields import EightDigits, GemeenteCode, Name, Text, Url, unique_codes
+from app.fields import WriteSchema, DutchPhone, EightDigits, GemeenteCode, Name, Text, Url, unique_codes
 
 
-class OrganisationWrite(BaseModel):
+class OrganisationWrite(WriteSchema):
     """An organisation as a maintainer sends it (and as the seed files hold it)."""
 
     id: uuid.UUID | None = None
@@ -15,7 +15,7 @@ class OrganisationWrite(BaseModel):
     kvk_number: EightDigits | None = Field(default=None, description="KvK number, 8 digits.")
     agb_code: EightDigits | None = Field(default=None, description="AGB code of a care provider, 8 digits.")
     website: Url | None = None
-    phone: str | None = Field(default=None, max_length=40)
+    phone: DutchPhone | None = None
     email: EmailStr | None = None
     description: Text | None = None
     owners: Annotated[list[GemeenteCode], AfterValidator(unique_codes)] = Field(

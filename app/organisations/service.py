@@ -14,7 +14,7 @@ from app.organisations.schemas import OrganisationOut, OrganisationWrite
 from app.pagination import keyset_page
 from app.search.text import refresh_organisation_services
 
-_LOAD = (selectinload(Organisation.owners),)  # type: ignore[arg-type]
+ORGANISATION_LOAD = (selectinload(Organisation.owners),)  # type: ignore[arg-type]
 
 
 def to_out(organisation: Organisation) -> OrganisationOut:
@@ -25,17 +25,19 @@ def to_out(organisation: Organisation) -> OrganisationOut:
 
 
 def as_write(organisation: Organisation) -> OrganisationWrite:
-    return OrganisationWrite.model_validate(to_out(organisation).model_dump())
+    return OrganisationWrite.model_validate(
+        to_out(organisation).model_dump(exclude={"version", "created_at", "updated_at"})
+    )
 
 
 def get_organisation(session: Session, organisation_id: uuid.UUID) -> OrganisationOut:
-    return to_out(get_live(session, Organisation, organisation_id, _LOAD))
+    return to_out(get_live(session, Organisation, organisation_id, ORGANISATION_LOAD))
 
 
 def list_organisations(
     session: Session, *, gemeente: str | None, cursor: str | None, limit: int
 ) -> tuple[list[OrganisationOut], str | None]:
-    statement = select(Organisation).where(is_live(Organisation)).options(*_LOAD)
+    statement = select(Organisation).where(is_live(Organisation)).options(*ORGANISATION_LOAD)
     if gemeente:
         owned = select(OrganisationOwner.organisation_id).where(OrganisationOwner.gemeente_code == gemeente)
         statement = statement.where(col(Organisation.id).in_(owned))
@@ -62,7 +64,7 @@ def save_organisation(session: Session, data: OrganisationWrite, actor: Actor) -
     """Create or replace; a replace that changes nothing writes nothing. Returns (entry, changed)."""
     data = data.model_copy(update={"id": data.id or uuid.uuid4()})
     require_areas(session, data.owners, "owners")
-    existing = load_for_save(session, Organisation, data.id, _LOAD)
+    existing = load_for_save(session, Organisation, data.id, ORGANISATION_LOAD)
     before = as_write(existing) if existing else None
     authorize_write(actor, ownership(session, before) if before else None, ownership(session, data))
     if existing is not None and before == data:

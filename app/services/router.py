@@ -5,6 +5,9 @@ from fastapi import APIRouter, Body, Query, Response
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
+from app.etags import set_etag
+from app.maintenance.kinds import SERVICE
+from app.maintenance.router import add_write_routes
 from app.pagination import CursorParam, LimitParam, Page
 from app.search.eligibility import EligibilityVerdict, PatientAttributes, check_service_eligibility
 from app.services import service
@@ -38,8 +41,10 @@ def list_services(
     summary="One service with its eligibility, locations and current contacts",
     responses=PROBLEM_RESPONSES,
 )
-def read_service(session: SessionDep, viewer: ViewerDep, service_id: uuid.UUID) -> ServiceOut:
-    return service.get_service(session, service_id, viewer)
+def read_service(session: SessionDep, viewer: ViewerDep, response: Response, service_id: uuid.UUID) -> ServiceOut:
+    out = service.get_service(session, service_id, viewer)
+    set_etag(response, out.version)
+    return out
 
 
 PATIENT_EXAMPLES = {
@@ -74,3 +79,6 @@ def check_eligibility(
 ) -> EligibilityVerdict:
     response.headers["Cache-Control"] = "no-store"
     return check_service_eligibility(session, service_id, patient)
+
+
+add_write_routes(router, SERVICE, service.get_service, ServiceOut)

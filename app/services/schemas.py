@@ -5,7 +5,7 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from app.contacts.schemas import ContactOut
-from app.fields import CodeList, GemeenteCode, Name, Text, unique_codes
+from app.fields import WriteSchema, CodeList, GemeenteCode, Name, Text, unique_codes
 from app.locations.schemas import LocationOut
 from app.organisations.schemas import OrganisationRef
 from app.taxonomy.vocabulary import AccessRoute, Cost, HouseholdType, ServiceStatus
@@ -16,7 +16,7 @@ Languages = Annotated[
 ]
 
 
-class EligibilityRules(BaseModel):
+class EligibilityRules(WriteSchema):
     """Machine-readable rules; a rule left null (or false) does not apply."""
 
     min_age: int | None = Field(default=None, ge=0, le=120)
@@ -43,7 +43,7 @@ class WaitingTime(BaseModel):
     reported_on: date | None = Field(description="The date the waiting time was reported.")
 
 
-class ServiceWrite(BaseModel):
+class ServiceWrite(WriteSchema):
     id: uuid.UUID | None = None
     organisation_id: uuid.UUID
     name: Name = Field(examples=["Schuldhulpverlening Walcheren"])

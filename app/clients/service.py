@@ -1,0 +1,153 @@
+"""API clients and keys: creating them, looking a key up on each request, revoking.
+
+A key is 32 random bytes (URL-safe base64) after a readable `wk_` prefix. Only its
+SHA-256 digest is stored, indexed: a key has far too much entropy to guess, so a fast
+digest is enough and no slow password hash runs on every request.
+"""
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, select
+
+from app.areas.service import require_areas
+from app.clients.models import ApiClient, ApiKey, ClientGemeente, ClientOrganisation, Role
+from app.clients.schemas import ClientCreated, ClientOut, ClientWrite, KeyCreated, KeyOut
+from app.clients.scope import Principal
+from app.clock import local_aware
+from app.db import utcnow
+from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from app.organisations.models import Organisation
+from app.pagination import keyset_page
+
+KEY_PREFIX = "wk_"
+_LOAD = (
+    selectinload(ApiClient.gemeenten),  # type: ignore[arg-type]
+    selectinload(ApiClient.organisations),  # type: ignore[arg-type]
+)
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def authenticate(session: Session, key: str) -> Principal:
+    """The client a key belongs to, or 401 saying why not."""
+    row = session.exec(
+        select(ApiKey, ApiClient).join(ApiClient).where(ApiKey.digest == digest(key)).options(*_LOAD)
+    ).first()
+    if row is None:
+        raise Unauthorized("Unknown API key.")
+    api_key, client = row
+    if api_key.revoked_at or client.revoked_at:
+        raise Unauthorized("This API key has been revoked.")
+    if api_key.expires_at and api_key.expires_at <= utcnow():
+        raise Unauthorized(f"This API key expired on {api_key.expires_at:%Y-%m-%d %H:%M} UTC.")
+    return Principal(
+        client_id=client.id,
+        name=client.name,
+        role=Role(client.role),
+        gemeenten=frozenset(g.gemeente_code for g in client.gemeenten),
+        organisations=frozenset(o.organisation_id for o in client.organisations),
+    )
+
+
+def _keys(session: Session, client_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[KeyOut]]:
+    keys: dict[uuid.UUID, list[KeyOut]] = {client_id: [] for client_id in client_ids}
+    for key in session.exec(
+        select(ApiKey).where(col(ApiKey.client_id).in_(client_ids)).order_by(ApiKey.created_at)
+    ).all():
+        keys[key.client_id].append(KeyOut.model_validate(key, from_attributes=True))
+    return keys
+
+
+def _to_outs(session: Session, clients: list[ApiClient]) -> list[ClientOut]:
+    keys = _keys(session, [c.id for c in clients])
+    return [
+        ClientOut(
+            **client.model_dump(include={"id", "name", "role", "created_at", "revoked_at"}),
+            gemeenten=sorted(g.gemeente_code for g in client.gemeenten),
+            organisations=sorted(o.organisation_id for o in client.organisations),
+            keys=keys[client.id],
+        )
+        for client in clients
+    ]
+
+
+def _get(session: Session, client_id: uuid.UUID) -> ApiClient:
+    client = session.exec(select(ApiClient).where(ApiClient.id == client_id).options(*_LOAD)).first()
+    if client is None:
+        raise NotFound(f"No API client with id {client_id}.", field="client_id")
+    return client
+
+
+def get_client(session: Session, client_id: uuid.UUID) -> ClientOut:
+    return _to_outs(session, [_get(session, client_id)])[0]
+
+
+def list_clients(session: Session, *, cursor: str | None, limit: int) -> tuple[list[ClientOut], str | None]:
+    rows, next_cursor = keyset_page(
+        session, select(ApiClient).options(*_LOAD), scope="clients",
+        order=[ApiClient.name, ApiClient.id], cursor=cursor, limit=limit,  # type: ignore[list-item]
+    )
+    return _to_outs(session, rows), next_cursor
+
+
+def _apply(session: Session, client: ApiClient, data: ClientWrite) -> None:
+    require_areas(session, data.gemeenten, "gemeenten")
+    found = set(session.exec(select(Organisation.id).where(col(Organisation.id).in_(data.organisations))).all())
+    if missing := [str(i) for i in data.organisations if i not in found]:
+        raise InvalidInput(f"Unknown organisation id(s): {', '.join(missing)}.", field="organisations")
+    taken = session.exec(select(ApiClient.id).where(ApiClient.name == data.name, ApiClient.id != client.id)).first()
+    if taken:
+        raise Conflict(f"An API client named '{data.name}' exists already.", field="name")
+    client.name, client.role = data.name, data.role
+    client.gemeenten = [ClientGemeente(gemeente_code=code) for code in data.gemeenten]
+    client.organisations = [ClientOrganisation(organisation_id=i) for i in data.organisations]
+
+
+def create_client(session: Session, data: ClientWrite, key_expires_at: datetime | None) -> ClientCreated:
+    client = ApiClient(name=data.name, role=data.role)
+    _apply(session, client, data)
+    session.add(client)
+    session.flush()
+    key = issue_key(session, client.id, key_expires_at)
+    return ClientCreated(**get_client(session, client.id).model_dump(), key=key.key)
+
+
+def update_client(session: Session, client_id: uuid.UUID, data: ClientWrite) -> ClientOut:
+    client = _get(session, client_id)
+    _apply(session, client, data)
+    session.flush()
+    return get_client(session, client_id)
+
+
+def issue_key(session: Session, client_id: uuid.UUID, expires_at: datetime | None) -> KeyCreated:
+    if _get(session, client_id).revoked_at:
+        raise Conflict("This client is revoked; create a new client instead.", field="client_id")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(
+        client_id=client_id, prefix=key[:11], digest=digest(key),
+        expires_at=local_aware(expires_at) if expires_at else None,
+    )
+    session.add(row)
+    session.flush()
+    return KeyCreated(**KeyOut.model_validate(row, from_attributes=True).model_dump(), key=key)
+
+
+def revoke_key(session: Session, client_id: uuid.UUID, key_id: uuid.UUID) -> None:
+    key = session.exec(select(ApiKey).where(ApiKey.id == key_id, ApiKey.client_id == client_id)).first()
+    if key is None:
+        raise NotFound(f"Client {client_id} has no key with id {key_id}.", field="key_id")
+    key.revoked_at = key.revoked_at or utcnow()
+    session.flush()
+
+
+def revoke_client(session: Session, client_id: uuid.UUID) -> None:
+    """Every key of the client stops working; the client stays, named in the audit trail."""
+    client = _get(session, client_id)
+    client.revoked_at = client.revoked_at or utcnow()
+    session.flush()
