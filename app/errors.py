@@ -117,10 +117,15 @@ class PreconditionFailed(DomainError):
     slug = "precondition-failed"
 
 
+def _message(error: Any) -> str:
+    # Our own validators raise ValueError; pydantic prefixes those with "Value error, ".
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
 def invalid_input(exc: ValidationError, prefix: str = "") -> InvalidInput:
     """A pydantic error raised outside request parsing (a merged patch, an import row) as a 422."""
     errors = [
-        {"field": prefix + ".".join(str(part) for part in error["loc"]) or "request", "message": error["msg"]}
+        {"field": prefix + ".".join(str(part) for part in error["loc"]) or "request", "message": _message(error)}
         for error in exc.errors()
     ]
     detail = f"{errors[0]['field']}: {errors[0]['message']}"
@@ -164,7 +169,7 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = [
-        {"field": _field_name(tuple(error["loc"])), "in": str(error["loc"][0]), "message": error["msg"]}
+        {"field": _field_name(tuple(error["loc"])), "in": str(error["loc"][0]), "message": _message(error)}
         for error in exc.errors()
     ]
     first = errors[0]

@@ -10,6 +10,8 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,11 +19,12 @@ from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.db import alembic_config, make_engine
 from app.demo import load_demo
 from app.main import create_app
+from app.organisations.models import Organisation
 
 POSTGRES_URL = os.environ.get(
     "WIJKKAART_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -50,10 +53,10 @@ class SqliteBackend:
     def empty_url(self) -> str:
         return self.url(self.directory / f"empty-{next(self._numbers)}.db")
 
-    def fresh_url(self) -> str:
-        """A new database at the migration head, copied from the migrated template."""
+    def fresh_url(self, template: str | None = None) -> str:
+        """A new database copied from `template` (default: the migrated, empty one)."""
         path = self.directory / f"db-{next(self._numbers)}.db"
-        shutil.copy(self.template, path)
+        shutil.copy(make_url(template).database if template else self.template, path)  # type: ignore[arg-type]
         return self.url(path)
 
     def close(self) -> None:
@@ -85,8 +88,9 @@ class PostgresBackend:
     def empty_url(self) -> str:
         return self._url(self._create())
 
-    def fresh_url(self) -> str:
-        return self._url(self._create(self.template))
+    def fresh_url(self, template: str | None = None) -> str:
+        """A new database copied from `template` (default: the migrated, empty one)."""
+        return self._url(self._create(make_url(template).database if template else self.template))
 
     def close(self) -> None:
         with self.admin.connect() as connection:
@@ -147,3 +151,62 @@ def demo_engine(backend: SqliteBackend | PostgresBackend) -> Iterator[Engine]:
 def demo_client(demo_engine: Engine) -> Iterator[TestClient]:
     with TestClient(create_app(demo_engine)) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def demo_template(backend: SqliteBackend | PostgresBackend) -> str:
+    """A database with the demo region, only ever copied (for tests that write)."""
+    url = backend.fresh_url()
+    engine = make_engine(url)
+    with Session(engine) as session, session.begin():
+        load_demo(session)
+    engine.dispose()  # PostgreSQL copies a template only while nobody is connected to it
+    return url
+
+
+@pytest.fixture
+def writable_demo(backend: SqliteBackend | PostgresBackend, demo_template: str) -> Iterator[Engine]:
+    """A fresh copy of the demo region, for one test to change."""
+    engine = make_engine(backend.fresh_url(demo_template))
+    yield engine
+    engine.dispose()
+
+
+# The API keys of the maintenance tests. Targets are owned by Middelburg (GM0687).
+MIDDELBURG, VLISSINGEN = "GM0687", "GM0718"
+
+
+@dataclass
+class Api:
+    client: TestClient
+    engine: Engine
+    keys: dict[str, str]
+
+    def headers(self, who: str, **extra: str) -> dict[str, str]:
+        """Request headers for one of the keys (`anonymous`: none)."""
+        auth = {"Authorization": f"Bearer {self.keys[who]}"} if who != "anonymous" else {}
+        return auth | extra
+
+
+@pytest.fixture
+def api(writable_demo: Engine) -> Iterator[Api]:
+    from tests.factories import make_key
+
+    with Session(writable_demo) as session, session.begin():
+        limited_to = session.exec(
+            select(Organisation.id).where(Organisation.name == "Stichting Sociaal Wijkteam Fictief Middelburg")
+        ).one()
+        yesterday = datetime.now(UTC) - timedelta(days=1)
+        keys = {
+            "admin": make_key(session, "Beheer", "admin"),
+            "reader": make_key(session, "HIS Voorbeeld", "reader"),
+            "editor": make_key(session, "Gemeente Middelburg", "editor", (MIDDELBURG,)),
+            "editor_other_gemeente": make_key(session, "Gemeente Vlissingen", "editor", (VLISSINGEN,)),
+            "editor_other_organisation": make_key(
+                session, "Wijkteam Middelburg", "editor", (MIDDELBURG,), (str(limited_to),)
+            ),
+            "revoked": make_key(session, "Oud", "editor", (MIDDELBURG,), revoked=True),
+            "expired": make_key(session, "Verlopen", "editor", (MIDDELBURG,), expires_at=yesterday),
+        }
+    with TestClient(create_app(writable_demo)) as client:
+        yield Api(client=client, engine=writable_demo, keys=keys)

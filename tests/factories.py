@@ -1,14 +1,16 @@
 """Plain functions that make test data through the real save paths."""
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session
 
 from app.areas.models import Postcode4Buurt, Postcode6
 from app.areas.service import save_area, save_postcode4
+from app.clients.schemas import ClientWrite
 from app.clients.scope import Actor
+from app.clients.service import create_client, revoke_key
 from app.contacts.schemas import ContactWrite
 from app.contacts.service import save_contact
 from app.organisations.schemas import OrganisationWrite
@@ -57,3 +59,15 @@ def make_contact(session: Session, service_id: uuid.UUID, **fields: Any) -> uuid
             "phone": "06 12345678", "email": "fenna@proef.example", "valid_from": date(2020, 1, 1), **fields}
     contact, _ = save_contact(session, ContactWrite.model_validate(data), ACTOR)
     return contact.id
+
+
+def make_key(
+    session: Session, name: str, role: str, gemeenten: tuple[str, ...] = (), organisations: tuple[str, ...] = (),
+    *, expires_at: datetime | None = None, revoked: bool = False,
+) -> str:
+    """An API client with one key; returns the key."""
+    data = ClientWrite(name=name, role=role, gemeenten=list(gemeenten), organisations=list(organisations))
+    created = create_client(session, data, expires_at)
+    if revoked:
+        revoke_key(session, created.id, created.keys[0].id)
+    return created.key
