@@ -2,7 +2,7 @@ import uuid
 from datetime import date, datetime
 from typing import Self
 
-from pydantic import BaseModel, EmailStr, Field, model_validator
+from pydantic import BaseModel, EmailStr, Field, ValidationInfo, field_validator, model_validator
 
 from app.fields import WriteSchema, DutchPhone, CodeList, Name
 
@@ -26,9 +26,15 @@ class ContactWrite(WriteSchema):
     def _rules(self) -> Self:
         if self.service_id is None and self.organisation_id is None:
             raise ValueError("a contact belongs to a service or an organisation: give service_id or organisation_id")
-        if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
-            raise ValueError("valid_from must not be after valid_until")
         return self
+
+    @field_validator("valid_until")
+    @classmethod
+    def _ends_after_start(cls, valid_until: date | None, info: ValidationInfo) -> date | None:
+        valid_from = info.data.get("valid_from")
+        if valid_from and valid_until and valid_from > valid_until:
+            raise ValueError("valid_until must not be before valid_from")
+        return valid_until
 
 
 class ContactOut(BaseModel):

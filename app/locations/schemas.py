@@ -1,8 +1,8 @@
 import uuid
 from datetime import date, datetime, time
-from typing import Self
 
-from pydantic import BaseModel, Field, model_validator
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from app.fields import WriteSchema, Name, Postcode6, Text
 
@@ -12,26 +12,30 @@ class OpeningInterval(WriteSchema):
     opens: time = Field(examples=["09:00"])
     closes: time = Field(examples=["12:30"])
 
-    @model_validator(mode="after")
-    def _opens_before_closes(self) -> Self:
-        if self.opens >= self.closes:
-            raise ValueError("opens must be before closes")
-        return self
+    @field_validator("closes")
+    @classmethod
+    def _closes_after_opening(cls, closes: time, info: ValidationInfo) -> time:
+        opens = info.data.get("opens")
+        if opens is not None and opens >= closes:
+            raise ValueError("closes must be after opens")
+        return closes
 
 
 class OpeningExceptionIn(WriteSchema):
     date: date
     opens: time | None = Field(default=None, description="Null with closes null: closed all day.")
-    closes: time | None = None
+    closes: time | None = Field(default=None, validate_default=True)
     note: str | None = Field(default=None, max_length=200, examples=["Eerste Kerstdag"])
 
-    @model_validator(mode="after")
-    def _both_or_neither(self) -> Self:
-        if (self.opens is None) != (self.closes is None):
+    @field_validator("closes")
+    @classmethod
+    def _both_or_neither(cls, closes: time | None, info: ValidationInfo) -> time | None:
+        opens = info.data.get("opens")
+        if (opens is None) != (closes is None):
             raise ValueError("give both opens and closes, or neither for a day closed")
-        if self.opens is not None and self.closes is not None and self.opens >= self.closes:
-            raise ValueError("opens must be before closes")
-        return self
+        if opens is not None and closes is not None and opens >= closes:
+            raise ValueError("closes must be after opens")
+        return closes
 
 
 class Address(BaseModel):
@@ -56,18 +60,22 @@ class LocationWrite(WriteSchema):
     exceptions: list[OpeningExceptionIn] = Field(default_factory=list)
     last_verified_at: datetime | None = None
 
-    @model_validator(mode="after")
-    def _no_overlaps(self) -> Self:
-        by_day = sorted(self.opening_hours, key=lambda i: (i.weekday, i.opens))
+    @field_validator("opening_hours")
+    @classmethod
+    def _no_overlaps(cls, hours: list[OpeningInterval]) -> list[OpeningInterval]:
+        by_day = sorted(hours, key=lambda i: (i.weekday, i.opens))
         for earlier, later in zip(by_day, by_day[1:]):
             if earlier.weekday == later.weekday and later.opens < earlier.closes:
-                raise ValueError(f"opening_hours overlap on weekday {later.weekday}")
-        self.opening_hours = by_day
-        dates = [e.date for e in self.exceptions]
+                raise ValueError(f"intervals overlap on weekday {later.weekday}")
+        return by_day
+
+    @field_validator("exceptions")
+    @classmethod
+    def _one_per_date(cls, exceptions: list[OpeningExceptionIn]) -> list[OpeningExceptionIn]:
+        dates = [e.date for e in exceptions]
         if len(dates) != len(set(dates)):
-            raise ValueError("exceptions: one exception per date")
-        self.exceptions = sorted(self.exceptions, key=lambda e: e.date)
-        return self
+            raise ValueError("one exception per date")
+        return sorted(exceptions, key=lambda e: e.date)
 
 
 class LocationOut(BaseModel):

@@ -1,8 +1,8 @@
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 
 from app.contacts.schemas import ContactOut
 from app.fields import WriteSchema, CodeList, GemeenteCode, Name, Text, unique_codes
@@ -31,11 +31,13 @@ class EligibilityRules(WriteSchema):
     needs_gp_referral: bool = False
     note: Text | None = None
 
-    @model_validator(mode="after")
-    def _ages_ordered(self) -> Self:
-        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
-            raise ValueError("min_age must not exceed max_age")
-        return self
+    @field_validator("max_age")
+    @classmethod
+    def _ages_ordered(cls, max_age: int | None, info: ValidationInfo) -> int | None:
+        min_age = info.data.get("min_age")
+        if min_age is not None and max_age is not None and min_age > max_age:
+            raise ValueError("max_age must not be below min_age")
+        return max_age
 
 
 class WaitingTime(BaseModel):
