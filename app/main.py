@@ -20,6 +20,7 @@ from app.organisations.router import router as organisations_router
 from app.search.router import router as search_router
 from app.services.router import router as services_router
 from app.settings import get_settings
+from app.sync.router import router as sync_router
 from app.taxonomy.router import router as taxonomy_router
 
 DESCRIPTION = """
@@ -48,7 +49,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     for router in (
         search_router, services_router, organisations_router, locations_router, contacts_router,
-        front_doors_router, areas_router, taxonomy_router, clients_router, audit_router, maintenance_router,
+        front_doors_router, areas_router, taxonomy_router, clients_router, audit_router, maintenance_router, sync_router,
     ):
         api.include_router(router)
     app.include_router(api)
