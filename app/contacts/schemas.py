@@ -4,7 +4,7 @@ from typing import Self
 
 from pydantic import BaseModel, EmailStr, Field, ValidationInfo, field_validator, model_validator
 
-from app.fields import WriteSchema, DutchPhone, CodeList, Name
+from app.fields import CodeList, DutchPhone, Name, WriteSchema
 
 
 class ContactWrite(WriteSchema):

@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field
 
 from app.areas.schemas import AreaRef
 from app.contacts.schemas import ContactOut
-from app.fields import WriteSchema, AreaCode, Text
+from app.fields import AreaCode, Text, WriteSchema
 
 
 class FrontDoorWrite(WriteSchema):

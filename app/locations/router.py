@@ -1,18 +1,18 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
-from app.etags import set_etag
-from app.maintenance.kinds import LOCATION
-from app.maintenance.router import add_write_routes
+from app.http_cache import LIST_SECONDS, cache_for, conditional
 from app.locations import service
 from app.locations.schemas import LocationOut
+from app.maintenance.kinds import LOCATION
+from app.maintenance.router import add_write_routes
 from app.pagination import CursorParam, LimitParam, Page
 
-router = APIRouter(prefix="/locations", tags=["locations"])
+router = APIRouter(prefix="/locations", tags=["locations"], dependencies=[cache_for(LIST_SECONDS)])
 
 
 @router.get("", summary="List locations, by name", responses=PROBLEM_RESPONSES)
@@ -27,10 +27,10 @@ def list_locations(
 
 
 @router.get("/{location_id}", summary="One location with its opening hours", responses=PROBLEM_RESPONSES)
-def read_location(session: SessionDep, response: Response, location_id: uuid.UUID) -> LocationOut:
+def read_location(
+    session: SessionDep, request: Request, response: Response, location_id: uuid.UUID) -> LocationOut:
     out = service.get_location(session, location_id)
-    set_etag(response, out.version)
-    return out
+    return conditional(request, response, out)
 
 
 add_write_routes(

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 from app.clients.auth import CurrentClient, WriteActor
 from app.db import SessionDep
 from app.errors import WRITE_PROBLEM_RESPONSES
-from app.etags import expected_versions, set_etag
+from app.fields import GemeenteCode
+from app.http_cache import cache_for, entity_tag, expected_versions
 from app.maintenance import service
 from app.maintenance.kinds import Maintained
-from app.fields import GemeenteCode
 from app.maintenance.schemas import StaleReport, patch_changes, patch_model
 from app.maintenance.stale import stale_report
 from app.visibility import Viewer
@@ -26,7 +26,7 @@ IfMatchOptional = Annotated[
 ]
 _WRITER = Viewer(authenticated=True)
 
-router = APIRouter(prefix="/maintenance", tags=["maintenance"])
+router = APIRouter(prefix="/maintenance", tags=["maintenance"], dependencies=[cache_for(0)])
 
 
 @router.get(
@@ -70,8 +70,9 @@ def add_write_routes(
     Patch = patch_model(Write)
 
     def answer(session: Any, response: Response, entity: Any) -> Any:
-        set_etag(response, entity.version)
-        return read(session, entity.id, _WRITER)
+        out = read(session, entity.id, _WRITER)
+        response.headers["ETag"] = entity_tag(out)
+        return out
 
     def create(
         session: SessionDep, actor: WriteActor, request: Request, response: Response, data: Write,  # type: ignore[valid-type]

@@ -4,11 +4,12 @@ from fastapi import APIRouter, Query, Response
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
+from app.http_cache import LIST_SECONDS, cache_for
 from app.search import service
 from app.search.schemas import SearchCriteria, SearchPage, SearchRequest
 from app.visibility import ViewerDep
 
-router = APIRouter(prefix="/search", tags=["search"])
+router = APIRouter(prefix="/search", tags=["search"], dependencies=[cache_for(LIST_SECONDS)])
 
 _DESCRIPTION = (
     "What helps with this problem, near this patient — and whom to call. Results are ranked by how "

@@ -8,11 +8,12 @@ from sqlmodel import Session
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
+from app.http_cache import cache_for
 from app.sync import service
 from app.sync.schemas import ChangePage
 from app.visibility import Viewer, ViewerDep
 
-router = APIRouter(tags=["sync"])
+router = APIRouter(tags=["sync"], dependencies=[cache_for(0)])
 
 NDJSON = "application/x-ndjson"
 
