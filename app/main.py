@@ -42,7 +42,11 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         assert_schema_current(engine)
         yield
 
-    app = FastAPI(title="Wijkkaart", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Wijkkaart", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+        # Operation ids are the route names (read_service, update_contact, …): what generated clients call.
+        generate_unique_id_function=lambda route: route.name,
+    )
     app.state.engine = engine
     install_problem_handlers(app)
 

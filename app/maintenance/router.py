@@ -108,15 +108,21 @@ def add_write_routes(
         return answer(session, response, entity)
 
     common: dict[str, Any] = {"responses": WRITE_PROBLEM_RESPONSES, "response_model": out_model}
-    router.post("", status_code=status.HTTP_201_CREATED, summary=f"Create a {what}", **common)(create)
-    router.put(path, summary=f"Replace a {what} (If-Match required)", **common)(_named_id(replace, id_name))
+    name = kind.entity_type.value  # route names are the operation ids of the OpenAPI description
+    router.post(
+        "", status_code=status.HTTP_201_CREATED, summary=f"Create a {what}", name=f"create_{name}", **common
+    )(create)
+    router.put(
+        path, summary=f"Replace a {what} (If-Match required)", name=f"replace_{name}", **common
+    )(_named_id(replace, id_name))
     router.patch(
-        path, summary=f"Change some fields of a {what} (JSON merge patch, If-Match required)", **common
+        path, summary=f"Change some fields of a {what} (JSON merge patch, If-Match required)",
+        name=f"update_{name}", **common,
     )(_named_id(update, id_name))
     router.delete(
         path, status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete a {what} (soft; If-Match required)",
-        responses=WRITE_PROBLEM_RESPONSES,
+        name=f"delete_{name}", responses=WRITE_PROBLEM_RESPONSES,
     )(_named_id(delete, id_name))
     router.post(
-        f"{path}/verify", summary=f"Mark a {what} as checked today", **common
+        f"{path}/verify", summary=f"Mark a {what} as checked today", name=f"verify_{name}", **common
     )(_named_id(verify, id_name))
