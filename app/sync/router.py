@@ -48,7 +48,7 @@ def list_changes(
         "snapshot, so continuing from the cursor with /api/v1/changes misses nothing. Streamed: memory stays flat."
     ),
     response_class=StreamingResponse,
-    responses={200: {"content": {NDJSON: {}}, "description": "One JSON object per line."}},
+    responses={200: {"content": {NDJSON: {}}, "description": "One JSON object per line."}, 401: PROBLEM_RESPONSES[401]},
 )
 def export_catalogue(request: Request, viewer: ViewerDep) -> StreamingResponse:
     engine = request.app.state.engine
