@@ -43,3 +43,16 @@ def test_cache_control_fits_each_kind_of_answer(api: Api) -> None:
     assert audit.headers["Cache-Control"] == "no-store"
     write = api.client.post(f"/api/v1/services/{SERVICE}/verify", headers=api.headers("editor"))
     assert write.status_code == 200 and write.headers["Cache-Control"] == "no-store"
+
+
+def test_locations_come_as_a_geojson_feature_collection_for_map_layers(api: Api) -> None:
+    response = api.client.get("/api/v1/locations", params={"limit": 5}, headers={"Accept": "application/geo+json"})
+    assert response.status_code == 200 and response.headers["content-type"] == "application/geo+json"
+    assert response.headers["Cache-Control"] == "public, max-age=60"
+    body = response.json()
+    plain = api.client.get("/api/v1/locations", params={"limit": 5}).json()
+    assert body["type"] == "FeatureCollection" and body["next_cursor"] == plain["next_cursor"]
+    assert [f["id"] for f in body["features"]] == [item["id"] for item in plain["items"]]
+    for feature, item in zip(body["features"], plain["items"], strict=True):
+        assert feature["geometry"] == {"type": "Point", "coordinates": [item["lon"], item["lat"]]}
+        assert 3.3 < feature["geometry"]["coordinates"][0] < 7.3  # longitude first, as RFC 7946 says
