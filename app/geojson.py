@@ -31,12 +31,14 @@ def feature_collection(
         if (place := point(item)) is None:
             continue
         lat, lon = place
-        features.append({
+        feature: dict[str, Any] = {
             "type": "Feature",
-            "id": str(getattr(item, "id", "")) or None,
             "geometry": {"type": "Point", "coordinates": [lon, lat]},  # GeoJSON is longitude first
             "properties": item.model_dump(mode="json"),
-        })
+        }
+        if (item_id := getattr(item, "id", None)) is not None:
+            feature["id"] = str(item_id)
+        features.append(feature)
     body = {"type": "FeatureCollection", "features": features, "next_cursor": next_cursor}
     # Returned as is, so the caching headers the route's dependencies set are carried over here.
     return JSONResponse(body, media_type=GEOJSON, headers={k: v for k, v in headers.items() if k != "content-length"})

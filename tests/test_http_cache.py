@@ -56,3 +56,20 @@ def test_locations_come_as_a_geojson_feature_collection_for_map_layers(api: Api)
     for feature, item in zip(body["features"], plain["items"], strict=True):
         assert feature["geometry"] == {"type": "Point", "coordinates": [item["lon"], item["lat"]]}
         assert 3.3 < feature["geometry"]["coordinates"][0] < 7.3  # longitude first, as RFC 7946 says
+
+
+def test_search_results_come_as_geojson_points_at_their_nearest_location(api: Api) -> None:
+    params = {"postcode": "4331AB", "limit": 10}
+    plain = api.client.get("/api/v1/search", params=params).json()["items"]
+    geo = api.client.get("/api/v1/search", params=params, headers={"Accept": "application/geo+json"})
+    assert geo.headers["content-type"] == "application/geo+json"
+    features = geo.json()["features"]
+    located = [r for r in plain if r["nearest_location"]]
+    assert [f["properties"]["service"]["id"] for f in features] == [r["service"]["id"] for r in located]
+    assert [f["geometry"]["coordinates"] for f in features] == [
+        [r["nearest_location"]["lon"], r["nearest_location"]["lat"]] for r in located
+    ]
+    patient = api.client.post(
+        "/api/v1/search", json={"postcode": "4331AB", "patient": {"age": 70}}, headers={"Accept": "application/geo+json"}
+    )
+    assert patient.headers["content-type"] == "application/geo+json" and patient.headers["Cache-Control"] == "no-store"
