@@ -13,6 +13,8 @@ from app.clients.router import router as clients_router
 from app.contacts.router import router as contacts_router
 from app.db import assert_schema_current, make_engine
 from app.errors import PROBLEM_TYPES, install_problem_handlers
+from app.fhir.outcome import install_outcome_handlers
+from app.fhir.router import router as fhir_router
 from app.front_doors.router import router as front_doors_router
 from app.locations.router import router as locations_router
 from app.maintenance.router import router as maintenance_router
@@ -30,6 +32,9 @@ named contact persons who take referrals, and who is eligible.
 
 Errors are RFC 9457 `application/problem+json`; each `type` is documented at its URI.
 Lists share one envelope with opaque keyset cursors.
+
+The same catalogue speaks FHIR R4 under `/fhir` (HealthcareService, Organization, Location,
+Practitioner, PractitionerRole), described by its CapabilityStatement at `/fhir/metadata`.
 """
 
 
@@ -49,6 +54,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     )
     app.state.engine = engine
     install_problem_handlers(app)
+    install_outcome_handlers(app)  # errors under /fhir as OperationOutcome
 
     api = APIRouter(prefix="/api/v1")
     for router in (
@@ -57,6 +63,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     ):
         api.include_router(router)
     app.include_router(api)
+    app.include_router(fhir_router)
 
     @app.get("/problems/{slug}", include_in_schema=False, response_class=PlainTextResponse)
     def describe_problem(slug: str) -> str:
