@@ -89,8 +89,8 @@ def _name(column: Any) -> Clause:
     return lambda v, m: params.string_clause(column, v, m)
 
 
-def _refs(column: Any, resource_type: str) -> Clause:
-    return lambda v, _m: params.ids_clause(column, v, lambda _: params.uuids(params.references(v, resource_type)))
+def _refs(column: Any, resource_type: str, parse: Callable[[Any], list[Any]] = params.uuids) -> Clause:
+    return lambda v, _m: params.reference_clause(column, v, resource_type, parse)
 
 
 def _within(column: Any, subquery: Select[Any]) -> ColumnElement[bool]:
@@ -148,8 +148,7 @@ HEALTHCARE_SERVICE = Kind(
                 params.token_clause(ServiceNeedDomain.domain_code, v, systems.NEED_DOMAIN))),
             "characteristic": _characteristic,
             "location": lambda v, _m: _within(Service.id, select(ServiceLocation.service_id).where(
-                params.ids_clause(ServiceLocation.location_id, v,
-                                  lambda _: params.uuids(params.references(v, "Location"))))),
+                params.reference_clause(ServiceLocation.location_id, v, "Location"))),
             "organization": _refs(Service.organisation_id, "Organization"),
         },
     ),),
@@ -281,8 +280,7 @@ LOCATION = Kind(
                 "_id": lambda v, _m: params.ids_clause(Area.code, v, _area_codes),
                 "_lastUpdated": lambda v, _m: params.date_clause(AREA_CHANGES.c.changed_at, v, "_lastUpdated"),
                 "name": _name(Area.name),
-                "partof": lambda v, _m: params.ids_clause(Area.parent_code, v,
-                                                         lambda _: _area_codes(params.references(v, "Location"))),
+                "partof": _refs(Area.parent_code, "Location", _area_codes),
             },
         ),
     ),

@@ -58,6 +58,13 @@ def references(value: str, resource_type: str) -> list[str]:
     return ids
 
 
+def reference_clause(
+    column: Any, value: str, resource_type: str, parse: Callable[[Iterable[str]], list[Any]] = uuids
+) -> ColumnElement[bool]:
+    wanted = parse(references(value, resource_type))
+    return column.in_(wanted) if wanted else false()
+
+
 def tokens(value: str, system: str) -> list[str] | None:
     """The codes a token value asks for in our `system`; None means any code of it.
 
