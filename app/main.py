@@ -14,6 +14,7 @@ from app.contacts.router import router as contacts_router
 from app.db import assert_schema_current, make_engine
 from app.errors import PROBLEM_TYPES, install_problem_handlers
 from app.front_doors.router import router as front_doors_router
+from app.hsds.router import router as hsds_router
 from app.locations.router import router as locations_router
 from app.maintenance.router import router as maintenance_router
 from app.organisations.router import router as organisations_router
@@ -57,6 +58,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     ):
         api.include_router(router)
     app.include_router(api)
+    # Open Referral HSDS 3.0 has its own paths, outside /api/v1.
+    app.include_router(hsds_router)
 
     @app.get("/problems/{slug}", include_in_schema=False, response_class=PlainTextResponse)
     def describe_problem(slug: str) -> str:
