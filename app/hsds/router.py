@@ -59,7 +59,7 @@ FiltersDep = Annotated[ServiceFilters, Depends(_service_filters)]
 
 
 @router.get("/", summary="API details: the HSDS version and profile, and where the OpenAPI document is")
-def api_details(request: Request) -> hsds.HsdsApiDetails:
+def hsds_api_details(request: Request) -> hsds.HsdsApiDetails:
     openapi_path = (request.app.openapi_url or "/openapi.json").lstrip("/")
     return hsds.HsdsApiDetails(version=HSDS_VERSION, profile=PROFILE_URL, openapi_url=_base_url(request) + openapi_path)
 
@@ -73,7 +73,7 @@ def api_details(request: Request) -> hsds.HsdsApiDetails:
     ),
     responses=PROBLEM_RESPONSES, response_model_exclude_none=True,
 )
-def list_services(
+def hsds_list_services(
     session: SessionDep, request: Request, viewer: ViewerDep, filters: FiltersDep,
     minimal: Annotated[bool, Query(description="Only id, name, status and last_modified.")] = False,
     full: FullParam = False, page: PageParam = 1, per_page: PerPageParam = 50, format: FormatParam = "json",
@@ -86,14 +86,14 @@ def list_services(
 @router.get("/services/{id}", summary="One fully nested service",
     responses=PROBLEM_RESPONSES, response_model_exclude_none=True,
 )
-def read_service(session: SessionDep, request: Request, viewer: ViewerDep, id: uuid.UUID) -> hsds.HsdsService:
+def hsds_read_service(session: SessionDep, request: Request, viewer: ViewerDep, id: uuid.UUID) -> hsds.HsdsService:
     return service.get_service(session, viewer, _base_url(request), id)
 
 
 @router.get("/organizations", summary="Organizations: one-to-one fields, or fully nested (`full`)",
     responses=PROBLEM_RESPONSES, response_model_exclude_none=True,
 )
-def list_organizations(
+def hsds_list_organizations(
     session: SessionDep, request: Request, viewer: ViewerDep, search: SearchParam = None,
     full_service: FullServiceParam = False, full: FullParam = False, page: PageParam = 1,
     per_page: PerPageParam = 50, format: FormatParam = "json",
@@ -109,7 +109,7 @@ def list_organizations(
     summary="One fully nested organization; its services with their one-to-one fields unless `full_service`",
     responses=PROBLEM_RESPONSES, response_model_exclude_none=True,
 )
-def read_organization(
+def hsds_read_organization(
     session: SessionDep, request: Request, viewer: ViewerDep, id: uuid.UUID, full_service: FullServiceParam = False,
 ) -> hsds.HsdsOrganization:
     return service.get_organization(session, viewer, _base_url(request), id, full_service=full_service)
@@ -124,7 +124,7 @@ def read_organization(
     ),
     responses=PROBLEM_RESPONSES, response_model_exclude_none=True,
 )
-def list_service_at_locations(
+def hsds_list_service_at_locations(
     session: SessionDep, request: Request, viewer: ViewerDep, filters: FiltersDep, full: FullParam = False,
     page: PageParam = 1, per_page: PerPageParam = 50, format: FormatParam = "json",
     postcode: Annotated[str | None, Query(max_length=10, description="PC6 or PC4.", examples=["4331AB"])] = None,
@@ -139,7 +139,7 @@ def list_service_at_locations(
 @router.get("/service_at_locations/{id}", summary="One fully nested service at a location",
     responses=PROBLEM_RESPONSES, response_model_exclude_none=True,
 )
-def read_service_at_location(
+def hsds_read_service_at_location(
     session: SessionDep, request: Request, viewer: ViewerDep, id: uuid.UUID
 ) -> hsds.HsdsServiceAtLocation:
     return service.get_service_at_location(session, viewer, _base_url(request), id)
@@ -148,7 +148,7 @@ def read_service_at_location(
 @router.get("/taxonomies", summary="The taxonomies: ZRM need domains (`zrm`) and target groups (`doelgroep`)",
     responses=PROBLEM_RESPONSES, response_model_exclude_none=True,
 )
-def list_taxonomies(
+def hsds_list_taxonomies(
     search: SearchParam = None, page: PageParam = 1, per_page: PerPageParam = 50, format: FormatParam = "json",
 ) -> hsds.HsdsPage[hsds.HsdsTaxonomy]:
     return service.list_taxonomies(search=search, paging=Paging(page, per_page))
@@ -157,14 +157,14 @@ def list_taxonomies(
 @router.get("/taxonomies/{id}", summary="One taxonomy, by id or short name",
     responses=PROBLEM_RESPONSES, response_model_exclude_none=True,
 )
-def read_taxonomy(id: str) -> hsds.HsdsTaxonomy:
+def hsds_read_taxonomy(id: str) -> hsds.HsdsTaxonomy:
     return service.get_taxonomy(id)
 
 
 @router.get("/taxonomy_terms", summary="Taxonomy terms: the 13 ZRM need domains, then the target groups",
     responses=PROBLEM_RESPONSES, response_model_exclude_none=True,
 )
-def list_taxonomy_terms(
+def hsds_list_taxonomy_terms(
     session: SessionDep, search: SearchParam = None, taxonomy_id: TaxonomyParam = None,
     top_only: Annotated[bool, Query(description="Only terms without a parent: all, as both taxonomies are flat.")] = False,
     parent_id: Annotated[str | None, Query(description="Children of this term: none, as both taxonomies are flat.")] = None,
@@ -179,5 +179,5 @@ def list_taxonomy_terms(
 @router.get("/taxonomy_terms/{id}", summary="One taxonomy term",
     responses=PROBLEM_RESPONSES, response_model_exclude_none=True,
 )
-def read_taxonomy_term(session: SessionDep, id: str) -> hsds.HsdsTaxonomyTerm:
+def hsds_read_taxonomy_term(session: SessionDep, id: str) -> hsds.HsdsTaxonomyTerm:
     return service.get_taxonomy_term(session, id)
