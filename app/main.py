@@ -16,6 +16,7 @@ from app.errors import PROBLEM_TYPES, install_problem_handlers
 from app.fhir.outcome import install_outcome_handlers
 from app.fhir.router import router as fhir_router
 from app.front_doors.router import router as front_doors_router
+from app.hsds.router import router as hsds_router
 from app.locations.router import router as locations_router
 from app.maintenance.router import router as maintenance_router
 from app.organisations.router import router as organisations_router
@@ -63,6 +64,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     ):
         api.include_router(router)
     app.include_router(api)
+    # Open Referral HSDS 3.0 has its own paths, outside /api/v1.
+    app.include_router(hsds_router)
+    # FHIR R4 likewise: /fhir.
     app.include_router(fhir_router)
 
     @app.get("/problems/{slug}", include_in_schema=False, response_class=PlainTextResponse)
