@@ -81,20 +81,39 @@ def _checked(stems: Sequence[str]) -> Sequence[str]:
     return stems
 
 
+def search_document(dialect_name: str, stems: Sequence[str]) -> str:
+    """A document as stored: a tsvector literal with positions on PostgreSQL, the stems on SQLite."""
+    if dialect_name == "postgresql":
+        return " ".join(f"{stem}:{min(i, _MAX_TSVECTOR_POSITION)}" for i, stem in enumerate(_checked(stems), 1))
+    return " ".join(_checked(stems))
+
+
+def _insert_documents(dialect_name: str, upsert: bool = False) -> Any:
+    if dialect_name != "postgresql":
+        return text(f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, :document)")
+    conflict = " ON CONFLICT (service_id) DO UPDATE SET document = excluded.document" if upsert else ""
+    return text(
+        f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, CAST(:document AS tsvector))"
+        + conflict
+    )
+
+
+def insert_search_documents(connection: Any, documents: Iterable[tuple[uuid.UUID, Sequence[str]]]) -> None:
+    """Bulk-add the documents of services that have none yet (a bulk load; one executemany)."""
+    name = connection.dialect.name
+    rows = [{"service_id": service_id, "document": search_document(name, stems)} for service_id, stems in documents]
+    if rows:
+        connection.execute(_insert_documents(name).bindparams(bindparam("service_id", type_=Uuid())), rows)
+
+
 def upsert_search_document(session: Session, service_id: uuid.UUID, stems: Sequence[str]) -> None:
-    service = bindparam("service_id", service_id, type_=Uuid())
-    if session.get_bind().dialect.name == "postgresql":
-        vector = " ".join(f"{stem}:{min(i, _MAX_TSVECTOR_POSITION)}" for i, stem in enumerate(_checked(stems), 1))
-        session.execute(text(
-            f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, CAST(:document AS tsvector)) "
-            "ON CONFLICT (service_id) DO UPDATE SET document = excluded.document"
-        ).bindparams(service, document=vector))
-        return
-    # FTS5 tables have no unique keys to upsert on.
-    delete_search_documents(session, [service_id])
-    session.execute(text(
-        f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, :document)"
-    ).bindparams(service, document=" ".join(_checked(stems))))
+    name = session.get_bind().dialect.name
+    if name != "postgresql":
+        # FTS5 tables have no unique keys to upsert on.
+        delete_search_documents(session, [service_id])
+    session.execute(_insert_documents(name, upsert=True).bindparams(
+        bindparam("service_id", service_id, type_=Uuid()), document=search_document(name, stems)
+    ))
 
 
 def delete_search_documents(session: Session, service_ids: Collection[uuid.UUID]) -> None:
@@ -102,6 +121,16 @@ def delete_search_documents(session: Session, service_ids: Collection[uuid.UUID]
         session.execute(text(f"DELETE FROM {SEARCH_TABLE} WHERE service_id IN :ids").bindparams(
             bindparam("ids", list(service_ids), type_=Uuid(), expanding=True)
         ))
+
+
+def text_search_is_per_row(session: Session) -> bool:
+    """Whether one service's match and relevance can be computed from its own row.
+
+    PostgreSQL's tsvector can (ts_rank reads one document), so a search may test only its
+    local candidates. FTS5's bm25 needs statistics of the whole match, so on SQLite the
+    text query runs over the whole index, once per statement.
+    """
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _render_query(query: PrefixQuery, prefix: str, and_: str, or_: str) -> str:
