@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from sqlmodel import Field, Session, SQLModel, select
@@ -38,3 +39,9 @@ def get_live(session: Session, model: type[E], entity_id: uuid.UUID, options: Se
 
 def is_live(model: type[CatalogueEntry]) -> Any:
     return model.deleted_at.is_(None)  # type: ignore[union-attr]
+
+
+def as_record(row: Any, **extra: Any) -> SimpleNamespace:
+    """A plain view of a Core row, read like its entity: far cheaper than an ORM instance
+    where a response needs many rows and no identity map (search pages, contact lists)."""
+    return SimpleNamespace(**row._mapping, **extra)

@@ -3,6 +3,7 @@
 import uuid
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import selectinload
@@ -13,7 +14,7 @@ from app.changelog.service import EntityType, bump_version, record_change
 from app.clock import local_today
 from app.contacts.models import Contact, ContactArea
 from app.contacts.schemas import ContactOut, ContactWrite
-from app.entity import get_live, is_live
+from app.entity import as_record, get_live, is_live
 from app.errors import InvalidInput
 from app.organisations.models import Organisation
 from app.pagination import keyset_page
@@ -40,9 +41,14 @@ def current_clause(today: date) -> ColumnElement[bool]:
     )
 
 
-def to_out(contact: Contact, viewer: Viewer, today: date) -> ContactOut:
-    """The only way a contact leaves this service: direct lines go through visibility."""
-    values = contact.model_dump(exclude={"deleted_at"})
+_OUT_FIELDS = tuple(name for name in Contact.model_fields if name != "deleted_at")
+
+
+def to_out(contact: Contact | Any, viewer: Viewer, today: date) -> ContactOut:
+    """The only way a contact leaves this service: direct lines go through visibility.
+
+    `contact` is a Contact or a record read like one (current_contacts_by_service)."""
+    values = {name: getattr(contact, name) for name in _OUT_FIELDS}
     return ContactOut(
         **redact_direct_lines(values, viewer),
         is_current=is_current(contact, today),
@@ -88,18 +94,27 @@ def list_contacts(
 
 def current_contacts_by_service(
     session: Session, service_ids: list[uuid.UUID], today: date
-) -> defaultdict[uuid.UUID, list[Contact]]:
-    """The current contacts of these services, per service, the general one first."""
-    grouped: defaultdict[uuid.UUID, list[Contact]] = defaultdict(list)
+) -> defaultdict[uuid.UUID, list[Any]]:
+    """The current contacts of these services, per service, the general one first.
+
+    Records read like Contacts (with `areas`), from two Core queries: a search page
+    needs dozens of them, and ORM instances would cost more than the rest of the query.
+    """
+    grouped: defaultdict[uuid.UUID, list[Any]] = defaultdict(list)
     if not service_ids:
         return grouped
-    for contact in session.exec(
-        select(Contact)
+    rows = session.execute(
+        select(*Contact.__table__.columns)  # type: ignore[attr-defined]
         .where(col(Contact.service_id).in_(service_ids), current_clause(today))
-        .options(*CONTACT_LOAD)
         .order_by(col(Contact.is_general).desc(), Contact.name)
-    ).all():
-        grouped[contact.service_id].append(contact)  # type: ignore[index]
+    ).all()
+    areas: defaultdict[uuid.UUID, list[Any]] = defaultdict(list)
+    for area in session.execute(
+        select(ContactArea.contact_id, ContactArea.area_code).where(col(ContactArea.contact_id).in_([r.id for r in rows]))
+    ):
+        areas[area.contact_id].append(as_record(area))
+    for row in rows:
+        grouped[row.service_id].append(as_record(row, areas=areas[row.id]))
     return grouped
 
 
@@ -126,7 +141,7 @@ def save_contact(session: Session, data: ContactWrite, actor: str) -> tuple[Cont
     return contact, True
 
 
-def choose_contact(candidates: list[Contact], levels: dict[str, int]) -> Contact | None:
+def choose_contact(candidates: list[Any], levels: dict[str, int]) -> Any | None:
     """Whom to call for this patient: the current contact whose areas most specifically
     cover the patient (`levels`, from area_specificity), else the general contact;
     ties go to the most recently verified. `candidates` must be current contacts."""

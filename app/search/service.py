@@ -8,17 +8,17 @@ columns). Only the returned page gets geopy's exact distance, contacts and openi
 
 import hashlib
 import math
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from geopy.distance import geodesic
-from sqlalchemy import Float, Integer, Select, String, case, cast, exists, func, literal, tuple_, union_all
-from sqlalchemy.orm import selectinload
+from geographiclib.geodesic import Geodesic
+from geopy.distance import ELLIPSOIDS
+from sqlalchemy import Float, Integer, Select, String, Uuid, cast, column, exists, func, literal, tuple_, union_all
 from sqlmodel import Session, col, select
 
+from app import dialect
 from app.areas.service import area_specificity, resolve_postcode
 from app.clock import local_today
 from app.contacts import service as contacts
@@ -30,6 +30,7 @@ from app.locations.opening import combined_state, opening_state
 from app.organisations.schemas import OrganisationRef
 from app.pagination import decode_cursor, encode_cursor
 from app.search.eligibility import EligibilityVerdict, PatientAttributes, evaluate
+from app.search.page import load_services
 from app.search.schemas import (
     MATCH_LEVELS,
     Opening,
@@ -52,13 +53,12 @@ KM_PER_DEGREE = 111.195
 NO_DISTANCE = 1e9  # sorts services without a location last
 RADIUS_LEVEL = MATCH_LEVELS.index("radius")
 
-_PAGE_LOAD = (
-    selectinload(Service.organisation),  # type: ignore[arg-type]
-    selectinload(Service.need_domains),  # type: ignore[arg-type]
-    selectinload(Service.target_groups),  # type: ignore[arg-type]
-    selectinload(Service.eligibility),  # type: ignore[arg-type]
-    selectinload(Service.locations).options(*locations.LOCATION_LOAD),  # type: ignore[arg-type]
-)
+# The page order, and the types a cursor's key is read back as.
+_CURSOR_KEYS = ("level", "neg_relevance", "d2", "id")
+_CURSOR_COLUMNS = [column("level", Integer()), column("neg_relevance", Float()), column("d2", Float()),
+                   column("id", Uuid())]
+_A, _, _F = ELLIPSOIDS["WGS-84"]
+_GEODESIC = Geodesic(_A, _F)  # in km, as geopy.distance.geodesic measures
 
 
 def resolve_place(session: Session, criteria: SearchCriteria) -> SearchPlace:
@@ -81,11 +81,11 @@ def _squared_distance(place: SearchPlace) -> tuple[Any, float]:
     return dx * dx + dy * dy, shrink
 
 
-def _candidates(place: SearchPlace, radius_km: float) -> Any:
+def _by_radius(place: SearchPlace, radius_km: float) -> Select[Any]:
     d2, shrink = _squared_distance(place)
     reach = radius_km / KM_PER_DEGREE
     open_to_anyone = ~exists().where(ServiceArea.service_id == ServiceLocation.service_id)
-    by_radius = (
+    return (
         select(ServiceLocation.service_id.label("service_id"), cast(literal(RADIUS_LEVEL), Integer).label("level"))  # type: ignore[attr-defined]
         .join(Location, col(Location.id) == ServiceLocation.location_id)
         .where(
@@ -97,24 +97,37 @@ def _candidates(place: SearchPlace, radius_km: float) -> Any:
         )
         .distinct()
     )
-    codes = place.buurten + place.wijken + ([place.gemeente] if place.gemeente else [])
-    if not codes:
-        return by_radius.subquery("candidate")
-    level = case(
-        (col(ServiceArea.area_code).in_(place.buurten), MATCH_LEVELS.index("buurt")),
-        (col(ServiceArea.area_code).in_(place.wijken), MATCH_LEVELS.index("wijk")),
-        else_=MATCH_LEVELS.index("gemeente"),
-    )
-    by_area = (
-        select(ServiceArea.service_id.label("service_id"), cast(func.min(level), Integer).label("level"))  # type: ignore[attr-defined]
-        .where(col(ServiceArea.area_code).in_(codes))
-        .group_by(ServiceArea.service_id)
-    )
-    return union_all(by_area, by_radius).subquery("candidate")
 
 
-def _ranked(session: Session, criteria: SearchCriteria, place: SearchPlace) -> Any:
-    candidate = _candidates(place, criteria.radius_km)
+def _by_area(codes: list[str], level: int, more_specific: list[str]) -> Select[Any]:
+    """Services whose areas include one of `codes` and none of the more specific ones."""
+    more = ServiceArea.__table__.alias("more_specific")  # type: ignore[attr-defined]
+    statement = select(ServiceArea.service_id.label("service_id"), cast(literal(level), Integer).label("level"))  # type: ignore[attr-defined]
+    statement = statement.where(col(ServiceArea.area_code).in_(codes)).distinct()
+    if more_specific:
+        statement = statement.where(~exists().where(
+            more.c.service_id == ServiceArea.service_id, more.c.area_code.in_(more_specific)
+        ))
+    return statement
+
+
+def _candidates(place: SearchPlace, radius_km: float, levels: list[int]) -> Any:
+    """(service_id, level) of the candidates at these match levels: a service counts at the
+    most specific level its areas reach; services without areas match by radius."""
+    by_level = [place.buurten, place.wijken, [place.gemeente] if place.gemeente else []]
+    parts = [
+        _by_radius(place, radius_km) if level == RADIUS_LEVEL
+        else _by_area(by_level[level], level, [c for codes in by_level[:level] for c in codes])
+        for level in levels
+        if level == RADIUS_LEVEL or by_level[level]
+    ]
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("candidate") if parts else None
+
+
+def _ranked(criteria: SearchCriteria, place: SearchPlace, levels: list[int], matches: Any) -> Any:
+    candidate = _candidates(place, criteria.radius_km, levels)
+    if candidate is None:
+        return None
     d2, _ = _squared_distance(place)
     nearest = (
         select(ServiceLocation.service_id.label("service_id"), func.min(d2).label("d2"))  # type: ignore[attr-defined]
@@ -134,24 +147,21 @@ def _ranked(session: Session, criteria: SearchCriteria, place: SearchPlace) -> A
         .outerjoin(nearest, nearest.c.service_id == candidate.c.service_id)
         .where(is_live(Service), Service.status == ServiceStatus.active)
     )
-    if criteria.q:
-        matches = text_matches(session, criteria.q)
+    if matches is not None:
         statement = statement.join(matches, matches.c.service_id == Service.id)
         relevance = matches.c.relevance
     statement = statement.add_columns(
         cast(-relevance, Float).label("neg_relevance"),
         cast(func.coalesce(nearest.c.d2, NO_DISTANCE), Float).label("d2"),
     )
-    return _filtered(session, statement, criteria).subquery("ranked")
+    return _filtered(statement, criteria).subquery("ranked")
 
 
-def _filtered(session: Session, statement: Select[Any], criteria: SearchCriteria) -> Select[Any]:
+def _filtered(statement: Select[Any], criteria: SearchCriteria) -> Select[Any]:
     if criteria.domain:
-        require_need_domains(session, criteria.domain, "domain")
         in_domain = select(ServiceNeedDomain.service_id).where(col(ServiceNeedDomain.domain_code).in_(criteria.domain))
         statement = statement.where(col(Service.id).in_(in_domain))
     if criteria.target_group:
-        require_target_groups(session, [criteria.target_group], "target_group")
         for_group = select(ServiceTargetGroup.service_id).where(ServiceTargetGroup.group_code == criteria.target_group)
         statement = statement.where(col(Service.id).in_(for_group))
     if criteria.access_route:
@@ -164,8 +174,22 @@ def _filtered(session: Session, statement: Select[Any], criteria: SearchCriteria
     return statement
 
 
-def _batches(session: Session, ranked: Any, order: list[Any], after: list[Any] | None, size: int) -> Iterator[list[Any]]:
+def _level_groups(session: Session, criteria: SearchCriteria) -> list[list[int]]:
+    """The match levels to rank together, most specific first.
+
+    Ranking level by level lets a page that the buurt and wijk fill stop before the
+    gemeente and the radius, which nationally hold thousands of services. Where the text
+    index can only be searched whole (SQLite's FTS5), a text query ranks every level in
+    one statement instead, so that the whole-index search runs once.
+    """
+    if criteria.q and not dialect.text_search_is_per_row(session):
+        return [list(range(len(MATCH_LEVELS)))]
+    return [[level] for level in range(len(MATCH_LEVELS))]
+
+
+def _batches(session: Session, ranked: Any, after: list[Any] | None, size: int) -> Iterator[list[Any]]:
     """The ranked candidates in order, `size` at a time: the page cut is SQL's LIMIT."""
+    order = [ranked.c.level, ranked.c.neg_relevance, ranked.c.d2, ranked.c.id]
     while True:
         statement = select(ranked).order_by(*order).limit(size)
         if after is not None:
@@ -176,10 +200,6 @@ def _batches(session: Session, ranked: Any, order: list[Any], after: list[Any] |
         if len(rows) < size:
             return
         after = [getattr(rows[-1], column.key) for column in order]
-
-
-def _load(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Service]:
-    return {s.id: s for s in session.exec(select(Service).where(col(Service.id).in_(ids)).options(*_PAGE_LOAD)).all()}
 
 
 def search(
@@ -193,26 +213,34 @@ def search(
     place = resolve_place(session, criteria)
     if patient is not None:
         require_target_groups(session, patient.target_groups, "patient.target_groups")
-    ranked = _ranked(session, criteria, place)
+    matches = text_matches(session, criteria.q) if criteria.q else None
+    if criteria.domain:
+        require_need_domains(session, criteria.domain, "domain")
+    if criteria.target_group:
+        require_target_groups(session, [criteria.target_group], "target_group")
     scope = _scope(criteria, patient, eligible_only)
-    order = [ranked.c.level, ranked.c.neg_relevance, ranked.c.d2, ranked.c.id]
-    after = decode_cursor(scope, criteria.cursor, order) if criteria.cursor else None
-    page: list[tuple[Any, Service, EligibilityVerdict | None]] = []
+    after = decode_cursor(scope, criteria.cursor, _CURSOR_COLUMNS) if criteria.cursor else None
+    page: list[tuple[Any, Any, EligibilityVerdict | None]] = []
     next_cursor = None
-    for rows in _batches(session, ranked, order, after, criteria.limit + 1):
-        loaded = _load(session, [row.id for row in rows])
-        for row in rows:
-            service = loaded[row.id]
-            # The area match already says the patient lives in the service area;
-            # radius matches are services open to anyone.
-            verdict = evaluate(eligibility_rules(service), patient, lives_in_service_area=True) if patient else None
-            if eligible_only and (verdict is None or verdict.verdict != "eligible"):
-                continue
-            if len(page) == criteria.limit:
-                last = page[-1][0]
-                next_cursor = encode_cursor(scope, [getattr(last, column.key) for column in order])
+    for levels in _level_groups(session, criteria):
+        if after is not None and max(levels) < after[0]:
+            continue
+        ranked = _ranked(criteria, place, levels, matches)
+        for rows in _batches(session, ranked, after, criteria.limit + 1) if ranked is not None else ():
+            loaded = load_services(session, [row.id for row in rows])
+            for row in rows:
+                service = loaded[row.id]
+                # The area match already says the patient lives in the service area;
+                # radius matches are services open to anyone.
+                verdict = evaluate(eligibility_rules(service), patient, lives_in_service_area=True) if patient else None
+                if eligible_only and (verdict is None or verdict.verdict != "eligible"):
+                    continue
+                if len(page) == criteria.limit:
+                    next_cursor = encode_cursor(scope, [getattr(page[-1][0], name) for name in _CURSOR_KEYS])
+                    break
+                page.append((row, service, verdict))
+            if next_cursor:
                 break
-            page.append((row, service, verdict))
         if next_cursor:
             break
     return SearchPage(
@@ -240,9 +268,14 @@ def _moment(criteria: SearchCriteria) -> datetime | None:
     return criteria.open_at
 
 
+def _distance_km(place: SearchPlace, location: Any) -> float:
+    # geopy's geodesic on geopy's WGS-84, without building a geopy object per call.
+    return float(_GEODESIC.Inverse(place.lat, place.lon, location.lat, location.lon, Geodesic.DISTANCE)["s12"])
+
+
 def _results(
     session: Session,
-    page: list[tuple[Any, Service, EligibilityVerdict | None]],
+    page: list[tuple[Any, Any, EligibilityVerdict | None]],
     criteria: SearchCriteria,
     place: SearchPlace,
     viewer: Viewer,
@@ -250,15 +283,17 @@ def _results(
     today = local_today()
     moment = _moment(criteria)
     people = contacts.current_contacts_by_service(session, [service.id for _, service, _ in page], today)
+    levels = area_specificity(place.buurten, place.wijken, place.gemeente)
     results = []
     for row, service, verdict in page:
-        live = [location for location in service.locations if location.deleted_at is None]
-        distances = [(geodesic((place.lat, place.lon), (loc.lat, loc.lon)).km, loc) for loc in live]
+        live = service.locations  # load_services reads live locations only
+        distances = [(_distance_km(place, loc), loc) for loc in live]
         nearest = min(distances, key=lambda item: item[0], default=None)
-        person = contacts.choose_contact(people[service.id], area_specificity(place.buurten, place.wijken, place.gemeente))
+        person = contacts.choose_contact(people[service.id], levels)
         results.append(SearchResult(
             service=ServiceSummary(
-                **service.model_dump(include={"id", "name", "description", "cost", "cost_note", "languages"}),
+                id=service.id, name=service.name, description=service.description, cost=service.cost,
+                cost_note=service.cost_note, languages=service.languages,
                 organisation=OrganisationRef(id=service.organisation.id, name=service.organisation.name),
                 need_domains=sorted(d.domain_code for d in service.need_domains),
                 target_groups=sorted(g.group_code for g in service.target_groups),
