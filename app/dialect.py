@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Float, Subquery, Uuid, bindparam, column, text
+from sqlalchemy import Float, String, Subquery, TextClause, Uuid, bindparam, column, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -123,14 +123,14 @@ def delete_search_documents(session: Session, service_ids: Collection[uuid.UUID]
         ))
 
 
-def text_search_is_per_row(session: Session) -> bool:
+def text_search_is_per_row(dialect_name: str) -> bool:
     """Whether one service's match and relevance can be computed from its own row.
 
     PostgreSQL's tsvector can (ts_rank reads one document), so a search may test only its
     local candidates. FTS5's bm25 needs statistics of the whole match, so on SQLite the
     text query runs over the whole index, once per statement.
     """
-    return session.get_bind().dialect.name == "postgresql"
+    return dialect_name == "postgresql"
 
 
 def _render_query(query: PrefixQuery, prefix: str, and_: str, or_: str) -> str:
@@ -143,23 +143,38 @@ def _render_query(query: PrefixQuery, prefix: str, and_: str, or_: str) -> str:
     ), and_)
 
 
-def search_document_matches(session: Session, query: PrefixQuery) -> Subquery:
-    """(service_id, relevance) of the documents that match; higher relevance is better."""
-    if session.get_bind().dialect.name == "postgresql":
-        expression = _render_query(query, "{}:*", "&", "|")
-        statement = text(
+def render_text_query(dialect_name: str, query: PrefixQuery) -> str:
+    """The query in the index's own syntax: the value of `text_query` in search_document_match."""
+    if dialect_name == "postgresql":
+        return _render_query(query, "{}:*", "&", "|")
+    return _render_query(query, '"{}"*', "AND", "OR")
+
+
+def _match_clause(dialect_name: str) -> TextClause:
+    if dialect_name == "postgresql":
+        return text(
             f"SELECT service_id, ts_rank(document, query) AS relevance "
-            f"FROM {SEARCH_TABLE}, CAST(:query AS tsquery) AS query WHERE document @@ query"
+            f"FROM {SEARCH_TABLE}, CAST(:text_query AS tsquery) AS query WHERE document @@ query"
         )
-    else:
-        expression = _render_query(query, '"{}"*', "AND", "OR")
-        # bm25() is lower for better matches.
-        statement = text(
-            f"SELECT service_id, -bm25({SEARCH_TABLE}) AS relevance "
-            f"FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :query"
-        )
-    return (
-        statement.bindparams(query=expression)
-        .columns(column("service_id", Uuid()), column("relevance", Float()))
-        .subquery("text_matches")
+    # bm25() is lower for better matches.
+    return text(
+        f"SELECT service_id, -bm25({SEARCH_TABLE}) AS relevance "
+        f"FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :text_query"
     )
+
+
+def search_document_match(dialect_name: str, query: str | None = None) -> Subquery:
+    """(service_id, relevance) of the documents that match; higher relevance is better.
+
+    Without `query` the statement keeps `text_query` as a parameter to bind at execution
+    (render_text_query), so that statements built on it can be cached.
+    """
+    clause = _match_clause(dialect_name)
+    clause = clause.bindparams(bindparam("text_query", type_=String()) if query is None else bindparam("text_query", query))
+    return clause.columns(column("service_id", Uuid()), column("relevance", Float())).subquery("text_matches")
+
+
+def search_document_matches(session: Session, query: PrefixQuery) -> Subquery:
+    """(service_id, relevance) of the documents that match `query`; higher relevance is better."""
+    name = session.get_bind().dialect.name
+    return search_document_match(name, render_text_query(name, query))

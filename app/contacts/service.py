@@ -5,7 +5,8 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, Date, and_, bindparam, or_
+from sqlalchemy import select as core_select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
@@ -92,10 +93,28 @@ def list_contacts(
     return [to_out(row, viewer, today) for row in rows], next_cursor
 
 
+_contact, _contact_area = Contact.__table__, ContactArea.__table__  # type: ignore[attr-defined]
+_TODAY = bindparam("today", type_=Date())
+# Built once, with the ids and today as parameters: a search page runs these on every request.
+_CURRENT_BY_SERVICE = (
+    core_select(_contact)
+    .where(
+        _contact.c.service_id.in_(bindparam("ids", expanding=True)),
+        _contact.c.deleted_at.is_(None),
+        or_(_contact.c.valid_from.is_(None), _contact.c.valid_from <= _TODAY),
+        or_(_contact.c.valid_until.is_(None), _contact.c.valid_until >= _TODAY),
+    )
+    .order_by(_contact.c.is_general.desc(), _contact.c.name)
+)
+_AREAS_OF = core_select(_contact_area.c.contact_id, _contact_area.c.area_code).where(
+    _contact_area.c.contact_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def current_contacts_by_service(
     session: Session, service_ids: list[uuid.UUID], today: date
 ) -> defaultdict[uuid.UUID, list[Any]]:
-    """The current contacts of these services, per service, the general one first.
+    """The current contacts of these services (current_clause), per service, the general one first.
 
     Records read like Contacts (with `areas`), from two Core queries: a search page
     needs dozens of them, and ORM instances would cost more than the rest of the query.
@@ -103,16 +122,10 @@ def current_contacts_by_service(
     grouped: defaultdict[uuid.UUID, list[Any]] = defaultdict(list)
     if not service_ids:
         return grouped
-    rows = session.execute(
-        select(*Contact.__table__.columns)  # type: ignore[attr-defined]
-        .where(col(Contact.service_id).in_(service_ids), current_clause(today))
-        .order_by(col(Contact.is_general).desc(), Contact.name)
-    ).all()
+    rows = session.execute(_CURRENT_BY_SERVICE, {"ids": service_ids, "today": today}).all()
     areas: defaultdict[uuid.UUID, list[Any]] = defaultdict(list)
-    for area in session.execute(
-        select(ContactArea.contact_id, ContactArea.area_code).where(col(ContactArea.contact_id).in_([r.id for r in rows]))
-    ):
-        areas[area.contact_id].append(as_record(area))
+    for area in session.execute(_AREAS_OF, {"ids": [row.id for row in rows]}):
+        areas[area.contact_id].append(area)
     for row in rows:
         grouped[row.service_id].append(as_record(row, areas=areas[row.id]))
     return grouped

@@ -1,9 +1,10 @@
 """The details of one search page, read with a few Core queries into plain records.
 
 A page of 20 services carries some 250 rows (locations, their hours, domains, contacts).
-As ORM instances they cost more than the search itself; as records (app.entity.as_record)
-they read the same to the shared builders (locations.to_out, eligibility_rules,
-opening_state), at a fraction of the cost.
+As ORM instances they cost more than the search itself; as rows and records
+(app.entity.as_record) they read the same to the shared builders (locations.to_out,
+eligibility_rules, opening_state), at a fraction of the cost. The statements are built
+once, with the ids as an expanding parameter.
 """
 
 import uuid
@@ -11,20 +12,56 @@ from collections import defaultdict
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select
-from sqlmodel import Session, col, select
+from sqlalchemy import Select, bindparam, select
+from sqlmodel import Session
 
 from app.entity import as_record
 from app.locations.models import Location, OpeningException, OpeningHours
 from app.organisations.models import Organisation
 from app.services.models import Eligibility, Service, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
 
+_location, _hours, _exception = (m.__table__ for m in (Location, OpeningHours, OpeningException))  # type: ignore[attr-defined]
+_service, _organisation, _eligibility = (m.__table__ for m in (Service, Organisation, Eligibility))  # type: ignore[attr-defined]
+_at, _domain, _group = (m.__table__ for m in (ServiceLocation, ServiceNeedDomain, ServiceTargetGroup))  # type: ignore[attr-defined]
+_IDS = bindparam("ids", expanding=True)
 
-def _grouped(session: Session, statement: Select[Any], key: str) -> defaultdict[Any, list[SimpleNamespace]]:
-    groups: defaultdict[Any, list[SimpleNamespace]] = defaultdict(list)
-    for row in session.execute(statement):
-        groups[getattr(row, key)].append(as_record(row))
+_DOMAINS = select(_domain.c.service_id, _domain.c.domain_code).where(_domain.c.service_id.in_(_IDS))
+_GROUPS = select(_group.c.service_id, _group.c.group_code).where(_group.c.service_id.in_(_IDS))
+_RULES = select(_eligibility).where(_eligibility.c.service_id.in_(_IDS))
+# Ordered as the Service.locations relationship is; deleted locations never show.
+_LOCATIONS = (
+    select(_at.c.service_id, *_location.c)
+    .join(_location, _location.c.id == _at.c.location_id)
+    .where(_at.c.service_id.in_(_IDS), _location.c.deleted_at.is_(None))
+    .order_by(_location.c.name)
+)
+_HOURS = (
+    select(_hours.c.location_id, _hours.c.weekday, _hours.c.opens, _hours.c.closes)
+    .where(_hours.c.location_id.in_(_IDS)).order_by(_hours.c.weekday, _hours.c.opens)
+)
+_EXCEPTIONS = (
+    select(_exception.c.location_id, _exception.c.date, _exception.c.opens, _exception.c.closes, _exception.c.note)
+    .where(_exception.c.location_id.in_(_IDS)).order_by(_exception.c.date)
+)
+_SERVICES = (
+    select(*_service.c, _organisation.c.name.label("organisation_name"))
+    .join(_organisation, _organisation.c.id == _service.c.organisation_id)
+    .where(_service.c.id.in_(_IDS))
+)
+
+
+def _grouped(session: Session, statement: Select[Any], ids: list[Any], key: str) -> defaultdict[Any, list[Any]]:
+    # Rows read by attribute like their entities; leaf rows need no record of their own.
+    groups: defaultdict[Any, list[Any]] = defaultdict(list)
+    for row in session.execute(statement, {"ids": ids}):
+        groups[getattr(row, key)].append(row)
     return groups
+
+
+def load_eligibility(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, SimpleNamespace]:
+    """Service id -> a record with just `eligibility` (None without rules), for eligibility_rules."""
+    rules = {row.service_id: row for row in session.execute(_RULES, {"ids": ids})}
+    return {service_id: SimpleNamespace(eligibility=rules.get(service_id)) for service_id in ids}
 
 
 def load_services(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, SimpleNamespace]:
@@ -32,40 +69,16 @@ def load_services(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Sim
     target_groups, eligibility and live locations (each with opening_hours and exceptions)."""
     if not ids:
         return {}
-    domains = _grouped(session, select(ServiceNeedDomain.service_id, ServiceNeedDomain.domain_code)
-                       .where(col(ServiceNeedDomain.service_id).in_(ids)), "service_id")
-    groups = _grouped(session, select(ServiceTargetGroup.service_id, ServiceTargetGroup.group_code)
-                      .where(col(ServiceTargetGroup.service_id).in_(ids)), "service_id")
-    rules = {row.service_id: as_record(row) for row in session.execute(
-        select(*Eligibility.__table__.columns).where(col(Eligibility.service_id).in_(ids))  # type: ignore[attr-defined]
-    )}
-    # Ordered as the Service.locations relationship is; deleted locations never show.
-    located = session.execute(
-        select(ServiceLocation.service_id, *Location.__table__.columns)  # type: ignore[attr-defined]
-        .join(Location, col(Location.id) == ServiceLocation.location_id)
-        .where(col(ServiceLocation.service_id).in_(ids), col(Location.deleted_at).is_(None))
-        .order_by(Location.name)
-    ).all()
+    domains = _grouped(session, _DOMAINS, ids, "service_id")
+    groups = _grouped(session, _GROUPS, ids, "service_id")
+    rules = {row.service_id: row for row in session.execute(_RULES, {"ids": ids})}
+    located = session.execute(_LOCATIONS, {"ids": ids}).all()
     location_ids = list({row.id for row in located})
-    hours = _grouped(session, select(OpeningHours.location_id, OpeningHours.weekday, OpeningHours.opens,
-                                     OpeningHours.closes)
-                     .where(col(OpeningHours.location_id).in_(location_ids))
-                     .order_by(OpeningHours.weekday, OpeningHours.opens), "location_id")
-    exceptions = _grouped(session, select(OpeningException.location_id, OpeningException.date, OpeningException.opens,
-                                          OpeningException.closes, OpeningException.note)
-                          .where(col(OpeningException.location_id).in_(location_ids))
-                          .order_by(OpeningException.date), "location_id")
+    hours = _grouped(session, _HOURS, location_ids, "location_id")
+    exceptions = _grouped(session, _EXCEPTIONS, location_ids, "location_id")
     locations: defaultdict[uuid.UUID, list[SimpleNamespace]] = defaultdict(list)
     for row in located:
-        locations[row.service_id].append(SimpleNamespace(
-            **{k: v for k, v in row._mapping.items() if k != "service_id"},
-            opening_hours=hours[row.id], exceptions=exceptions[row.id],
-        ))
-    services = session.execute(
-        select(*Service.__table__.columns, col(Organisation.name).label("organisation_name"))  # type: ignore[attr-defined]
-        .join(Organisation, col(Organisation.id) == Service.organisation_id)
-        .where(col(Service.id).in_(ids))
-    )
+        locations[row.service_id].append(as_record(row, opening_hours=hours[row.id], exceptions=exceptions[row.id]))
     return {
         row.id: as_record(
             row,
@@ -73,5 +86,5 @@ def load_services(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Sim
             need_domains=domains[row.id], target_groups=groups[row.id], eligibility=rules.get(row.id),
             locations=locations[row.id],
         )
-        for row in services
+        for row in session.execute(_SERVICES, {"ids": ids})
     }
