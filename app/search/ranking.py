@@ -126,19 +126,18 @@ def _by_area(level: int) -> Select[Any]:
 def _ranked(s: Shape) -> Any:
     parts = [_by_radius() if level == RADIUS_LEVEL else _by_area(level) for level in s.levels]
     candidate = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("candidate")
+    # Per row, after the joins and filters: only the services that pass get a distance.
     nearest = (
-        select(_at.c.service_id.label("service_id"), func.min(_squared_distance()).label("d2"))
-        .join(_location, _location.c.id == _at.c.location_id)
-        .where(_location.c.deleted_at.is_(None), _at.c.service_id.in_(select(candidate.c.service_id)))
-        .group_by(_at.c.service_id)
-        .subquery("nearest")
+        select(func.min(_squared_distance()))
+        .select_from(_at.join(_location, _location.c.id == _at.c.location_id))
+        .where(_at.c.service_id == _service.c.id, _location.c.deleted_at.is_(None))
+        .scalar_subquery()
     )
     relevance: Any = literal(0.0)
     statement = (
         select(_service.c.id.label("id"), candidate.c.level.label("level"))
         .select_from(candidate)
         .join(_service, _service.c.id == candidate.c.service_id)
-        .outerjoin(nearest, nearest.c.service_id == candidate.c.service_id)
         .where(_service.c.deleted_at.is_(None), _service.c.status == ServiceStatus.active)
     )
     if s.text:
@@ -147,7 +146,7 @@ def _ranked(s: Shape) -> Any:
         relevance = matches.c.relevance
     statement = statement.add_columns(
         cast(-relevance, Float).label("neg_relevance"),
-        cast(func.coalesce(nearest.c.d2, NO_DISTANCE), Float).label("d2"),
+        cast(func.coalesce(nearest, NO_DISTANCE), Float).label("d2"),
     )
     return _filtered(statement, s).subquery("ranked")
 
