@@ -50,12 +50,13 @@ class Shape:
     free_only: bool
     language: bool
     after: bool
+    ring: bool
 
 
-def shape(dialect_name: str, criteria: SearchCriteria, levels: tuple[int, ...], after: bool) -> Shape:
+def shape(dialect_name: str, criteria: SearchCriteria, levels: tuple[int, ...], after: bool, ring: bool) -> Shape:
     return Shape(
         dialect_name, levels, bool(criteria.q), bool(criteria.domain), bool(criteria.target_group),
-        bool(criteria.access_route), criteria.free_only, bool(criteria.language), after,
+        bool(criteria.access_route), criteria.free_only, bool(criteria.language), after, ring,
     )
 
 
@@ -65,10 +66,11 @@ def area_codes(place: SearchPlace) -> list[list[str]]:
 
 
 def parameters(
-    criteria: SearchCriteria, place: SearchPlace, text_query: str | None, after: list[Any] | None, size: int
+    criteria: SearchCriteria, place: SearchPlace, text_query: str | None, after: list[Any] | None, size: int,
+    ring_km: float | None = None,
 ) -> dict[str, Any]:
     shrink = math.cos(math.radians(place.lat))
-    reach = criteria.radius_km / KM_PER_DEGREE
+    reach = min(ring_km or criteria.radius_km, criteria.radius_km) / KM_PER_DEGREE
     buurten, wijken, gemeente = area_codes(place)
     values: dict[str, Any] = {
         "lat": place.lat, "lon": place.lon, "shrink": shrink, "reach2": reach * reach,
@@ -123,8 +125,28 @@ def _by_area(level: int) -> Select[Any]:
     return statement
 
 
+def _by_area_near(level: int) -> Select[Any]:
+    """_by_area's services that have a location within the ring (the radius parameters)."""
+    in_level = _by_area(level).with_only_columns(literal(1)).where(_area.c.service_id == _at.c.service_id)
+    return (
+        select(_at.c.service_id.label("service_id"), cast(literal(level), Integer).label("level"))
+        .join(_location, _location.c.id == _at.c.location_id)
+        .where(
+            _location.c.deleted_at.is_(None),
+            _location.c.lat.between(bindparam("lat_min", type_=Float()), bindparam("lat_max", type_=Float())),
+            _location.c.lon.between(bindparam("lon_min", type_=Float()), bindparam("lon_max", type_=Float())),
+            _squared_distance() <= bindparam("reach2", type_=Float()),
+            in_level.exists(),
+        )
+        .distinct()
+    )
+
+
 def _ranked(s: Shape) -> Any:
-    parts = [_by_radius() if level == RADIUS_LEVEL else _by_area(level) for level in s.levels]
+    parts = [
+        _by_radius() if level == RADIUS_LEVEL else _by_area_near(level) if s.ring else _by_area(level)
+        for level in s.levels
+    ]
     candidate = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("candidate")
     # Per row, after the joins and filters: only the services that pass get a distance.
     nearest = (
@@ -173,7 +195,12 @@ def _filtered(statement: Select[Any], s: Shape) -> Select[Any]:
 
 @functools.lru_cache(maxsize=1024)
 def batch_statement(s: Shape) -> Select[Any]:
-    """The next `size` ranked candidates (after the `after_*` key when s.after): the page cut is SQL's LIMIT."""
+    """The next `size` ranked candidates (after the `after_*` key when s.after): the page cut is SQL's LIMIT.
+
+    With s.ring, only candidates with a location within the ring: as the order within a
+    level (without text relevance) is by distance, they come first, so a ring that yields
+    a full batch saves ranking the whole level.
+    """
     ranked = _ranked(s)
     order = [ranked.c[key] for key in ORDER_KEYS]
     statement = select(ranked).order_by(*order).limit(bindparam("size", type_=Integer()))

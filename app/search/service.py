@@ -75,23 +75,37 @@ def _level_groups(dialect_name: str, criteria: SearchCriteria, place: SearchPlac
     return [(level,) for level in range(len(MATCH_LEVELS)) if level == ranking.RADIUS_LEVEL or codes[level]]
 
 
+RING_KM = 2.0
+
+
+def _rings(criteria: SearchCriteria, levels: tuple[int, ...]) -> list[float | None]:
+    """Rings to try before the whole level: only where a level is ordered by distance
+    alone (no text relevance) and large (a gemeente, or the radius beyond the ring)."""
+    large = levels[0] >= MATCH_LEVELS.index("gemeente") and (levels[0] != ranking.RADIUS_LEVEL or criteria.radius_km > RING_KM)
+    return [RING_KM, None] if len(levels) == 1 and large and not criteria.q else [None]
+
+
 def _ranked_batches(
     session: Session, criteria: SearchCriteria, place: SearchPlace, text_query: str | None, after: list[Any] | None
 ) -> Iterator[list[Any]]:
     """The ranked candidates after `after`, in order, criteria.limit + 1 at a time."""
     name = session.get_bind().dialect.name
+    size = criteria.limit + 1
     for levels in _level_groups(name, criteria, place):
         if after is not None and max(levels) < after[0]:
             continue
-        while True:
-            size = criteria.limit + 1
-            statement = ranking.batch_statement(ranking.shape(name, criteria, levels, after is not None))
-            rows = session.execute(statement, ranking.parameters(criteria, place, text_query, after, size)).all()
-            if rows:
-                yield list(rows)
-            if len(rows) < size:
-                break
-            after = [getattr(rows[-1], key) for key in ranking.ORDER_KEYS]
+        for ring in _rings(criteria, levels):
+            # A ring that comes back short holds no more: the next one goes on after its last row.
+            while True:
+                statement = ranking.batch_statement(
+                    ranking.shape(name, criteria, levels, after is not None, ring is not None)
+                )
+                rows = session.execute(statement, ranking.parameters(criteria, place, text_query, after, size, ring)).all()
+                if rows:
+                    yield list(rows)
+                    after = [getattr(rows[-1], key) for key in ranking.ORDER_KEYS]
+                if len(rows) < size:
+                    break
 
 
 def search(
