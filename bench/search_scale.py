@@ -5,8 +5,9 @@
 
 Per backend and size: a database from bench/national_data.py (cached: bench/.cache/*.db
 for SQLite, database wijkkaart_bench_<size> for PostgreSQL; --regenerate rebuilds), then
-the named query mix through the ASGI app in-process (no network; gc as it is), rounds
-interleaved so that noise spreads over all queries alike. Then, per backend and size, the
+the named query mix through the ASGI app in-process (no network; gc as the app leaves
+it), both sizes side by side and rounds interleaved, so that noise from the rest of the
+machine spreads over all queries and sizes alike. Then, per backend and size, the
 search endpoint's HTTP throughput over that of a bare endpoint sending the same bytes
 (bench/throughput.py). Figures are printed, never asserted.
 """
@@ -14,6 +15,7 @@ search endpoint's HTTP throughput over that of a bare endpoint sending the same 
 import argparse
 import statistics
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -86,27 +88,36 @@ def database(backend: str, size: int, admin_url: str, regenerate: bool) -> str:
     return url
 
 
-def latency(url: str, rounds: int) -> tuple[dict[str, list[float]], dict[str, int], bytes]:
-    """ms per request per query, result counts, and the body of the throughput query."""
-    engine = make_engine(url)
-    timings: dict[str, list[float]] = {name: [] for name in QUERIES}
+def latency(urls: dict[int, str], rounds: int) -> dict[int, dict[str, Any]]:
+    """Per size: ms per request per query, result counts, and the body of the throughput query.
+
+    The sizes are measured side by side, request by request, so that whatever else the
+    machine does at the time weighs on both alike.
+    """
+    engines = {size: make_engine(url) for size, url in urls.items()}
+    results: dict[int, dict[str, Any]] = {}
     try:
-        with TestClient(create_app(engine)) as client:
-            found, body = {}, b""
-            for name, query in QUERIES.items():
-                response = client.get(SEARCH + query)
-                assert response.status_code == 200, (name, response.text)
-                found[name] = len(response.json()["items"])
-                body = response.content if name == THROUGHPUT_QUERY else body
+        with ExitStack() as stack:
+            clients = {size: stack.enter_context(TestClient(create_app(engine))) for size, engine in engines.items()}
+            for size, client in clients.items():
+                found, body = {}, b""
+                for name, query in QUERIES.items():
+                    response = client.get(SEARCH + query)
+                    assert response.status_code == 200, (name, response.text)
+                    found[name] = len(response.json()["items"])
+                    body = response.content if name == THROUGHPUT_QUERY else body
+                results[size] = {"timings": {name: [] for name in QUERIES}, "found": found, "body": body}
             for round_ in range(rounds + 3):
                 for name, query in QUERIES.items():
-                    start = time.perf_counter()
-                    client.get(SEARCH + query)
-                    if round_ >= 3:  # the first rounds warm caches
-                        timings[name].append((time.perf_counter() - start) * 1000)
+                    for size, client in clients.items():
+                        start = time.perf_counter()
+                        client.get(SEARCH + query)
+                        if round_ >= 3:  # the first rounds warm caches
+                            results[size]["timings"][name].append((time.perf_counter() - start) * 1000)
     finally:
-        engine.dispose()
-    return timings, found, body
+        for engine in engines.values():
+            engine.dispose()
+    return results
 
 
 def main() -> None:
@@ -122,14 +133,12 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     results: dict[tuple[str, int], dict[str, Any]] = {}
     for backend in args.backends.split(","):
-        for size in sizes:
-            url = database(backend, size, args.postgres, args.regenerate)
-            timings, found, body = latency(url, args.rounds)
-            result: dict[str, Any] = {"timings": timings, "found": found}
+        urls = {size: database(backend, size, args.postgres, args.regenerate) for size in sizes}
+        for size, result in latency(urls, args.rounds).items():
             if not args.no_throughput:
-                result["rps"] = throughput.measure(url, SEARCH + QUERIES[THROUGHPUT_QUERY], body,
+                result["rps"] = throughput.measure(urls[size], SEARCH + QUERIES[THROUGHPUT_QUERY], result["body"],
                                                    seconds=args.seconds, work_dir=CACHE_DIR)
-                result["bytes"] = len(body)
+                result["bytes"] = len(result["body"])
             results[backend, size] = result
             _report_one(backend, size, result)
     _report_ratios(results, sizes)

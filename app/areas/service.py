@@ -5,6 +5,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from app.areas.models import Area, AreaKind, Postcode4, Postcode4Buurt, Postcode6, PostcodeKind
@@ -92,10 +93,15 @@ def resolve_postcode(session: Session, raw: str) -> PostcodeOut:
         buurt_links = [(link.buurt_code, link.approximate) for link in links]
         lat, lon = pc4.lat, pc4.lon
     buurt_codes = [code for code, _ in buurt_links]
-    buurten = {a.code: a for a in session.exec(select(Area).where(col(Area.code).in_(buurt_codes))).all()}
+    # The buurten, their wijken and the gemeente in one query: search resolves a postcode per request.
+    parents = select(Area.parent_code).where(col(Area.code).in_(buurt_codes))
+    areas = {a.code: a for a in session.exec(select(Area).where(or_(
+        col(Area.code).in_(buurt_codes), col(Area.code).in_(parents), Area.code == pc4.gemeente_code,
+    ))).all()}
+    buurten = {code: areas[code] for code in buurt_codes if code in areas}
     wijk_codes = sorted({b.parent_code for b in buurten.values() if b.parent_code})
-    wijken = session.exec(select(Area).where(col(Area.code).in_(wijk_codes)).order_by(Area.code)).all()
-    gemeente = session.get(Area, pc4.gemeente_code) if pc4.gemeente_code else None
+    wijken = [areas[code] for code in wijk_codes if code in areas]
+    gemeente = areas.get(pc4.gemeente_code) if pc4.gemeente_code else None
     return PostcodeOut(
         postcode=postcode,
         pc4=pc4.pc4,

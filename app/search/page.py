@@ -12,7 +12,7 @@ from collections import defaultdict
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, literal, select, union_all
 from sqlmodel import Session
 
 from app.entity import as_record
@@ -25,8 +25,12 @@ _service, _organisation, _eligibility = (m.__table__ for m in (Service, Organisa
 _at, _domain, _group = (m.__table__ for m in (ServiceLocation, ServiceNeedDomain, ServiceTargetGroup))  # type: ignore[attr-defined]
 _IDS = bindparam("ids", expanding=True)
 
-_DOMAINS = select(_domain.c.service_id, _domain.c.domain_code).where(_domain.c.service_id.in_(_IDS))
-_GROUPS = select(_group.c.service_id, _group.c.group_code).where(_group.c.service_id.in_(_IDS))
+# Need domains and target groups in one round trip: (service_id, is_domain, code).
+_CODES = union_all(
+    select(_domain.c.service_id, literal(True).label("is_domain"), _domain.c.domain_code.label("code"))
+    .where(_domain.c.service_id.in_(_IDS)),
+    select(_group.c.service_id, literal(False), _group.c.group_code).where(_group.c.service_id.in_(_IDS)),
+)
 _RULES = select(_eligibility).where(_eligibility.c.service_id.in_(_IDS))
 # Ordered as the Service.locations relationship is; deleted locations never show.
 _LOCATIONS = (
@@ -69,8 +73,13 @@ def load_services(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Sim
     target_groups, eligibility and live locations (each with opening_hours and exceptions)."""
     if not ids:
         return {}
-    domains = _grouped(session, _DOMAINS, ids, "service_id")
-    groups = _grouped(session, _GROUPS, ids, "service_id")
+    domains: defaultdict[uuid.UUID, list[SimpleNamespace]] = defaultdict(list)
+    groups: defaultdict[uuid.UUID, list[SimpleNamespace]] = defaultdict(list)
+    for row in session.execute(_CODES, {"ids": ids}):
+        if row.is_domain:
+            domains[row.service_id].append(SimpleNamespace(domain_code=row.code))
+        else:
+            groups[row.service_id].append(SimpleNamespace(group_code=row.code))
     rules = {row.service_id: row for row in session.execute(_RULES, {"ids": ids})}
     located = session.execute(_LOCATIONS, {"ids": ids}).all()
     location_ids = list({row.id for row in located})

@@ -185,10 +185,12 @@ def _results(
     moment = _moment(criteria)
     people = contacts.current_contacts_by_service(session, [service.id for _, service, _ in page], today)
     levels = area_specificity(place.buurten, place.wijken, place.gemeente)
+    km: dict[Any, float] = {}  # services of one organisation share locations
     results = []
     for row, service, verdict in page:
         live = service.locations  # load_services reads live locations only
-        distances = [(_distance_km(place, loc), loc) for loc in live]
+        distances = [(km[loc.id] if loc.id in km else km.setdefault(loc.id, _distance_km(place, loc)), loc)
+                     for loc in live]
         nearest = min(distances, key=lambda item: item[0], default=None)
         person = contacts.choose_contact(people[service.id], levels)
         results.append(SearchResult(
