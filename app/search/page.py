@@ -12,7 +12,7 @@ from collections import defaultdict
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, bindparam, literal, select, union_all
+from sqlalchemy import Date, Integer, String, bindparam, cast, literal, null, select, union_all
 from sqlmodel import Session
 
 from app.entity import as_record
@@ -39,27 +39,31 @@ _LOCATIONS = (
     .where(_at.c.service_id.in_(_IDS), _location.c.deleted_at.is_(None))
     .order_by(_location.c.name)
 )
-_HOURS = (
-    select(_hours.c.location_id, _hours.c.weekday, _hours.c.opens, _hours.c.closes)
-    .where(_hours.c.location_id.in_(_IDS)).order_by(_hours.c.weekday, _hours.c.opens)
+# Weekly hours and dated exceptions in one round trip, each in its relationship's order.
+_TIMES = (
+    select(
+        _hours.c.location_id, literal(True).label("weekly"), _hours.c.weekday, cast(null(), Date).label("date"),
+        _hours.c.opens, _hours.c.closes, cast(null(), String).label("note"),
+    )
+    .where(_hours.c.location_id.in_(_IDS))
+    .union_all(
+        select(_exception.c.location_id, literal(False), cast(null(), Integer), _exception.c.date,
+               _exception.c.opens, _exception.c.closes, _exception.c.note)
+        .where(_exception.c.location_id.in_(_IDS))
+    )
+    .order_by("weekly", "weekday", "date", "opens")
 )
-_EXCEPTIONS = (
-    select(_exception.c.location_id, _exception.c.date, _exception.c.opens, _exception.c.closes, _exception.c.note)
-    .where(_exception.c.location_id.in_(_IDS)).order_by(_exception.c.date)
-)
+_RULE_COLUMNS = [c.name for c in _eligibility.c if c.name != "service_id"]
+# With the organisation's name and the eligibility rules (rule_*, all null without rules).
 _SERVICES = (
-    select(*_service.c, _organisation.c.name.label("organisation_name"))
+    select(
+        *_service.c, _organisation.c.name.label("organisation_name"),
+        _eligibility.c.service_id.label("rule_service_id"), *(_eligibility.c[n].label(f"rule_{n}") for n in _RULE_COLUMNS),
+    )
     .join(_organisation, _organisation.c.id == _service.c.organisation_id)
+    .outerjoin(_eligibility, _eligibility.c.service_id == _service.c.id)
     .where(_service.c.id.in_(_IDS))
 )
-
-
-def _grouped(session: Session, statement: Select[Any], ids: list[Any], key: str) -> defaultdict[Any, list[Any]]:
-    # Rows read by attribute like their entities; leaf rows need no record of their own.
-    groups: defaultdict[Any, list[Any]] = defaultdict(list)
-    for row in session.execute(statement, {"ids": ids}):
-        groups[getattr(row, key)].append(row)
-    return groups
 
 
 def load_eligibility(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, SimpleNamespace]:
@@ -80,11 +84,11 @@ def load_services(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Sim
             domains[row.service_id].append(SimpleNamespace(domain_code=row.code))
         else:
             groups[row.service_id].append(SimpleNamespace(group_code=row.code))
-    rules = {row.service_id: row for row in session.execute(_RULES, {"ids": ids})}
     located = session.execute(_LOCATIONS, {"ids": ids}).all()
-    location_ids = list({row.id for row in located})
-    hours = _grouped(session, _HOURS, location_ids, "location_id")
-    exceptions = _grouped(session, _EXCEPTIONS, location_ids, "location_id")
+    hours: defaultdict[uuid.UUID, list[Any]] = defaultdict(list)
+    exceptions: defaultdict[uuid.UUID, list[Any]] = defaultdict(list)
+    for row in session.execute(_TIMES, {"ids": list({row.id for row in located})}):
+        (hours if row.weekly else exceptions)[row.location_id].append(row)
     locations: defaultdict[uuid.UUID, list[SimpleNamespace]] = defaultdict(list)
     for row in located:
         locations[row.service_id].append(as_record(row, opening_hours=hours[row.id], exceptions=exceptions[row.id]))
@@ -92,8 +96,9 @@ def load_services(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Sim
         row.id: as_record(
             row,
             organisation=SimpleNamespace(id=row.organisation_id, name=row.organisation_name),
-            need_domains=domains[row.id], target_groups=groups[row.id], eligibility=rules.get(row.id),
-            locations=locations[row.id],
+            need_domains=domains[row.id], target_groups=groups[row.id], locations=locations[row.id],
+            eligibility=SimpleNamespace(**{n: getattr(row, f"rule_{n}") for n in _RULE_COLUMNS})
+            if row.rule_service_id is not None else None,
         )
         for row in session.execute(_SERVICES, {"ids": ids})
     }
