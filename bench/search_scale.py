@@ -13,6 +13,7 @@ search endpoint's HTTP throughput over that of a bare endpoint sending the same 
 """
 
 import argparse
+import os
 import statistics
 import time
 from contextlib import ExitStack
@@ -134,6 +135,8 @@ def main() -> None:
     results: dict[tuple[str, int], dict[str, Any]] = {}
     for backend in args.backends.split(","):
         urls = {size: database(backend, size, args.postgres, args.regenerate) for size in sizes}
+        # The machine is shared: the load average says how quiet it was.
+        print(f"\n{backend}: load average before {os.getloadavg()[0]:.1f}", flush=True)
         for size, result in latency(urls, args.rounds).items():
             if not args.no_throughput:
                 result["rps"] = throughput.measure(urls[size], SEARCH + QUERIES[THROUGHPUT_QUERY], result["body"],
@@ -141,6 +144,7 @@ def main() -> None:
                 result["bytes"] = len(result["body"])
             results[backend, size] = result
             _report_one(backend, size, result)
+        print(f"{backend}: load average after {os.getloadavg()[0]:.1f}", flush=True)
     _report_ratios(results, sizes)
 
 
