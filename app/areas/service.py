@@ -80,9 +80,13 @@ def require_areas(session: Session, codes: Iterable[str], field: str) -> None:
 # far less than ORM instances. The buurten, their wijken and the gemeente come in one query.
 _pc4, _pc6, _link, _area = (m.__table__ for m in (Postcode4, Postcode6, Postcode4Buurt, Area))  # type: ignore[attr-defined]
 _CODES = bindparam("codes", expanding=True)
-_PC4 = core_select(_pc4).where(_pc4.c.pc4 == bindparam("pc4"))
+# The PC4 with its buurt links (one row per link; buurt_code null without links).
+_PC4 = (
+    core_select(_pc4, _link.c.buurt_code, _link.c.approximate)
+    .outerjoin(_link, _link.c.pc4 == _pc4.c.pc4)
+    .where(_pc4.c.pc4 == bindparam("pc4"))
+)
 _PC6 = core_select(_pc6).where(_pc6.c.pc6 == bindparam("pc6"))
-_LINKS = core_select(_link.c.buurt_code, _link.c.approximate).where(_link.c.pc4 == bindparam("pc4"))
 _AREAS = core_select(_area.c.code, _area.c.kind, _area.c.name, _area.c.parent_code).where(or_(
     _area.c.code.in_(_CODES),
     _area.c.code.in_(core_select(_area.c.parent_code).where(_area.c.code.in_(_CODES))),
@@ -92,7 +96,8 @@ _AREAS = core_select(_area.c.code, _area.c.kind, _area.c.name, _area.c.parent_co
 
 def resolve_postcode(session: Session, raw: str) -> PostcodeOut:
     postcode = normalise_postcode(raw)
-    pc4 = session.execute(_PC4, {"pc4": postcode[:4]}).first()
+    rows = session.execute(_PC4, {"pc4": postcode[:4]}).all()
+    pc4 = rows[0] if rows else None
     if pc4 is None:
         raise NotFound(f"Postcode {postcode[:4]} is not known to the wijkkaart.", field="postcode")
     if pc4.kind == PostcodeKind.po_box:
@@ -105,8 +110,7 @@ def resolve_postcode(session: Session, raw: str) -> PostcodeOut:
         buurt_links = [(pc6.buurt_code, False)]
         lat, lon = (pc6.lat, pc6.lon) if pc6.lat is not None and pc6.lon is not None else (pc4.lat, pc4.lon)
     else:
-        links = session.execute(_LINKS, {"pc4": pc4.pc4}).all()
-        buurt_links = [(link.buurt_code, link.approximate) for link in links]
+        buurt_links = [(row.buurt_code, row.approximate) for row in rows if row.buurt_code is not None]
         lat, lon = pc4.lat, pc4.lon
     buurt_codes = [code for code, _ in buurt_links]
     areas = {a.code: a for a in session.execute(_AREAS, {"codes": buurt_codes, "gemeente": pc4.gemeente_code})}
