@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, or_
+from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -79,7 +79,6 @@ def require_areas(session: Session, codes: Iterable[str], field: str) -> None:
 # Prebuilt Core statements: search resolves a postcode on every request, and rows cost
 # far less than ORM instances. The buurten, their wijken and the gemeente come in one query.
 _pc4, _pc6, _link, _area = (m.__table__ for m in (Postcode4, Postcode6, Postcode4Buurt, Area))  # type: ignore[attr-defined]
-_CODES = bindparam("codes", expanding=True)
 # The PC4 with its buurt links (one row per link; buurt_code null without links).
 _PC4 = (
     core_select(_pc4, _link.c.buurt_code, _link.c.approximate)
@@ -87,11 +86,9 @@ _PC4 = (
     .where(_pc4.c.pc4 == bindparam("pc4"))
 )
 _PC6 = core_select(_pc6).where(_pc6.c.pc6 == bindparam("pc6"))
-_AREAS = core_select(_area.c.code, _area.c.kind, _area.c.name, _area.c.parent_code).where(or_(
-    _area.c.code.in_(_CODES),
-    _area.c.code.in_(core_select(_area.c.parent_code).where(_area.c.code.in_(_CODES))),
-    _area.c.code == bindparam("gemeente"),
-))
+_AREAS = core_select(_area.c.code, _area.c.kind, _area.c.name, _area.c.parent_code).where(
+    _area.c.code.in_(bindparam("codes", expanding=True))
+)
 
 
 def resolve_postcode(session: Session, raw: str) -> PostcodeOut:
@@ -113,7 +110,9 @@ def resolve_postcode(session: Session, raw: str) -> PostcodeOut:
         buurt_links = [(row.buurt_code, row.approximate) for row in rows if row.buurt_code is not None]
         lat, lon = pc4.lat, pc4.lon
     buurt_codes = [code for code, _ in buurt_links]
-    areas = {a.code: a for a in session.execute(_AREAS, {"codes": buurt_codes, "gemeente": pc4.gemeente_code})}
+    # A buurt's wijk is in its code (the area table's check constraint holds it to that).
+    codes = [*buurt_codes, *(parent_code_of(code) for code in buurt_codes), pc4.gemeente_code]
+    areas = {a.code: a for a in session.execute(_AREAS, {"codes": [c for c in codes if c]})}
     buurten = {code: areas[code] for code in buurt_codes if code in areas}
     wijk_codes = sorted({b.parent_code for b in buurten.values() if b.parent_code})
     wijken = [areas[code] for code in wijk_codes if code in areas]
