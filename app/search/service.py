@@ -65,17 +65,16 @@ def _level_groups(dialect_name: str, criteria: SearchCriteria, place: SearchPlac
     """The match levels to rank together, most specific first.
 
     Ranking level by level lets a page that the buurt and wijk fill stop before the
-    gemeente and the radius, which nationally hold thousands of services; buurt and wijk,
-    a few hundred at most, share one statement. Where the text index can only be searched
+    gemeente and the radius, which nationally hold thousands of services. (One statement
+    for buurt and wijk together made PostgreSQL plan a parallel append, whose workers
+    cost more to start than a second statement.) Where the text index can only be searched
     whole (SQLite's FTS5), a text query ranks every level in one statement instead, so
     that the whole-index search runs once.
     """
     if criteria.q and not dialect.text_search_is_per_row(dialect_name):
         return [tuple(range(len(MATCH_LEVELS)))]
-    buurten, wijken, gemeente = ranking.area_codes(place)
-    near = tuple(level for level, codes in enumerate((buurten, wijken)) if codes)
-    gemeente_level = (MATCH_LEVELS.index("gemeente"),) if gemeente else ()
-    return [group for group in (near, gemeente_level, (ranking.RADIUS_LEVEL,)) if group]
+    codes = ranking.area_codes(place)
+    return [(level,) for level in range(len(MATCH_LEVELS)) if level == ranking.RADIUS_LEVEL or codes[level]]
 
 
 RING_KM = 2.0
