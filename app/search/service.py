@@ -47,6 +47,7 @@ _CURSOR_COLUMNS = [column("level", Integer()), column("neg_relevance", Float()),
                    column("id", Uuid())]
 _A, _, _F = ELLIPSOIDS["WGS-84"]
 _GEODESIC = Geodesic(_A, _F)  # in km, as geopy.distance.geodesic measures
+RING_KM = 2.0  # see _rings
 
 
 def resolve_place(session: Session, criteria: SearchCriteria) -> SearchPlace:
@@ -77,13 +78,11 @@ def _level_groups(dialect_name: str, criteria: SearchCriteria, place: SearchPlac
     return [(level,) for level in range(len(MATCH_LEVELS)) if level == ranking.RADIUS_LEVEL or codes[level]]
 
 
-RING_KM = 2.0
-
-
 def _rings(criteria: SearchCriteria, levels: tuple[int, ...]) -> list[float | None]:
     """Rings to try before the whole level: only where a level is ordered by distance
     alone (no text relevance) and large (a gemeente, or the radius beyond the ring)."""
-    large = levels[0] >= MATCH_LEVELS.index("gemeente") and (levels[0] != ranking.RADIUS_LEVEL or criteria.radius_km > RING_KM)
+    level = levels[0]
+    large = level >= MATCH_LEVELS.index("gemeente") and (level != ranking.RADIUS_LEVEL or criteria.radius_km > RING_KM)
     return [RING_KM, None] if len(levels) == 1 and large and not criteria.q else [None]
 
 
