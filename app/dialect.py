@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Float, Subquery, Uuid, bindparam, column, text
+from sqlalchemy import Float, String, Subquery, TextClause, Uuid, bindparam, column, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -108,20 +108,39 @@ def _checked(stems: Sequence[str]) -> Sequence[str]:
     return stems
 
 
+def search_document(dialect_name: str, stems: Sequence[str]) -> str:
+    """A document as stored: a tsvector literal with positions on PostgreSQL, the stems on SQLite."""
+    if dialect_name == "postgresql":
+        return " ".join(f"{stem}:{min(i, _MAX_TSVECTOR_POSITION)}" for i, stem in enumerate(_checked(stems), 1))
+    return " ".join(_checked(stems))
+
+
+def _insert_documents(dialect_name: str, upsert: bool = False) -> Any:
+    if dialect_name != "postgresql":
+        return text(f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, :document)")
+    conflict = " ON CONFLICT (service_id) DO UPDATE SET document = excluded.document" if upsert else ""
+    return text(
+        f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, CAST(:document AS tsvector))"
+        + conflict
+    )
+
+
+def insert_search_documents(connection: Any, documents: Iterable[tuple[uuid.UUID, Sequence[str]]]) -> None:
+    """Bulk-add the documents of services that have none yet (a bulk load; one executemany)."""
+    name = connection.dialect.name
+    rows = [{"service_id": service_id, "document": search_document(name, stems)} for service_id, stems in documents]
+    if rows:
+        connection.execute(_insert_documents(name).bindparams(bindparam("service_id", type_=Uuid())), rows)
+
+
 def upsert_search_document(session: Session, service_id: uuid.UUID, stems: Sequence[str]) -> None:
-    service = bindparam("service_id", service_id, type_=Uuid())
-    if session.get_bind().dialect.name == "postgresql":
-        vector = " ".join(f"{stem}:{min(i, _MAX_TSVECTOR_POSITION)}" for i, stem in enumerate(_checked(stems), 1))
-        session.execute(text(
-            f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, CAST(:document AS tsvector)) "
-            "ON CONFLICT (service_id) DO UPDATE SET document = excluded.document"
-        ).bindparams(service, document=vector))
-        return
-    # FTS5 tables have no unique keys to upsert on.
-    delete_search_documents(session, [service_id])
-    session.execute(text(
-        f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, :document)"
-    ).bindparams(service, document=" ".join(_checked(stems))))
+    name = session.get_bind().dialect.name
+    if name != "postgresql":
+        # FTS5 tables have no unique keys to upsert on.
+        delete_search_documents(session, [service_id])
+    session.execute(_insert_documents(name, upsert=True).bindparams(
+        bindparam("service_id", service_id, type_=Uuid()), document=search_document(name, stems)
+    ))
 
 
 def delete_search_documents(session: Session, service_ids: Collection[uuid.UUID]) -> None:
@@ -129,6 +148,16 @@ def delete_search_documents(session: Session, service_ids: Collection[uuid.UUID]
         session.execute(text(f"DELETE FROM {SEARCH_TABLE} WHERE service_id IN :ids").bindparams(
             bindparam("ids", list(service_ids), type_=Uuid(), expanding=True)
         ))
+
+
+def text_search_is_per_row(dialect_name: str) -> bool:
+    """Whether one service's match and relevance can be computed from its own row.
+
+    PostgreSQL's tsvector can (ts_rank reads one document), so a search may test only its
+    local candidates. FTS5's bm25 needs statistics of the whole match, so on SQLite the
+    text query runs over the whole index, once per statement.
+    """
+    return dialect_name == "postgresql"
 
 
 def _render_query(query: PrefixQuery, prefix: str, and_: str, or_: str) -> str:
@@ -141,23 +170,38 @@ def _render_query(query: PrefixQuery, prefix: str, and_: str, or_: str) -> str:
     ), and_)
 
 
-def search_document_matches(session: Session, query: PrefixQuery) -> Subquery:
-    """(service_id, relevance) of the documents that match; higher relevance is better."""
-    if session.get_bind().dialect.name == "postgresql":
-        expression = _render_query(query, "{}:*", "&", "|")
-        statement = text(
+def render_text_query(dialect_name: str, query: PrefixQuery) -> str:
+    """The query in the index's own syntax: the value of `text_query` in search_document_match."""
+    if dialect_name == "postgresql":
+        return _render_query(query, "{}:*", "&", "|")
+    return _render_query(query, '"{}"*', "AND", "OR")
+
+
+def _match_clause(dialect_name: str) -> TextClause:
+    if dialect_name == "postgresql":
+        return text(
             f"SELECT service_id, ts_rank(document, query) AS relevance "
-            f"FROM {SEARCH_TABLE}, CAST(:query AS tsquery) AS query WHERE document @@ query"
+            f"FROM {SEARCH_TABLE}, CAST(:text_query AS tsquery) AS query WHERE document @@ query"
         )
-    else:
-        expression = _render_query(query, '"{}"*', "AND", "OR")
-        # bm25() is lower for better matches.
-        statement = text(
-            f"SELECT service_id, -bm25({SEARCH_TABLE}) AS relevance "
-            f"FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :query"
-        )
-    return (
-        statement.bindparams(query=expression)
-        .columns(column("service_id", Uuid()), column("relevance", Float()))
-        .subquery("text_matches")
+    # bm25() is lower for better matches.
+    return text(
+        f"SELECT service_id, -bm25({SEARCH_TABLE}) AS relevance "
+        f"FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :text_query"
     )
+
+
+def search_document_match(dialect_name: str, query: str | None = None) -> Subquery:
+    """(service_id, relevance) of the documents that match; higher relevance is better.
+
+    Without `query` the statement keeps `text_query` as a parameter to bind at execution
+    (render_text_query), so that statements built on it can be cached.
+    """
+    clause = _match_clause(dialect_name)
+    clause = clause.bindparams(bindparam("text_query", type_=String()) if query is None else bindparam("text_query", query))
+    return clause.columns(column("service_id", Uuid()), column("relevance", Float())).subquery("text_matches")
+
+
+def search_document_matches(session: Session, query: PrefixQuery) -> Subquery:
+    """(service_id, relevance) of the documents that match `query`; higher relevance is better."""
+    name = session.get_bind().dialect.name
+    return search_document_match(name, render_text_query(name, query))

@@ -1,10 +1,13 @@
 """Areas and postcodes: lookups, resolution and the PC4 -> buurt derivation."""
 
 import math
+from typing import Any
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from app.areas.models import Area, AreaKind, Postcode4, Postcode4Buurt, Postcode6, PostcodeKind
@@ -41,7 +44,7 @@ def parent_code_of(code: str) -> str | None:
     return ("GM" + code[2:6]) if kind is AreaKind.wijk else ("WK" + code[2:8])
 
 
-def _ref(area: Area) -> AreaRef:
+def _ref(area: Area | Any) -> AreaRef:
     return AreaRef(code=area.code, kind=area.kind, name=area.name)
 
 
@@ -74,9 +77,25 @@ def require_areas(session: Session, codes: Iterable[str], field: str) -> None:
         raise InvalidInput(f"Unknown area code(s): {', '.join(missing)}.", field=field)
 
 
+# Prebuilt Core statements: search resolves a postcode on every request, and rows cost
+# far less than ORM instances. The buurten, their wijken and the gemeente come in one query.
+_pc4, _pc6, _link, _area = (m.__table__ for m in (Postcode4, Postcode6, Postcode4Buurt, Area))  # type: ignore[attr-defined]
+# The PC4 with its buurt links (one row per link; buurt_code null without links).
+_PC4 = (
+    core_select(_pc4, _link.c.buurt_code, _link.c.approximate)
+    .outerjoin(_link, _link.c.pc4 == _pc4.c.pc4)
+    .where(_pc4.c.pc4 == bindparam("pc4"))
+)
+_PC6 = core_select(_pc6).where(_pc6.c.pc6 == bindparam("pc6"))
+_AREAS = core_select(_area.c.code, _area.c.kind, _area.c.name, _area.c.parent_code).where(
+    _area.c.code.in_(bindparam("codes", expanding=True))
+)
+
+
 def resolve_postcode(session: Session, raw: str) -> PostcodeOut:
     postcode = normalise_postcode(raw)
-    pc4 = session.get(Postcode4, postcode[:4])
+    rows = session.execute(_PC4, {"pc4": postcode[:4]}).all()
+    pc4 = rows[0] if rows else None
     if pc4 is None:
         raise NotFound(f"Postcode {postcode[:4]} is not known to the wijkkaart.", field="postcode")
     if pc4.kind == PostcodeKind.po_box:
@@ -84,19 +103,21 @@ def resolve_postcode(session: Session, raw: str) -> PostcodeOut:
             f"Postcode {pc4.pc4} is used for PO boxes (postbus) only: nobody lives there.",
             field="postcode",
         )
-    pc6 = session.get(Postcode6, postcode) if len(postcode) == 6 else None
+    pc6 = session.execute(_PC6, {"pc6": postcode}).first() if len(postcode) == 6 else None
     if pc6 is not None:
         buurt_links = [(pc6.buurt_code, False)]
         lat, lon = (pc6.lat, pc6.lon) if pc6.lat is not None and pc6.lon is not None else (pc4.lat, pc4.lon)
     else:
-        links = session.exec(select(Postcode4Buurt).where(Postcode4Buurt.pc4 == pc4.pc4)).all()
-        buurt_links = [(link.buurt_code, link.approximate) for link in links]
+        buurt_links = [(row.buurt_code, row.approximate) for row in rows if row.buurt_code is not None]
         lat, lon = pc4.lat, pc4.lon
     buurt_codes = [code for code, _ in buurt_links]
-    buurten = {a.code: a for a in session.exec(select(Area).where(col(Area.code).in_(buurt_codes))).all()}
+    # A buurt's wijk is in its code (the area table's check constraint holds it to that).
+    codes = [*buurt_codes, *(parent_code_of(code) for code in buurt_codes), pc4.gemeente_code]
+    areas = {a.code: a for a in session.execute(_AREAS, {"codes": [c for c in codes if c]})}
+    buurten = {code: areas[code] for code in buurt_codes if code in areas}
     wijk_codes = sorted({b.parent_code for b in buurten.values() if b.parent_code})
-    wijken = session.exec(select(Area).where(col(Area.code).in_(wijk_codes)).order_by(Area.code)).all()
-    gemeente = session.get(Area, pc4.gemeente_code) if pc4.gemeente_code else None
+    wijken = [areas[code] for code in wijk_codes if code in areas]
+    gemeente = areas.get(pc4.gemeente_code) if pc4.gemeente_code else None
     return PostcodeOut(
         postcode=postcode,
         pc4=pc4.pc4,

@@ -3,8 +3,11 @@
 import uuid
 from collections import defaultdict
 from datetime import date
+from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, Date, and_, bindparam, or_
+from sqlalchemy import select as core_select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
@@ -15,7 +18,7 @@ from app.clock import local_today
 from app.contacts.models import Contact, ContactArea
 from app.contacts.schemas import ContactOut, ContactWrite
 from app.db import utcnow
-from app.entity import Ownership, get_live, is_live, load_for_save
+from app.entity import Ownership, as_record, get_live, is_live, load_for_save
 from app.errors import InvalidInput, NotFound
 from app.organisations.models import Organisation
 from app.organisations.service import organisation_owners
@@ -43,9 +46,14 @@ def current_clause(today: date) -> ColumnElement[bool]:
     )
 
 
-def to_out(contact: Contact, viewer: Viewer, today: date) -> ContactOut:
-    """The only way a contact leaves this service: direct lines go through visibility."""
-    values = contact.model_dump(exclude={"deleted_at", "erased_at"})
+_OUT_FIELDS = tuple(name for name in Contact.model_fields if name not in ("deleted_at", "erased_at"))
+
+
+def to_out(contact: Contact | Any, viewer: Viewer, today: date) -> ContactOut:
+    """The only way a contact leaves this service: direct lines go through visibility.
+
+    `contact` is a Contact or a record read like one (current_contacts_by_service)."""
+    values = {name: getattr(contact, name) for name in _OUT_FIELDS}
     return ContactOut(
         **redact_direct_lines(values, viewer),
         is_current=is_current(contact, today),
@@ -95,20 +103,42 @@ def service_owners(session: Session, service_id: uuid.UUID) -> frozenset[str]:
     ).all())
 
 
+_contact, _contact_area = Contact.__table__, ContactArea.__table__  # type: ignore[attr-defined]
+_TODAY = bindparam("today", type_=Date())
+# Built once, with the ids and today as parameters: a search page runs these on every request.
+# With the areas each covers (one row per area; area_code null without areas); id keeps
+# a contact's rows together.
+_CURRENT_BY_SERVICE = (
+    core_select(_contact, _contact_area.c.area_code.label("covers"))
+    .outerjoin(_contact_area, _contact_area.c.contact_id == _contact.c.id)
+    .where(
+        _contact.c.service_id.in_(bindparam("ids", expanding=True)),
+        _contact.c.deleted_at.is_(None),
+        or_(_contact.c.valid_from.is_(None), _contact.c.valid_from <= _TODAY),
+        or_(_contact.c.valid_until.is_(None), _contact.c.valid_until >= _TODAY),
+    )
+    .order_by(_contact.c.is_general.desc(), _contact.c.name, _contact.c.id)
+)
+
+
 def current_contacts_by_service(
     session: Session, service_ids: list[uuid.UUID], today: date
-) -> defaultdict[uuid.UUID, list[Contact]]:
-    """The current contacts of these services, per service, the general one first."""
-    grouped: defaultdict[uuid.UUID, list[Contact]] = defaultdict(list)
+) -> defaultdict[uuid.UUID, list[Any]]:
+    """The current contacts of these services (current_clause), per service, the general one first.
+
+    Records read like Contacts (with `areas`), from one Core query: a search page
+    needs dozens of them, and ORM instances would cost more than the rest of the query.
+    """
+    grouped: defaultdict[uuid.UUID, list[Any]] = defaultdict(list)
     if not service_ids:
         return grouped
-    for contact in session.exec(
-        select(Contact)
-        .where(col(Contact.service_id).in_(service_ids), current_clause(today))
-        .options(*CONTACT_LOAD)
-        .order_by(col(Contact.is_general).desc(), Contact.name)
-    ).all():
-        grouped[contact.service_id].append(contact)  # type: ignore[index]
+    contact: Any = None
+    for row in session.execute(_CURRENT_BY_SERVICE, {"ids": service_ids, "today": today}):
+        if contact is None or contact.id != row.id:
+            contact = as_record(row, areas=[])
+            grouped[row.service_id].append(contact)
+        if row.covers is not None:
+            contact.areas.append(SimpleNamespace(area_code=row.covers))
     return grouped
 
 
@@ -178,7 +208,7 @@ def erase_contact(session: Session, contact_id: uuid.UUID, actor: Actor) -> None
     )
 
 
-def choose_contact(candidates: list[Contact], levels: dict[str, int]) -> Contact | None:
+def choose_contact(candidates: list[Any], levels: dict[str, int]) -> Any | None:
     """Whom to call for this patient: the current contact whose areas most specifically
     cover the patient (`levels`, from area_specificity), else the general contact;
     ties go to the most recently verified. `candidates` must be current contacts."""

@@ -29,7 +29,7 @@ from app.hsds.mapping import DOELGROEP, TAXONOMIES, ZRM, Context
 from app.locations.models import Location
 from app.locations.service import LOCATION_LOAD
 from app.organisations.models import Organisation
-from app.search.service import KM_PER_DEGREE
+from app.search.ranking import KM_PER_DEGREE
 from app.search.text import stem_words, text_matches
 from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
 from app.services.service import SERVICE_LOAD

@@ -1,6 +1,7 @@
 """Locations: reads and the one save path."""
 
 import uuid
+from typing import Any
 
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
@@ -18,12 +19,16 @@ from app.pagination import keyset_page
 LOCATION_LOAD = (selectinload(Location.opening_hours), selectinload(Location.exceptions))  # type: ignore[arg-type]
 
 
-def to_out(location: Location) -> LocationOut:
+_OUT_FIELDS = (
+    "id", "organisation_id", "name", "lat", "lon", "accessibility_note",
+    "version", "created_at", "updated_at", "last_verified_at",
+)
+
+
+def to_out(location: Location | Any) -> LocationOut:
+    """From a Location, or any record with its attributes (app.entity.as_record)."""
     return LocationOut(
-        **location.model_dump(include={
-            "id", "organisation_id", "name", "lat", "lon", "accessibility_note",
-            "version", "created_at", "updated_at", "last_verified_at",
-        }),
+        **{name: getattr(location, name) for name in _OUT_FIELDS},
         address=Address(
             street=location.street, house_number=location.house_number,
             postcode=location.postcode, city=location.city,

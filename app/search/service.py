@@ -1,35 +1,31 @@
-"""Postcode search: candidates, ranking and the page cut in SQL; the page's details in Python.
-
-Candidates come from two indexed paths: service areas covering the patient's buurt,
-wijk or gemeente, and, for services open to anyone, a location inside a bounding box
-around the patient and within the radius (equirectangular distance on the lat/lon
-columns). Only the returned page gets geopy's exact distance, contacts and opening state.
+"""Postcode search: candidates, ranking and the page cut in SQL (ranking.py); the page's
+details in Python (page.py). Only the returned page gets geopy's exact distance, contacts
+and opening state.
 """
 
 import hashlib
-import math
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from geopy.distance import geodesic
-from sqlalchemy import Float, Integer, Select, String, case, cast, exists, func, literal, tuple_, union_all
-from sqlalchemy.orm import selectinload
-from sqlmodel import Session, col, select
+from geographiclib.geodesic import Geodesic
+from geopy.distance import ELLIPSOIDS
+from sqlalchemy import Float, Integer, Uuid, column
+from sqlmodel import Session
 
+from app import dialect
 from app.areas.service import area_specificity, resolve_postcode
 from app.clock import local_today
 from app.contacts import service as contacts
 from app.db import utcnow
-from app.entity import is_live
 from app.locations import service as locations
-from app.locations.models import Location
 from app.locations.opening import combined_state, opening_state
 from app.organisations.schemas import OrganisationRef
 from app.pagination import decode_cursor, encode_cursor
+from app.search import ranking
 from app.search.eligibility import EligibilityVerdict, PatientAttributes, evaluate
+from app.search.page import load_eligibility, load_services
 from app.search.schemas import (
     MATCH_LEVELS,
     Opening,
@@ -39,26 +35,19 @@ from app.search.schemas import (
     SearchResult,
     ServiceSummary,
 )
-from app.search.text import text_matches
-from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
+from app.search.text import prefix_query
 from app.services.schemas import WaitingTime
 from app.services.service import eligibility_rules
 from app.settings import get_settings
 from app.taxonomy.service import require_need_domains, require_target_groups
-from app.taxonomy.vocabulary import Cost, ServiceStatus
 from app.visibility import Viewer
 
-KM_PER_DEGREE = 111.195
-NO_DISTANCE = 1e9  # sorts services without a location last
-RADIUS_LEVEL = MATCH_LEVELS.index("radius")
-
-_PAGE_LOAD = (
-    selectinload(Service.organisation),  # type: ignore[arg-type]
-    selectinload(Service.need_domains),  # type: ignore[arg-type]
-    selectinload(Service.target_groups),  # type: ignore[arg-type]
-    selectinload(Service.eligibility),  # type: ignore[arg-type]
-    selectinload(Service.locations).options(*locations.LOCATION_LOAD),  # type: ignore[arg-type]
-)
+# The types a cursor's key is read back as (ranking.ORDER_KEYS).
+_CURSOR_COLUMNS = [column("level", Integer()), column("neg_relevance", Float()), column("d2", Float()),
+                   column("id", Uuid())]
+_A, _, _F = ELLIPSOIDS["WGS-84"]
+_GEODESIC = Geodesic(_A, _F)  # in km, as geopy.distance.geodesic measures
+RING_KM = 2.0  # see _rings
 
 
 def resolve_place(session: Session, criteria: SearchCriteria) -> SearchPlace:
@@ -73,113 +62,51 @@ def resolve_place(session: Session, criteria: SearchCriteria) -> SearchPlace:
     )
 
 
-def _squared_distance(place: SearchPlace) -> tuple[Any, float]:
-    """Squared equirectangular distance in degrees of latitude, as SQL on Location."""
-    shrink = math.cos(math.radians(place.lat))
-    dx = (col(Location.lon) - place.lon) * shrink
-    dy = col(Location.lat) - place.lat
-    return dx * dx + dy * dy, shrink
+def _level_groups(dialect_name: str, criteria: SearchCriteria, place: SearchPlace) -> list[tuple[int, ...]]:
+    """The match levels to rank together, most specific first.
+
+    Ranking level by level lets a page that the buurt and wijk fill stop before the
+    gemeente and the radius, which nationally hold thousands of services. (One statement
+    for buurt and wijk together made PostgreSQL plan a parallel append, whose workers
+    cost more to start than a second statement.) Where the text index can only be searched
+    whole (SQLite's FTS5), a text query ranks every level in one statement instead, so
+    that the whole-index search runs once.
+    """
+    if criteria.q and not dialect.text_search_is_per_row(dialect_name):
+        return [tuple(range(len(MATCH_LEVELS)))]
+    codes = ranking.area_codes(place)
+    return [(level,) for level in range(len(MATCH_LEVELS)) if level == ranking.RADIUS_LEVEL or codes[level]]
 
 
-def _candidates(place: SearchPlace, radius_km: float) -> Any:
-    d2, shrink = _squared_distance(place)
-    reach = radius_km / KM_PER_DEGREE
-    open_to_anyone = ~exists().where(ServiceArea.service_id == ServiceLocation.service_id)
-    by_radius = (
-        select(ServiceLocation.service_id.label("service_id"), cast(literal(RADIUS_LEVEL), Integer).label("level"))  # type: ignore[attr-defined]
-        .join(Location, col(Location.id) == ServiceLocation.location_id)
-        .where(
-            is_live(Location),
-            col(Location.lat).between(place.lat - reach, place.lat + reach),
-            col(Location.lon).between(place.lon - reach / shrink, place.lon + reach / shrink),
-            d2 <= reach * reach,
-            open_to_anyone,
-        )
-        .distinct()
-    )
-    codes = place.buurten + place.wijken + ([place.gemeente] if place.gemeente else [])
-    if not codes:
-        return by_radius.subquery("candidate")
-    level = case(
-        (col(ServiceArea.area_code).in_(place.buurten), MATCH_LEVELS.index("buurt")),
-        (col(ServiceArea.area_code).in_(place.wijken), MATCH_LEVELS.index("wijk")),
-        else_=MATCH_LEVELS.index("gemeente"),
-    )
-    by_area = (
-        select(ServiceArea.service_id.label("service_id"), cast(func.min(level), Integer).label("level"))  # type: ignore[attr-defined]
-        .where(col(ServiceArea.area_code).in_(codes))
-        .group_by(ServiceArea.service_id)
-    )
-    return union_all(by_area, by_radius).subquery("candidate")
+def _rings(criteria: SearchCriteria, levels: tuple[int, ...]) -> list[float | None]:
+    """Rings to try before the whole level: only where a level is ordered by distance
+    alone (no text relevance) and large (a gemeente, or the radius beyond the ring)."""
+    level = levels[0]
+    large = level >= MATCH_LEVELS.index("gemeente") and (level != ranking.RADIUS_LEVEL or criteria.radius_km > RING_KM)
+    return [RING_KM, None] if len(levels) == 1 and large and not criteria.q else [None]
 
 
-def _ranked(session: Session, criteria: SearchCriteria, place: SearchPlace) -> Any:
-    candidate = _candidates(place, criteria.radius_km)
-    d2, _ = _squared_distance(place)
-    nearest = (
-        select(ServiceLocation.service_id.label("service_id"), func.min(d2).label("d2"))  # type: ignore[attr-defined]
-        .join(Location, col(Location.id) == ServiceLocation.location_id)
-        .where(is_live(Location), col(ServiceLocation.service_id).in_(select(candidate.c.service_id)))
-        .group_by(ServiceLocation.service_id)
-        .subquery("nearest")
-    )
-    relevance: Any = literal(0.0)
-    statement = (
-        select(
-            Service.id.label("id"),  # type: ignore[attr-defined]
-            candidate.c.level.label("level"),
-        )
-        .select_from(candidate)
-        .join(Service, col(Service.id) == candidate.c.service_id)
-        .outerjoin(nearest, nearest.c.service_id == candidate.c.service_id)
-        .where(is_live(Service), Service.status == ServiceStatus.active)
-    )
-    if criteria.q:
-        matches = text_matches(session, criteria.q)
-        statement = statement.join(matches, matches.c.service_id == Service.id)
-        relevance = matches.c.relevance
-    statement = statement.add_columns(
-        cast(-relevance, Float).label("neg_relevance"),
-        cast(func.coalesce(nearest.c.d2, NO_DISTANCE), Float).label("d2"),
-    )
-    return _filtered(session, statement, criteria).subquery("ranked")
-
-
-def _filtered(session: Session, statement: Select[Any], criteria: SearchCriteria) -> Select[Any]:
-    if criteria.domain:
-        require_need_domains(session, criteria.domain, "domain")
-        in_domain = select(ServiceNeedDomain.service_id).where(col(ServiceNeedDomain.domain_code).in_(criteria.domain))
-        statement = statement.where(col(Service.id).in_(in_domain))
-    if criteria.target_group:
-        require_target_groups(session, [criteria.target_group], "target_group")
-        for_group = select(ServiceTargetGroup.service_id).where(ServiceTargetGroup.group_code == criteria.target_group)
-        statement = statement.where(col(Service.id).in_(for_group))
-    if criteria.access_route:
-        statement = statement.where(Service.access_route == criteria.access_route)
-    if criteria.free_only:
-        statement = statement.where(Service.cost == Cost.free)
-    if criteria.language:
-        # Codes are validated as two lower-case letters, so the quoted code is unambiguous in the JSON text.
-        statement = statement.where(cast(Service.languages, String).like(f'%"{criteria.language}"%'))
-    return statement
-
-
-def _batches(session: Session, ranked: Any, order: list[Any], after: list[Any] | None, size: int) -> Iterator[list[Any]]:
-    """The ranked candidates in order, `size` at a time: the page cut is SQL's LIMIT."""
-    while True:
-        statement = select(ranked).order_by(*order).limit(size)
-        if after is not None:
-            statement = statement.where(tuple_(*order) > tuple_(*after))
-        rows = list(session.execute(statement).all())
-        if rows:
-            yield rows
-        if len(rows) < size:
-            return
-        after = [getattr(rows[-1], column.key) for column in order]
-
-
-def _load(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Service]:
-    return {s.id: s for s in session.exec(select(Service).where(col(Service.id).in_(ids)).options(*_PAGE_LOAD)).all()}
+def _ranked_batches(
+    session: Session, criteria: SearchCriteria, place: SearchPlace, text_query: str | None, after: list[Any] | None
+) -> Iterator[list[Any]]:
+    """The ranked candidates after `after`, in order, criteria.limit + 1 at a time."""
+    name = session.get_bind().dialect.name
+    size = criteria.limit + 1
+    for levels in _level_groups(name, criteria, place):
+        if after is not None and max(levels) < after[0]:
+            continue
+        for ring in _rings(criteria, levels):
+            # A ring that comes back short holds no more: the next one goes on after its last row.
+            while True:
+                statement = ranking.batch_statement(
+                    ranking.shape(name, criteria, levels, after is not None, ring is not None)
+                )
+                rows = session.execute(statement, ranking.parameters(criteria, place, text_query, after, size, ring)).all()
+                if rows:
+                    yield list(rows)
+                    after = [getattr(rows[-1], key) for key in ranking.ORDER_KEYS]
+                if len(rows) < size:
+                    break
 
 
 def search(
@@ -193,30 +120,33 @@ def search(
     place = resolve_place(session, criteria)
     if patient is not None:
         require_target_groups(session, patient.target_groups, "patient.target_groups")
-    ranked = _ranked(session, criteria, place)
+    name = session.get_bind().dialect.name
+    text_query = dialect.render_text_query(name, prefix_query(session, criteria.q)) if criteria.q else None
+    if criteria.domain:
+        require_need_domains(session, criteria.domain, "domain")
+    if criteria.target_group:
+        require_target_groups(session, [criteria.target_group], "target_group")
     scope = _scope(criteria, patient, eligible_only)
-    order = [ranked.c.level, ranked.c.neg_relevance, ranked.c.d2, ranked.c.id]
-    after = decode_cursor(scope, criteria.cursor, order) if criteria.cursor else None
-    page: list[tuple[Any, Service, EligibilityVerdict | None]] = []
+    after = decode_cursor(scope, criteria.cursor, _CURSOR_COLUMNS) if criteria.cursor else None
+    page: list[tuple[Any, EligibilityVerdict | None]] = []
     next_cursor = None
-    for rows in _batches(session, ranked, order, after, criteria.limit + 1):
-        loaded = _load(session, [row.id for row in rows])
+    for rows in _ranked_batches(session, criteria, place, text_query, after):
+        rules = load_eligibility(session, [row.id for row in rows]) if patient is not None else {}
         for row in rows:
-            service = loaded[row.id]
+            if len(page) == criteria.limit:
+                next_cursor = encode_cursor(scope, [getattr(page[-1][0], key) for key in ranking.ORDER_KEYS])
+                break
             # The area match already says the patient lives in the service area;
             # radius matches are services open to anyone.
-            verdict = evaluate(eligibility_rules(service), patient, lives_in_service_area=True) if patient else None
+            verdict = evaluate(eligibility_rules(rules[row.id]), patient, lives_in_service_area=True) if patient else None
             if eligible_only and (verdict is None or verdict.verdict != "eligible"):
                 continue
-            if len(page) == criteria.limit:
-                last = page[-1][0]
-                next_cursor = encode_cursor(scope, [getattr(last, column.key) for column in order])
-                break
-            page.append((row, service, verdict))
+            page.append((row, verdict))
         if next_cursor:
             break
+    loaded = load_services(session, [row.id for row, _ in page])
     return SearchPage(
-        items=_results(session, page, criteria, place, viewer),
+        items=_results(session, [(row, loaded[row.id], verdict) for row, verdict in page], criteria, place, viewer),
         next_cursor=next_cursor,
         limit=criteria.limit,
         place=place,
@@ -240,9 +170,14 @@ def _moment(criteria: SearchCriteria) -> datetime | None:
     return criteria.open_at
 
 
+def _distance_km(place: SearchPlace, location: Any) -> float:
+    # geopy's geodesic on geopy's WGS-84, without building a geopy object per call.
+    return float(_GEODESIC.Inverse(place.lat, place.lon, location.lat, location.lon, Geodesic.DISTANCE)["s12"])
+
+
 def _results(
     session: Session,
-    page: list[tuple[Any, Service, EligibilityVerdict | None]],
+    page: list[tuple[Any, Any, EligibilityVerdict | None]],
     criteria: SearchCriteria,
     place: SearchPlace,
     viewer: Viewer,
@@ -250,15 +185,19 @@ def _results(
     today = local_today()
     moment = _moment(criteria)
     people = contacts.current_contacts_by_service(session, [service.id for _, service, _ in page], today)
+    levels = area_specificity(place.buurten, place.wijken, place.gemeente)
+    km: dict[Any, float] = {}  # services of one organisation share locations
     results = []
     for row, service, verdict in page:
-        live = [location for location in service.locations if location.deleted_at is None]
-        distances = [(geodesic((place.lat, place.lon), (loc.lat, loc.lon)).km, loc) for loc in live]
+        live = service.locations  # load_services reads live locations only
+        distances = [(km[loc.id] if loc.id in km else km.setdefault(loc.id, _distance_km(place, loc)), loc)
+                     for loc in live]
         nearest = min(distances, key=lambda item: item[0], default=None)
-        person = contacts.choose_contact(people[service.id], area_specificity(place.buurten, place.wijken, place.gemeente))
+        person = contacts.choose_contact(people[service.id], levels)
         results.append(SearchResult(
             service=ServiceSummary(
-                **service.model_dump(include={"id", "name", "description", "cost", "cost_note", "languages"}),
+                id=service.id, name=service.name, description=service.description, cost=service.cost,
+                cost_note=service.cost_note, languages=service.languages,
                 organisation=OrganisationRef(id=service.organisation.id, name=service.organisation.name),
                 need_domains=sorted(d.domain_code for d in service.need_domains),
                 target_groups=sorted(g.group_code for g in service.target_groups),

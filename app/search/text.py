@@ -101,7 +101,12 @@ def refresh_organisation_services(session: Session, organisation_id: uuid.UUID) 
 
 
 def text_matches(session: Session, q: str) -> Subquery:
-    """(service_id, relevance) of the services that match every word of q.
+    """(service_id, relevance) of the services that match every word of q."""
+    return dialect.search_document_matches(session, prefix_query(session, q))
+
+
+def prefix_query(session: Session, q: str) -> dialect.PrefixQuery:
+    """What q asks of the index: every word of q must match.
 
     A word matches when its stem is a prefix of an indexed stem, or when it is a synonym
     of a need domain whose label's stems all match (a service's document holds the
@@ -122,4 +127,4 @@ def text_matches(session: Session, q: str) -> Subquery:
             if label_stems.get(code) and label_stems[code] not in alternatives:
                 alternatives.append(label_stems[code])
         query.append(alternatives)
-    return dialect.search_document_matches(session, query)
+    return query

@@ -1,6 +1,7 @@
 """Services: loading the aggregate, reads, and the one save path (one version, one log entry)."""
 
 import uuid
+from typing import Any
 
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
@@ -42,10 +43,11 @@ SERVICE_LOAD = (
 )
 
 
-def eligibility_rules(service: Service) -> EligibilityRules | None:
+def eligibility_rules(service: Service | Any) -> EligibilityRules | None:
+    """The rules of a Service, or of any record with an `eligibility` read like the entity's."""
     if service.eligibility is None:
         return None
-    return EligibilityRules.model_validate(service.eligibility.model_dump(exclude={"service_id"}))
+    return EligibilityRules.model_validate(service.eligibility, from_attributes=True)
 
 
 def to_outs(session: Session, services: list[Service], viewer: Viewer) -> list[ServiceOut]:

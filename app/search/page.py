@@ -1,0 +1,104 @@
+"""The details of one search page, read with a few Core queries into plain records.
+
+A page of 20 services carries some 250 rows (locations, their hours, domains, contacts).
+As ORM instances they cost more than the search itself; as rows and records
+(app.entity.as_record) they read the same to the shared builders (locations.to_out,
+eligibility_rules, opening_state), at a fraction of the cost. The statements are built
+once, with the ids as an expanding parameter.
+"""
+
+import uuid
+from collections import defaultdict
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Date, Integer, String, bindparam, cast, literal, null, select, union_all
+from sqlmodel import Session
+
+from app.entity import as_record
+from app.locations.models import Location, OpeningException, OpeningHours
+from app.organisations.models import Organisation
+from app.services.models import Eligibility, Service, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
+
+_location, _hours, _exception = (m.__table__ for m in (Location, OpeningHours, OpeningException))  # type: ignore[attr-defined]
+_service, _organisation, _eligibility = (m.__table__ for m in (Service, Organisation, Eligibility))  # type: ignore[attr-defined]
+_at, _domain, _group = (m.__table__ for m in (ServiceLocation, ServiceNeedDomain, ServiceTargetGroup))  # type: ignore[attr-defined]
+_IDS = bindparam("ids", expanding=True)
+
+# Need domains and target groups in one round trip: (service_id, is_domain, code).
+_CODES = union_all(
+    select(_domain.c.service_id, literal(True).label("is_domain"), _domain.c.domain_code.label("code"))
+    .where(_domain.c.service_id.in_(_IDS)),
+    select(_group.c.service_id, literal(False), _group.c.group_code).where(_group.c.service_id.in_(_IDS)),
+)
+_RULES = select(_eligibility).where(_eligibility.c.service_id.in_(_IDS))
+# Ordered as the Service.locations relationship is; deleted locations never show.
+_LOCATIONS = (
+    select(_at.c.service_id, *_location.c)
+    .join(_location, _location.c.id == _at.c.location_id)
+    .where(_at.c.service_id.in_(_IDS), _location.c.deleted_at.is_(None))
+    .order_by(_location.c.name)
+)
+# Weekly hours and dated exceptions in one round trip, each in its relationship's order.
+_TIMES = (
+    select(
+        _hours.c.location_id, literal(True).label("weekly"), _hours.c.weekday, cast(null(), Date).label("date"),
+        _hours.c.opens, _hours.c.closes, cast(null(), String).label("note"),
+    )
+    .where(_hours.c.location_id.in_(_IDS))
+    .union_all(
+        select(_exception.c.location_id, literal(False), cast(null(), Integer), _exception.c.date,
+               _exception.c.opens, _exception.c.closes, _exception.c.note)
+        .where(_exception.c.location_id.in_(_IDS))
+    )
+    .order_by("weekly", "weekday", "date", "opens")
+)
+_RULE_COLUMNS = [c.name for c in _eligibility.c if c.name != "service_id"]
+# With the organisation's name and the eligibility rules (rule_*, all null without rules).
+_SERVICES = (
+    select(
+        *_service.c, _organisation.c.name.label("organisation_name"),
+        _eligibility.c.service_id.label("rule_service_id"), *(_eligibility.c[n].label(f"rule_{n}") for n in _RULE_COLUMNS),
+    )
+    .join(_organisation, _organisation.c.id == _service.c.organisation_id)
+    .outerjoin(_eligibility, _eligibility.c.service_id == _service.c.id)
+    .where(_service.c.id.in_(_IDS))
+)
+
+
+def load_eligibility(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, SimpleNamespace]:
+    """Service id -> a record with just `eligibility` (None without rules), for eligibility_rules."""
+    rules = {row.service_id: row for row in session.execute(_RULES, {"ids": ids})}
+    return {service_id: SimpleNamespace(eligibility=rules.get(service_id)) for service_id in ids}
+
+
+def load_services(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, SimpleNamespace]:
+    """Service id -> a record with the Service's columns and organisation, need_domains,
+    target_groups, eligibility and live locations (each with opening_hours and exceptions)."""
+    if not ids:
+        return {}
+    domains: defaultdict[uuid.UUID, list[SimpleNamespace]] = defaultdict(list)
+    groups: defaultdict[uuid.UUID, list[SimpleNamespace]] = defaultdict(list)
+    for row in session.execute(_CODES, {"ids": ids}):
+        if row.is_domain:
+            domains[row.service_id].append(SimpleNamespace(domain_code=row.code))
+        else:
+            groups[row.service_id].append(SimpleNamespace(group_code=row.code))
+    located = session.execute(_LOCATIONS, {"ids": ids}).all()
+    hours: defaultdict[uuid.UUID, list[Any]] = defaultdict(list)
+    exceptions: defaultdict[uuid.UUID, list[Any]] = defaultdict(list)
+    for row in session.execute(_TIMES, {"ids": list({row.id for row in located})}):
+        (hours if row.weekly else exceptions)[row.location_id].append(row)
+    locations: defaultdict[uuid.UUID, list[SimpleNamespace]] = defaultdict(list)
+    for row in located:
+        locations[row.service_id].append(as_record(row, opening_hours=hours[row.id], exceptions=exceptions[row.id]))
+    return {
+        row.id: as_record(
+            row,
+            organisation=SimpleNamespace(id=row.organisation_id, name=row.organisation_name),
+            need_domains=domains[row.id], target_groups=groups[row.id], locations=locations[row.id],
+            eligibility=SimpleNamespace(**{n: getattr(row, f"rule_{n}") for n in _RULE_COLUMNS})
+            if row.rule_service_id is not None else None,
+        )
+        for row in session.execute(_SERVICES, {"ids": ids})
+    }

@@ -1,0 +1,211 @@
+"""Candidates, ranking and the page cut as SQL statements, built once per shape.
+
+Candidates come from two indexed paths: service areas covering the patient's buurt,
+wijk or gemeente, and, for services open to anyone, a location inside a bounding box
+around the patient and within the radius (equirectangular distance on the lat/lon
+columns). A statement depends only on the shape of a search (its match levels, which
+filters are set, whether a cursor is given); the place, codes and filter values are bound
+parameters. Building a statement costs more than running it on a warm database, so each
+shape is built once and cached.
+"""
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Float, Integer, Select, String, Uuid, bindparam, cast, exists, func, literal, select, tuple_
+from sqlalchemy import union_all
+
+from app import dialect
+from app.locations.models import Location
+from app.search.schemas import MATCH_LEVELS, SearchCriteria, SearchPlace
+from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
+from app.taxonomy.vocabulary import Cost, ServiceStatus
+
+KM_PER_DEGREE = 111.195
+NO_DISTANCE = 1e9  # sorts services without a location last
+RADIUS_LEVEL = MATCH_LEVELS.index("radius")
+ORDER_KEYS = ("level", "neg_relevance", "d2", "id")
+
+# Core tables, not ORM attributes: plain columns keep statement building cheap.
+_location = Location.__table__  # type: ignore[attr-defined]
+_service = Service.__table__  # type: ignore[attr-defined]
+_area = ServiceArea.__table__  # type: ignore[attr-defined]
+_at = ServiceLocation.__table__  # type: ignore[attr-defined]
+_domain = ServiceNeedDomain.__table__  # type: ignore[attr-defined]
+_group = ServiceTargetGroup.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a ranking statement looks like; everything else is a parameter."""
+
+    dialect_name: str
+    levels: tuple[int, ...]
+    text: bool
+    domain: bool
+    target_group: bool
+    access_route: bool
+    free_only: bool
+    language: bool
+    after: bool
+    ring: bool
+
+
+def shape(dialect_name: str, criteria: SearchCriteria, levels: tuple[int, ...], after: bool, ring: bool) -> Shape:
+    return Shape(
+        dialect_name, levels, bool(criteria.q), bool(criteria.domain), bool(criteria.target_group),
+        bool(criteria.access_route), criteria.free_only, bool(criteria.language), after, ring,
+    )
+
+
+def area_codes(place: SearchPlace) -> list[list[str]]:
+    """The codes that match at the buurt, wijk and gemeente level."""
+    return [place.buurten, place.wijken, [place.gemeente] if place.gemeente else []]
+
+
+def parameters(
+    criteria: SearchCriteria, place: SearchPlace, text_query: str | None, after: list[Any] | None, size: int,
+    ring_km: float | None = None,
+) -> dict[str, Any]:
+    shrink = math.cos(math.radians(place.lat))
+    reach = min(ring_km or criteria.radius_km, criteria.radius_km) / KM_PER_DEGREE
+    buurten, wijken, gemeente = area_codes(place)
+    values: dict[str, Any] = {
+        "lat": place.lat, "lon": place.lon, "shrink": shrink, "reach2": reach * reach,
+        "lat_min": place.lat - reach, "lat_max": place.lat + reach,
+        "lon_min": place.lon - reach / shrink, "lon_max": place.lon + reach / shrink,
+        "codes0": buurten, "codes1": wijken, "codes2": gemeente, "more1": buurten, "more2": buurten + wijken,
+        "text_query": text_query, "domain": criteria.domain, "target_group": criteria.target_group,
+        "access_route": criteria.access_route, "size": size,
+        # Codes are validated as two lower-case letters, so the quoted code is unambiguous in the JSON text.
+        "language_pattern": f'%"{criteria.language}"%',
+    }
+    if after is not None:
+        values.update({f"after_{key}": value for key, value in zip(ORDER_KEYS, after, strict=True)})
+    return values
+
+
+def _squared_distance() -> Any:
+    """Squared equirectangular distance in degrees of latitude, as SQL on location."""
+    dx = (_location.c.lon - bindparam("lon", type_=Float())) * bindparam("shrink", type_=Float())
+    dy = _location.c.lat - bindparam("lat", type_=Float())
+    return dx * dx + dy * dy
+
+
+def _by_radius() -> Select[Any]:
+    open_to_anyone = ~exists().where(_area.c.service_id == _at.c.service_id)
+    return (
+        select(_at.c.service_id.label("service_id"), cast(literal(RADIUS_LEVEL), Integer).label("level"))
+        .join(_location, _location.c.id == _at.c.location_id)
+        .where(
+            _location.c.deleted_at.is_(None),
+            _location.c.lat.between(bindparam("lat_min", type_=Float()), bindparam("lat_max", type_=Float())),
+            _location.c.lon.between(bindparam("lon_min", type_=Float()), bindparam("lon_max", type_=Float())),
+            _squared_distance() <= bindparam("reach2", type_=Float()),
+            open_to_anyone,
+        )
+        .distinct()
+    )
+
+
+def _by_area(level: int) -> Select[Any]:
+    """Services whose areas include a code of this level and none of a more specific one."""
+    statement = (
+        select(_area.c.service_id.label("service_id"), cast(literal(level), Integer).label("level"))
+        .where(_area.c.area_code.in_(bindparam(f"codes{level}", expanding=True)))
+        .distinct()
+    )
+    if level:
+        more = _area.alias("more_specific")
+        statement = statement.where(~exists().where(
+            more.c.service_id == _area.c.service_id, more.c.area_code.in_(bindparam(f"more{level}", expanding=True))
+        ))
+    return statement
+
+
+def _by_area_near(level: int) -> Select[Any]:
+    """_by_area's services that have a location within the ring (the radius parameters)."""
+    in_level = _by_area(level).with_only_columns(literal(1)).where(_area.c.service_id == _at.c.service_id)
+    return (
+        select(_at.c.service_id.label("service_id"), cast(literal(level), Integer).label("level"))
+        .join(_location, _location.c.id == _at.c.location_id)
+        .where(
+            _location.c.deleted_at.is_(None),
+            _location.c.lat.between(bindparam("lat_min", type_=Float()), bindparam("lat_max", type_=Float())),
+            _location.c.lon.between(bindparam("lon_min", type_=Float()), bindparam("lon_max", type_=Float())),
+            _squared_distance() <= bindparam("reach2", type_=Float()),
+            in_level.exists(),
+        )
+        .distinct()
+    )
+
+
+def _ranked(s: Shape) -> Any:
+    parts = [
+        _by_radius() if level == RADIUS_LEVEL else _by_area_near(level) if s.ring else _by_area(level)
+        for level in s.levels
+    ]
+    candidate = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("candidate")
+    # Per row, after the joins and filters: only the services that pass get a distance.
+    nearest = (
+        select(func.min(_squared_distance()))
+        .select_from(_at.join(_location, _location.c.id == _at.c.location_id))
+        .where(_at.c.service_id == _service.c.id, _location.c.deleted_at.is_(None))
+        .scalar_subquery()
+    )
+    relevance: Any = literal(0.0)
+    statement = (
+        select(_service.c.id.label("id"), candidate.c.level.label("level"))
+        .select_from(candidate)
+        .join(_service, _service.c.id == candidate.c.service_id)
+        .where(_service.c.deleted_at.is_(None), _service.c.status == ServiceStatus.active)
+    )
+    if s.text:
+        matches = dialect.search_document_match(s.dialect_name)
+        statement = statement.join(matches, matches.c.service_id == _service.c.id)
+        relevance = matches.c.relevance
+    statement = statement.add_columns(
+        cast(-relevance, Float).label("neg_relevance"),
+        cast(func.coalesce(nearest, NO_DISTANCE), Float).label("d2"),
+    )
+    return _filtered(statement, s).subquery("ranked")
+
+
+def _filtered(statement: Select[Any], s: Shape) -> Select[Any]:
+    # EXISTS per candidate (a primary-key lookup), not IN over every service of the domain:
+    # a common domain holds a third of the national catalogue.
+    if s.domain:
+        statement = statement.where(exists().where(
+            _domain.c.service_id == _service.c.id, _domain.c.domain_code.in_(bindparam("domain", expanding=True))
+        ))
+    if s.target_group:
+        statement = statement.where(exists().where(
+            _group.c.service_id == _service.c.id, _group.c.group_code == bindparam("target_group", type_=String())
+        ))
+    if s.access_route:
+        statement = statement.where(_service.c.access_route == bindparam("access_route", type_=String()))
+    if s.free_only:
+        statement = statement.where(_service.c.cost == Cost.free)
+    if s.language:
+        statement = statement.where(cast(_service.c.languages, String).like(bindparam("language_pattern", type_=String())))
+    return statement
+
+
+@functools.lru_cache(maxsize=1024)
+def batch_statement(s: Shape) -> Select[Any]:
+    """The next `size` ranked candidates (after the `after_*` key when s.after): the page cut is SQL's LIMIT.
+
+    With s.ring, only candidates with a location within the ring: as the order within a
+    level (without text relevance) is by distance, they come first, so a ring that yields
+    a full batch saves ranking the whole level.
+    """
+    ranked = _ranked(s)
+    order = [ranked.c[key] for key in ORDER_KEYS]
+    statement = select(ranked).order_by(*order).limit(bindparam("size", type_=Integer()))
+    if s.after:
+        types = (Integer(), Float(), Float(), Uuid())
+        after = [bindparam(f"after_{key}", type_=type_) for key, type_ in zip(ORDER_KEYS, types, strict=True)]
+        statement = statement.where(tuple_(*order) > tuple_(*after))
+    return statement

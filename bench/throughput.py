@@ -1,0 +1,106 @@
+"""HTTP throughput of the search endpoint against a bare endpoint sending the same bytes.
+
+The app runs under uvicorn in a subprocess (one worker, real HTTP on loopback) with one
+extra route, /bare, a plain FastAPI endpoint that returns a precomputed payload: the very
+body the search returns. Both are sync endpoints (FastAPI's thread pool), like the search.
+The client is a minimal asyncio HTTP/1.1 keep-alive loop, so that it costs the server's
+two cores as little as possible and measures both endpoints the same way.
+"""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from fastapi import FastAPI, Response
+
+from app.main import create_app
+
+PAYLOAD_ENV = "WIJKKAART_BENCH_BARE_PAYLOAD"
+
+
+def create() -> FastAPI:
+    """uvicorn factory: the real app (database from WIJKKAART_DATABASE_URL) plus /bare."""
+    app = create_app()
+    payload = Path(os.environ[PAYLOAD_ENV]).read_bytes()
+
+    @app.get("/bare", include_in_schema=False)
+    def bare() -> Response:
+        return Response(payload, media_type="application/json")
+
+    return app
+
+
+async def _one_connection(port: int, request: bytes, deadline: float) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    done = 0
+    try:
+        while time.perf_counter() < deadline:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = head[9:12]
+            length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:"))
+            await reader.readexactly(length)
+            if status != b"200":
+                raise RuntimeError(f"HTTP {status.decode()} from {request.splitlines()[0].decode()}")
+            done += 1
+    finally:
+        writer.close()
+    return done
+
+
+async def _load(port: int, path: str, concurrency: int, seconds: float) -> float:
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    started = time.perf_counter()
+    counts = await asyncio.gather(*(
+        _one_connection(port, request, started + seconds) for _ in range(concurrency)
+    ))
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def measure(url: str, search_path: str, payload: bytes, *, concurrency: int = 8, seconds: float = 3.0,
+            repeats: int = 3, work_dir: Path) -> tuple[float, float]:
+    """Requests per second of (search, bare), alternating `repeats` times to share the noise."""
+    payload_file = work_dir / "bare_payload.json"
+    payload_file.write_bytes(payload)
+    port = _free_port()
+    env = {**os.environ, "WIJKKAART_DATABASE_URL": url, PAYLOAD_ENV: str(payload_file)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench.throughput:create", "--factory", "--port", str(port),
+         "--log-level", "warning", "--no-access-log"],
+        env=env, cwd=Path(__file__).resolve().parent.parent,
+    )
+    try:
+        _wait_until_up(port, server)
+        asyncio.run(_load(port, search_path, concurrency, 1.0))  # warm up both paths
+        asyncio.run(_load(port, "/bare", concurrency, 1.0))
+        search_rates, bare_rates = [], []
+        for _ in range(repeats):
+            search_rates.append(asyncio.run(_load(port, search_path, concurrency, seconds)))
+            bare_rates.append(asyncio.run(_load(port, "/bare", concurrency, seconds)))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return sum(search_rates) / repeats, sum(bare_rates) / repeats
+
+
+def _wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:
+    for _ in range(300):
+        if server.poll() is not None:
+            raise RuntimeError("uvicorn exited during start-up")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("uvicorn did not start within 30 s")
