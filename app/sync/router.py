@@ -55,9 +55,15 @@ def export_catalogue(request: Request, viewer: ViewerDep) -> StreamingResponse:
 
     def lines(who: Viewer) -> Iterator[bytes]:
         # Its own session: the request's ends before a streamed body is sent.
+        chunk: list[bytes] = []
         with Session(engine) as session, session.begin():
             for kind, entity_id, view in service.export_lines(session, who):
                 line = {"type": kind, **view} if entity_id is None else {"type": kind, "id": entity_id, "entity": view}
-                yield json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+                chunk.append(json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode())
+                if len(chunk) == service.EXPORT_BATCH or entity_id is None:  # the cursor goes out at once
+                    yield b"\n".join(chunk) + b"\n"
+                    chunk = []
+        if chunk:
+            yield b"\n".join(chunk) + b"\n"
 
     return StreamingResponse(lines(viewer), media_type=NDJSON)

@@ -1,9 +1,10 @@
 """Keeping a copy in sync: the change feed and the full export, read from the one change log.
 
-Entries travel normalised: as their read endpoints return them, except that a service
-names its organisation and locations by id and leaves out its contacts, and a front door
-names its area, service and contact by code and id. Each of those changes under its own
-version and arrives as its own change, so a copy built from the feed stays exact.
+Entries travel normalised (app.sync.views): organisations and locations as their read
+endpoints return them; a service with its organisation and locations by id and without
+its contacts; a front door with its area, service and contact by code and id; an area as
+its row. Each of those changes under its own version and arrives as its own change, so a
+copy built from the feed stays exact.
 
 Change-log positions become visible in commit order (app.dialect.lock_change_log), so
 "everything after position n" never skips a change that commits later, and a cursor is
@@ -19,11 +20,8 @@ from sqlmodel import Session, col, select
 
 from app import dialect
 from app.areas.models import Area, Postcode4
-from app.areas.service import get_area
 from app.changelog.models import ChangeLogEntry
 from app.changelog.service import EntityType
-from app.clock import local_today
-from app.contacts import service as contacts
 from app.contacts.models import Contact
 from app.entity import is_live
 from app.errors import Gone
@@ -33,8 +31,8 @@ from app.locations.models import Location
 from app.organisations import service as organisations
 from app.organisations.models import Organisation
 from app.pagination import decode_cursor, encode_cursor
-from app.services import service as services
 from app.services.models import Service
+from app.sync import views
 from app.sync.schemas import Change, ChangePage
 from app.visibility import Viewer
 
@@ -44,8 +42,7 @@ View = dict[str, Any]
 
 
 def _catalogue_views(session: Session, kind: EntityType, ids: list[str], viewer: Viewer) -> dict[str, View]:
-    """The read views of the live entries among `ids`, by id."""
-    today = local_today()
+    """The views of the live entries among `ids`, by id."""
     keys = [uuid.UUID(i) for i in ids]
     outs: list[Any]
     if kind == EntityType.organisation:
@@ -57,32 +54,18 @@ def _catalogue_views(session: Session, kind: EntityType, ids: list[str], viewer:
                             .options(*locations.LOCATION_LOAD)).all()
         outs = [locations.to_out(row) for row in rows]
     elif kind == EntityType.service:
-        rows = session.exec(select(Service).where(col(Service.id).in_(keys), is_live(Service))
-                            .options(*services.SERVICE_LOAD)).all()
-        return {str(out.id): _normalised_service(out.model_dump(mode="json"))
-                for out in services.to_outs(session, list(rows), viewer)}
+        return views.service_views(session, keys)
     elif kind == EntityType.contact:
-        rows = session.exec(select(Contact).where(col(Contact.id).in_(keys), is_live(Contact))
-                            .options(*contacts.CONTACT_LOAD)).all()
-        outs = [contacts.to_out(row, viewer, today) for row in rows]
+        return views.contact_views(session, keys, viewer)
     else:
         rows = session.exec(select(FrontDoor).where(col(FrontDoor.id).in_(keys), is_live(FrontDoor))).all()
         return {str(row.id): row.model_dump(mode="json", exclude={"deleted_at"}) for row in rows}
     return {str(out.id): out.model_dump(mode="json") for out in outs}
 
 
-def _normalised_service(view: View) -> View:
-    """A service refers to its organisation and locations by id and leaves its contacts
-    out: each of those changes under its own version and arrives as its own change."""
-    view["organisation_id"] = view.pop("organisation")["id"]
-    view["location_ids"] = [location["id"] for location in view.pop("locations")]
-    del view["contacts"]
-    return view
-
-
 def _reference_views(session: Session, kind: EntityType, ids: list[str]) -> dict[str, View]:
     if kind == EntityType.area:
-        return {code: get_area(session, code).model_dump(mode="json") for code in ids}
+        return views.area_views(session, ids)
     rows = session.exec(select(Postcode4).where(col(Postcode4.pc4).in_(ids))).all()
     return {row.pc4: row.model_dump(mode="json") for row in rows}
 
