@@ -1,15 +1,16 @@
 """Columns every maintained catalogue entry carries."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import Index, text
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from app.db import UTCDateTime, utcnow
-from app.errors import Gone, NotFound
+from app.errors import Conflict, Gone, NotFound
 
 
 class CatalogueEntry(SQLModel):
@@ -21,6 +22,17 @@ class CatalogueEntry(SQLModel):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The maintainer's own key for the entry (bulk import matches rows on it); unique
+    # among the live entries of one kind, see external_id_index.
+    external_id: str | None = Field(default=None, max_length=100)
+
+
+def external_id_index(table: str) -> Index:
+    """Deleted entries free their external id for reuse, as they free their place otherwise."""
+    return Index(
+        f"uq_{table}_external_id_live", "external_id", unique=True,
+        sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"),
+    )
 
 
 E = TypeVar("E", bound=CatalogueEntry)
@@ -51,6 +63,29 @@ def load_for_save(session: Session, model: type[E], entity_id: uuid.UUID | None,
 
 def is_live(model: type[CatalogueEntry]) -> Any:
     return model.deleted_at.is_(None)  # type: ignore[union-attr]
+
+
+def live_by_external_id(session: Session, model: type[CatalogueEntry], external_ids: Iterable[str]) -> dict[str, uuid.UUID]:
+    """external id -> id of the live entries of one kind that carry one of these keys."""
+    wanted = set(external_ids)
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(model.external_id, model.id).where(is_live(model), col(model.external_id).in_(wanted))
+    ).all()
+    return {external_id: entity_id for external_id, entity_id in rows}  # type: ignore[misc]
+
+
+def require_unique_external_id(
+    session: Session, model: type[CatalogueEntry], entity_id: uuid.UUID, external_id: str | None
+) -> None:
+    """409 when another live entry of this kind already carries the external id."""
+    if external_id is None:
+        return
+    other = live_by_external_id(session, model, [external_id]).get(external_id)
+    if other is not None and other != entity_id:
+        what = model.__tablename__.replace("_", " ")  # type: ignore[attr-defined]
+        raise Conflict(f"The external_id {external_id!r} is already used by {what} {other}.", field="external_id")
 
 
 @dataclass(frozen=True)

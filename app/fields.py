@@ -15,6 +15,14 @@ AreaCode = Annotated[
 EightDigits = Annotated[str, Field(pattern=r"^\d{8}$", examples=["12345678"])]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+ExternalId = Annotated[
+    str,
+    Field(
+        min_length=1, max_length=100, examples=["MBG-WMO-01"],
+        description="Your own key for the entry (e.g. from your own register); bulk imports match rows on it. "
+        "Unique among the live entries of one kind: prefix it, e.g. with your gemeente.",
+    ),
+]
 Url = Annotated[HttpUrl, PlainSerializer(str, return_type=str)]
 
 

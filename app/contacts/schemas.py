@@ -4,11 +4,12 @@ from typing import Self
 
 from pydantic import BaseModel, EmailStr, Field, ValidationInfo, field_validator, model_validator
 
-from app.fields import WriteSchema, DutchPhone, CodeList, Name
+from app.fields import WriteSchema, ExternalId, DutchPhone, CodeList, Name
 
 
 class ContactWrite(WriteSchema):
     id: uuid.UUID | None = None
+    external_id: ExternalId | None = None
     name: Name = Field(examples=["Fenna Fictief"])
     role: Name = Field(examples=["wijkcoach"])
     service_id: uuid.UUID | None = None
@@ -39,6 +40,7 @@ class ContactWrite(WriteSchema):
 
 class ContactOut(BaseModel):
     id: uuid.UUID
+    external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")
     name: str = Field(examples=["Fenna Fictief"])
     role: str = Field(examples=["wijkcoach"])
     service_id: uuid.UUID | None

@@ -5,11 +5,12 @@ from pydantic import BaseModel, Field
 
 from app.areas.schemas import AreaRef
 from app.contacts.schemas import ContactOut
-from app.fields import WriteSchema, AreaCode, Text
+from app.fields import WriteSchema, ExternalId, AreaCode, Text
 
 
 class FrontDoorWrite(WriteSchema):
     id: uuid.UUID | None = None
+    external_id: ExternalId | None = None
     area_code: AreaCode
     topic: str = Field(
         min_length=1, max_length=40, examples=["financien", "wmo_2015"],
@@ -28,6 +29,7 @@ class ServiceRef(BaseModel):
 
 class FrontDoorOut(BaseModel):
     id: uuid.UUID
+    external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")
     area: AreaRef
     topic: str = Field(examples=["financien"])
     service: ServiceRef

@@ -4,7 +4,7 @@ from datetime import date, datetime, time
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from app.fields import WriteSchema, Name, Postcode6, Text
+from app.fields import WriteSchema, ExternalId, Name, Postcode6, Text
 
 
 class OpeningInterval(WriteSchema):
@@ -47,6 +47,7 @@ class Address(BaseModel):
 
 class LocationWrite(WriteSchema):
     id: uuid.UUID | None = None
+    external_id: ExternalId | None = None
     organisation_id: uuid.UUID | None = None
     name: Name
     street: str | None = Field(default=None, max_length=200)
@@ -80,6 +81,7 @@ class LocationWrite(WriteSchema):
 
 class LocationOut(BaseModel):
     id: uuid.UUID
+    external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")
     organisation_id: uuid.UUID | None
     name: str = Field(examples=["Buurthuis De Voorbeeldhoek"])
     address: Address

@@ -4,13 +4,14 @@ from datetime import datetime
 from pydantic import AfterValidator, BaseModel, EmailStr, Field
 from typing import Annotated
 
-from app.fields import WriteSchema, DutchPhone, EightDigits, GemeenteCode, Name, Text, Url, unique_codes
+from app.fields import WriteSchema, ExternalId, DutchPhone, EightDigits, GemeenteCode, Name, Text, Url, unique_codes
 
 
 class OrganisationWrite(WriteSchema):
     """An organisation as a maintainer sends it (and as the seed files hold it)."""
 
     id: uuid.UUID | None = None
+    external_id: ExternalId | None = None
     name: Name = Field(examples=["Stichting Welzijn Voorbeeld Walcheren"])
     kvk_number: EightDigits | None = Field(default=None, description="KvK number, 8 digits.")
     agb_code: EightDigits | None = Field(default=None, description="AGB code of a care provider, 8 digits.")
@@ -31,6 +32,7 @@ class OrganisationRef(BaseModel):
 
 class OrganisationOut(BaseModel):
     id: uuid.UUID
+    external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")
     name: str = Field(examples=["Stichting Welzijn Voorbeeld Walcheren"])
     kvk_number: str | None
     agb_code: str | None

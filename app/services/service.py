@@ -10,7 +10,7 @@ from app.changelog.service import Action, EntityType, bump_version, changed_fiel
 from app.clients.scope import Actor, authorize_write
 from app.clock import local_today
 from app.contacts import service as contacts
-from app.entity import Ownership, get_live, is_live, load_for_save
+from app.entity import Ownership, get_live, is_live, load_for_save, require_unique_external_id
 from app.errors import InvalidInput
 from app.locations import service as locations
 from app.locations.models import Location
@@ -54,7 +54,7 @@ def to_outs(session: Session, services: list[Service], viewer: Viewer) -> list[S
     return [
         ServiceOut(
             **service.model_dump(include={
-                "id", "name", "description", "access_route", "cost", "cost_note", "languages",
+                "id", "external_id", "name", "description", "access_route", "cost", "cost_note", "languages",
                 "status", "version", "created_at", "updated_at", "last_verified_at",
             }),
             organisation=OrganisationRef(id=service.organisation.id, name=service.organisation.name),
@@ -74,7 +74,7 @@ def to_outs(session: Session, services: list[Service], viewer: Viewer) -> list[S
 def as_write(service: Service) -> ServiceWrite:
     return ServiceWrite(
         **service.model_dump(include={
-            "id", "organisation_id", "name", "description", "access_route", "cost", "cost_note",
+            "id", "external_id", "organisation_id", "name", "description", "access_route", "cost", "cost_note",
             "languages", "waiting_days", "waiting_reported_on", "status", "last_verified_at",
         }),
         need_domains=[d.domain_code for d in service.need_domains],
@@ -161,6 +161,7 @@ def save_service(session: Session, data: ServiceWrite, actor: Actor) -> tuple[Se
     authorize_write(actor, ownership(session, before) if before else None, after)
     if existing is not None and before == data:
         return existing, False
+    require_unique_external_id(session, Service, data.id, data.external_id)
     service = existing or Service(id=data.id, organisation_id=data.organisation_id,
                                   name=data.name, access_route=data.access_route)
     if existing is None:
@@ -168,7 +169,7 @@ def save_service(session: Session, data: ServiceWrite, actor: Actor) -> tuple[Se
             setattr(service, relation, [])
         service.eligibility = None
     for name, value in data.model_dump(include={
-        "organisation_id", "name", "description", "access_route", "cost", "cost_note", "languages",
+        "external_id", "organisation_id", "name", "description", "access_route", "cost", "cost_note", "languages",
         "waiting_days", "waiting_reported_on", "status", "last_verified_at",
     }).items():
         setattr(service, name, value)
