@@ -99,20 +99,29 @@ def _checked(stems: Sequence[str]) -> Sequence[str]:
     return stems
 
 
-def upsert_search_document(session: Session, service_id: uuid.UUID, stems: Sequence[str]) -> None:
-    service = bindparam("service_id", service_id, type_=Uuid())
+def upsert_search_documents(session: Session, documents: dict[uuid.UUID, Sequence[str]]) -> None:
+    """Store these services' documents, replacing any they had; one executemany for all."""
+    if not documents:
+        return
+    service = bindparam("service_id", type_=Uuid())
     if session.get_bind().dialect.name == "postgresql":
-        vector = " ".join(f"{stem}:{min(i, _MAX_TSVECTOR_POSITION)}" for i, stem in enumerate(_checked(stems), 1))
         session.execute(text(
             f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, CAST(:document AS tsvector)) "
             "ON CONFLICT (service_id) DO UPDATE SET document = excluded.document"
-        ).bindparams(service, document=vector))
+        ).bindparams(service), [
+            {"service_id": service_id, "document": " ".join(
+                f"{stem}:{min(i, _MAX_TSVECTOR_POSITION)}" for i, stem in enumerate(_checked(stems), 1)
+            )}
+            for service_id, stems in documents.items()
+        ])
         return
     # FTS5 tables have no unique keys to upsert on.
-    delete_search_documents(session, [service_id])
+    delete_search_documents(session, list(documents))
     session.execute(text(
         f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, :document)"
-    ).bindparams(service, document=" ".join(_checked(stems))))
+    ).bindparams(service), [
+        {"service_id": service_id, "document": " ".join(_checked(stems))} for service_id, stems in documents.items()
+    ])
 
 
 def delete_search_documents(session: Session, service_ids: Collection[uuid.UUID]) -> None:

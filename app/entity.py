@@ -55,10 +55,15 @@ def load_for_save(session: Session, model: type[E], entity_id: uuid.UUID | None,
     if entity_id is None:
         return None
     entity = session.exec(select(model).where(model.id == entity_id).options(*options).with_for_update()).first()
-    if entity is not None and entity.deleted_at is not None:
-        what = model.__tablename__.replace("_", " ")  # type: ignore[attr-defined]
-        raise Gone(f"The {what} {entity_id} was deleted; a deleted entry cannot be changed.", field="id")
+    if entity is not None:
+        refuse_deleted(entity)
     return entity
+
+
+def refuse_deleted(entity: CatalogueEntry) -> None:
+    if entity.deleted_at is not None:
+        what = entity.__tablename__.replace("_", " ")  # type: ignore[attr-defined]
+        raise Gone(f"The {what} {entity.id} was deleted; a deleted entry cannot be changed.", field="id")
 
 
 def is_live(model: type[CatalogueEntry]) -> Any:
@@ -77,12 +82,14 @@ def live_by_external_id(session: Session, model: type[CatalogueEntry], external_
 
 
 def require_unique_external_id(
-    session: Session, model: type[CatalogueEntry], entity_id: uuid.UUID, external_id: str | None
+    session: Session, model: type[CatalogueEntry], entity_id: uuid.UUID, external_id: str | None,
+    known: dict[str, uuid.UUID] | None = None,
 ) -> None:
-    """409 when another live entry of this kind already carries the external id."""
+    """409 when another live entry of this kind already carries the external id. `known`:
+    live_by_external_id of a bulk import's chunk, fetched once for all its rows."""
     if external_id is None:
         return
-    other = live_by_external_id(session, model, [external_id]).get(external_id)
+    other = (live_by_external_id(session, model, [external_id]) if known is None else known).get(external_id)
     if other is not None and other != entity_id:
         what = model.__tablename__.replace("_", " ")  # type: ignore[attr-defined]
         raise Conflict(f"The external_id {external_id!r} is already used by {what} {other}.", field="external_id")

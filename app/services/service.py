@@ -1,6 +1,7 @@
 """Services: loading the aggregate, reads, and the one save path (one version, one log entry)."""
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
@@ -31,6 +32,11 @@ from app.services.schemas import EligibilityRules, ServiceOut, ServiceWrite, Wai
 from app.taxonomy.service import require_need_domains, require_target_groups
 from app.visibility import Viewer
 
+# The service row's own columns that a write sets (the rest are links and eligibility).
+SERVICE_COLUMNS = frozenset({
+    "external_id", "organisation_id", "name", "description", "access_route", "cost", "cost_note", "languages",
+    "waiting_days", "waiting_reported_on", "status", "last_verified_at",
+})
 SERVICE_LOAD = (
     selectinload(Service.organisation).selectinload(Organisation.owners),  # type: ignore[arg-type]
     selectinload(Service.need_domains),  # type: ignore[arg-type]
@@ -120,23 +126,31 @@ def list_services(
     return to_outs(session, rows, viewer), next_cursor
 
 
-def _validate_references(session: Session, data: ServiceWrite) -> Organisation:
-    organisation = session.exec(
-        select(Organisation).where(Organisation.id == data.organisation_id).options(selectinload(Organisation.owners))  # type: ignore[arg-type]
-    ).first()
-    if organisation is None:
-        raise InvalidInput(f"No organisation with id {data.organisation_id}.", field="organisation_id")
-    require_need_domains(session, data.need_domains, "need_domains")
-    require_target_groups(session, data.target_groups, "target_groups")
-    if data.eligibility and data.eligibility.required_target_group:
-        require_target_groups(session, [data.eligibility.required_target_group], "eligibility.required_target_group")
-    require_areas(session, data.areas, "areas")
-    if data.owners:
-        require_areas(session, data.owners, "owners")
-    found = set(session.exec(select(Location.id).where(col(Location.id).in_(data.location_ids))).all())
-    if missing := [str(i) for i in data.location_ids if i not in found]:
+def validate_references(session: Session, items: Sequence[ServiceWrite]) -> dict[uuid.UUID, Organisation]:
+    """Check what services refer to, a query per kind of reference for all of them (a bulk
+    import checks a chunk at once). Returns their organisations, by id."""
+    wanted = {data.organisation_id for data in items}
+    organisations = {
+        organisation.id: organisation
+        for organisation in session.exec(
+            select(Organisation).where(col(Organisation.id).in_(wanted)).options(selectinload(Organisation.owners))  # type: ignore[arg-type]
+        ).all()
+    }
+    if missing := sorted(str(i) for i in wanted - organisations.keys()):
+        raise InvalidInput(f"No organisation with id {', '.join(missing)}.", field="organisation_id")
+    require_need_domains(session, {code for data in items for code in data.need_domains}, "need_domains")
+    require_target_groups(session, {code for data in items for code in data.target_groups}, "target_groups")
+    required = {data.eligibility.required_target_group for data in items if data.eligibility}
+    if required - {None}:
+        require_target_groups(session, required - {None}, "eligibility.required_target_group")  # type: ignore[arg-type]
+    require_areas(session, {code for data in items for code in data.areas}, "areas")
+    if owners := {code for data in items for code in data.owners or ()}:
+        require_areas(session, owners, "owners")
+    location_ids = [i for data in items for i in data.location_ids]
+    found = set(session.exec(select(Location.id).where(col(Location.id).in_(location_ids))).all())
+    if missing := sorted({str(i) for i in location_ids if i not in found}):
         raise InvalidInput(f"Unknown location id(s): {', '.join(missing)}.", field="location_ids")
-    return organisation
+    return organisations
 
 
 def ownership(session: Session, data: ServiceWrite) -> Ownership:
@@ -146,19 +160,27 @@ def ownership(session: Session, data: ServiceWrite) -> Ownership:
     )
 
 
-def save_service(session: Session, data: ServiceWrite, actor: Actor) -> tuple[Service, bool]:
-    """Create or replace the whole aggregate; any change bumps the service's one version.
-
-    Owners left out (null) keep the stored ones, or for a new service take the organisation's."""
-    organisation = _validate_references(session, data)
-    data = data.model_copy(update={"id": data.id or uuid.uuid4()})
-    existing = load_for_save(session, Service, data.id, SERVICE_LOAD)
+def plan_save(
+    session: Session, data: ServiceWrite, existing: Service | None, organisation: Organisation, actor: Actor
+) -> tuple[ServiceWrite, ServiceWrite | None, Ownership]:
+    """The service as it will be stored, as it was, and its owners after; refuses (403) a
+    change outside the actor's scope. Owners left out (null) keep the stored ones, or
+    for a new service take the organisation's."""
     before = as_write(existing) if existing else None
     if data.owners is None:
         owners = before.owners if before else [o.gemeente_code for o in organisation.owners]
         data = data.model_copy(update={"owners": sorted(owners or [])})
     after = ownership(session, data)
     authorize_write(actor, ownership(session, before) if before else None, after)
+    return data, before, after
+
+
+def save_service(session: Session, data: ServiceWrite, actor: Actor) -> tuple[Service, bool]:
+    """Create or replace the whole aggregate; any change bumps the service's one version."""
+    organisation = validate_references(session, [data])[data.organisation_id]
+    data = data.model_copy(update={"id": data.id or uuid.uuid4()})
+    existing = load_for_save(session, Service, data.id, SERVICE_LOAD)
+    data, before, after = plan_save(session, data, existing, organisation, actor)
     if existing is not None and before == data:
         return existing, False
     require_unique_external_id(session, Service, data.id, data.external_id)
@@ -168,10 +190,7 @@ def save_service(session: Session, data: ServiceWrite, actor: Actor) -> tuple[Se
         for relation in ("need_domains", "target_groups", "areas", "owners", "locations"):
             setattr(service, relation, [])
         service.eligibility = None
-    for name, value in data.model_dump(include={
-        "external_id", "organisation_id", "name", "description", "access_route", "cost", "cost_note", "languages",
-        "waiting_days", "waiting_reported_on", "status", "last_verified_at",
-    }).items():
+    for name, value in data.model_dump(include=SERVICE_COLUMNS).items():
         setattr(service, name, value)
     _replace_links(session, service, data)
     bump_version(service, is_new=existing is None)
