@@ -14,6 +14,7 @@ from app.contacts.router import router as contacts_router
 from app.db import assert_schema_current, make_engine
 from app.errors import PROBLEM_TYPES, install_problem_handlers
 from app.front_doors.router import router as front_doors_router
+from app.imports.router import router as imports_router
 from app.locations.router import router as locations_router
 from app.maintenance.router import router as maintenance_router
 from app.organisations.router import router as organisations_router
@@ -49,6 +50,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     for router in (
         search_router, services_router, organisations_router, locations_router, contacts_router,
         front_doors_router, areas_router, taxonomy_router, clients_router, audit_router, maintenance_router,
+        imports_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -102,7 +102,7 @@ LAYOUTS: dict[str, tuple[Column, ...]] = {
 _DUTCH_DATE = re.compile(r"(\d{1,2})[-/](\d{1,2})[-/](\d{4})")
 _DUTCH_DATETIME = re.compile(r"(\d{1,2})[-/](\d{1,2})[-/](\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?")
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
-_TIME = r"\d{1,2}[:.]\d{2}"
+_TIME = r"\d{1,2}[:.]\d{2}(?:[:.]\d{2})?"
 _HOURS = re.compile(rf"(?P<day>[a-z]+)\.?\s+(?P<opens>{_TIME})\s*-\s*(?P<closes>{_TIME})", re.IGNORECASE)
 _EXCEPTION = re.compile(
     rf"(?P<date>\S+)\s+(?:(?P<closed>gesloten|dicht|closed)|(?P<opens>{_TIME})\s*-\s*(?P<closes>{_TIME}))"
@@ -168,8 +168,8 @@ def _bool(cell: str) -> bool:
 
 
 def _time(text: str) -> str:
-    hour, minute = re.split(r"[:.]", text)
-    return f"{int(hour):02d}:{minute}"
+    hour, *rest = re.split(r"[:.]", text)
+    return ":".join([f"{int(hour):02d}", *rest])
 
 
 def _hours(cell: str) -> list[dict[str, Any]]:

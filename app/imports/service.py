@@ -140,6 +140,7 @@ def run_import(
     else:
         savepoint.commit()
     if batch.errors:
+        batch.errors.sort(key=lambda e: (ENTITIES.index(e.entity) if e.entity else -1, e.file, e.row or 0))
         first = batch.errors[0]
         where = f"{first.file}" + (f" row {first.row}" if first.row else "")
         raise InvalidInput(

@@ -57,6 +57,11 @@ class _Staged:
     before: ServiceWrite | None = None
     after: Ownership | None = None
 
+    @property
+    def version(self) -> int:
+        """The version it is saved as: 1, or one more than the stored one."""
+        return 1 if self.existing is None else self.existing.version + 1
+
 
 def save_services(batch: Batch, rows: list[Row]) -> None:
     session = batch.session
@@ -122,6 +127,8 @@ def _write(session: Session, writes: Sequence[_Staged], batch: Batch) -> None:
     if not writes:
         return
     now = utcnow()
+    # Read before the update, which refreshes the loaded services it changes.
+    versions = {item.data.id: item.version for item in writes}
     created = [item for item in writes if item.existing is None]
     updated = [item for item in writes if item.existing is not None]
     if created:
@@ -133,7 +140,7 @@ def _write(session: Session, writes: Sequence[_Staged], batch: Batch) -> None:
     if updated:
         session.execute(update(Service), [
             {**item.data.model_dump(include=SERVICE_COLUMNS), "id": item.data.id,
-             "version": item.existing.version + 1, "updated_at": now}  # type: ignore[union-attr]
+             "version": versions[item.data.id], "updated_at": now}
             for item in updated
         ])
         # Links are replaced whole; the rows that stay come back as they were.
@@ -149,8 +156,7 @@ def _write(session: Session, writes: Sequence[_Staged], batch: Batch) -> None:
         session.execute(insert(Eligibility), rules)
     record_changes(session, batch.actor, [
         Change(
-            EntityType.service, item.data.id,
-            1 if item.existing is None else item.existing.version + 1,
+            EntityType.service, item.data.id, versions[item.data.id],
             Action.create if item.existing is None else Action.update,
             changes=changed_fields(item.before, item.data), gemeenten=item.after.gemeenten,  # type: ignore[union-attr]
         )
