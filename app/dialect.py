@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Float, Subquery, Uuid, bindparam, column, text
+from sqlalchemy import ARRAY, Float, Subquery, Table, Text, Uuid, bindparam, column, insert, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -55,6 +55,43 @@ def begin_write(session: Session) -> None:
             raise RuntimeError("begin_write must run before the transaction's first statement")
 
 
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], returning: Any = None) -> list[Any]:
+    """Insert many rows (a bulk import); all rows have the same keys. `returning`: the
+    table's identity column, whose new values are returned in the rows' order.
+
+    SQLite: an executemany, which runs in-process. PostgreSQL: COPY, since an
+    executemany sends a statement per row, and a many-VALUES statement or one of arrays
+    costs psycopg more to build than the server to run; identity values are drawn from
+    the column's sequence first.
+    """
+    if not rows:
+        return []
+    if session.get_bind().dialect.name != "postgresql":
+        statement = insert(table) if returning is None else insert(table).returning(returning, sort_by_parameter_order=True)
+        result = session.execute(statement, list(rows))
+        return [] if returning is None else list(result.scalars())
+    names = list(rows[0])
+    keys: list[Any] = []
+    if returning is not None:
+        keys = list(session.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, :column)) FROM generate_series(1, :n)"),
+            {"table": table.name, "column": returning.name, "n": len(rows)},
+        ).scalars())
+    connection = session.connection()
+    # The values as SQLAlchemy would bind them (JSON as text, times in UTC, …).
+    processors = [table.c[name].type.dialect_impl(connection.dialect).bind_processor(connection.dialect) for name in names]
+    columns = ", ".join([*names, *([returning.name] if keys else [])])
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+        for i, row in enumerate(rows):
+            values = [
+                value if process is None or value is None else process(value)
+                for process, value in zip(processors, (row[name] for name in names))
+            ]
+            copy.write_row(values + [keys[i]] if keys else values)
+    return keys
+
+
 def lock_change_log(session: Session) -> None:
     """Serialise change-log appends until commit.
 
@@ -99,29 +136,41 @@ def _checked(stems: Sequence[str]) -> Sequence[str]:
     return stems
 
 
-def upsert_search_documents(session: Session, documents: dict[uuid.UUID, Sequence[str]]) -> None:
-    """Store these services' documents, replacing any they had; one executemany for all."""
+def upsert_search_documents(
+    session: Session, documents: dict[uuid.UUID, Sequence[str]], *, new: Collection[uuid.UUID] = frozenset()
+) -> None:
+    """Store these services' documents, replacing any they had. Those of `new` services,
+    which have none yet (a bulk import's creations), are only added."""
     if not documents:
         return
-    service = bindparam("service_id", type_=Uuid())
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
+        # FTS5 tables have no unique keys to upsert on.
+        delete_search_documents(session, [service_id for service_id in documents if service_id not in new])
         session.execute(text(
-            f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, CAST(:document AS tsvector)) "
-            "ON CONFLICT (service_id) DO UPDATE SET document = excluded.document"
-        ).bindparams(service), [
-            {"service_id": service_id, "document": " ".join(
-                f"{stem}:{min(i, _MAX_TSVECTOR_POSITION)}" for i, stem in enumerate(_checked(stems), 1)
-            )}
-            for service_id, stems in documents.items()
+            f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, :document)"
+        ).bindparams(bindparam("service_id", type_=Uuid())), [
+            {"service_id": service_id, "document": " ".join(_checked(stems))} for service_id, stems in documents.items()
         ])
         return
-    # FTS5 tables have no unique keys to upsert on.
-    delete_search_documents(session, list(documents))
-    session.execute(text(
-        f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, :document)"
-    ).bindparams(service), [
-        {"service_id": service_id, "document": " ".join(_checked(stems))} for service_id, stems in documents.items()
-    ])
+    vectors = {
+        service_id: " ".join(f"{stem}:{min(i, _MAX_TSVECTOR_POSITION)}" for i, stem in enumerate(_checked(stems), 1))
+        for service_id, stems in documents.items()
+    }
+    if added := [service_id for service_id in vectors if service_id in new]:
+        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {SEARCH_TABLE} (service_id, document) FROM STDIN") as copy:
+            for service_id in added:
+                copy.write_row((service_id, vectors[service_id]))
+    if replaced := [service_id for service_id in vectors if service_id not in new]:
+        # One statement for all, from two arrays: an executemany would send one per service.
+        session.execute(text(
+            f"INSERT INTO {SEARCH_TABLE} (service_id, document) "
+            "SELECT service_id, CAST(document AS tsvector) FROM unnest(:service_ids, :documents) AS d(service_id, document) "
+            "ON CONFLICT (service_id) DO UPDATE SET document = excluded.document"
+        ).bindparams(
+            bindparam("service_ids", replaced, type_=ARRAY(Uuid())),
+            bindparam("documents", [vectors[service_id] for service_id in replaced], type_=ARRAY(Text())),
+        ))
 
 
 def delete_search_documents(session: Session, service_ids: Collection[uuid.UUID]) -> None:

@@ -12,7 +12,6 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from pydantic import BaseModel
-from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from app import dialect
@@ -106,17 +105,16 @@ def record_changes(session: Session, actor: Actor, changes: Sequence[Change]) ->
         return
     dialect.lock_change_log(session)
     now = utcnow()
-    positions = session.execute(
-        insert(ChangeLogEntry).returning(ChangeLogEntry.position, sort_by_parameter_order=True),  # type: ignore[arg-type]
-        [_entry_values(change, actor) | {"changed_at": now} for change in changes],
-    ).scalars().all()
-    links = [
+    table = ChangeLogEntry.__table__
+    positions = dialect.insert_rows(
+        session, table, [_entry_values(change, actor) | {"changed_at": now} for change in changes],  # type: ignore[arg-type]
+        returning=table.c.position,  # type: ignore[attr-defined]
+    )
+    dialect.insert_rows(session, ChangeLogGemeente.__table__, [  # type: ignore[arg-type]
         {"position": position, "gemeente_code": code}
         for position, change in zip(positions, changes, strict=True)
         for code in sorted(set(change.gemeenten))
-    ]
-    if links:
-        session.execute(insert(ChangeLogGemeente), links)
+    ])
 
 
 def scrub_changes(session: Session, entity_type: EntityType, entity_id: object, fields: Iterable[str]) -> None:

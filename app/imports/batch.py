@@ -4,7 +4,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
@@ -25,6 +25,11 @@ KINDS: dict[str, Maintained] = {
 LISTED = 1000  # changes listed in a report
 
 
+class Where(NamedTuple):
+    file: str
+    number: int
+
+
 @dataclass
 class Row:
     entity: str
@@ -34,6 +39,10 @@ class Row:
     csv: bool
     id: uuid.UUID | None = None
     bad: bool = False  # a cell of it was reported bad already
+
+    @property
+    def where(self) -> "Where":
+        return Where(self.file, self.number)
 
     def field_name(self, location: Iterable[Any]) -> str:
         """A schema error's location as the file names it: the CSV column, or the JSON path."""
@@ -53,9 +62,10 @@ class Batch:
     changes_truncated: bool = False
     # Per entity: the entries this batch writes (id -> its row), external ids -> ids
     # (so later rows can refer to entries created earlier), and the keys of bad rows.
-    seen: dict[str, dict[uuid.UUID, Row]] = field(default_factory=lambda: defaultdict(dict))
+    # Where is a (file, row number) pair, not the Row: a batch of 100,000 rows must not keep them all.
+    seen: dict[str, dict[uuid.UUID, "Where"]] = field(default_factory=lambda: defaultdict(dict))
     external: dict[str, dict[str, uuid.UUID]] = field(default_factory=lambda: defaultdict(dict))
-    bad_keys: dict[str, dict[str, Row]] = field(default_factory=lambda: defaultdict(dict))
+    bad_keys: dict[str, dict[str, "Where"]] = field(default_factory=lambda: defaultdict(dict))
 
     def fail(self, row: Row, field_name: str, message: str) -> None:
         self.errors.append(RowError(entity=row.entity, file=row.file, row=row.number, field=field_name, message=message))
@@ -65,7 +75,7 @@ class Batch:
         """Keep a bad row's keys, so that rows referring to it can say why they fail too."""
         for key in (row.patch.get("id"), row.patch.get("external_id")):
             if isinstance(key, str):
-                self.bad_keys[row.entity].setdefault(key, row)
+                self.bad_keys[row.entity].setdefault(key, row.where)
         external_id = row.patch.get("external_id")
         if isinstance(external_id, str) and self.external[row.entity].get(external_id) == row.id:
             del self.external[row.entity][external_id]

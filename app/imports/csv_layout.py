@@ -11,6 +11,7 @@ References to other entries (`organisation_id`, `location_ids`, …) hold an id 
 external id; export writes ids.
 """
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -218,14 +219,21 @@ def _field_info(entity: str, column: Column) -> FieldInfo:
     return schema.model_fields[column.field[-1]]
 
 
-def _empty(entity: str, column: Column) -> Any:
-    """What an empty cell means: null, an empty list, or for a field that cannot be
-    null (cost, status, a yes/no) its default."""
+@functools.cache
+def _empty_value(entity: str, column: Column) -> tuple[bool, Any]:
+    # (a new empty list?, else this value); cached: asking pydantic for a default is slow.
     info = _field_info(entity, column)
     default = None if info.is_required() else info.get_default(call_default_factory=True)
     if column.kind in ("list", "refs", "hours", "exceptions"):
-        return None if default is None and not info.is_required() else []
-    return default if isinstance(default, bool | str) else None
+        return (False, None) if default is None and not info.is_required() else (True, None)
+    return False, default if isinstance(default, bool | str) else None
+
+
+def _empty(entity: str, column: Column) -> Any:
+    """What an empty cell means: null, an empty list, or for a field that cannot be
+    null (cost, status, a yes/no) its default."""
+    new_list, value = _empty_value(entity, column)
+    return [] if new_list else value
 
 
 def read_cell(entity: str, column: Column, raw: str) -> Any:

@@ -200,7 +200,7 @@ def _identify(batch: Batch, entity: str, rows: list[Row]) -> list[Row]:
             other = batch.seen[entity][batch.external[entity][external_id]]
             batch.fail(row, "external_id", f"{other.file} row {other.number} has this external_id for another entry")
             continue
-        batch.seen[entity][row.id] = row
+        batch.seen[entity][row.id] = row.where
         identified.append(row)
     return identified
 

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, insert, update
 from sqlmodel import Session, col, select
 
+from app import dialect
 from app.changelog.service import Action, Change, EntityType, changed_fields, record_changes
 from app.db import utcnow
 from app.entity import Ownership, live_by_external_id, refuse_deleted, require_unique_external_id
@@ -26,7 +27,7 @@ from app.errors import DomainError, InvalidInput
 from app.imports.batch import Batch, Row, merged_write
 from app.maintenance.kinds import SERVICE as KIND
 from app.organisations.models import Organisation
-from app.search.text import refresh_service_documents
+from app.search.text import domain_labels_in_order, service_document
 from app.services.models import (
     Eligibility,
     Service,
@@ -103,7 +104,7 @@ def save_services(batch: Batch, rows: list[Row]) -> None:
         writes.append(item)
     if batch.errors:
         return  # the batch is rolled back anyway: writing would only take time
-    _write(session, writes, batch)
+    _write(session, writes, organisations, batch)
 
 
 def _checked_references(batch: Batch, staged: list[_Staged]) -> tuple[dict[uuid.UUID, Organisation], list[_Staged]]:
@@ -123,7 +124,13 @@ def _checked_references(batch: Batch, staged: list[_Staged]) -> tuple[dict[uuid.
     return organisations, valid
 
 
-def _write(session: Session, writes: Sequence[_Staged], batch: Batch) -> None:
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    dialect.insert_rows(session, model.__table__, rows)
+
+
+def _write(
+    session: Session, writes: Sequence[_Staged], organisations: dict[uuid.UUID, Organisation], batch: Batch
+) -> None:
     if not writes:
         return
     now = utcnow()
@@ -132,7 +139,7 @@ def _write(session: Session, writes: Sequence[_Staged], batch: Batch) -> None:
     created = [item for item in writes if item.existing is None]
     updated = [item for item in writes if item.existing is not None]
     if created:
-        session.execute(insert(Service), [
+        _insert(session, Service, [
             {**item.data.model_dump(include=SERVICE_COLUMNS), "id": item.data.id, "version": 1,
              "created_at": now, "updated_at": now}
             for item in created
@@ -148,12 +155,11 @@ def _write(session: Session, writes: Sequence[_Staged], batch: Batch) -> None:
         for table in (*(link for link, _, _ in _LINKS), Eligibility):
             session.execute(delete(table).where(col(table.service_id).in_(ids)))
     for table, column, name in _LINKS:
-        if links := [{"service_id": item.data.id, column: code} for item in writes for code in getattr(item.data, name) or ()]:
-            session.execute(insert(table), links)
-    if rules := [
+        _insert(session, table, [{"service_id": item.data.id, column: code}
+                                 for item in writes for code in getattr(item.data, name) or ()])
+    _insert(session, Eligibility, [
         {"service_id": item.data.id, **item.data.eligibility.model_dump(mode="json")} for item in writes if item.data.eligibility
-    ]:
-        session.execute(insert(Eligibility), rules)
+    ])
     record_changes(session, batch.actor, [
         Change(
             EntityType.service, item.data.id, versions[item.data.id],
@@ -162,6 +168,15 @@ def _write(session: Session, writes: Sequence[_Staged], batch: Batch) -> None:
         )
         for item in writes
     ])
-    refresh_service_documents(session, [item.data.id for item in writes])  # type: ignore[misc]
+    # The documents refresh_service_documents would make, from what is at hand: it would
+    # read back every service just written.
+    labels = domain_labels_in_order(session)
+    dialect.upsert_search_documents(session, {
+        item.data.id: service_document(  # type: ignore[misc]
+            item.data.name, item.data.description, organisations[item.data.organisation_id].name,
+            [label for code, label in labels if code in item.data.need_domains],
+        )
+        for item in writes
+    }, new={item.data.id for item in created})
     for item in writes:
         batch.done(item.row, item.data, item.before, changed=True)

@@ -39,6 +39,8 @@ _NOT_STEM = re.compile(r"[^a-z0-9]+")
 
 def _fold(text: str) -> str:
     """Lower-case without accents: "Financiën" -> "financien"."""
+    if text.isascii():
+        return text.lower()  # nothing to strip, and much faster for long texts
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
@@ -74,6 +76,17 @@ def _synonym_domains() -> dict[str, frozenset[str]]:
     return {stem: frozenset(codes) for stem, codes in domains.items()}
 
 
+def service_document(name: str, description: str | None, organisation_name: str, domain_labels: Iterable[str]) -> list[str]:
+    """What a service is found by: its name, description, organisation, and the labels of
+    its need domains in taxonomy order."""
+    return stem_words(" ".join([name, description or "", organisation_name, *domain_labels]))
+
+
+def domain_labels_in_order(session: Session) -> list[tuple[str, str]]:
+    """(code, label) of every need domain, in taxonomy order."""
+    return list(session.exec(select(NeedDomain.code, NeedDomain.label).order_by(col(NeedDomain.position))).all())
+
+
 def refresh_service_documents(session: Session, service_ids: Iterable[uuid.UUID]) -> None:
     """Recompute the indexed documents of these services, in the caller's transaction."""
     ids = set(service_ids)
@@ -94,7 +107,7 @@ def refresh_service_documents(session: Session, service_ids: Iterable[uuid.UUID]
     ):
         labels[service_id].append(label)
     dialect.upsert_search_documents(session, {
-        service_id: stem_words(" ".join([name, description or "", organisation_name, *labels[service_id]]))
+        service_id: service_document(name, description, organisation_name, labels[service_id])
         for service_id, name, description, organisation_name in rows
     })
     # Deleted and vanished services leave the index.
