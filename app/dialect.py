@@ -81,8 +81,8 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
     # The values as SQLAlchemy would bind them (JSON as text, times in UTC, …).
     processors = [table.c[name].type.dialect_impl(connection.dialect).bind_processor(connection.dialect) for name in names]
     columns = ", ".join([*names, *([returning.name] if keys else [])])
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:  # type: ignore[union-attr]
         for i, row in enumerate(rows):
             values = [
                 value if process is None or value is None else process(value)
@@ -157,8 +157,8 @@ def upsert_search_documents(
         for service_id, stems in documents.items()
     }
     if added := [service_id for service_id in vectors if service_id in new]:
-        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {SEARCH_TABLE} (service_id, document) FROM STDIN") as copy:
+        raw = session.connection().connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY {SEARCH_TABLE} (service_id, document) FROM STDIN") as copy:  # type: ignore[union-attr]
             for service_id in added:
                 copy.write_row((service_id, vectors[service_id]))
     if replaced := [service_id for service_id in vectors if service_id not in new]:

@@ -145,6 +145,19 @@ def test_every_bad_row_is_reported_with_file_row_and_field(api: Api) -> None:
     assert dump(api.engine) == before
 
 
+def test_unreadable_files_and_unknown_columns_are_reported(api: Api) -> None:
+    files = {
+        "services.csv": b"external_id;name\r\nX;Caf\xe9 \x81\r\n",  # 0x81 is not Windows-1252 either
+        "locations.csv": b"external_id,naam\nL,Buurthuis\n",
+        "notities.csv": b"a;b\n",
+    }
+    response = upload(api, "editor", files)
+    assert response.status_code == 422
+    assert sorted((e["file"], e["row"], e["field"]) for e in response.json()["errors"]) == [
+        ("locations.csv", 1, "naam"), ("notities.csv", None, "file"), ("services.csv", None, "file")]
+    assert response.json()["detail"].startswith("3 problem(s); nothing was imported.")
+
+
 def test_a_thousand_rows_with_one_bad_row_write_nothing(api: Api) -> None:
     lines = [SERVICE_HEADER] + [
         f"BULK-{n};{ORGANISATION};Dienst {n};{'financien' if n != 637 else 'financien|geen_domein'};"

@@ -8,6 +8,7 @@ file is never held in memory as rows.
 import codecs
 import csv
 import io
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -89,8 +90,7 @@ def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
     try:
         header = text.readline()
         delimiter = ";" if header.count(";") > header.count(",") else ","
-        lines = iter([header])
-        reader = csv.reader(_chain(lines, text), delimiter=delimiter)
+        reader = csv.reader(itertools.chain([header], text), delimiter=delimiter)
         for number, cells in enumerate(reader, 1):
             if any(cell.strip() for cell in cells):
                 yield number, cells
@@ -100,11 +100,6 @@ def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
         raise SourceError(f"is not readable as CSV: {exc}") from exc
     finally:
         text.detach()
-
-
-def _chain(first: Iterator[str], rest: io.TextIOWrapper) -> Iterator[str]:
-    yield from first
-    yield from rest
 
 
 def json_items(source: Source) -> dict[str, list[Any]]:

@@ -49,19 +49,19 @@ def _csv_part(source: Source, entity: str) -> Part:
     def rows() -> Iterator[Row | RowError]:
         lines = csv_rows(source.stream)
         try:
-            _, header = next(lines)
-        except StopIteration:
-            return
-        columns, problems = csv_layout.header_columns(entity, header)
-        if problems:
-            yield from (RowError(entity=entity, file=source.name, row=1, field=name, message=message) for name, message in problems)
-            return
-        for number, cells in lines:
-            patch, problems = csv_layout.row_patch(entity, columns, cells)
+            _, header = next(lines, (0, []))
+            columns, problems = csv_layout.header_columns(entity, header)
             if problems:
+                yield from (RowError(entity=entity, file=source.name, row=1, field=name, message=message)
+                            for name, message in problems)
+                return
+            for number, cells in lines:
+                patch, problems = csv_layout.row_patch(entity, columns, cells)
                 yield from (RowError(entity=entity, file=source.name, row=number, field=name, message=message)
                             for name, message in problems)
-            yield Row(entity, source.name, number, patch, csv=True, bad=bool(problems))
+                yield Row(entity, source.name, number, patch, csv=True, bad=bool(problems))
+        except SourceError as exc:  # e.g. a byte no encoding we read knows, halfway
+            yield RowError(entity=entity, file=source.name, row=None, field="file", message=f"{source.name} {exc}")
 
     return Part(entity, source.name, rows(), count_rows(source.stream))
 

@@ -102,8 +102,8 @@ def save_services(batch: Batch, rows: list[Row]) -> None:
             batch.fail_domain(item.row, exc)
             continue
         writes.append(item)
-    if batch.errors:
-        return  # the batch is rolled back anyway: writing would only take time
+    # Written even when the batch already has bad rows (it will be rolled back): later
+    # rows may refer to these entries, and must not be reported bad for want of them.
     _write(session, writes, organisations, batch)
 
 
