@@ -23,15 +23,17 @@ TABLES = ('organisation', 'service', 'location', 'contact', 'front_door')
 LIVE = {'sqlite_where': sa.text('deleted_at IS NULL'), 'postgresql_where': sa.text('deleted_at IS NULL')}
 
 
+# Plain ALTER TABLE, no batch mode: SQLite (3.35 and later) adds and drops a column in
+# place, while a batch copy of these tables would trip the foreign keys that point at them.
+
+
 def upgrade() -> None:
     for table in TABLES:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True))
-            batch_op.create_index(f'uq_{table}_external_id_live', ['external_id'], unique=True, **LIVE)
+        op.add_column(table, sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True))
+        op.create_index(f'uq_{table}_external_id_live', table, ['external_id'], unique=True, **LIVE)
 
 
 def downgrade() -> None:
     for table in reversed(TABLES):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_index(f'uq_{table}_external_id_live', **LIVE)
-            batch_op.drop_column('external_id')
+        op.drop_index(f'uq_{table}_external_id_live', table_name=table, **LIVE)
+        op.drop_column(table, 'external_id')
