@@ -67,9 +67,12 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
     if not rows:
         return []
     if session.get_bind().dialect.name != "postgresql":
-        statement = insert(table) if returning is None else insert(table).returning(returning, sort_by_parameter_order=True)
-        result = session.execute(statement, list(rows))
-        return [] if returning is None else list(result.scalars())
+        if returning is None:
+            session.execute(insert(table), list(rows))
+            return []
+        # Rows are inserted in the given order, so their new keys ascend in it (asking
+        # SQLAlchemy to sort by parameter order would insert them one at a time).
+        return sorted(session.execute(insert(table).returning(returning), list(rows)).scalars())
     names = list(rows[0])
     keys: list[Any] = []
     if returning is not None:
