@@ -37,12 +37,23 @@ _WORD = re.compile(r"[^\W_]+")
 _NOT_STEM = re.compile(r"[^a-z0-9]+")
 
 
+class _WithoutCombiningMarks(dict[int, str | None]):
+    """A str.translate table that deletes combining characters, filled as characters
+    come: translate then runs at C speed, unlike a loop over the characters."""
+
+    def __missing__(self, code: int) -> str | None:
+        self[code] = None if unicodedata.combining(chr(code)) else chr(code)
+        return self[code]
+
+
+_STRIP_MARKS = _WithoutCombiningMarks()
+
+
 def _fold(text: str) -> str:
     """Lower-case without accents: "Financiën" -> "financien"."""
     if text.isascii():
-        return text.lower()  # nothing to strip, and much faster for long texts
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+        return text.lower()  # nothing to strip
+    return unicodedata.normalize("NFKD", text.lower()).translate(_STRIP_MARKS)
 
 
 def stem_words(text: str) -> list[str]:
