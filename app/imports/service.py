@@ -131,7 +131,7 @@ def run_import(
                 _apply_chunk(batch, part.entity, chunk)
                 session.expunge_all()  # keep memory flat: written rows need no objects
                 if progress:
-                    progress(len(chunk))
+                    progress(sum(isinstance(item, Row) for item in chunk))
     except BaseException:
         savepoint.rollback()
         raise
