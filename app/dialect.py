@@ -95,6 +95,15 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
     return keys
 
 
+def begin_snapshot(session: Session) -> None:
+    """Make every read of this transaction see one moment (a long export stays consistent).
+
+    SQLite (WAL) already reads one snapshot per transaction; PostgreSQL needs REPEATABLE
+    READ, set before the transaction's first statement."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+
+
 def lock_change_log(session: Session) -> None:
     """Serialise change-log appends until commit.
 

@@ -13,7 +13,10 @@ from app.clients.router import router as clients_router
 from app.contacts.router import router as contacts_router
 from app.db import assert_schema_current, make_engine
 from app.errors import PROBLEM_TYPES, install_problem_handlers
+from app.fhir.outcome import install_outcome_handlers
+from app.fhir.router import router as fhir_router
 from app.front_doors.router import router as front_doors_router
+from app.hsds.router import router as hsds_router
 from app.imports.router import router as imports_router
 from app.locations.router import router as locations_router
 from app.maintenance.router import router as maintenance_router
@@ -21,6 +24,7 @@ from app.organisations.router import router as organisations_router
 from app.search.router import router as search_router
 from app.services.router import router as services_router
 from app.settings import get_settings
+from app.sync.router import router as sync_router
 from app.taxonomy.router import router as taxonomy_router
 
 DESCRIPTION = """
@@ -30,6 +34,9 @@ named contact persons who take referrals, and who is eligible.
 
 Errors are RFC 9457 `application/problem+json`; each `type` is documented at its URI.
 Lists share one envelope with opaque keyset cursors.
+
+The same catalogue speaks FHIR R4 under `/fhir` (HealthcareService, Organization, Location,
+Practitioner, PractitionerRole), described by its CapabilityStatement at `/fhir/metadata`.
 """
 
 
@@ -42,18 +49,27 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         assert_schema_current(engine)
         yield
 
-    app = FastAPI(title="Wijkkaart", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Wijkkaart", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+        # Operation ids are the route names (read_service, update_contact, …): what generated clients call.
+        generate_unique_id_function=lambda route: route.name,
+    )
     app.state.engine = engine
     install_problem_handlers(app)
+    install_outcome_handlers(app)  # errors under /fhir as OperationOutcome
 
     api = APIRouter(prefix="/api/v1")
     for router in (
         search_router, services_router, organisations_router, locations_router, contacts_router,
-        front_doors_router, areas_router, taxonomy_router, clients_router, audit_router, maintenance_router,
+        front_doors_router, areas_router, taxonomy_router, clients_router, audit_router, maintenance_router, sync_router,
         imports_router,
     ):
         api.include_router(router)
     app.include_router(api)
+    # Open Referral HSDS 3.0 has its own paths, outside /api/v1.
+    app.include_router(hsds_router)
+    # FHIR R4 likewise: /fhir.
+    app.include_router(fhir_router)
 
     @app.get("/problems/{slug}", include_in_schema=False, response_class=PlainTextResponse)
     def describe_problem(slug: str) -> str:

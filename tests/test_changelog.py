@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import Session, select
 
 from app.changelog.models import ChangeLogEntry
-from app.services.schemas import ServiceWrite
 from app.services.models import Service
+from app.services.schemas import ServiceWrite
 from app.services.service import SERVICE_LOAD, as_write, save_service
 from tests.factories import ACTOR, make_organisation, make_region, make_service
 

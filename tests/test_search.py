@@ -6,12 +6,11 @@ import pytest
 from sqlmodel import Session, select
 
 from app.locations.models import Location, OpeningException
-from app.locations.service import LOCATION_LOAD
+from app.locations.schemas import LocationWrite
+from app.locations.service import LOCATION_LOAD, save_location
 from app.search.schemas import SearchCriteria
 from app.search.service import search
 from app.services.models import ServiceLocation
-from app.locations.schemas import LocationWrite
-from app.locations.service import save_location
 from app.visibility import ANONYMOUS
 from tests.factories import ACTOR, GEMEENTE, make_organisation, make_region, make_service
 

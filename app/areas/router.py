@@ -6,8 +6,9 @@ from app.areas import service
 from app.areas.schemas import AreaOut, PostcodeOut
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
+from app.http_cache import REFERENCE_SECONDS, cache_for
 
-router = APIRouter(tags=["areas and postcodes"])
+router = APIRouter(tags=["areas and postcodes"], dependencies=[cache_for(REFERENCE_SECONDS)])
 
 
 @router.get(

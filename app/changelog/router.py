@@ -11,9 +11,10 @@ from app.clients.auth import CurrentClient
 from app.db import SessionDep
 from app.errors import WRITE_PROBLEM_RESPONSES
 from app.fields import GemeenteCode
+from app.http_cache import cache_for
 from app.pagination import CursorParam, LimitParam, Page
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], dependencies=[cache_for(0)])
 
 
 @router.get(

@@ -7,9 +7,10 @@ from app.clients.auth import AdminClient, CurrentClient
 from app.clients.schemas import ClientCreate, ClientCreated, ClientOut, ClientWrite, KeyCreate, KeyCreated
 from app.db import SessionDep
 from app.errors import WRITE_PROBLEM_RESPONSES
+from app.http_cache import cache_for
 from app.pagination import CursorParam, LimitParam, Page
 
-router = APIRouter(tags=["clients"])
+router = APIRouter(tags=["clients"], dependencies=[cache_for(0)])
 
 
 @router.get("/me", summary="The API client this key belongs to", responses=WRITE_PROBLEM_RESPONSES)

@@ -5,7 +5,7 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from app.clients.models import Role
-from app.fields import WriteSchema, GemeenteCode, Name, unique_codes
+from app.fields import GemeenteCode, Name, WriteSchema, unique_codes
 
 
 class ClientWrite(WriteSchema):

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.clients.auth import AdminClient
 from app.clients.scope import Actor
@@ -9,13 +9,13 @@ from app.contacts import service
 from app.contacts.schemas import ContactOut
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES, WRITE_PROBLEM_RESPONSES
-from app.etags import set_etag
+from app.http_cache import LIST_SECONDS, cache_for, conditional
 from app.maintenance.kinds import CONTACT
 from app.maintenance.router import add_write_routes
 from app.pagination import CursorParam, LimitParam, Page
 from app.visibility import ViewerDep
 
-router = APIRouter(prefix="/contacts", tags=["contacts"])
+router = APIRouter(prefix="/contacts", tags=["contacts"], dependencies=[cache_for(LIST_SECONDS)])
 
 
 @router.get(
@@ -41,10 +41,10 @@ def list_contacts(
 
 
 @router.get("/{contact_id}", summary="One contact person", responses=PROBLEM_RESPONSES)
-def read_contact(session: SessionDep, viewer: ViewerDep, response: Response, contact_id: uuid.UUID) -> ContactOut:
+def read_contact(
+    session: SessionDep, request: Request, viewer: ViewerDep, response: Response, contact_id: uuid.UUID) -> ContactOut:
     out = service.get_contact(session, contact_id, viewer)
-    set_etag(response, out.version)
-    return out
+    return conditional(request, response, out)
 
 
 add_write_routes(router, CONTACT, service.get_contact, ContactOut)

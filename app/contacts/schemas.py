@@ -4,7 +4,7 @@ from typing import Self
 
 from pydantic import BaseModel, EmailStr, Field, ValidationInfo, field_validator, model_validator
 
-from app.fields import WriteSchema, ExternalId, DutchPhone, CodeList, Name
+from app.fields import CodeList, DutchPhone, ExternalId, Name, WriteSchema
 
 
 class ContactWrite(WriteSchema):

@@ -14,8 +14,8 @@ from app.clients.scope import Actor, authorize_write
 from app.clock import local_today
 from app.contacts.models import Contact, ContactArea
 from app.contacts.schemas import ContactOut, ContactWrite
-from app.entity import Ownership, get_live, is_live, load_for_save, require_unique_external_id
 from app.db import utcnow
+from app.entity import Ownership, get_live, is_live, load_for_save, require_unique_external_id
 from app.errors import InvalidInput, NotFound
 from app.organisations.models import Organisation
 from app.organisations.service import organisation_owners

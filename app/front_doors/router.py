@@ -1,20 +1,20 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
-from app.etags import set_etag
-from app.maintenance.kinds import FRONT_DOOR
-from app.maintenance.router import add_write_routes
 from app.fields import AreaCode
 from app.front_doors import service
 from app.front_doors.schemas import FrontDoorOut
+from app.http_cache import LIST_SECONDS, cache_for, conditional
+from app.maintenance.kinds import FRONT_DOOR
+from app.maintenance.router import add_write_routes
 from app.pagination import CursorParam, LimitParam, Page
 from app.visibility import ViewerDep
 
-router = APIRouter(prefix="/front-doors", tags=["front doors"])
+router = APIRouter(prefix="/front-doors", tags=["front doors"], dependencies=[cache_for(LIST_SECONDS)])
 
 
 @router.get(
@@ -44,11 +44,10 @@ def list_front_doors(
 
 @router.get("/{front_door_id}", summary="One front door", responses=PROBLEM_RESPONSES)
 def read_front_door(
-    session: SessionDep, viewer: ViewerDep, response: Response, front_door_id: uuid.UUID
+    session: SessionDep, request: Request, viewer: ViewerDep, response: Response, front_door_id: uuid.UUID
 ) -> FrontDoorOut:
     out = service.get_front_door(session, front_door_id, viewer)
-    set_etag(response, out.version)
-    return out
+    return conditional(request, response, out)
 
 
 add_write_routes(router, FRONT_DOOR, service.get_front_door, FrontDoorOut)

@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field
 
 from app.areas.schemas import AreaRef
 from app.contacts.schemas import ContactOut
-from app.fields import WriteSchema, ExternalId, AreaCode, Text
+from app.fields import AreaCode, ExternalId, Text, WriteSchema
 
 
 class FrontDoorWrite(WriteSchema):

@@ -1,36 +1,43 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
-from app.etags import set_etag
-from app.maintenance.kinds import LOCATION
-from app.maintenance.router import add_write_routes
+from app.geojson import GEOJSON_RESPONSE, feature_collection, wants_geojson
+from app.http_cache import LIST_SECONDS, cache_for, conditional
 from app.locations import service
 from app.locations.schemas import LocationOut
+from app.maintenance.kinds import LOCATION
+from app.maintenance.router import add_write_routes
 from app.pagination import CursorParam, LimitParam, Page
 
-router = APIRouter(prefix="/locations", tags=["locations"])
+router = APIRouter(prefix="/locations", tags=["locations"], dependencies=[cache_for(LIST_SECONDS)])
 
 
-@router.get("", summary="List locations, by name", responses=PROBLEM_RESPONSES)
+@router.get(
+    "", summary="List locations, by name (also as GeoJSON)", responses={**PROBLEM_RESPONSES, **GEOJSON_RESPONSE}
+)
 def list_locations(
     session: SessionDep,
+    request: Request,
+    response: Response,
     organisation_id: Annotated[uuid.UUID | None, Query(description="Only this organisation's.")] = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> Page[LocationOut]:
     items, next_cursor = service.list_locations(session, organisation_id=organisation_id, cursor=cursor, limit=limit)
+    if wants_geojson(request):
+        return feature_collection(items, lambda location: (location.lat, location.lon), next_cursor, response.headers)  # type: ignore[attr-defined, return-value]
     return Page(items=items, next_cursor=next_cursor, limit=limit)
 
 
 @router.get("/{location_id}", summary="One location with its opening hours", responses=PROBLEM_RESPONSES)
-def read_location(session: SessionDep, response: Response, location_id: uuid.UUID) -> LocationOut:
+def read_location(
+    session: SessionDep, request: Request, response: Response, location_id: uuid.UUID) -> LocationOut:
     out = service.get_location(session, location_id)
-    set_etag(response, out.version)
-    return out
+    return conditional(request, response, out)
 
 
 add_write_routes(

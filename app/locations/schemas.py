@@ -1,10 +1,9 @@
 import uuid
 from datetime import date, datetime, time
 
-
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from app.fields import WriteSchema, ExternalId, Name, Postcode6, Text
+from app.fields import ExternalId, Name, Postcode6, Text, WriteSchema
 
 
 class OpeningInterval(WriteSchema):

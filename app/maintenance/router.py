@@ -10,10 +10,10 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 from app.clients.auth import CurrentClient, WriteActor
 from app.db import SessionDep
 from app.errors import WRITE_PROBLEM_RESPONSES
-from app.etags import expected_versions, set_etag
+from app.fields import GemeenteCode
+from app.http_cache import cache_for, entity_tag, expected_versions
 from app.maintenance import service
 from app.maintenance.kinds import Maintained
-from app.fields import GemeenteCode
 from app.maintenance.schemas import StaleReport, patch_changes, patch_model
 from app.maintenance.stale import stale_report
 from app.visibility import Viewer
@@ -26,7 +26,7 @@ IfMatchOptional = Annotated[
 ]
 _WRITER = Viewer(authenticated=True)
 
-router = APIRouter(prefix="/maintenance", tags=["maintenance"])
+router = APIRouter(prefix="/maintenance", tags=["maintenance"], dependencies=[cache_for(0)])
 
 
 @router.get(
@@ -70,8 +70,9 @@ def add_write_routes(
     Patch = patch_model(Write)
 
     def answer(session: Any, response: Response, entity: Any) -> Any:
-        set_etag(response, entity.version)
-        return read(session, entity.id, _WRITER)
+        out = read(session, entity.id, _WRITER)
+        response.headers["ETag"] = entity_tag(out)
+        return out
 
     def create(
         session: SessionDep, actor: WriteActor, request: Request, response: Response, data: Write,  # type: ignore[valid-type]
@@ -107,15 +108,21 @@ def add_write_routes(
         return answer(session, response, entity)
 
     common: dict[str, Any] = {"responses": WRITE_PROBLEM_RESPONSES, "response_model": out_model}
-    router.post("", status_code=status.HTTP_201_CREATED, summary=f"Create a {what}", **common)(create)
-    router.put(path, summary=f"Replace a {what} (If-Match required)", **common)(_named_id(replace, id_name))
+    name = kind.entity_type.value  # route names are the operation ids of the OpenAPI description
+    router.post(
+        "", status_code=status.HTTP_201_CREATED, summary=f"Create a {what}", name=f"create_{name}", **common
+    )(create)
+    router.put(
+        path, summary=f"Replace a {what} (If-Match required)", name=f"replace_{name}", **common
+    )(_named_id(replace, id_name))
     router.patch(
-        path, summary=f"Change some fields of a {what} (JSON merge patch, If-Match required)", **common
+        path, summary=f"Change some fields of a {what} (JSON merge patch, If-Match required)",
+        name=f"update_{name}", **common,
     )(_named_id(update, id_name))
     router.delete(
         path, status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete a {what} (soft; If-Match required)",
-        responses=WRITE_PROBLEM_RESPONSES,
+        name=f"delete_{name}", responses=WRITE_PROBLEM_RESPONSES,
     )(_named_id(delete, id_name))
     router.post(
-        f"{path}/verify", summary=f"Mark a {what} as checked today", **common
+        f"{path}/verify", summary=f"Mark a {what} as checked today", name=f"verify_{name}", **common
     )(_named_id(verify, id_name))

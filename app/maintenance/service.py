@@ -16,7 +16,7 @@ from app.clients.scope import Actor, authorize_write
 from app.db import utcnow
 from app.entity import CatalogueEntry, load_for_save
 from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, invalid_input
-from app.etags import etag
+from app.http_cache import version_tag
 from app.maintenance.kinds import Maintained
 
 
@@ -28,7 +28,7 @@ def _lock_current(session: Session, kind: Maintained, entity_id: uuid.UUID, expe
         raise PreconditionFailed(
             f"The {kind.entity_type.replace('_', ' ')} is at version {entity.version}, not the one in If-Match: "
             "it changed since you read it. Read it again and redo your change.",
-            field="If-Match", current_etag=etag(entity.version), headers={"ETag": etag(entity.version)},
+            field="If-Match", current_etag=version_tag(entity.version), headers={"ETag": version_tag(entity.version)},
         )
     return entity
 

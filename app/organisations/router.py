@@ -1,18 +1,18 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
-from app.etags import set_etag
+from app.http_cache import LIST_SECONDS, cache_for, conditional
 from app.maintenance.kinds import ORGANISATION
 from app.maintenance.router import add_write_routes
 from app.organisations import service
 from app.organisations.schemas import OrganisationOut
 from app.pagination import CursorParam, LimitParam, Page
 
-router = APIRouter(prefix="/organisations", tags=["organisations"])
+router = APIRouter(prefix="/organisations", tags=["organisations"], dependencies=[cache_for(LIST_SECONDS)])
 
 
 @router.get("", summary="List organisations, by name", responses=PROBLEM_RESPONSES)
@@ -27,10 +27,10 @@ def list_organisations(
 
 
 @router.get("/{organisation_id}", summary="One organisation", responses=PROBLEM_RESPONSES)
-def read_organisation(session: SessionDep, response: Response, organisation_id: uuid.UUID) -> OrganisationOut:
+def read_organisation(
+    session: SessionDep, request: Request, response: Response, organisation_id: uuid.UUID) -> OrganisationOut:
     out = service.get_organisation(session, organisation_id)
-    set_etag(response, out.version)
-    return out
+    return conditional(request, response, out)
 
 
 add_write_routes(

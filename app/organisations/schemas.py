@@ -1,10 +1,10 @@
 import uuid
 from datetime import datetime
-
-from pydantic import AfterValidator, BaseModel, EmailStr, Field
 from typing import Annotated
 
-from app.fields import WriteSchema, ExternalId, DutchPhone, EightDigits, GemeenteCode, Name, Text, Url, unique_codes
+from pydantic import AfterValidator, BaseModel, EmailStr, Field
+
+from app.fields import DutchPhone, EightDigits, ExternalId, GemeenteCode, Name, Text, Url, WriteSchema, unique_codes
 
 
 class OrganisationWrite(WriteSchema):

@@ -1,14 +1,16 @@
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
+from app.geojson import GEOJSON_RESPONSE, feature_collection, wants_geojson
+from app.http_cache import LIST_SECONDS, cache_for
 from app.search import service
 from app.search.schemas import SearchCriteria, SearchPage, SearchRequest
 from app.visibility import ViewerDep
 
-router = APIRouter(prefix="/search", tags=["search"])
+router = APIRouter(prefix="/search", tags=["search"], dependencies=[cache_for(LIST_SECONDS)])
 
 _DESCRIPTION = (
     "What helps with this problem, near this patient — and whom to call. Results are ranked by how "
@@ -17,9 +19,27 @@ _DESCRIPTION = (
 )
 
 
-@router.get("", summary="Search services by postcode or point", description=_DESCRIPTION, responses=PROBLEM_RESPONSES)
-def search_get(session: SessionDep, viewer: ViewerDep, criteria: Annotated[SearchCriteria, Query()]) -> SearchPage:
-    return service.search(session, criteria, viewer)
+def _as_requested(request: Request, response: Response, page: SearchPage) -> Any:
+    """The page, or with `Accept: application/geo+json` its results as points at their nearest location."""
+    if not wants_geojson(request):
+        return page
+    return feature_collection(
+        page.items,
+        lambda result: (result.nearest_location.lat, result.nearest_location.lon) if result.nearest_location else None,  # type: ignore[attr-defined]
+        page.next_cursor,
+        response.headers,
+    )
+
+
+@router.get(
+    "", summary="Search services by postcode or point", description=_DESCRIPTION,
+    responses={**PROBLEM_RESPONSES, **GEOJSON_RESPONSE},
+)
+def search_get(
+    session: SessionDep, viewer: ViewerDep, request: Request, response: Response,
+    criteria: Annotated[SearchCriteria, Query()],
+) -> SearchPage:
+    return _as_requested(request, response, service.search(session, criteria, viewer))
 
 
 @router.post(
@@ -27,9 +47,12 @@ def search_get(session: SessionDep, viewer: ViewerDep, criteria: Annotated[Searc
     summary="Search with the patient's attributes, for an eligibility verdict per result",
     description=_DESCRIPTION + " Patient attributes are used for this answer only: never stored, never "
     "logged, and the response is not cached (`Cache-Control: no-store`).",
-    responses=PROBLEM_RESPONSES,
+    responses={**PROBLEM_RESPONSES, **GEOJSON_RESPONSE},
 )
-def search_post(session: SessionDep, viewer: ViewerDep, request: SearchRequest, response: Response) -> SearchPage:
+def search_post(
+    session: SessionDep, viewer: ViewerDep, request: Request, response: Response, body: SearchRequest
+) -> SearchPage:
     response.headers["Cache-Control"] = "no-store"
-    criteria = SearchCriteria.model_validate(request.model_dump(exclude={"patient", "eligible_only"}))
-    return service.search(session, criteria, viewer, patient=request.patient, eligible_only=request.eligible_only)
+    criteria = SearchCriteria.model_validate(body.model_dump(exclude={"patient", "eligible_only"}))
+    page = service.search(session, criteria, viewer, patient=body.patient, eligible_only=body.eligible_only)
+    return _as_requested(request, response, page)

@@ -1,11 +1,11 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
-from app.etags import set_etag
+from app.http_cache import LIST_SECONDS, cache_for, conditional
 from app.maintenance.kinds import SERVICE
 from app.maintenance.router import add_write_routes
 from app.pagination import CursorParam, LimitParam, Page
@@ -15,7 +15,7 @@ from app.services.schemas import ServiceOut
 from app.taxonomy.vocabulary import ServiceStatus
 from app.visibility import ViewerDep
 
-router = APIRouter(prefix="/services", tags=["services"])
+router = APIRouter(prefix="/services", tags=["services"], dependencies=[cache_for(LIST_SECONDS)])
 
 
 @router.get("", summary="List services, by name", responses=PROBLEM_RESPONSES)
@@ -41,10 +41,10 @@ def list_services(
     summary="One service with its eligibility, locations and current contacts",
     responses=PROBLEM_RESPONSES,
 )
-def read_service(session: SessionDep, viewer: ViewerDep, response: Response, service_id: uuid.UUID) -> ServiceOut:
+def read_service(
+    session: SessionDep, request: Request, viewer: ViewerDep, response: Response, service_id: uuid.UUID) -> ServiceOut:
     out = service.get_service(session, service_id, viewer)
-    set_etag(response, out.version)
-    return out
+    return conditional(request, response, out)
 
 
 PATIENT_EXAMPLES = {

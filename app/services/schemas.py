@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 
 from app.contacts.schemas import ContactOut
-from app.fields import WriteSchema, ExternalId, CodeList, GemeenteCode, Name, Text, unique_codes
+from app.fields import CodeList, ExternalId, GemeenteCode, Name, Text, WriteSchema, unique_codes
 from app.locations.schemas import LocationOut
 from app.organisations.schemas import OrganisationRef
 from app.taxonomy.vocabulary import AccessRoute, Cost, HouseholdType, ServiceStatus

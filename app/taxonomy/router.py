@@ -1,10 +1,11 @@
 from fastapi import APIRouter
 
 from app.db import SessionDep
+from app.http_cache import REFERENCE_SECONDS, cache_for
 from app.taxonomy import service
 from app.taxonomy.schemas import Taxonomy
 
-router = APIRouter(tags=["taxonomy"])
+router = APIRouter(tags=["taxonomy"], dependencies=[cache_for(REFERENCE_SECONDS)])
 
 
 @router.get(

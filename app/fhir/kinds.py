@@ -1,0 +1,386 @@
+"""The resource types the FHIR API serves: their search parameters and the tables they come from.
+
+Each resource type is a Kind: its search parameters (which the CapabilityStatement
+lists) and one or more Sources, the tables it is read from. Location has two: the
+catalogue's places and the CBS areas, so that a coverageArea reference resolves and a
+Location search finds both. Paging is by offset over the sources in turn.
+"""
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, false, func
+from sqlmodel import Session, col, select
+
+from app.areas.models import Area
+from app.areas.service import area_kind_of
+from app.changelog.models import ChangeLogEntry
+from app.changelog.service import EntityType
+from app.clock import local_today
+from app.contacts import service as contacts
+from app.contacts.models import Contact
+from app.entity import get_live, is_live
+from app.errors import InvalidInput, NotFound
+from app.fhir import mapping, params, systems
+from app.locations import service as locations
+from app.locations.models import Location
+from app.organisations import service as organisations
+from app.organisations.models import Organisation
+from app.services import service as services
+from app.services.models import Service, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
+from app.taxonomy.service import get_taxonomy
+from app.taxonomy.vocabulary import ServiceStatus
+from app.visibility import ANONYMOUS, Viewer
+
+Clause = Callable[[str, str | None], ColumnElement[bool]]  # (value, modifier) -> where clause
+Render = Callable[[Session, list[Any], Viewer], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str  # the FHIR search parameter type, as the CapabilityStatement states it
+    documentation: str
+    modifiers: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Source:
+    statement: Callable[[], Select[Any]]  # the live rows, unordered and without loader options
+    order: Sequence[Any]
+    clauses: Mapping[str, Clause]
+    render: Render
+    options: Sequence[Any] = ()
+
+
+@dataclass(frozen=True)
+class Kind:
+    type: str
+    params: Sequence[Param]
+    sources: Sequence[Source]
+    read: Callable[[Session, str, Viewer], dict[str, Any]]
+    by_name: Mapping[str, Param] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {p.name: p for p in self.params})
+
+
+def _not_found(resource_type: str, resource_id: str) -> NotFound:
+    return NotFound(f"No {resource_type} with id {resource_id}.", field="id")
+
+
+def _uuid(resource_type: str, resource_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(resource_id)
+    except ValueError:
+        raise _not_found(resource_type, resource_id) from None  # not one of our ids: nothing there
+
+
+def _common(model: Any, updated: Any = None) -> dict[str, Clause]:
+    return {
+        "_id": lambda v, _m: params.ids_clause(model.id, v),
+        "_lastUpdated": lambda v, _m: params.date_clause(updated or model.updated_at, v, "_lastUpdated"),
+    }
+
+
+def _name(column: Any) -> Clause:
+    return lambda v, m: params.string_clause(column, v, m)
+
+
+def _refs(column: Any, resource_type: str, parse: Callable[[Any], list[Any]] = params.uuids) -> Clause:
+    return lambda v, _m: params.reference_clause(column, v, resource_type, parse)
+
+
+def _within(column: Any, subquery: Select[Any]) -> ColumnElement[bool]:
+    return col(column).in_(subquery)
+
+
+ID = Param("_id", "token", "The resource id (comma: any of several).")
+LAST_UPDATED = Param("_lastUpdated", "date", "When it last changed; prefixes eq, ne, gt, lt, ge, le, sa, eb.")
+NAME = Param("name", "string", "Starts the name or one of its words, case-insensitive; :contains, :exact.",
+             params.STRING_MODIFIERS)
+
+
+# --- HealthcareService ------------------------------------------------------------------
+
+
+def _render_services(session: Session, rows: list[Service], _viewer: Viewer) -> list[dict[str, Any]]:
+    # ANONYMOUS: a HealthcareService carries no person's lines (those are PractitionerRoles).
+    outs = services.to_outs(session, rows, ANONYMOUS)
+    labels = mapping.Labels.of(get_taxonomy(session))
+    codes = {code for out in outs for code in out.areas}
+    names = dict(session.exec(select(Area.code, Area.name).where(col(Area.code).in_(codes))).all())
+    return [
+        mapping.healthcare_service(out, organisations.to_out(row.organisation), labels, names)
+        for row, out in zip(rows, outs, strict=True)
+    ]
+
+
+def _characteristic(value: str, _modifier: str | None) -> ColumnElement[bool]:
+    groups = select(ServiceTargetGroup.service_id).where(
+        params.token_clause(ServiceTargetGroup.group_code, value, systems.TARGET_GROUP)
+    )
+    return _within(Service.id, groups) | params.token_clause(Service.cost, value, systems.COST)
+
+
+HEALTHCARE_SERVICE = Kind(
+    "HealthcareService",
+    params=(
+        ID, LAST_UPDATED, NAME,
+        Param("active", "token", "true: on offer now (status active); false: paused or ended."),
+        Param("service-category", "token", f"A ZRM need domain: code or {systems.NEED_DOMAIN}|code."),
+        Param("characteristic", "token", f"A target group ({systems.TARGET_GROUP}) or cost ({systems.COST})."),
+        Param("location", "reference", "Offered at this Location (Location/<id>)."),
+        Param("organization", "reference", "Provided by this Organization (Organization/<id>)."),
+    ),
+    sources=(Source(
+        statement=lambda: select(Service).where(is_live(Service)),
+        order=(Service.name, Service.id),
+        options=services.SERVICE_LOAD,
+        render=_render_services,
+        clauses={
+            **_common(Service),
+            "name": _name(Service.name),
+            "active": lambda v, _m: params.boolean_clause(Service.status == ServiceStatus.active, v, "active"),
+            "service-category": lambda v, _m: _within(Service.id, select(ServiceNeedDomain.service_id).where(
+                params.token_clause(ServiceNeedDomain.domain_code, v, systems.NEED_DOMAIN))),
+            "characteristic": _characteristic,
+            "location": lambda v, _m: _within(Service.id, select(ServiceLocation.service_id).where(
+                params.reference_clause(ServiceLocation.location_id, v, "Location"))),
+            "organization": _refs(Service.organisation_id, "Organization"),
+        },
+    ),),
+    read=lambda session, resource_id, viewer: _render_services(
+        session, [get_live(session, Service, _uuid("HealthcareService", resource_id), services.SERVICE_LOAD)], viewer
+    )[0],
+)
+
+
+# --- Organization -----------------------------------------------------------------------
+
+
+def _render_organisations(_session: Session, rows: list[Organisation], _viewer: Viewer) -> list[dict[str, Any]]:
+    return [mapping.organization(organisations.to_out(row)) for row in rows]
+
+
+def _identifier(value: str, _modifier: str | None) -> ColumnElement[bool]:
+    return params.token_clause(Organisation.kvk_number, value, systems.KVK) | params.token_clause(
+        Organisation.agb_code, value, systems.AGB
+    )
+
+
+ORGANIZATION = Kind(
+    "Organization",
+    params=(
+        ID, LAST_UPDATED, NAME,
+        Param("active", "token", "Every organisation listed is active: false finds none."),
+        Param("identifier", "token", f"KvK number ({systems.KVK}|…) or AGB code ({systems.AGB}|…)."),
+    ),
+    sources=(Source(
+        statement=lambda: select(Organisation).where(is_live(Organisation)),
+        order=(Organisation.name, Organisation.id),
+        options=organisations.ORGANISATION_LOAD,
+        render=_render_organisations,
+        clauses={
+            **_common(Organisation),
+            "name": _name(Organisation.name),
+            "active": lambda v, _m: params.constant_clause(True, v, "active"),
+            "identifier": _identifier,
+        },
+    ),),
+    read=lambda session, resource_id, viewer: _render_organisations(
+        session, [get_live(session, Organisation, _uuid("Organization", resource_id), organisations.ORGANISATION_LOAD)],
+        viewer,
+    )[0],
+)
+
+
+# --- Location: places and CBS areas -----------------------------------------------------
+
+
+def _render_places(_session: Session, rows: list[Location], _viewer: Viewer) -> list[dict[str, Any]]:
+    return [mapping.location(locations.to_out(row)) for row in rows]
+
+
+def _area_changes() -> Any:
+    """When each area last changed: areas keep no timestamp of their own, the change log does."""
+    return (
+        select(
+            ChangeLogEntry.entity_id.label("code"),  # type: ignore[attr-defined]
+            func.max(ChangeLogEntry.changed_at).label("changed_at"),
+        )
+        .where(ChangeLogEntry.entity_type == EntityType.area)
+        .group_by(ChangeLogEntry.entity_id)
+        .subquery("area_changes")
+    )
+
+
+AREA_CHANGES = _area_changes()
+
+
+def _areas() -> Select[Any]:
+    return select(Area, AREA_CHANGES.c.changed_at).outerjoin(AREA_CHANGES, AREA_CHANGES.c.code == Area.code)
+
+
+def _render_areas(session: Session, rows: list[Any], _viewer: Viewer) -> list[dict[str, Any]]:
+    parents = {area.parent_code for area, _ in rows if area.parent_code}
+    names = dict(session.exec(select(Area.code, Area.name).where(col(Area.code).in_(parents))).all())
+    return [mapping.area_location(area, changed_at, names.get(area.parent_code or "")) for area, changed_at in rows]
+
+
+def is_area_code(value: str) -> bool:
+    try:
+        area_kind_of(value)
+    except InvalidInput:
+        return False
+    return True
+
+
+def _area_codes(values: Any) -> list[str]:
+    return [value for value in values if is_area_code(value)]
+
+
+def _read_location(session: Session, resource_id: str, viewer: Viewer) -> dict[str, Any]:
+    if is_area_code(resource_id):
+        rows = session.exec(_areas().where(Area.code == resource_id)).all()
+        if not rows:
+            raise _not_found("Location", resource_id)
+        return _render_areas(session, list(rows), viewer)[0]
+    place = get_live(session, Location, _uuid("Location", resource_id), locations.LOCATION_LOAD)
+    return _render_places(session, [place], viewer)[0]
+
+
+LOCATION = Kind(
+    "Location",
+    params=(
+        Param("_id", "token", "A location's id, or a CBS area code (GM0687, WK068700, BU06870000)."),
+        LAST_UPDATED, NAME,
+        Param("organization", "reference", "Managed by this Organization (places only)."),
+        Param("partof", "reference", "CBS areas within this one (Location/GM0687: its wijken)."),
+    ),
+    sources=(
+        Source(
+            statement=lambda: select(Location).where(is_live(Location)),
+            order=(Location.name, Location.id),
+            options=locations.LOCATION_LOAD,
+            render=_render_places,
+            clauses={
+                **_common(Location),
+                "name": _name(Location.name),
+                "organization": _refs(Location.organisation_id, "Organization"),
+            },
+        ),
+        Source(
+            statement=_areas,
+            order=(Area.code,),
+            render=_render_areas,
+            clauses={
+                "_id": lambda v, _m: params.ids_clause(Area.code, v, _area_codes),
+                "_lastUpdated": lambda v, _m: params.date_clause(AREA_CHANGES.c.changed_at, v, "_lastUpdated"),
+                "name": _name(Area.name),
+                "partof": _refs(Area.parent_code, "Location", _area_codes),
+            },
+        ),
+    ),
+    read=_read_location,
+)
+
+
+# --- Practitioner and PractitionerRole: both from one contact row ------------------------
+
+
+def _render_practitioners(_session: Session, rows: list[Contact], viewer: Viewer) -> list[dict[str, Any]]:
+    today = local_today()
+    return [mapping.practitioner(contacts.to_out(row, viewer, today)) for row in rows]
+
+
+def _render_roles(session: Session, rows: list[Contact], viewer: Viewer) -> list[dict[str, Any]]:
+    today = local_today()
+    service_ids = {row.service_id for row in rows if row.service_id}
+    offered = {
+        service_id: (name, organisation_id)
+        for service_id, name, organisation_id in session.exec(
+            select(Service.id, Service.name, Service.organisation_id).where(col(Service.id).in_(service_ids))
+        ).all()
+    }
+
+    def organisation_of(row: Contact) -> uuid.UUID | None:
+        # A service's contact works for the organisation that provides the service.
+        return row.organisation_id or (offered[row.service_id][1] if row.service_id in offered else None)
+
+    organisation_ids = {organisation_of(row) for row in rows} - {None}
+    names = dict(session.exec(
+        select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(organisation_ids))
+    ).all())
+    resources = []
+    for row in rows:
+        organisation_id = organisation_of(row)
+        resources.append(mapping.practitioner_role(
+            # Direct lines only through contacts.to_out: the one place visibility is decided.
+            contacts.to_out(row, viewer, today),
+            (organisation_id, names.get(organisation_id)) if organisation_id else None,
+            offered[row.service_id][0] if row.service_id in offered else None,
+        ))
+    return resources
+
+
+def _contacts(render: Render, clauses: Mapping[str, Clause]) -> Source:
+    return Source(
+        statement=lambda: select(Contact).where(is_live(Contact)),
+        order=(Contact.name, Contact.id),
+        options=contacts.CONTACT_LOAD,
+        render=render,
+        clauses={
+            **_common(Contact),
+            # Current: within its validity today; an expired contact is never offered as current.
+            "active": lambda v, _m: params.boolean_clause(contacts.current_clause(local_today()), v, "active"),
+            **clauses,
+        },
+    )
+
+
+def _read_contact(render: Render, resource_type: str) -> Callable[[Session, str, Viewer], dict[str, Any]]:
+    def read(session: Session, resource_id: str, viewer: Viewer) -> dict[str, Any]:
+        row = get_live(session, Contact, _uuid(resource_type, resource_id), contacts.CONTACT_LOAD)
+        return render(session, [row], viewer)[0]
+
+    return read
+
+
+ACTIVE_CONTACT = Param("active", "token", "true: within the validity period today.")
+
+PRACTITIONER = Kind(
+    "Practitioner",
+    params=(ID, LAST_UPDATED, NAME, ACTIVE_CONTACT),
+    sources=(_contacts(_render_practitioners, {"name": _name(Contact.name)}),),
+    read=_read_contact(_render_practitioners, "Practitioner"),
+)
+
+
+def _role_organisation(value: str, _modifier: str | None) -> ColumnElement[bool]:
+    wanted = params.uuids(params.references(value, "Organization"))
+    if not wanted:
+        return false()
+    provided = select(Service.id).where(col(Service.organisation_id).in_(wanted))
+    return col(Contact.organisation_id).in_(wanted) | _within(Contact.service_id, provided)
+
+
+PRACTITIONER_ROLE = Kind(
+    "PractitionerRole",
+    params=(
+        ID, LAST_UPDATED, ACTIVE_CONTACT,
+        Param("practitioner", "reference", "This Practitioner's role (Practitioner/<id>: the same id)."),
+        Param("organization", "reference", "At this Organization, directly or through one of its services."),
+        Param("service", "reference", "For this HealthcareService."),
+    ),
+    sources=(_contacts(_render_roles, {
+        "practitioner": _refs(Contact.id, "Practitioner"),
+        "organization": _role_organisation,
+        "service": _refs(Contact.service_id, "HealthcareService"),
+    }),),
+    read=_read_contact(_render_roles, "PractitionerRole"),
+)
+
+KINDS = {kind.type: kind for kind in (HEALTHCARE_SERVICE, ORGANIZATION, LOCATION, PRACTITIONER, PRACTITIONER_ROLE)}

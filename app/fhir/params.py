@@ -1,0 +1,190 @@
+"""FHIR search parameter values as SQL clauses, by parameter type (token, reference, string, date).
+
+A comma separates alternatives (OR, `\\,` is a literal comma); a parameter repeated is
+ANDed by the caller. A value that cannot denote anything we hold (a malformed id, a code
+of a foreign system) matches nothing, as FHIR asks; a value that is malformed for its
+type (a date, a boolean) is a 400.
+"""
+
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, false, not_, or_, true
+
+from app.errors import InvalidInput
+from app.settings import get_settings
+
+DEFAULT_COUNT = 50
+MAX_COUNT = 100
+
+
+def alternatives(value: str) -> list[str]:
+    return [part.replace("\\,", ",") for part in re.split(r"(?<!\\),", value) if part]
+
+
+def any_of(clauses: Iterable[ColumnElement[bool]]) -> ColumnElement[bool]:
+    clauses = list(clauses)
+    return or_(*clauses) if clauses else false()
+
+
+def uuids(values: Iterable[str]) -> list[uuid.UUID]:
+    found = []
+    for value in values:
+        try:
+            found.append(uuid.UUID(value))
+        except ValueError:
+            continue  # cannot be one of ours: matches nothing
+    return found
+
+
+def ids_clause(column: Any, value: str, parse: Callable[[Iterable[str]], list[Any]] = uuids) -> ColumnElement[bool]:
+    wanted = parse(alternatives(value))
+    return column.in_(wanted) if wanted else false()
+
+
+def references(value: str, resource_type: str) -> list[str]:
+    """The ids of `Type/id`, a bare `id` or an absolute URL ending in `Type/id`; other types are dropped."""
+    ids = []
+    for item in alternatives(value):
+        parts = item.rstrip("/").split("/")
+        if len(parts) == 1:
+            ids.append(parts[0])
+        elif parts[-2] == resource_type:
+            ids.append(parts[-1])
+    return ids
+
+
+def reference_clause(
+    column: Any, value: str, resource_type: str, parse: Callable[[Iterable[str]], list[Any]] = uuids
+) -> ColumnElement[bool]:
+    wanted = parse(references(value, resource_type))
+    return column.in_(wanted) if wanted else false()
+
+
+def tokens(value: str, system: str) -> list[str] | None:
+    """The codes a token value asks for in our `system`; None means any code of it.
+
+    `code` and `system|code` with our system match; `|code` (explicitly no system) and
+    other systems match nothing, because every code we emit carries its system."""
+    codes: list[str] = []
+    for item in alternatives(value):
+        asked_system, bar, code = item.rpartition("|")
+        if bar and asked_system != system:
+            continue
+        if not code:
+            return None
+        codes.append(code)
+    return codes
+
+
+def token_clause(column: Any, value: str, system: str) -> ColumnElement[bool]:
+    codes = tokens(value, system)
+    if codes is None:
+        return column.is_not(None)
+    return column.in_(codes) if codes else false()
+
+
+def boolean(value: str, name: str) -> bool:
+    if value not in ("true", "false"):
+        raise InvalidInput(f"{name}: expected true or false, got '{value}'.", field=name)
+    return value == "true"
+
+
+def boolean_clause(clause: ColumnElement[bool], value: str, name: str) -> ColumnElement[bool]:
+    return clause if boolean(value, name) else not_(clause)
+
+
+def constant_clause(holds: bool, value: str, name: str) -> ColumnElement[bool]:
+    """For a flag that is the same for every row (every live organisation is active)."""
+    return true() if boolean(value, name) == holds else false()
+
+
+def _escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def string_clause(column: Any, value: str, modifier: str | None) -> ColumnElement[bool]:
+    """FHIR string search, case-insensitive: by default the value starts the text or one
+    of its words ('middelburg' finds 'Wmo-loket Middelburg'); `:contains` anywhere;
+    `:exact` the whole text, case and all."""
+
+    def one(text: str) -> ColumnElement[bool]:
+        if modifier == "exact":
+            return column == text
+        pattern = _escaped(text)
+        if modifier == "contains":
+            return column.ilike(f"%{pattern}%", escape="\\")
+        return or_(*(column.ilike(f"{start}{pattern}%", escape="\\") for start in ("", "% ", "%-")))
+
+    return any_of(one(text) for text in alternatives(value))
+
+
+STRING_MODIFIERS = frozenset({"contains", "exact"})
+
+_DATE = re.compile(
+    r"^(?P<prefix>eq|ne|gt|lt|ge|le|sa|eb)?"
+    r"(?P<value>\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)?)?)$"
+)
+
+
+def _range(value: str) -> tuple[datetime, datetime]:
+    """The interval [low, high) a FHIR date or dateTime denotes, at its own precision.
+    Without a zone the time is local, as a person in the Netherlands means it."""
+    zone = ZoneInfo(get_settings().timezone)
+    if len(value) == 4:
+        low = datetime(int(value), 1, 1, tzinfo=zone)
+        return low, low.replace(year=low.year + 1)
+    if len(value) == 7:
+        low = datetime(int(value[:4]), int(value[5:7]), 1, tzinfo=zone)
+        return low, (low + timedelta(days=32)).replace(day=1)
+    moment = datetime.fromisoformat(value)
+    time_part = value.partition("T")[2]
+    if not time_part:
+        low = moment.replace(tzinfo=zone)
+        return low, low + timedelta(days=1)  # wall-clock arithmetic: a day is a day across DST
+    low = moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    clock = re.match(r"\d{2}:\d{2}(:\d{2})?(\.\d+)?", time_part)
+    assert clock is not None  # the pattern in date_clause guarantees it
+    step = timedelta(microseconds=1) if clock[2] else timedelta(seconds=1) if clock[1] else timedelta(minutes=1)
+    return low, low + step
+
+
+def date_clause(column: Any, value: str, name: str) -> ColumnElement[bool]:
+    """A date search against an instant: ge2026-01-01 is 'at or after the start of that day'."""
+    match = _DATE.match(value)
+    try:
+        if match is None:
+            raise ValueError(value)
+        low, high = _range(match["value"])
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{name}: '{value}' is not a FHIR date search (a prefix eq, ne, gt, lt, ge, le, sa or eb, "
+            "then YYYY, YYYY-MM, YYYY-MM-DD or a dateTime).", field=name,
+        ) from exc
+    within = (column >= low) & (column < high)
+    return {
+        "eq": within, "ne": not_(within),
+        "gt": column >= high, "sa": column >= high, "ge": column >= low,
+        "lt": column < low, "eb": column < low, "le": column < high,
+    }[match["prefix"] or "eq"]
+
+
+def count(raw: str | None) -> int:
+    """_count: at most 100 (a larger one is served as 100, which FHIR allows); 0 gives only the total."""
+    if raw is None:
+        return DEFAULT_COUNT
+    if not raw.isdigit():
+        raise InvalidInput(f"_count: expected a whole number, got '{raw}'.", field="_count")
+    return min(int(raw), MAX_COUNT)
+
+
+def offset(raw: str | None) -> int:
+    if raw is None:
+        return 0
+    if not raw.isdigit():
+        raise InvalidInput(f"_offset: expected a whole number, got '{raw}'.", field="_offset")
+    return int(raw)

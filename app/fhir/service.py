@@ -1,0 +1,73 @@
+"""Search with offset paging, for any Kind (reads are each Kind's own)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, func
+from sqlmodel import Session, select
+
+from app.errors import InvalidInput
+from app.fhir import params
+from app.fhir.kinds import Kind
+from app.visibility import Viewer
+
+# Parameters about the result rather than the match.
+RESULT_PARAMS = frozenset({"_count", "_offset", "_format"})
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    resources: list[dict[str, Any]]
+    total: int
+    applied: list[tuple[str, str]]  # the search parameters used, for the self and paging links
+    count: int
+    offset: int
+
+
+def search(
+    session: Session, kind: Kind, query: Sequence[tuple[str, str]], viewer: Viewer, *, strict: bool
+) -> SearchResult:
+    """The page of matches at `_offset`, `_count` long, and the total over all sources.
+
+    Unknown parameters are ignored (FHIR's lenient default; the self link shows what was
+    used) unless the client asked for `Prefer: handling=strict`. An unsupported modifier
+    is always refused: silently dropping it would widen the match."""
+    values = dict(query)
+    count, offset = params.count(values.get("_count")), params.offset(values.get("_offset"))
+    applied: list[tuple[str, str]] = []
+    filters: list[list[ColumnElement[bool]]] = [[] for _ in kind.sources]
+    for key, value in query:
+        if key in RESULT_PARAMS:
+            continue
+        name, _, modifier = key.partition(":")
+        param = kind.by_name.get(name)
+        if param is None:
+            if strict:
+                known = ", ".join(p.name for p in kind.params)
+                raise InvalidInput(f"{kind.type} has no search parameter '{name}' (known: {known}).", field=name)
+            continue
+        if modifier and modifier not in param.modifiers:
+            raise InvalidInput(f"{key}: the modifier :{modifier} is not supported for {name}.", field=key)
+        if not value:
+            continue  # FHIR: an empty value is ignored
+        applied.append((key, value))
+        for clauses, source in zip(filters, kind.sources, strict=True):
+            clause = source.clauses.get(name)
+            # A parameter a source cannot hold (an organisation for a CBS area) excludes it.
+            clauses.append(clause(value, modifier or None) if clause else false())
+    statements = [source.statement().where(*clauses) for source, clauses in zip(kind.sources, filters, strict=True)]
+    totals = [session.exec(select(func.count()).select_from(s.subquery())).one() for s in statements]
+    resources: list[dict[str, Any]] = []
+    skip, room = offset, count
+    for source, statement, total in zip(kind.sources, statements, totals, strict=True):
+        if room == 0:
+            break
+        if skip >= total:
+            skip -= total
+            continue
+        page = statement.options(*source.options).order_by(*source.order).offset(skip).limit(room)
+        rows = list(session.exec(page).all())
+        resources += source.render(session, rows, viewer)
+        room, skip = room - len(rows), 0
+    return SearchResult(resources, sum(totals), applied, count, offset)

@@ -1,0 +1,44 @@
+"""GeoJSON (RFC 7946) for map layers: a list answer as a FeatureCollection of points."""
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+GEOJSON = "application/geo+json"
+# Documents the second media type of a list operation.
+GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {GEOJSON: {}}, "description": "With `Accept: application/geo+json`: a FeatureCollection."}
+}
+
+
+def wants_geojson(request: Request) -> bool:
+    return GEOJSON in request.headers.get("accept", "")
+
+
+def feature_collection(
+    items: Sequence[BaseModel],
+    point: Callable[[BaseModel], tuple[float, float] | None],
+    next_cursor: str | None,
+    headers: Mapping[str, str],
+) -> JSONResponse:
+    """One Point feature per item that has a place (`point` gives lat, lon); the item is
+    its properties. The next page's cursor travels as a foreign member."""
+    features = []
+    for item in items:
+        if (place := point(item)) is None:
+            continue
+        lat, lon = place
+        feature: dict[str, Any] = {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},  # GeoJSON is longitude first
+            "properties": item.model_dump(mode="json"),
+        }
+        if (item_id := getattr(item, "id", None)) is not None:
+            feature["id"] = str(item_id)
+        features.append(feature)
+    body = {"type": "FeatureCollection", "features": features, "next_cursor": next_cursor}
+    # Returned as is, so the caching headers the route's dependencies set are carried over here.
+    return JSONResponse(body, media_type=GEOJSON, headers={k: v for k, v in headers.items() if k != "content-length"})

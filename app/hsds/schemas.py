@@ -1,0 +1,197 @@
+"""The Open Referral HSDS 3.0 objects this API emits: only the fields it fills, named as HSDS names them.
+
+Every field that may be absent defaults to None and the routes leave None out of the JSON
+(HSDS types allow no nulls). One model per HSDS object serves its list and its nested
+forms: the arrays of child objects stay None (absent) where a shape carries only the
+one-to-one fields, as `*_list.json` prescribes.
+"""
+
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+T = TypeVar("T")
+Status = Literal["active", "inactive", "defunct", "temporarily closed"]
+
+
+class HsdsApiDetails(BaseModel):
+    """The `/` endpoint: how this API relates to HSDS."""
+
+    version: str = Field(examples=["3.0"], description="HSDS version of this API.")
+    profile: str = Field(description="URL of the HSDS profile this API follows (none: the specification itself).")
+    openapi_url: str = Field(description="URL of the OpenAPI document that defines this API.")
+
+
+class HsdsPage(BaseModel, Generic[T]):
+    """The HSDS page envelope: page-number paging."""
+
+    total_items: int = Field(description="Entities matching the request, on all pages.")
+    total_pages: int = Field(description="Pages of `per_page` entities; 0 when nothing matches.")
+    page_number: int = Field(description="This page's number, from 1.")
+    size: int = Field(description="Entities on this page.")
+    first_page: bool
+    last_page: bool
+    empty: bool = Field(description="True when this page holds no entities.")
+    contents: list[T]
+
+
+class HsdsTaxonomy(BaseModel):
+    id: str = Field(description="A stable UUID derived from the short name.")
+    name: str = Field(examples=["zrm"], description="Short name; also accepted as `taxonomy_id`.")
+    description: str
+    version: str | None = None
+
+
+class HsdsTaxonomyTerm(BaseModel):
+    id: str
+    code: str = Field(examples=["financien"], description="The code this API uses elsewhere (/api/v1).")
+    name: str = Field(examples=["Financiën"])
+    description: str
+    taxonomy: str = Field(examples=["zrm"], description="Short name of the taxonomy.")
+    taxonomy_id: str
+    language: str = "nl"
+
+
+class HsdsAttribute(BaseModel):
+    """Links a service to a taxonomy term."""
+
+    id: str
+    link_id: str
+    link_type: str = Field(examples=["need", "audience", "eligibility"])
+    link_entity: str = "service"
+    taxonomy_term_id: str
+    taxonomy_term: HsdsTaxonomyTerm
+
+
+class HsdsPhone(BaseModel):
+    id: str
+    organization_id: str | None = None
+    contact_id: str | None = None
+    number: str = Field(examples=["0118 612 345"])
+    type: str = "voice"
+
+
+class HsdsContact(BaseModel):
+    """A named contact person; email and phones only for clients that may see direct lines."""
+
+    id: str
+    organization_id: str | None = None
+    service_id: str | None = None
+    name: str
+    title: str | None = None
+    email: str | None = None
+    phones: list[HsdsPhone] = Field(default_factory=list)
+
+
+class HsdsLanguage(BaseModel):
+    id: str
+    service_id: str
+    code: str = Field(examples=["nl"], description="ISO 639-1.")
+    name: str | None = None
+
+
+class HsdsServiceArea(BaseModel):
+    id: str
+    service_id: str
+    name: str = Field(examples=["Middelburg"])
+    description: str = Field(examples=["Gemeente Middelburg (CBS-code GM0687)"])
+    uri: str = Field(description="This API's resource of the CBS area.")
+
+
+class HsdsSchedule(BaseModel):
+    """Weekly hours as an RFC 5545 rule: freq WEEKLY, byday, opens_at, closes_at (local time)."""
+
+    id: str
+    location_id: str
+    freq: Literal["WEEKLY"] = "WEEKLY"
+    wkst: Literal["MO"] = "MO"
+    byday: str = Field(examples=["MO,TU,WE,TH,FR"])
+    opens_at: str = Field(examples=["09:00"])
+    closes_at: str = Field(examples=["12:30"])
+    description: str
+    notes: str | None = Field(default=None, description="Dated exceptions (closures, other hours) from today on.")
+
+
+class HsdsAddress(BaseModel):
+    id: str
+    location_id: str
+    address_1: str
+    city: str
+    state_province: str
+    postal_code: str
+    country: str = "NL"
+    address_type: Literal["physical"] = "physical"
+
+
+class HsdsAccessibility(BaseModel):
+    id: str
+    location_id: str
+    description: str
+
+
+class HsdsLocation(BaseModel):
+    id: str
+    location_type: Literal["physical"] = "physical"
+    organization_id: str | None = None
+    name: str
+    latitude: float
+    longitude: float
+    addresses: list[HsdsAddress] | None = None
+    accessibility: list[HsdsAccessibility] | None = None
+    schedules: list[HsdsSchedule] | None = None
+
+
+class HsdsOrganizationIdentifier(BaseModel):
+    id: str
+    organization_id: str
+    identifier_scheme: str | None = Field(default=None, examples=["NL-KVK"])
+    identifier_type: str = Field(examples=["KvK-nummer"])
+    identifier: str
+
+
+class HsdsServiceAtLocation(BaseModel):
+    id: str = Field(description="A stable UUID derived from the service and location ids.")
+    service_id: str
+    location_id: str
+    contacts: list[HsdsContact] | None = None
+    location: HsdsLocation | None = None
+    service: "HsdsService | None" = None
+
+
+class HsdsService(BaseModel):
+    id: str
+    organization_id: str | None = None
+    name: str
+    description: str | None = None
+    status: Status
+    application_process: str | None = None
+    fees_description: str | None = None
+    wait_time: str | None = None
+    eligibility_description: str | None = None
+    minimum_age: int | None = None
+    maximum_age: int | None = None
+    assured_date: str | None = Field(default=None, description="The date the entry was last verified.")
+    last_modified: str | None = None
+    organization: "HsdsOrganization | None" = None
+    contacts: list[HsdsContact] | None = None
+    languages: list[HsdsLanguage] | None = None
+    service_areas: list[HsdsServiceArea] | None = None
+    service_at_locations: list[HsdsServiceAtLocation] | None = None
+    attributes: list[HsdsAttribute] | None = None
+
+
+class HsdsOrganization(BaseModel):
+    id: str
+    name: str
+    description: str
+    email: str | None = None
+    website: str | None = None
+    phones: list[HsdsPhone] | None = None
+    contacts: list[HsdsContact] | None = None
+    locations: list[HsdsLocation] | None = None
+    organization_identifiers: list[HsdsOrganizationIdentifier] | None = None
+    services: list[HsdsService] | None = None
+
+
+HsdsServiceAtLocation.model_rebuild()
+HsdsService.model_rebuild()

@@ -1,0 +1,116 @@
+"""API clients and keys: the CLI's first admin key, storage, revocation, expiry, visibility."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from app.cli import app as cli
+from app.clients.models import ApiKey
+from app.clients.service import digest
+from tests.conftest import Api
+from tests.test_write_scope import CONTACT
+
+DIRECT_LINES = {"phone", "email", "secure_messaging"}
+
+
+def test_the_cli_prints_a_working_admin_key_that_is_stored_only_as_its_digest(api: Api, monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", api.engine.url.render_as_string(hide_password=False))
+    from app.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["clients", "create", "--role", "admin", "--name", "Eerste beheerder"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    key = result.output.strip().splitlines()[-1]
+    assert key.startswith("wk_") and len(key) >= 40
+    me = api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"})
+    assert me.status_code == 200 and me.json()["role"] == "admin"
+    with Session(api.engine) as session:
+        stored = session.exec(select(ApiKey).where(ApiKey.digest == digest(key))).one()
+        assert stored.prefix == key[:11]
+        assert key not in {value for row in session.exec(select(ApiKey)).all() for value in row.model_dump().values()}
+
+
+def test_a_bad_revoked_or_expired_key_is_a_401_even_on_reads(api: Api) -> None:
+    for headers in (
+        api.headers("revoked"), api.headers("expired"),
+        {"Authorization": "Bearer wk_not-a-key"}, {"Authorization": "Basic dXNlcjpwdw=="},
+    ):
+        response = api.client.get("/api/v1/services", headers=headers)
+        assert response.status_code == 401, headers
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert response.json()["type"] == "/problems/unauthorized"
+
+
+def test_revoking_a_key_or_a_client_stops_it_at_once(api: Api) -> None:
+    admin = api.headers("admin")
+    created = api.client.post("/api/v1/clients", json={"name": "HIS Tijdelijk", "role": "reader"}, headers=admin).json()
+    key = {"Authorization": f"Bearer {created['key']}"}
+    assert api.client.get("/api/v1/me", headers=key).status_code == 200
+    assert "key" not in api.client.get(f"/api/v1/clients/{created['id']}", headers=admin).json()
+
+    second = api.client.post(f"/api/v1/clients/{created['id']}/keys", json={}, headers=admin).json()
+    revoked = api.client.delete(f"/api/v1/clients/{created['id']}/keys/{created['keys'][0]['id']}", headers=admin)
+    assert revoked.status_code == 204
+    assert api.client.get("/api/v1/me", headers=key).status_code == 401
+    rotated = {"Authorization": f"Bearer {second['key']}"}
+    assert api.client.get("/api/v1/me", headers=rotated).status_code == 200
+
+    assert api.client.delete(f"/api/v1/clients/{created['id']}", headers=admin).status_code == 204
+    assert api.client.get("/api/v1/me", headers=rotated).status_code == 401
+
+
+def test_a_key_stops_working_when_it_expires(api: Api) -> None:
+    admin = api.headers("admin")
+    client = api.client.post("/api/v1/clients", json={"name": "Kort", "role": "reader"}, headers=admin).json()
+    soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    valid = api.client.post(f"/api/v1/clients/{client['id']}/keys", json={"expires_at": soon}, headers=admin).json()
+    lapsed = api.client.post(f"/api/v1/clients/{client['id']}/keys", json={"expires_at": past}, headers=admin).json()
+    assert api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {valid['key']}"}).status_code == 200
+    response = api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {lapsed['key']}"})
+    assert response.status_code == 401 and "expired" in response.json()["detail"]
+
+
+def test_only_admins_manage_clients_and_a_client_needs_a_scope_that_fits_its_role(api: Api) -> None:
+    body = {"name": "Nieuw", "role": "editor", "gemeenten": ["GM0687"]}
+    for who, status in (("anonymous", 401), ("reader", 403), ("editor", 403)):
+        assert api.client.post("/api/v1/clients", json=body, headers=api.headers(who)).status_code == status
+        assert api.client.get("/api/v1/clients", headers=api.headers(who)).status_code == status
+    admin = api.headers("admin")
+    no_scope = api.client.post("/api/v1/clients", json={"name": "X", "role": "editor"}, headers=admin)
+    assert no_scope.status_code == 422
+    unknown = api.client.post("/api/v1/clients", json=body | {"gemeenten": ["GM9999"]}, headers=admin)
+    assert unknown.status_code == 422 and unknown.json()["field"] == "gemeenten"
+    taken = api.client.post("/api/v1/clients", json=body | {"name": "Gemeente Middelburg"}, headers=admin)
+    assert taken.status_code == 409
+    listed = api.client.get("/api/v1/clients", headers=admin).json()["items"]
+    assert {"Beheer", "Gemeente Middelburg", "HIS Voorbeeld"} <= {c["name"] for c in listed}
+
+
+def _direct_lines_shown(contact: dict) -> bool:
+    return contact["redacted"] == [] and contact["phone"] is not None
+
+
+def test_every_contact_view_shows_direct_lines_to_keys_and_redacts_them_for_anonymous(api: Api) -> None:
+    views = {
+        "contact": lambda h: [api.client.get(f"/api/v1/contacts/{CONTACT}", headers=h).json()],
+        "contact list": lambda h: api.client.get("/api/v1/contacts", headers=h).json()["items"],
+        "service": lambda h: api.client.get("/api/v1/services", headers=h).json()["items"][0]["contacts"],
+        "search": lambda h: [
+            r["contact"] for r in api.client.get("/api/v1/search", params={"postcode": "4331AB"}, headers=h).json()["items"]
+            if r["contact"]
+        ],
+        "front doors": lambda h: [
+            d["contact"] for d in api.client.get("/api/v1/front-doors", params={"postcode": "4331AB"}, headers=h).json()["items"]
+            if d["contact"]
+        ],
+    }
+    for name, view in views.items():
+        anonymous = view({})
+        assert anonymous and all(set(c["redacted"]) == DIRECT_LINES for c in anonymous), name
+        assert all(c[field] is None for c in anonymous for field in DIRECT_LINES), name
+        assert any(_direct_lines_shown(c) for c in view(api.headers("reader"))), name
