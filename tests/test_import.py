@@ -21,7 +21,7 @@ from app.services.schemas import ServiceWrite
 from app.services.service import save_service
 from app.settings import get_settings
 from tests.conftest import Api
-from tests.test_write_scope import ORGANISATION, SERVICE, dump, seed_item
+from tests.test_write_scope import ORGANISATION, SERVICE, TARGETS, dump, seed_item
 
 PROBLEM = "application/problem+json"
 SERVICE_HEADER = "external_id;organisation_id;name;need_domains;access_route;areas;waiting_days"
@@ -229,6 +229,23 @@ def test_rows_matched_on_external_id_update_instead_of_duplicating(api: Api) -> 
     taken = {"services": [{"id": SERVICE, "external_id": "GM0687-SHV-7"}]}
     response = api.client.post("/api/v1/import", json=taken, headers=api.headers("editor"))
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "external_id"
+
+
+@pytest.mark.parametrize("path", ["organisations", "locations", "services", "contacts", "front-doors"])
+def test_a_patch_through_the_api_keeps_the_external_id(api: Api, path: str) -> None:
+    entity = path.replace("-", "_")
+    target = TARGETS[path]
+    imported = api.client.post("/api/v1/import", json={entity: [{"id": target, "external_id": f"EXT-{entity}"}]},
+                               headers=api.headers("editor"))
+    assert imported.json()["counts"][entity]["updated"] == 1, imported.text
+    read = api.client.get(f"/api/v1/{path}/{target}", headers=api.headers("editor"))
+    assert read.json()["external_id"] == f"EXT-{entity}"
+
+    patch = {"note": "Gewijzigd"} if path == "front-doors" else {"name": "Gewijzigd"}
+    patched = api.client.patch(f"/api/v1/{path}/{target}", json=patch,
+                               headers=api.headers("editor", **{"If-Match": read.headers["ETag"]}))
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["external_id"] == f"EXT-{entity}"
 
 
 def test_imports_obey_the_scope_rules(api: Api) -> None:

@@ -36,9 +36,10 @@ def to_out(location: Location) -> LocationOut:
 def as_write(location: Location) -> LocationWrite:
     out = to_out(location)
     return LocationWrite(
-        **out.model_dump(include={"id", "external_id", "organisation_id", "name", "lat", "lon", "accessibility_note",
+        **out.model_dump(include={"id", "organisation_id", "name", "lat", "lon", "accessibility_note",
                                   "opening_hours", "exceptions", "last_verified_at"}),
         **out.address.model_dump(),
+        external_id=location.external_id,  # from the entry itself: a view may leave it out
     )
 
 
