@@ -248,6 +248,19 @@ def test_a_patch_through_the_api_keeps_the_external_id(api: Api, path: str) -> N
     assert patched.json()["external_id"] == f"EXT-{entity}"
 
 
+def test_a_time_without_a_zone_is_local_time(api: Api) -> None:
+    # From JSON as from a spreadsheet; before, a time without a zone failed at the database.
+    batch = {"services": [{"id": SERVICE, "last_verified_at": "2026-09-01T09:00:00"}]}
+    assert api.client.post("/api/v1/import", json=batch, headers=api.headers("editor")).status_code == 200
+    service = api.client.get(f"/api/v1/services/{SERVICE}", headers=api.headers("editor"))
+    assert service.json()["last_verified_at"] == "2026-09-01T07:00:00Z"  # Amsterdam summer time
+    patched = api.client.patch(f"/api/v1/services/{SERVICE}", json={"last_verified_at": "2026-12-01T09:00:00"},
+                               headers=api.headers("editor", **{"If-Match": service.headers["ETag"]}))
+    assert patched.status_code == 200
+    again = api.client.get(f"/api/v1/services/{SERVICE}", headers=api.headers("editor"))
+    assert again.json()["last_verified_at"] == "2026-12-01T08:00:00Z"
+
+
 def test_imports_obey_the_scope_rules(api: Api) -> None:
     middelburg = export(api, "admin", "services", gemeente="GM0687")
     edited = b"\r\n".join(

@@ -4,7 +4,7 @@ from typing import Self
 
 from pydantic import BaseModel, EmailStr, Field, ValidationInfo, field_validator, model_validator
 
-from app.fields import CodeList, DutchPhone, ExternalId, Name, WriteSchema
+from app.fields import CodeList, DutchPhone, ExternalId, LocalDateTime, Name, WriteSchema
 
 
 class ContactWrite(WriteSchema):
@@ -21,7 +21,7 @@ class ContactWrite(WriteSchema):
     valid_from: date | None = None
     valid_until: date | None = None
     areas: CodeList = Field(default_factory=list, description="Areas this person covers.")
-    last_verified_at: datetime | None = None
+    last_verified_at: LocalDateTime | None = None
 
     @model_validator(mode="after")
     def _rules(self) -> Self:

@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field
 
 from app.areas.schemas import AreaRef
 from app.contacts.schemas import ContactOut
-from app.fields import AreaCode, ExternalId, Text, WriteSchema
+from app.fields import AreaCode, ExternalId, LocalDateTime, Text, WriteSchema
 
 
 class FrontDoorWrite(WriteSchema):
@@ -19,7 +19,7 @@ class FrontDoorWrite(WriteSchema):
     service_id: uuid.UUID
     contact_id: uuid.UUID | None = None
     note: Text | None = None
-    last_verified_at: datetime | None = None
+    last_verified_at: LocalDateTime | None = None
 
 
 class ServiceRef(BaseModel):

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, EmailStr, Field
 
-from app.fields import DutchPhone, EightDigits, ExternalId, GemeenteCode, Name, Text, Url, WriteSchema, unique_codes
+from app.fields import DutchPhone, EightDigits, ExternalId, GemeenteCode, LocalDateTime, Name, Text, Url, WriteSchema, unique_codes
 
 
 class OrganisationWrite(WriteSchema):
@@ -22,7 +22,7 @@ class OrganisationWrite(WriteSchema):
     owners: Annotated[list[GemeenteCode], AfterValidator(unique_codes)] = Field(
         min_length=1, description="The gemeenten that own (maintain) this entry."
     )
-    last_verified_at: datetime | None = None
+    last_verified_at: LocalDateTime | None = None
 
 
 class OrganisationRef(BaseModel):

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 
 from app.contacts.schemas import ContactOut
-from app.fields import CodeList, ExternalId, GemeenteCode, Name, Text, WriteSchema, unique_codes
+from app.fields import CodeList, ExternalId, GemeenteCode, LocalDateTime, Name, Text, WriteSchema, unique_codes
 from app.locations.schemas import LocationOut
 from app.organisations.schemas import OrganisationRef
 from app.taxonomy.vocabulary import AccessRoute, Cost, HouseholdType, ServiceStatus
@@ -66,7 +66,7 @@ class ServiceWrite(WriteSchema):
     )
     location_ids: Annotated[list[uuid.UUID], AfterValidator(unique_codes)] = Field(default_factory=list)
     eligibility: EligibilityRules | None = None
-    last_verified_at: datetime | None = None
+    last_verified_at: LocalDateTime | None = None
 
 
 class ServiceOut(BaseModel):
