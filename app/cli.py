@@ -73,6 +73,86 @@ def clients_create(
     typer.echo(created.key)
 
 
+@app.command("import")
+def import_files(
+    files: Annotated[list[str], typer.Argument(
+        help="CSV or JSON files, named after what they hold (services.csv), or KIND=FILE (services=export.csv).",
+    )],
+    dry_run: Annotated[bool, typer.Option(help="Report what the import would do, and write nothing.")] = False,
+    on_behalf_of: Annotated[str | None, typer.Option(help="The staff member this is for (audit trail).")] = None,
+) -> None:
+    """Import entries in bulk, all or nothing, as the system (like `seed demo`): whoever
+    runs commands against the database maintains every gemeente anyway."""
+    from contextlib import ExitStack
+    from pathlib import Path
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from app.clients.scope import Actor
+    from app.errors import InvalidInput
+    from app.imports.reading import Source, normalise_entity
+    from app.imports.service import read_sources, run_import
+
+    engine = make_engine(get_settings().database_url)
+    with ExitStack() as files_open:
+        sources = []
+        for argument in files:
+            kind, _, name = argument.rpartition("=") if "=" in argument else ("", "", argument)
+            if kind and normalise_entity(kind) is None:
+                typer.echo(f"{argument}: {kind} is not a kind of entry.", err=True)
+                raise typer.Exit(code=2)
+            path = Path(name)
+            if not path.is_file():
+                typer.echo(f"{name}: no such file.", err=True)
+                raise typer.Exit(code=2)
+            sources.append(Source(path.name, files_open.enter_context(path.open("rb")), normalise_entity(kind)))
+        parts, errors = read_sources(sources)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        try:
+            with Progress(*columns, transient=True) as bar, Session(engine) as session, session.begin():
+                task = bar.add_task("rows", total=sum(part.total for part in parts))
+                report = run_import(
+                    session, parts, Actor("cli:import", on_behalf_of=on_behalf_of), dry_run=dry_run,
+                    errors=errors, progress=lambda rows: bar.advance(task, rows),
+                )
+        except InvalidInput as exc:
+            for error in exc.extra["errors"]:
+                where = f"{error['file']}" + (f" row {error['row']}" if error["row"] else "")
+                typer.echo(f"{where}, {error['field']}: {error['message']}", err=True)
+            typer.echo(f"Nothing imported: {len(exc.extra['errors'])} problem(s).", err=True)
+            raise typer.Exit(code=1) from exc
+    for kind, counts in report.counts.items():
+        if counts.created or counts.updated or counts.unchanged:
+            typer.echo(f"{kind}: {counts.created} created, {counts.updated} changed, {counts.unchanged} unchanged")
+    typer.echo("Dry run: nothing was written." if dry_run else "Imported.")
+
+
+@app.command("export")
+def export_file(
+    kind: Annotated[str, typer.Argument(help="organisations, locations, services, contacts or front_doors.")],
+    output: Annotated[str | None, typer.Option("--output", "-o", help="File to write; default: KIND.csv.")] = None,
+    gemeente: Annotated[str | None, typer.Option(help="Only the entries this gemeente owns.")] = None,
+    delimiter: Annotated[str, typer.Option(help="; (with decimal commas) or ,")] = ";",
+) -> None:
+    """Export one kind of entry as CSV in the import layout."""
+    from pathlib import Path
+
+    from app.clients.scope import Actor
+    from app.imports.export import export_csv
+    from app.imports.reading import normalise_entity
+
+    entity = normalise_entity(kind)
+    if entity is None or delimiter not in (";", ","):
+        typer.echo(f"Not a kind of entry ({kind}) or not a delimiter ({delimiter}).", err=True)
+        raise typer.Exit(code=2)
+    engine = make_engine(get_settings().database_url)
+    with Session(engine) as session, session.begin():
+        text = export_csv(session, entity, Actor("cli:export"), gemeente, delimiter)
+    path = Path(output or f"{entity}.csv")
+    path.write_text(text, encoding="utf-8", newline="")
+    typer.echo(f"{path}: {text.count(chr(10)) - 1} {entity}.")
+
+
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Run the API with uvicorn (docs at /docs)."""

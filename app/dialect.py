@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Float, String, Subquery, TextClause, Uuid, bindparam, column, text
+from sqlalchemy import ARRAY, Float, String, Subquery, Table, Text, TextClause, Uuid, bindparam, column, insert, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -53,6 +53,46 @@ def begin_write(session: Session) -> None:
         connection = session.connection(execution_options={_IMMEDIATE: True})
         if not connection.get_execution_options().get(_IMMEDIATE):
             raise RuntimeError("begin_write must run before the transaction's first statement")
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], returning: Any = None) -> list[Any]:
+    """Insert many rows (a bulk import); all rows have the same keys. `returning`: the
+    table's identity column, whose new values are returned in the rows' order.
+
+    SQLite: an executemany, which runs in-process. PostgreSQL: COPY, since an
+    executemany sends a statement per row, and a many-VALUES statement or one of arrays
+    costs psycopg more to build than the server to run; identity values are drawn from
+    the column's sequence first.
+    """
+    if not rows:
+        return []
+    if session.get_bind().dialect.name != "postgresql":
+        if returning is None:
+            session.execute(insert(table), list(rows))
+            return []
+        # Rows are inserted in the given order, so their new keys ascend in it (asking
+        # SQLAlchemy to sort by parameter order would insert them one at a time).
+        return sorted(session.execute(insert(table).returning(returning), list(rows)).scalars())
+    names = list(rows[0])
+    keys: list[Any] = []
+    if returning is not None:
+        keys = list(session.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, :column)) FROM generate_series(1, :n)"),
+            {"table": table.name, "column": returning.name, "n": len(rows)},
+        ).scalars())
+    connection = session.connection()
+    # The values as SQLAlchemy would bind them (JSON as text, times in UTC, …).
+    processors = [table.c[name].type.dialect_impl(connection.dialect).bind_processor(connection.dialect) for name in names]
+    columns = ", ".join([*names, *([returning.name] if keys else [])])
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:  # type: ignore[union-attr]
+        for i, row in enumerate(rows):
+            values = [
+                value if process is None or value is None else process(value)
+                for process, value in zip(processors, (row[name] for name in names))
+            ]
+            copy.write_row(values + [keys[i]] if keys else values)
+    return keys
 
 
 def begin_snapshot(session: Session) -> None:
@@ -115,32 +155,48 @@ def search_document(dialect_name: str, stems: Sequence[str]) -> str:
     return " ".join(_checked(stems))
 
 
-def _insert_documents(dialect_name: str, upsert: bool = False) -> Any:
-    if dialect_name != "postgresql":
-        return text(f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, :document)")
-    conflict = " ON CONFLICT (service_id) DO UPDATE SET document = excluded.document" if upsert else ""
-    return text(
-        f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, CAST(:document AS tsvector))"
-        + conflict
-    )
-
-
 def insert_search_documents(connection: Any, documents: Iterable[tuple[uuid.UUID, Sequence[str]]]) -> None:
     """Bulk-add the documents of services that have none yet (a bulk load; one executemany)."""
     name = connection.dialect.name
     rows = [{"service_id": service_id, "document": search_document(name, stems)} for service_id, stems in documents]
     if rows:
-        connection.execute(_insert_documents(name).bindparams(bindparam("service_id", type_=Uuid())), rows)
+        value = "CAST(:document AS tsvector)" if name == "postgresql" else ":document"
+        statement = text(f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, {value})")
+        connection.execute(statement.bindparams(bindparam("service_id", type_=Uuid())), rows)
 
 
-def upsert_search_document(session: Session, service_id: uuid.UUID, stems: Sequence[str]) -> None:
-    name = session.get_bind().dialect.name
-    if name != "postgresql":
+def upsert_search_documents(
+    session: Session, documents: dict[uuid.UUID, Sequence[str]], *, new: Collection[uuid.UUID] = frozenset()
+) -> None:
+    """Store these services' documents, replacing any they had. Those of `new` services,
+    which have none yet (a bulk import's creations), are only added."""
+    if not documents:
+        return
+    if session.get_bind().dialect.name != "postgresql":
         # FTS5 tables have no unique keys to upsert on.
-        delete_search_documents(session, [service_id])
-    session.execute(_insert_documents(name, upsert=True).bindparams(
-        bindparam("service_id", service_id, type_=Uuid()), document=search_document(name, stems)
-    ))
+        delete_search_documents(session, [service_id for service_id in documents if service_id not in new])
+        session.execute(text(
+            f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, :document)"
+        ).bindparams(bindparam("service_id", type_=Uuid())), [
+            {"service_id": service_id, "document": search_document("sqlite", stems)} for service_id, stems in documents.items()
+        ])
+        return
+    vectors = {service_id: search_document("postgresql", stems) for service_id, stems in documents.items()}
+    if added := [service_id for service_id in vectors if service_id in new]:
+        raw = session.connection().connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY {SEARCH_TABLE} (service_id, document) FROM STDIN") as copy:  # type: ignore[union-attr]
+            for service_id in added:
+                copy.write_row((service_id, vectors[service_id]))
+    if replaced := [service_id for service_id in vectors if service_id not in new]:
+        # One statement for all, from two arrays: an executemany would send one per service.
+        session.execute(text(
+            f"INSERT INTO {SEARCH_TABLE} (service_id, document) "
+            "SELECT service_id, CAST(document AS tsvector) FROM unnest(:service_ids, :documents) AS d(service_id, document) "
+            "ON CONFLICT (service_id) DO UPDATE SET document = excluded.document"
+        ).bindparams(
+            bindparam("service_ids", replaced, type_=ARRAY(Uuid())),
+            bindparam("documents", [vectors[service_id] for service_id in replaced], type_=ARRAY(Text())),
+        ))
 
 
 def delete_search_documents(session: Session, service_ids: Collection[uuid.UUID]) -> None:

@@ -1,16 +1,17 @@
 """Columns every maintained catalogue entry carries."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import Index, text
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from app.db import UTCDateTime, utcnow
-from app.errors import Gone, NotFound
+from app.errors import Conflict, Gone, NotFound
 
 
 class CatalogueEntry(SQLModel):
@@ -22,6 +23,17 @@ class CatalogueEntry(SQLModel):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The maintainer's own key for the entry (bulk import matches rows on it); unique
+    # among the live entries of one kind, see external_id_index.
+    external_id: str | None = Field(default=None, max_length=100)
+
+
+def external_id_index(table: str) -> Index:
+    """Deleted entries free their external id for reuse, as they free their place otherwise."""
+    return Index(
+        f"uq_{table}_external_id_live", "external_id", unique=True,
+        sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"),
+    )
 
 
 E = TypeVar("E", bound=CatalogueEntry)
@@ -44,14 +56,44 @@ def load_for_save(session: Session, model: type[E], entity_id: uuid.UUID | None,
     if entity_id is None:
         return None
     entity = session.exec(select(model).where(model.id == entity_id).options(*options).with_for_update()).first()
-    if entity is not None and entity.deleted_at is not None:
-        what = model.__tablename__.replace("_", " ")  # type: ignore[attr-defined]
-        raise Gone(f"The {what} {entity_id} was deleted; a deleted entry cannot be changed.", field="id")
+    if entity is not None:
+        refuse_deleted(entity)
     return entity
+
+
+def refuse_deleted(entity: CatalogueEntry) -> None:
+    if entity.deleted_at is not None:
+        what = entity.__tablename__.replace("_", " ")  # type: ignore[attr-defined]
+        raise Gone(f"The {what} {entity.id} was deleted; a deleted entry cannot be changed.", field="id")
 
 
 def is_live(model: type[CatalogueEntry]) -> Any:
     return model.deleted_at.is_(None)  # type: ignore[union-attr]
+
+
+def live_by_external_id(session: Session, model: type[CatalogueEntry], external_ids: Iterable[str]) -> dict[str, uuid.UUID]:
+    """external id -> id of the live entries of one kind that carry one of these keys."""
+    wanted = set(external_ids)
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(model.external_id, model.id).where(is_live(model), col(model.external_id).in_(wanted))
+    ).all()
+    return {external_id: entity_id for external_id, entity_id in rows}  # type: ignore[misc]
+
+
+def require_unique_external_id(
+    session: Session, model: type[CatalogueEntry], entity_id: uuid.UUID, external_id: str | None,
+    known: dict[str, uuid.UUID] | None = None,
+) -> None:
+    """409 when another live entry of this kind already carries the external id. `known`:
+    live_by_external_id of a bulk import's chunk, fetched once for all its rows."""
+    if external_id is None:
+        return
+    other = (live_by_external_id(session, model, [external_id]) if known is None else known).get(external_id)
+    if other is not None and other != entity_id:
+        what = model.__tablename__.replace("_", " ")  # type: ignore[attr-defined]
+        raise Conflict(f"The external_id {external_id!r} is already used by {what} {other}.", field="external_id")
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,13 @@
 """Field types shared by the write schemas."""
 
+from datetime import datetime
 from typing import Annotated
 
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, PlainSerializer
 
 from app.areas.postcode import normalise_postcode
+from app.clock import local_aware
 from app.errors import InvalidInput
 
 GemeenteCode = Annotated[str, Field(pattern=r"^GM\d{4}$", examples=["GM0687"])]
@@ -15,6 +17,16 @@ AreaCode = Annotated[
 EightDigits = Annotated[str, Field(pattern=r"^\d{8}$", examples=["12345678"])]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+# A time without a zone is local time (as people mean it); stored times are all aware.
+LocalDateTime = Annotated[datetime, AfterValidator(local_aware)]
+ExternalId = Annotated[
+    str,
+    Field(
+        min_length=1, max_length=100, examples=["MBG-WMO-01"],
+        description="Your own key for the entry (e.g. from your own register); bulk imports match rows on it. "
+        "Unique among the live entries of one kind: prefix it, e.g. with your gemeente.",
+    ),
+]
 Url = Annotated[HttpUrl, PlainSerializer(str, return_type=str)]
 
 

@@ -18,6 +18,7 @@ from app.fhir.outcome import install_outcome_handlers
 from app.fhir.router import router as fhir_router
 from app.front_doors.router import router as front_doors_router
 from app.hsds.router import router as hsds_router
+from app.imports.router import router as imports_router
 from app.locations.router import router as locations_router
 from app.maintenance.router import router as maintenance_router
 from app.organisations.router import router as organisations_router
@@ -66,6 +67,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     for router in (
         search_router, services_router, organisations_router, locations_router, contacts_router,
         front_doors_router, areas_router, taxonomy_router, clients_router, audit_router, maintenance_router, sync_router,
+        imports_router,
     ):
         api.include_router(router)
     app.include_router(api)

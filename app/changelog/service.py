@@ -5,7 +5,8 @@ an audit record (who, for whom, what they did, the fields before and after).
 """
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -64,21 +65,56 @@ def record_change(
 ) -> ChangeLogEntry:
     """Append one entry in the caller's transaction (so it commits with the change or not at all)."""
     dialect.lock_change_log(session)
-    entry = ChangeLogEntry(
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        operation=Operation.delete if action in (Action.delete, Action.erase) else Operation.upsert,
-        version=version,
-        actor=actor.name,
-        client_id=actor.principal.client_id if actor.principal else None,
-        on_behalf_of=actor.on_behalf_of,
-        action=action,
-        changes=changes or None,
-    )
+    entry = ChangeLogEntry(**_entry_values(Change(entity_type, entity_id, version, action, changes), actor))
     session.add(entry)
     session.flush()
     session.add_all(ChangeLogGemeente(position=entry.position, gemeente_code=code) for code in sorted(set(gemeenten)))
     return entry
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry for record_changes: what record_change takes, less the actor."""
+
+    entity_type: EntityType
+    entity_id: object
+    version: int
+    action: Action
+    changes: dict[str, Any] | None = None
+    gemeenten: Iterable[str] = ()
+
+
+def _entry_values(change: Change, actor: Actor) -> dict[str, Any]:
+    return {
+        "entity_type": change.entity_type,
+        "entity_id": str(change.entity_id),
+        "operation": Operation.delete if change.action in (Action.delete, Action.erase) else Operation.upsert,
+        "version": change.version,
+        "actor": actor.name,
+        "client_id": actor.principal.client_id if actor.principal else None,
+        "on_behalf_of": actor.on_behalf_of,
+        "action": change.action,
+        "changes": change.changes or None,
+    }
+
+
+def record_changes(session: Session, actor: Actor, changes: Sequence[Change]) -> None:
+    """Append many entries at once, in order (a bulk import): one multi-row insert instead
+    of an ORM object and a flush per entry."""
+    if not changes:
+        return
+    dialect.lock_change_log(session)
+    now = utcnow()
+    table = ChangeLogEntry.__table__
+    positions = dialect.insert_rows(
+        session, table, [_entry_values(change, actor) | {"changed_at": now} for change in changes],  # type: ignore[arg-type]
+        returning=table.c.position,  # type: ignore[attr-defined]
+    )
+    dialect.insert_rows(session, ChangeLogGemeente.__table__, [  # type: ignore[arg-type]
+        {"position": position, "gemeente_code": code}
+        for position, change in zip(positions, changes, strict=True)
+        for code in sorted(set(change.gemeenten))
+    ])
 
 
 def scrub_changes(session: Session, entity_type: EntityType, entity_id: object, fields: Iterable[str]) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import UTCDateTime
-from app.entity import CatalogueEntry
+from app.entity import CatalogueEntry, external_id_index
 
 
 class ContactArea(SQLModel, table=True):
@@ -27,6 +27,7 @@ class Contact(CatalogueEntry, table=True):
             "valid_from IS NULL OR valid_until IS NULL OR valid_from <= valid_until",
             name="contact_validity_order",
         ),
+        external_id_index("contact"),
     )
 
     name: str

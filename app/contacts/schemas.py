@@ -4,11 +4,12 @@ from typing import Self
 
 from pydantic import BaseModel, EmailStr, Field, ValidationInfo, field_validator, model_validator
 
-from app.fields import CodeList, DutchPhone, Name, WriteSchema
+from app.fields import CodeList, DutchPhone, ExternalId, LocalDateTime, Name, WriteSchema
 
 
 class ContactWrite(WriteSchema):
     id: uuid.UUID | None = None
+    external_id: ExternalId | None = None
     name: Name = Field(examples=["Fenna Fictief"])
     role: Name = Field(examples=["wijkcoach"])
     service_id: uuid.UUID | None = None
@@ -20,7 +21,7 @@ class ContactWrite(WriteSchema):
     valid_from: date | None = None
     valid_until: date | None = None
     areas: CodeList = Field(default_factory=list, description="Areas this person covers.")
-    last_verified_at: datetime | None = None
+    last_verified_at: LocalDateTime | None = None
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
@@ -39,6 +40,7 @@ class ContactWrite(WriteSchema):
 
 class ContactOut(BaseModel):
     id: uuid.UUID
+    external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")
     name: str = Field(examples=["Fenna Fictief"])
     role: str = Field(examples=["wijkcoach"])
     service_id: uuid.UUID | None

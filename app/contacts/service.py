@@ -18,7 +18,7 @@ from app.clock import local_today
 from app.contacts.models import Contact, ContactArea
 from app.contacts.schemas import ContactOut, ContactWrite
 from app.db import utcnow
-from app.entity import Ownership, as_record, get_live, is_live, load_for_save
+from app.entity import Ownership, as_record, get_live, is_live, load_for_save, require_unique_external_id
 from app.errors import InvalidInput, NotFound
 from app.organisations.models import Organisation
 from app.organisations.service import organisation_owners
@@ -163,6 +163,7 @@ def save_contact(session: Session, data: ContactWrite, actor: Actor) -> tuple[Co
     authorize_write(actor, ownership(session, before) if before else None, after)
     if existing is not None and before == data:
         return existing, False
+    require_unique_external_id(session, Contact, data.id, data.external_id)
     contact = existing or Contact(id=data.id, name=data.name, role=data.role)
     for name, value in data.model_dump(exclude={"id", "areas"}).items():
         setattr(contact, name, value)

@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
-from app.entity import CatalogueEntry
+from app.entity import CatalogueEntry, external_id_index
 
 
 class FrontDoor(CatalogueEntry, table=True):
@@ -20,6 +20,7 @@ class FrontDoor(CatalogueEntry, table=True):
             sqlite_where=text("deleted_at IS NULL"),
             postgresql_where=text("deleted_at IS NULL"),
         ),
+        external_id_index("front_door"),
     )
 
     area_code: str = Field(foreign_key="area.code", index=True)

@@ -5,11 +5,12 @@ from pydantic import BaseModel, Field
 
 from app.areas.schemas import AreaRef
 from app.contacts.schemas import ContactOut
-from app.fields import AreaCode, Text, WriteSchema
+from app.fields import AreaCode, ExternalId, LocalDateTime, Text, WriteSchema
 
 
 class FrontDoorWrite(WriteSchema):
     id: uuid.UUID | None = None
+    external_id: ExternalId | None = None
     area_code: AreaCode
     topic: str = Field(
         min_length=1, max_length=40, examples=["financien", "wmo_2015"],
@@ -18,7 +19,7 @@ class FrontDoorWrite(WriteSchema):
     service_id: uuid.UUID
     contact_id: uuid.UUID | None = None
     note: Text | None = None
-    last_verified_at: datetime | None = None
+    last_verified_at: LocalDateTime | None = None
 
 
 class ServiceRef(BaseModel):
@@ -28,6 +29,7 @@ class ServiceRef(BaseModel):
 
 class FrontDoorOut(BaseModel):
     id: uuid.UUID
+    external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")
     area: AreaRef
     topic: str = Field(examples=["financien"])
     service: ServiceRef

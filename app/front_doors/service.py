@@ -12,7 +12,7 @@ from app.clients.scope import Actor, authorize_write, gemeente_of
 from app.clock import local_today
 from app.contacts import service as contacts
 from app.contacts.models import Contact
-from app.entity import Ownership, get_live, is_live, load_for_save
+from app.entity import Ownership, get_live, is_live, load_for_save, require_unique_external_id
 from app.errors import InvalidInput
 from app.front_doors.models import FrontDoor
 from app.front_doors.schemas import FrontDoorOut, FrontDoorWrite, ServiceRef
@@ -35,7 +35,7 @@ def to_outs(session: Session, doors: list[FrontDoor], viewer: Viewer) -> list[Fr
     }
     return [
         FrontDoorOut(
-            **door.model_dump(include={"id", "topic", "note", "version", "created_at", "updated_at", "last_verified_at"}),
+            **door.model_dump(include={"id", "external_id", "topic", "note", "version", "created_at", "updated_at", "last_verified_at"}),
             area=AreaRef(code=door.area_code, kind=areas[door.area_code].kind, name=areas[door.area_code].name),
             service=ServiceRef(id=door.service_id, name=services[door.service_id].name),
             contact=contacts.to_out(people[door.contact_id], viewer, today) if door.contact_id in people else None,
@@ -96,6 +96,7 @@ def save_front_door(session: Session, data: FrontDoorWrite, actor: Actor) -> tup
     authorize_write(actor, ownership(session, before) if before else None, after)
     if existing is not None and before == data:
         return existing, False
+    require_unique_external_id(session, FrontDoor, data.id, data.external_id)
     door = existing or FrontDoor(id=data.id, area_code=data.area_code, topic=data.topic, service_id=data.service_id)
     for name, value in data.model_dump(exclude={"id"}).items():
         setattr(door, name, value)

@@ -6,7 +6,7 @@ from datetime import date, time
 from sqlalchemy import Index
 from sqlmodel import Field, Relationship, SQLModel
 
-from app.entity import CatalogueEntry
+from app.entity import CatalogueEntry, external_id_index
 
 
 class OpeningHours(SQLModel, table=True):
@@ -36,7 +36,7 @@ class OpeningException(SQLModel, table=True):
 
 class Location(CatalogueEntry, table=True):
     __tablename__ = "location"
-    __table_args__ = (Index("ix_location_lat_lon", "lat", "lon"),)
+    __table_args__ = (Index("ix_location_lat_lon", "lat", "lon"), external_id_index("location"))
 
     organisation_id: uuid.UUID | None = Field(default=None, foreign_key="organisation.id", index=True)
     name: str

@@ -3,7 +3,7 @@ from datetime import date, datetime, time
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from app.fields import Name, Postcode6, Text, WriteSchema
+from app.fields import ExternalId, LocalDateTime, Name, Postcode6, Text, WriteSchema
 
 
 class OpeningInterval(WriteSchema):
@@ -46,6 +46,7 @@ class Address(BaseModel):
 
 class LocationWrite(WriteSchema):
     id: uuid.UUID | None = None
+    external_id: ExternalId | None = None
     organisation_id: uuid.UUID | None = None
     name: Name
     street: str | None = Field(default=None, max_length=200)
@@ -57,7 +58,7 @@ class LocationWrite(WriteSchema):
     accessibility_note: Text | None = None
     opening_hours: list[OpeningInterval] = Field(default_factory=list)
     exceptions: list[OpeningExceptionIn] = Field(default_factory=list)
-    last_verified_at: datetime | None = None
+    last_verified_at: LocalDateTime | None = None
 
     @field_validator("opening_hours")
     @classmethod
@@ -79,6 +80,7 @@ class LocationWrite(WriteSchema):
 
 class LocationOut(BaseModel):
     id: uuid.UUID
+    external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")
     organisation_id: uuid.UUID | None
     name: str = Field(examples=["Buurthuis De Voorbeeldhoek"])
     address: Address

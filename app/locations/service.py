@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from app.changelog.service import Action, EntityType, bump_version, changed_fields, record_change
 from app.clients.scope import Actor, authorize_write
-from app.entity import Ownership, get_live, is_live, load_for_save
+from app.entity import Ownership, get_live, is_live, load_for_save, require_unique_external_id
 from app.errors import InvalidInput
 from app.locations.models import Location, OpeningException, OpeningHours
 from app.locations.schemas import Address, LocationOut, LocationWrite, OpeningExceptionIn, OpeningInterval
@@ -20,7 +20,7 @@ LOCATION_LOAD = (selectinload(Location.opening_hours), selectinload(Location.exc
 
 
 _OUT_FIELDS = (
-    "id", "organisation_id", "name", "lat", "lon", "accessibility_note",
+    "id", "external_id", "organisation_id", "name", "lat", "lon", "accessibility_note",
     "version", "created_at", "updated_at", "last_verified_at",
 )
 
@@ -44,6 +44,7 @@ def as_write(location: Location) -> LocationWrite:
         **out.model_dump(include={"id", "organisation_id", "name", "lat", "lon", "accessibility_note",
                                   "opening_hours", "exceptions", "last_verified_at"}),
         **out.address.model_dump(),
+        external_id=location.external_id,  # from the entry itself: a view may leave it out
     )
 
 
@@ -82,6 +83,7 @@ def save_location(session: Session, data: LocationWrite, actor: Actor) -> tuple[
     authorize_write(actor, ownership(session, before) if before else None, after)
     if existing is not None and before == data:
         return existing, False
+    require_unique_external_id(session, Location, data.id, data.external_id)
     location = existing or Location(id=data.id, lat=data.lat, lon=data.lon, name=data.name)
     for name, value in data.model_dump(exclude={"id", "opening_hours", "exceptions"}).items():
         setattr(location, name, value)

@@ -4,7 +4,7 @@ import uuid
 
 from sqlmodel import Field, Relationship, SQLModel
 
-from app.entity import CatalogueEntry
+from app.entity import CatalogueEntry, external_id_index
 
 
 class OrganisationOwner(SQLModel, table=True):
@@ -16,6 +16,7 @@ class OrganisationOwner(SQLModel, table=True):
 
 class Organisation(CatalogueEntry, table=True):
     __tablename__ = "organisation"
+    __table_args__ = (external_id_index("organisation"),)
 
     name: str = Field(index=True)
     kvk_number: str | None = Field(default=None, max_length=8)

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from app.areas.service import require_areas
 from app.changelog.service import Action, EntityType, bump_version, changed_fields, record_change
 from app.clients.scope import Actor, authorize_write
-from app.entity import Ownership, get_live, is_live, load_for_save
+from app.entity import Ownership, get_live, is_live, load_for_save, require_unique_external_id
 from app.organisations.models import Organisation, OrganisationOwner
 from app.organisations.schemas import OrganisationOut, OrganisationWrite
 from app.pagination import keyset_page
@@ -69,6 +69,7 @@ def save_organisation(session: Session, data: OrganisationWrite, actor: Actor) -
     authorize_write(actor, ownership(session, before) if before else None, ownership(session, data))
     if existing is not None and before == data:
         return existing, False
+    require_unique_external_id(session, Organisation, data.id, data.external_id)
     organisation = existing or Organisation(id=data.id)
     fields = data.model_dump(mode="json", exclude={"id", "owners", "last_verified_at"})
     for name, value in fields.items():

@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import JSON, String
 from sqlmodel import Field, Relationship, SQLModel
 
-from app.entity import CatalogueEntry
+from app.entity import CatalogueEntry, external_id_index
 from app.locations.models import Location
 from app.organisations.models import Organisation
 from app.taxonomy.vocabulary import Cost, ServiceStatus
@@ -68,6 +68,7 @@ class Eligibility(SQLModel, table=True):
 
 class Service(CatalogueEntry, table=True):
     __tablename__ = "service"
+    __table_args__ = (external_id_index("service"),)
 
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     name: str = Field(index=True)

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 
 from app.contacts.schemas import ContactOut
-from app.fields import CodeList, GemeenteCode, Name, Text, WriteSchema, unique_codes
+from app.fields import CodeList, ExternalId, GemeenteCode, LocalDateTime, Name, Text, WriteSchema, unique_codes
 from app.locations.schemas import LocationOut
 from app.organisations.schemas import OrganisationRef
 from app.taxonomy.vocabulary import AccessRoute, Cost, HouseholdType, ServiceStatus
@@ -47,6 +47,7 @@ class WaitingTime(BaseModel):
 
 class ServiceWrite(WriteSchema):
     id: uuid.UUID | None = None
+    external_id: ExternalId | None = None
     organisation_id: uuid.UUID
     name: Name = Field(examples=["Schuldhulpverlening Walcheren"])
     description: Text | None = None
@@ -65,11 +66,12 @@ class ServiceWrite(WriteSchema):
     )
     location_ids: Annotated[list[uuid.UUID], AfterValidator(unique_codes)] = Field(default_factory=list)
     eligibility: EligibilityRules | None = None
-    last_verified_at: datetime | None = None
+    last_verified_at: LocalDateTime | None = None
 
 
 class ServiceOut(BaseModel):
     id: uuid.UUID
+    external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")
     organisation: OrganisationRef
     name: str = Field(examples=["Schuldhulpverlening Walcheren"])
     description: str | None

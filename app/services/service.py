@@ -1,6 +1,7 @@
 """Services: loading the aggregate, reads, and the one save path (one version, one log entry)."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import selectinload
@@ -11,7 +12,7 @@ from app.changelog.service import Action, EntityType, bump_version, changed_fiel
 from app.clients.scope import Actor, authorize_write
 from app.clock import local_today
 from app.contacts import service as contacts
-from app.entity import Ownership, get_live, is_live, load_for_save
+from app.entity import Ownership, get_live, is_live, load_for_save, require_unique_external_id
 from app.errors import InvalidInput
 from app.locations import service as locations
 from app.locations.models import Location
@@ -32,6 +33,11 @@ from app.services.schemas import EligibilityRules, ServiceOut, ServiceWrite, Wai
 from app.taxonomy.service import require_need_domains, require_target_groups
 from app.visibility import Viewer
 
+# The service row's own columns that a write sets (the rest are links and eligibility).
+SERVICE_COLUMNS = frozenset({
+    "external_id", "organisation_id", "name", "description", "access_route", "cost", "cost_note", "languages",
+    "waiting_days", "waiting_reported_on", "status", "last_verified_at",
+})
 SERVICE_LOAD = (
     selectinload(Service.organisation).selectinload(Organisation.owners),  # type: ignore[arg-type]
     selectinload(Service.need_domains),  # type: ignore[arg-type]
@@ -56,7 +62,7 @@ def to_outs(session: Session, services: list[Service], viewer: Viewer) -> list[S
     return [
         ServiceOut(
             **service.model_dump(include={
-                "id", "name", "description", "access_route", "cost", "cost_note", "languages",
+                "id", "external_id", "name", "description", "access_route", "cost", "cost_note", "languages",
                 "status", "version", "created_at", "updated_at", "last_verified_at",
             }),
             organisation=OrganisationRef(id=service.organisation.id, name=service.organisation.name),
@@ -76,7 +82,7 @@ def to_outs(session: Session, services: list[Service], viewer: Viewer) -> list[S
 def as_write(service: Service) -> ServiceWrite:
     return ServiceWrite(
         **service.model_dump(include={
-            "id", "organisation_id", "name", "description", "access_route", "cost", "cost_note",
+            "id", "external_id", "organisation_id", "name", "description", "access_route", "cost", "cost_note",
             "languages", "waiting_days", "waiting_reported_on", "status", "last_verified_at",
         }),
         need_domains=[d.domain_code for d in service.need_domains],
@@ -122,23 +128,31 @@ def list_services(
     return to_outs(session, rows, viewer), next_cursor
 
 
-def _validate_references(session: Session, data: ServiceWrite) -> Organisation:
-    organisation = session.exec(
-        select(Organisation).where(Organisation.id == data.organisation_id).options(selectinload(Organisation.owners))  # type: ignore[arg-type]
-    ).first()
-    if organisation is None:
-        raise InvalidInput(f"No organisation with id {data.organisation_id}.", field="organisation_id")
-    require_need_domains(session, data.need_domains, "need_domains")
-    require_target_groups(session, data.target_groups, "target_groups")
-    if data.eligibility and data.eligibility.required_target_group:
-        require_target_groups(session, [data.eligibility.required_target_group], "eligibility.required_target_group")
-    require_areas(session, data.areas, "areas")
-    if data.owners:
-        require_areas(session, data.owners, "owners")
-    found = set(session.exec(select(Location.id).where(col(Location.id).in_(data.location_ids))).all())
-    if missing := [str(i) for i in data.location_ids if i not in found]:
+def validate_references(session: Session, items: Sequence[ServiceWrite]) -> dict[uuid.UUID, Organisation]:
+    """Check what services refer to, a query per kind of reference for all of them (a bulk
+    import checks a chunk at once). Returns their organisations, by id."""
+    wanted = {data.organisation_id for data in items}
+    organisations = {
+        organisation.id: organisation
+        for organisation in session.exec(
+            select(Organisation).where(col(Organisation.id).in_(wanted)).options(selectinload(Organisation.owners))  # type: ignore[arg-type]
+        ).all()
+    }
+    if missing := sorted(str(i) for i in wanted - organisations.keys()):
+        raise InvalidInput(f"No organisation with id {', '.join(missing)}.", field="organisation_id")
+    require_need_domains(session, {code for data in items for code in data.need_domains}, "need_domains")
+    require_target_groups(session, {code for data in items for code in data.target_groups}, "target_groups")
+    required = {data.eligibility.required_target_group for data in items if data.eligibility}
+    if required - {None}:
+        require_target_groups(session, required - {None}, "eligibility.required_target_group")  # type: ignore[arg-type]
+    require_areas(session, {code for data in items for code in data.areas}, "areas")
+    if owners := {code for data in items for code in data.owners or ()}:
+        require_areas(session, owners, "owners")
+    location_ids = [i for data in items for i in data.location_ids]
+    found = set(session.exec(select(Location.id).where(col(Location.id).in_(location_ids))).all())
+    if missing := sorted({str(i) for i in location_ids if i not in found}):
         raise InvalidInput(f"Unknown location id(s): {', '.join(missing)}.", field="location_ids")
-    return organisation
+    return organisations
 
 
 def ownership(session: Session, data: ServiceWrite) -> Ownership:
@@ -148,31 +162,37 @@ def ownership(session: Session, data: ServiceWrite) -> Ownership:
     )
 
 
-def save_service(session: Session, data: ServiceWrite, actor: Actor) -> tuple[Service, bool]:
-    """Create or replace the whole aggregate; any change bumps the service's one version.
-
-    Owners left out (null) keep the stored ones, or for a new service take the organisation's."""
-    organisation = _validate_references(session, data)
-    data = data.model_copy(update={"id": data.id or uuid.uuid4()})
-    existing = load_for_save(session, Service, data.id, SERVICE_LOAD)
+def plan_save(
+    session: Session, data: ServiceWrite, existing: Service | None, organisation: Organisation, actor: Actor
+) -> tuple[ServiceWrite, ServiceWrite | None, Ownership]:
+    """The service as it will be stored, as it was, and its owners after; refuses (403) a
+    change outside the actor's scope. Owners left out (null) keep the stored ones, or
+    for a new service take the organisation's."""
     before = as_write(existing) if existing else None
     if data.owners is None:
         owners = before.owners if before else [o.gemeente_code for o in organisation.owners]
         data = data.model_copy(update={"owners": sorted(owners or [])})
     after = ownership(session, data)
     authorize_write(actor, ownership(session, before) if before else None, after)
+    return data, before, after
+
+
+def save_service(session: Session, data: ServiceWrite, actor: Actor) -> tuple[Service, bool]:
+    """Create or replace the whole aggregate; any change bumps the service's one version."""
+    organisation = validate_references(session, [data])[data.organisation_id]
+    data = data.model_copy(update={"id": data.id or uuid.uuid4()})
+    existing = load_for_save(session, Service, data.id, SERVICE_LOAD)
+    data, before, after = plan_save(session, data, existing, organisation, actor)
     if existing is not None and before == data:
         return existing, False
+    require_unique_external_id(session, Service, data.id, data.external_id)
     service = existing or Service(id=data.id, organisation_id=data.organisation_id,
                                   name=data.name, access_route=data.access_route)
     if existing is None:
         for relation in ("need_domains", "target_groups", "areas", "owners", "locations"):
             setattr(service, relation, [])
         service.eligibility = None
-    for name, value in data.model_dump(include={
-        "organisation_id", "name", "description", "access_route", "cost", "cost_note", "languages",
-        "waiting_days", "waiting_reported_on", "status", "last_verified_at",
-    }).items():
+    for name, value in data.model_dump(include=SERVICE_COLUMNS).items():
         setattr(service, name, value)
     _replace_links(session, service, data)
     bump_version(service, is_new=existing is None)

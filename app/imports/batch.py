@@ -1,0 +1,113 @@
+"""What one import has seen so far, and how a row becomes a write body."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from pydantic import BaseModel, ValidationError
+from sqlmodel import Session
+
+from app.changelog.service import changed_fields
+from app.clients.scope import Actor
+from app.errors import DomainError, invalid_input
+from app.imports import csv_layout
+from app.imports.csv_layout import ENTITIES
+from app.imports.schemas import Counts, RowChange, RowError
+from app.maintenance.kinds import CONTACT, FRONT_DOOR, LOCATION, ORGANISATION, SERVICE, Maintained
+from app.maintenance.service import merge_patch
+
+KINDS: dict[str, Maintained] = {
+    "organisations": ORGANISATION, "locations": LOCATION, "services": SERVICE,
+    "contacts": CONTACT, "front_doors": FRONT_DOOR,
+}
+LISTED = 1000  # changes listed in a report
+
+
+class Where(NamedTuple):
+    file: str
+    number: int
+
+
+@dataclass
+class Row:
+    entity: str
+    file: str
+    number: int
+    patch: dict[str, Any]
+    csv: bool
+    id: uuid.UUID | None = None
+    bad: bool = False  # a cell of it was reported bad already
+
+    @property
+    def where(self) -> "Where":
+        return Where(self.file, self.number)
+
+    def field_name(self, location: Iterable[Any]) -> str:
+        """A schema error's location as the file names it: the CSV column, or the JSON path."""
+        parts = [str(part) for part in location]
+        return csv_layout.column_of(self.entity, parts) if self.csv else ".".join(parts) or "row"
+
+
+@dataclass
+class Batch:
+    """What one import has seen so far, across files and chunks."""
+
+    session: Session
+    actor: Actor
+    errors: list[RowError] = field(default_factory=list)
+    counts: dict[str, Counts] = field(default_factory=lambda: {entity: Counts() for entity in ENTITIES})
+    changes: list[RowChange] = field(default_factory=list)
+    changes_truncated: bool = False
+    # Per entity: the entries this batch writes (id -> its row), external ids -> ids
+    # (so later rows can refer to entries created earlier), and the keys of bad rows.
+    # Where is a (file, row number) pair, not the Row: a batch of 100,000 rows must not keep them all.
+    seen: dict[str, dict[uuid.UUID, "Where"]] = field(default_factory=lambda: defaultdict(dict))
+    external: dict[str, dict[str, uuid.UUID]] = field(default_factory=lambda: defaultdict(dict))
+    bad_keys: dict[str, dict[str, "Where"]] = field(default_factory=lambda: defaultdict(dict))
+
+    def fail(self, row: Row, field_name: str, message: str) -> None:
+        self.errors.append(RowError(entity=row.entity, file=row.file, row=row.number, field=field_name, message=message))
+        self.remember_bad(row)
+
+    def remember_bad(self, row: Row) -> None:
+        """Keep a bad row's keys, so that rows referring to it can say why they fail too."""
+        for key in (row.patch.get("id"), row.patch.get("external_id")):
+            if isinstance(key, str):
+                self.bad_keys[row.entity].setdefault(key, row.where)
+        external_id = row.patch.get("external_id")
+        if isinstance(external_id, str) and self.external[row.entity].get(external_id) == row.id:
+            del self.external[row.entity][external_id]
+
+    def fail_domain(self, row: Row, exc: DomainError) -> None:
+        self.fail(row, exc.field or "id", exc.detail)
+
+    def fail_validation(self, row: Row, exc: ValidationError) -> None:
+        for error in invalid_input(exc).extra["errors"]:
+            self.fail(row, row.field_name(error["field"].split(".")), error["message"])
+
+    def done(self, row: Row, data: BaseModel, before: BaseModel | None, changed: bool) -> None:
+        counts = self.counts[row.entity]
+        if not changed:
+            counts.unchanged += 1
+            return
+        if before is None:
+            counts.created += 1
+        else:
+            counts.updated += 1
+        if len(self.changes) >= LISTED:
+            self.changes_truncated = True
+            return
+        self.changes.append(RowChange(
+            entity=row.entity, file=row.file, row=row.number, id=row.id, external_id=getattr(data, "external_id", None),  # type: ignore[arg-type]
+            action="update" if before else "create",
+            fields=sorted(changed_fields(before, data)) if before is not None else [],
+        ))
+
+
+def merged_write(kind: Maintained, before: BaseModel | None, row: Row) -> BaseModel:
+    """The row applied to the stored entry (its columns replace, the rest stays), validated
+    by the entry's write schema. Raises ValidationError."""
+    base = before.model_dump() if before is not None else {}
+    return kind.write_schema.model_validate(merge_patch(base, row.patch | {"id": row.id}))

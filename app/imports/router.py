@@ -1,0 +1,108 @@
+"""POST /import (CSV files or JSON) and GET /export/{kind}.csv."""
+
+import json
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from app.clients.auth import WriteActor
+from app.db import SessionDep
+from app.errors import WRITE_PROBLEM_RESPONSES, InvalidInput
+from app.fields import GemeenteCode
+from app.imports.csv_layout import ENTITIES
+from app.imports.export import export_csv
+from app.imports.reading import Source, normalise_entity
+from app.imports.schemas import ImportBatch, ImportReport
+from app.imports.service import json_parts, read_sources, run_import
+
+router = APIRouter(tags=["import and export"])
+
+Entity = StrEnum("Entity", {entity: entity for entity in ENTITIES})  # type: ignore[misc]
+
+_FILES = {
+    "type": "object",
+    "description": "One CSV (or JSON) file per kind of entry. The field name tells the kind "
+    f"({', '.join(ENTITIES)}); under any other name (e.g. `files`) the file name does (services.csv).",
+    "properties": {entity: {"type": "string", "format": "binary"} for entity in ENTITIES},
+}
+_REQUEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {"schema": _FILES},
+            "application/json": {"schema": ImportBatch.model_json_schema()},
+        },
+    }
+}
+
+
+@router.post(
+    "/import",
+    summary="Import entries in bulk from CSV files or JSON: all rows or none",
+    description=(
+        "Rows are matched on `id`, else `external_id`: a match is replaced by the row's columns "
+        "(columns left out stay), no match is created. Every row goes through the same checks, scope "
+        "rules and audit trail as a single write. Any bad row: 422 listing every bad row "
+        "(file, row, field), and nothing is written. See README, \"Bulk import\", for the CSV layout."
+    ),
+    responses=WRITE_PROBLEM_RESPONSES,
+    openapi_extra=_REQUEST_BODY,
+)
+async def import_entries(
+    request: Request,
+    session: SessionDep,
+    actor: WriteActor,
+    dry_run: Annotated[bool, Query(description="Report what the import would do, and write nothing.")] = False,
+) -> ImportReport:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        try:
+            document: Any = json.loads(await request.body())
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InvalidInput(f"The body is not valid JSON: {exc}", field="body") from exc
+        parts = json_parts(document)
+        return await run_in_threadpool(run_import, session, parts, actor, dry_run=dry_run)
+    if content_type != "multipart/form-data":
+        raise InvalidInput("Send CSV or JSON files as multipart/form-data, or the batch as application/json.",
+                           field="Content-Type")
+    form = await request.form()
+    try:
+        sources = []
+        for name, value in form.multi_items():
+            if not isinstance(value, UploadFile):
+                raise InvalidInput(f"The form field {name!r} is not a file; send one file per kind of entry.", field=name)
+            sources.append(Source(value.filename or name, value.file, normalise_entity(name)))
+        if not sources:
+            raise InvalidInput("No files: send one per kind of entry, e.g. services=@services.csv.", field="body")
+        parts, errors = read_sources(sources)
+        return await run_in_threadpool(run_import, session, parts, actor, dry_run=dry_run, errors=errors)
+    finally:
+        await form.close()
+
+
+@router.get(
+    "/export/{entity}.csv",
+    summary="Export the entries you may change as CSV, in the import layout",
+    description=(
+        "An editor's export holds the entries its key may change (its gemeenten, its organisations); "
+        "an admin's everything, or one gemeente's. UTF-8 with a byte-order mark, `;` and decimal commas "
+        "by default, as Dutch Excel opens it. Importing the file unchanged changes nothing."
+    ),
+    response_class=Response,
+    responses={**WRITE_PROBLEM_RESPONSES, 200: {"content": {"text/csv": {}}, "description": "The CSV file."}},
+)
+def export_entries(
+    session: SessionDep,
+    actor: WriteActor,
+    entity: Entity,  # type: ignore[valid-type]
+    gemeente: Annotated[GemeenteCode | None, Query(description="Only the entries this gemeente owns.")] = None,
+    delimiter: Annotated[str, Query(pattern="^[;,]$", description="`;` (with decimal commas) or `,`.")] = ";",
+) -> Response:
+    text = export_csv(session, entity.value, actor, gemeente, delimiter)
+    return Response(
+        text.encode("utf-8"), media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{entity.value}.csv"', "Cache-Control": "no-store"},
+    )

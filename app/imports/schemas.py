@@ -1,0 +1,48 @@
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Counts(BaseModel):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = Field(default=0, description="Rows that match the stored entry: left alone, nothing written.")
+
+
+class RowChange(BaseModel):
+    entity: str = Field(examples=["services"])
+    file: str = Field(examples=["services.csv"])
+    row: int = Field(description="As a spreadsheet numbers it: the header is row 1. In JSON: the item's position, from 1.")
+    id: uuid.UUID
+    external_id: str | None
+    action: Literal["create", "update"]
+    fields: list[str] = Field(description="For an update: the fields that change.")
+
+
+class ImportReport(BaseModel):
+    dry_run: bool = Field(description="True: this is what the import would do; nothing was written.")
+    counts: dict[str, Counts] = Field(description="Per kind of entry.")
+    changes: list[RowChange] = Field(description="The rows that create or change an entry (the first 1,000).")
+    changes_truncated: bool = False
+
+
+class RowError(BaseModel):
+    entity: str | None
+    file: str
+    row: int | None = Field(description="Null for a problem with the whole file.")
+    field: str = Field(examples=["waiting_days"], description="The CSV column (or JSON field) at fault.")
+    message: str
+
+
+class ImportBatch(BaseModel):
+    """The JSON form of an import: a list per kind of entry, each item a write body of
+    that kind (as PUT takes it) whose references may use ids or external ids. Fields
+    left out keep their stored value; items are matched on `id`, else `external_id`."""
+
+    organisations: list[dict[str, Any]] = Field(default_factory=list)
+    locations: list[dict[str, Any]] = Field(default_factory=list)
+    services: list[dict[str, Any]] = Field(default_factory=list)
+    contacts: list[dict[str, Any]] = Field(default_factory=list)
+    front_doors: list[dict[str, Any]] = Field(default_factory=list)
+

@@ -1,0 +1,273 @@
+"""Bulk import: files in, every row through its entry's own save path, all or nothing.
+
+A batch is applied kind by kind (organisations, locations, services, contacts, front
+doors), a chunk of rows at a time, inside one savepoint of the caller's transaction. Every
+row is validated, scope-checked and logged as a write through the API would be. Bad rows
+are collected, not raised one by one: when there is any, or for a dry run, the savepoint
+is rolled back, so the database is left exactly as it was.
+"""
+
+import itertools
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from app.clients.scope import Actor
+from app.entity import live_by_external_id, load_for_save
+from app.errors import DomainError, InvalidInput
+from app.imports import csv_layout
+from app.imports.batch import KINDS, Batch, Row, merged_write
+from app.imports.csv_layout import ENTITIES, LAYOUTS
+from app.imports.reading import Source, SourceError, count_rows, csv_rows, entity_of, json_document, json_items
+from app.imports.schemas import ImportReport, RowError
+from app.imports.service_batch import save_services
+from app.maintenance.kinds import Maintained
+
+CHUNK = 1000  # rows checked and written together; the session is emptied after each
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Part:
+    """The rows of one kind of entry from one file."""
+
+    entity: str
+    file: str
+    rows: Iterator[Row | RowError]
+    total: int
+
+
+# --- reading files into parts ------------------------------------------------------------
+
+
+def _csv_part(source: Source, entity: str) -> Part:
+    def rows() -> Iterator[Row | RowError]:
+        lines = csv_rows(source.stream)
+        try:
+            _, header = next(lines, (0, []))
+            columns, problems = csv_layout.header_columns(entity, header)
+            if problems:
+                yield from (RowError(entity=entity, file=source.name, row=1, field=name, message=message)
+                            for name, message in problems)
+                return
+            for number, cells in lines:
+                patch, problems = csv_layout.row_patch(entity, columns, cells)
+                yield from (RowError(entity=entity, file=source.name, row=number, field=name, message=message)
+                            for name, message in problems)
+                yield Row(entity, source.name, number, patch, csv=True, bad=bool(problems))
+        except SourceError as exc:  # e.g. a byte no encoding we read knows, halfway
+            yield RowError(entity=entity, file=source.name, row=None, field="file", message=f"{source.name} {exc}")
+
+    return Part(entity, source.name, rows(), count_rows(source.stream))
+
+
+def _json_parts(document: Any, file: str, entity: str | None = None) -> list[Part]:
+    parts = []
+    for kind, items in json_document(document, entity).items():
+        label = f"{file}:{kind}" if file != "body" else kind
+
+        def rows(kind: str = kind, items: list[Any] = items, label: str = label) -> Iterator[Row | RowError]:
+            for number, item in enumerate(items, 1):
+                if isinstance(item, dict):
+                    yield Row(kind, label, number, dict(item), csv=False)
+                else:
+                    yield RowError(entity=kind, file=label, row=number, field="row", message="must be an object")
+
+        parts.append(Part(kind, label, rows(), len(items)))
+    return parts
+
+
+def read_sources(sources: Iterable[Source]) -> tuple[list[Part], list[RowError]]:
+    """Parts in import order; files that cannot be read at all are errors."""
+    parts: list[Part] = []
+    errors: list[RowError] = []
+    for source in sources:
+        entity = source.entity or entity_of(source.name)
+        try:
+            if source.is_json:
+                parts += _json_parts(json_items(source), source.name, entity)
+            elif entity is None:
+                raise SourceError(
+                    f"does not say what it holds: name it after one of {', '.join(ENTITIES)} (e.g. services.csv)"
+                )
+            else:
+                parts.append(_csv_part(source, entity))
+        except SourceError as exc:
+            errors.append(RowError(entity=entity, file=source.name, row=None, field="file", message=f"{source.name} {exc}"))
+    parts.sort(key=lambda part: ENTITIES.index(part.entity))
+    return parts, errors
+
+
+def json_parts(document: Any) -> list[Part]:
+    """The parts of a JSON request body. Raises InvalidInput."""
+    try:
+        parts = _json_parts(document, "body")
+    except SourceError as exc:
+        raise InvalidInput(f"The body {exc}.", field="body") from exc
+    return sorted(parts, key=lambda part: ENTITIES.index(part.entity))
+
+
+# --- applying -------------------------------------------------------------------------------
+
+
+def run_import(
+    session: Session, parts: list[Part], actor: Actor, *, dry_run: bool = False,
+    errors: Iterable[RowError] = (), progress: Progress | None = None,
+) -> ImportReport:
+    """Apply the parts in one savepoint; any bad row (or `errors` from reading) rolls it
+    all back and raises InvalidInput listing every bad row. A dry run rolls back too and
+    reports what the import would do."""
+    batch = Batch(session, actor, errors=list(errors))
+    savepoint = session.begin_nested()
+    try:
+        for part in parts:
+            stream = iter(part.rows)
+            while chunk := list(itertools.islice(stream, CHUNK)):
+                _apply_chunk(batch, part.entity, chunk)
+                session.expunge_all()  # keep memory flat: written rows need no objects
+                if progress:
+                    progress(sum(isinstance(item, Row) for item in chunk))
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if batch.errors or dry_run:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    if batch.errors:
+        batch.errors.sort(key=lambda e: (ENTITIES.index(e.entity) if e.entity else -1, e.file, e.row or 0))
+        first = batch.errors[0]
+        where = f"{first.file}" + (f" row {first.row}" if first.row else "")
+        raise InvalidInput(
+            f"{len(batch.errors)} problem(s); nothing was imported. First: {where}, {first.field}: {first.message}",
+            field=first.field, errors=[error.model_dump() for error in batch.errors],
+        )
+    return ImportReport(
+        dry_run=dry_run, counts=batch.counts, changes=batch.changes, changes_truncated=batch.changes_truncated
+    )
+
+
+def _apply_chunk(batch: Batch, entity: str, chunk: list[Row | RowError]) -> None:
+    rows = []
+    for item in chunk:
+        if isinstance(item, RowError):
+            batch.errors.append(item)
+        elif item.bad:
+            batch.remember_bad(item)
+        else:
+            rows.append(item)
+    rows = _identify(batch, entity, rows)
+    rows = _resolve_references(batch, entity, rows)
+    if entity == "services":
+        save_services(batch, rows)
+    else:
+        _save_each(batch, KINDS[entity], rows)
+
+
+def _identify(batch: Batch, entity: str, rows: list[Row]) -> list[Row]:
+    """Give every row the id of the entry it writes: its `id`, else the live entry with its
+    `external_id`, else a new one. An entry may appear once per batch."""
+    model = KINDS[entity].model
+    unknown = {
+        row.patch["external_id"] for row in rows
+        if not row.patch.get("id") and isinstance(row.patch.get("external_id"), str)
+        and row.patch["external_id"] not in batch.external[entity]
+    }
+    stored = live_by_external_id(batch.session, model, unknown)
+    identified = []
+    for row in rows:
+        given, external_id = row.patch.get("id"), row.patch.get("external_id")
+        try:
+            if given:
+                row.id = given if isinstance(given, uuid.UUID) else uuid.UUID(str(given))
+            elif isinstance(external_id, str):
+                row.id = batch.external[entity].get(external_id) or stored.get(external_id) or uuid.uuid4()
+            else:
+                row.id = uuid.uuid4()
+        except ValueError:
+            batch.fail(row, "id", f"not a UUID: {given!r}")
+            continue
+        if (earlier := batch.seen[entity].get(row.id)) is not None:
+            batch.fail(row, "id" if given else "external_id",
+                       f"the same entry as {earlier.file} row {earlier.number}; an entry may appear once per import")
+            continue
+        if isinstance(external_id, str) and batch.external[entity].setdefault(external_id, row.id) != row.id:
+            other = batch.seen[entity][batch.external[entity][external_id]]
+            batch.fail(row, "external_id", f"{other.file} row {other.number} has this external_id for another entry")
+            continue
+        batch.seen[entity][row.id] = row.where
+        identified.append(row)
+    return identified
+
+
+def _resolve_references(batch: Batch, entity: str, rows: list[Row]) -> list[Row]:
+    """References by external id become ids: of an entry earlier in this batch, else of a
+    stored live entry; a UUID that is no one's external id stays as it is."""
+    columns = [column for column in LAYOUTS[entity] if column.refers_to]
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        for column in columns:
+            for value in _values(row.patch.get(column.name)):
+                if value not in batch.external[column.refers_to]:  # type: ignore[index]
+                    wanted[column.refers_to].add(value)  # type: ignore[index]
+    stored = {target: live_by_external_id(batch.session, KINDS[target].model, values) for target, values in wanted.items()}
+    resolved = []
+    for row in rows:
+        problems = []
+        for column in columns:
+            value = row.patch.get(column.name)
+            if value is None or column.refers_to is None:
+                continue
+            ids = []
+            for key in _values(value):
+                found = batch.external[column.refers_to].get(key) or stored[column.refers_to].get(key)
+                if found is None:
+                    found = _uuid(key)
+                if found is None:
+                    bad = batch.bad_keys[column.refers_to].get(key)
+                    what = column.refers_to.removesuffix("s").replace("_", " ")
+                    problems.append((column.name, f"refers to the {what} of {bad.file} row {bad.number}, which is bad" if bad
+                                     else f"no {what} with id or external_id {key!r}"))
+                ids.append(found)
+            row.patch[column.name] = ids if isinstance(value, list) else ids[0]
+        if problems:
+            for name, message in problems:
+                batch.fail(row, name, message)
+        else:
+            resolved.append(row)
+    return resolved
+
+
+def _values(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return [] if value is None else [str(value)]
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _save_each(batch: Batch, kind: Maintained, rows: list[Row]) -> None:
+    """Row by row through the kind's save path (the one the API uses)."""
+    for row in rows:
+        try:
+            before = load_for_save(batch.session, kind.model, row.id, kind.load)
+            before_write = kind.as_write(before) if before is not None else None
+            data = merged_write(kind, before_write, row)
+            _, changed = kind.save(batch.session, data, batch.actor)
+        except ValidationError as exc:
+            batch.fail_validation(row, exc)
+            continue
+        except DomainError as exc:
+            batch.fail_domain(row, exc)
+            continue
+        batch.done(row, data, before_write, changed)
