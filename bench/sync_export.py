@@ -12,7 +12,6 @@ in its own process so that its peak RSS is its own. Figures are printed, never a
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -65,6 +64,13 @@ def make_changes(url: str, count: int) -> None:
     engine.dispose()
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory. Not getrusage's ru_maxrss: Linux carries
+    that over from the parent through fork and exec, and the parent may have built 200k."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+
+
 def child(task: str, url: str, cursor: str | None) -> None:
     """Runs in its own process: one export or one sync, then a JSON line with the figures."""
     started = time.perf_counter()
@@ -83,7 +89,7 @@ def child(task: str, url: str, cursor: str | None) -> None:
                 cursor = page["next_cursor"]
                 if not page["has_more"]:
                     break
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     print(json.dumps({
         "seconds": round(time.perf_counter() - started, 2), "peak_rss_mb": round(peak_mb),
         "lines": lines, "changes": applied, "cursor": (first or {}).get("next_cursor") or cursor,
