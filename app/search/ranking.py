@@ -94,16 +94,23 @@ def _squared_distance() -> Any:
     return dx * dx + dy * dy
 
 
+def _within_reach() -> tuple[Any, ...]:
+    """A live location inside the bounding box and the radius (both bound parameters)."""
+    return (
+        _location.c.deleted_at.is_(None),
+        _location.c.lat.between(bindparam("lat_min", type_=Float()), bindparam("lat_max", type_=Float())),
+        _location.c.lon.between(bindparam("lon_min", type_=Float()), bindparam("lon_max", type_=Float())),
+        _squared_distance() <= bindparam("reach2", type_=Float()),
+    )
+
+
 def _by_radius() -> Select[Any]:
     open_to_anyone = ~exists().where(_area.c.service_id == _at.c.service_id)
     return (
         select(_at.c.service_id.label("service_id"), cast(literal(RADIUS_LEVEL), Integer).label("level"))
         .join(_location, _location.c.id == _at.c.location_id)
         .where(
-            _location.c.deleted_at.is_(None),
-            _location.c.lat.between(bindparam("lat_min", type_=Float()), bindparam("lat_max", type_=Float())),
-            _location.c.lon.between(bindparam("lon_min", type_=Float()), bindparam("lon_max", type_=Float())),
-            _squared_distance() <= bindparam("reach2", type_=Float()),
+            *_within_reach(),
             open_to_anyone,
         )
         .distinct()
@@ -132,10 +139,7 @@ def _by_area_near(level: int) -> Select[Any]:
         select(_at.c.service_id.label("service_id"), cast(literal(level), Integer).label("level"))
         .join(_location, _location.c.id == _at.c.location_id)
         .where(
-            _location.c.deleted_at.is_(None),
-            _location.c.lat.between(bindparam("lat_min", type_=Float()), bindparam("lat_max", type_=Float())),
-            _location.c.lon.between(bindparam("lon_min", type_=Float()), bindparam("lon_max", type_=Float())),
-            _squared_distance() <= bindparam("reach2", type_=Float()),
+            *_within_reach(),
             in_level.exists(),
         )
         .distinct()
