@@ -10,15 +10,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from app.areas.models import Area
+from app.clock import local_zone
 from app.contacts.schemas import ContactOut
 from app.fhir import systems
 from app.locations.schemas import LocationOut, OpeningExceptionIn, OpeningInterval
 from app.organisations.schemas import OrganisationOut
 from app.services.schemas import EligibilityRules, ServiceOut
-from app.settings import get_settings
 from app.taxonomy.schemas import Taxonomy
 from app.taxonomy.vocabulary import HOUSEHOLD_TYPE_LABELS, ServiceStatus
 
@@ -110,7 +109,7 @@ def _weekly(intervals: Iterable[OpeningInterval]) -> list[tuple[list[str], time,
 
 
 def _local(day: date, moment: time) -> str:
-    return datetime.combine(day, moment, tzinfo=ZoneInfo(get_settings().timezone)).isoformat()
+    return datetime.combine(day, moment, tzinfo=local_zone()).isoformat()
 
 
 def _merged(intervals: list[tuple[time, time]]) -> list[tuple[time, time]]:

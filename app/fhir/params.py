@@ -11,12 +11,11 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, false, not_, or_, true
 
+from app.clock import local_aware, local_zone
 from app.errors import InvalidInput
-from app.settings import get_settings
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 100
@@ -134,7 +133,7 @@ _DATE = re.compile(
 def _range(value: str) -> tuple[datetime, datetime]:
     """The interval [low, high) a FHIR date or dateTime denotes, at its own precision.
     Without a zone the time is local, as a person in the Netherlands means it."""
-    zone = ZoneInfo(get_settings().timezone)
+    zone = local_zone()
     if len(value) == 4:
         low = datetime(int(value), 1, 1, tzinfo=zone)
         return low, low.replace(year=low.year + 1)
@@ -146,7 +145,7 @@ def _range(value: str) -> tuple[datetime, datetime]:
     if not time_part:
         low = moment.replace(tzinfo=zone)
         return low, low + timedelta(days=1)  # wall-clock arithmetic: a day is a day across DST
-    low = moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    low = local_aware(moment)
     clock = re.match(r"\d{2}:\d{2}(:\d{2})?(\.\d+)?", time_part)
     assert clock is not None  # the pattern in date_clause guarantees it
     step = timedelta(microseconds=1) if clock[2] else timedelta(seconds=1) if clock[1] else timedelta(minutes=1)

@@ -9,9 +9,9 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
 from app.areas.models import Area
+from app.clock import local_zone
 from app.contacts import service as contacts
 from app.contacts.models import Contact as ContactRow
 from app.hsds import schemas as hsds
@@ -75,7 +75,7 @@ class Context:
 
 
 def _local_date(moment: datetime | None) -> str | None:
-    return moment.astimezone(ZoneInfo(get_settings().timezone)).date().isoformat() if moment else None
+    return moment.astimezone(local_zone()).date().isoformat() if moment else None
 
 
 def _hhmm(moment: time) -> str:

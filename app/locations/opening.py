@@ -2,17 +2,16 @@
 
 from datetime import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo
 
+from app.clock import local_zone
 from app.locations.models import Location
-from app.settings import get_settings
 
 OpeningState = Literal["open", "closed", "unknown"]
 
 
 def opening_state(location: Location, at: datetime) -> OpeningState:
     """`unknown` when the location has no weekly hours and no exception for that day."""
-    local = at.astimezone(ZoneInfo(get_settings().timezone))
+    local = at.astimezone(local_zone())
     day, moment = local.date(), local.time()
     for exception in location.exceptions:
         if exception.date == day:

@@ -7,7 +7,6 @@ import hashlib
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from geographiclib.geodesic import Geodesic
 from geopy.distance import ELLIPSOIDS
@@ -16,7 +15,7 @@ from sqlmodel import Session
 
 from app import dialect
 from app.areas.service import area_specificity, resolve_postcode
-from app.clock import local_today
+from app.clock import local_aware, local_today
 from app.contacts import service as contacts
 from app.db import utcnow
 from app.locations import service as locations
@@ -38,7 +37,6 @@ from app.search.schemas import (
 from app.search.text import prefix_query
 from app.services.schemas import WaitingTime
 from app.services.service import eligibility_rules
-from app.settings import get_settings
 from app.taxonomy.service import require_need_domains, require_target_groups
 from app.visibility import Viewer
 
@@ -165,9 +163,7 @@ def _moment(criteria: SearchCriteria) -> datetime | None:
         return utcnow()
     if criteria.open_at is None:
         return None
-    if criteria.open_at.tzinfo is None:
-        return criteria.open_at.replace(tzinfo=ZoneInfo(get_settings().timezone))
-    return criteria.open_at
+    return local_aware(criteria.open_at)
 
 
 def _distance_km(place: SearchPlace, location: Any) -> float:
