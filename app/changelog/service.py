@@ -136,6 +136,37 @@ def changed_fields(before: BaseModel | None, after: BaseModel) -> dict[str, list
     return {name: [old.get(name), value] for name, value in new.items() if old.get(name) != value}
 
 
+def write_and_record(
+    session: Session,
+    entity_type: EntityType,
+    entity: Any,
+    actor: Actor,
+    action: Action,
+    *,
+    changes: dict[str, Any] | None = None,
+    gemeenten: Iterable[str] = (),
+) -> ChangeLogEntry:
+    """Give a created or changed entry its next version, write it and log the change."""
+    bump_version(entity, is_new=action == Action.create)
+    session.add(entity)
+    session.flush()
+    return record_change(
+        session, entity_type, entity.id, entity.version, actor, action, changes=changes, gemeenten=gemeenten
+    )
+
+
+def record_save(
+    session: Session, entity_type: EntityType, entity: Any, actor: Actor,
+    before: BaseModel | None, after: BaseModel, gemeenten: Iterable[str],
+) -> ChangeLogEntry:
+    """A save path's write: a create when nothing was stored before, else an update, with
+    the fields that changed."""
+    return write_and_record(
+        session, entity_type, entity, actor, Action.update if before else Action.create,
+        changes=changed_fields(before, after), gemeenten=gemeenten,
+    )
+
+
 def bump_version(entity: Versioned, *, is_new: bool) -> None:
     """A new entry starts at version 1; every later change adds one."""
     if is_new:

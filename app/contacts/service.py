@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from app.areas.service import require_areas
-from app.changelog.service import Action, EntityType, bump_version, changed_fields, record_change, scrub_changes
+from app.changelog.service import Action, EntityType, record_save, scrub_changes, write_and_record
 from app.clients.scope import Actor, authorize_write
 from app.clock import local_today
 from app.contacts.models import Contact, ContactArea
@@ -169,13 +169,7 @@ def save_contact(session: Session, data: ContactWrite, actor: Actor) -> tuple[Co
         setattr(contact, name, value)
     current = {area.area_code: area for area in (existing.areas if existing else [])}
     contact.areas = [current.get(code) or ContactArea(area_code=code) for code in data.areas]
-    bump_version(contact, is_new=existing is None)
-    session.add(contact)
-    session.flush()
-    record_change(
-        session, EntityType.contact, contact.id, contact.version, actor,
-        Action.update if before else Action.create, changes=changed_fields(before, data), gemeenten=after.gemeenten,
-    )
+    record_save(session, EntityType.contact, contact, actor, before, data, after.gemeenten)
     return contact, True
 
 
@@ -199,14 +193,8 @@ def erase_contact(session: Session, contact_id: uuid.UUID, actor: Actor) -> None
     contact.name, contact.phone, contact.email, contact.secure_messaging = ERASED_NAME, None, None, None
     contact.erased_at = utcnow()
     contact.deleted_at = contact.deleted_at or contact.erased_at
-    bump_version(contact, is_new=False)
-    session.add(contact)
-    session.flush()
     scrub_changes(session, EntityType.contact, contact_id, PERSONAL_FIELDS)
-    record_change(
-        session, EntityType.contact, contact_id, contact.version, actor, Action.erase,
-        gemeenten=owned.gemeenten,
-    )
+    write_and_record(session, EntityType.contact, contact, actor, Action.erase, gemeenten=owned.gemeenten)
 
 
 def choose_contact(candidates: list[Any], levels: dict[str, int]) -> Any | None:

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 from app.areas.models import Area
 from app.areas.schemas import AreaRef
 from app.areas.service import area_specificity, require_areas, resolve_postcode
-from app.changelog.service import Action, EntityType, bump_version, changed_fields, record_change
+from app.changelog.service import EntityType, record_save
 from app.clients.scope import Actor, authorize_write, gemeente_of
 from app.clock import local_today
 from app.contacts import service as contacts
@@ -100,13 +100,7 @@ def save_front_door(session: Session, data: FrontDoorWrite, actor: Actor) -> tup
     door = existing or FrontDoor(id=data.id, area_code=data.area_code, topic=data.topic, service_id=data.service_id)
     for name, value in data.model_dump(exclude={"id"}).items():
         setattr(door, name, value)
-    bump_version(door, is_new=existing is None)
-    session.add(door)
-    session.flush()
-    record_change(
-        session, EntityType.front_door, door.id, door.version, actor,
-        Action.update if before else Action.create, changes=changed_fields(before, data), gemeenten=after.gemeenten,
-    )
+    record_save(session, EntityType.front_door, door, actor, before, data, after.gemeenten)
     return door, True
 
 

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
-from app.changelog.service import Action, EntityType, bump_version, changed_fields, record_change
+from app.changelog.service import EntityType, record_save
 from app.clients.scope import Actor, authorize_write
 from app.entity import Ownership, get_live, is_live, load_for_save, require_unique_external_id
 from app.errors import InvalidInput
@@ -89,11 +89,5 @@ def save_location(session: Session, data: LocationWrite, actor: Actor) -> tuple[
         setattr(location, name, value)
     location.opening_hours = [OpeningHours(**h.model_dump()) for h in data.opening_hours]
     location.exceptions = [OpeningException(**e.model_dump()) for e in data.exceptions]
-    bump_version(location, is_new=existing is None)
-    session.add(location)
-    session.flush()
-    record_change(
-        session, EntityType.location, location.id, location.version, actor,
-        Action.update if before else Action.create, changes=changed_fields(before, data), gemeenten=after.gemeenten,
-    )
+    record_save(session, EntityType.location, location, actor, before, data, after.gemeenten)
     return location, True

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
-from app.changelog.service import Action, bump_version, record_change
+from app.changelog.service import Action, write_and_record
 from app.clients.scope import Actor, authorize_write
 from app.db import utcnow
 from app.entity import CatalogueEntry, load_for_save
@@ -87,11 +87,8 @@ def delete(
         listed = ", ".join(f"{n} {what}" for what, n in blocking.items())
         raise Conflict(f"Still in use by {listed}; delete or move those first.", dependents=blocking)
     entity.deleted_at = utcnow()
-    bump_version(entity, is_new=False)
-    session.add(entity)
-    session.flush()
-    record_change(
-        session, kind.entity_type, entity_id, entity.version, actor, Action.delete,
+    write_and_record(
+        session, kind.entity_type, entity, actor, Action.delete,
         changes={"deleted_at": [None, entity.deleted_at.isoformat()]}, gemeenten=owned.gemeenten,
     )
     kind.after_delete(session, entity_id)
@@ -105,11 +102,8 @@ def verify(
     owned = kind.ownership(session, kind.as_write(entity))
     authorize_write(actor, owned, None)  # like a delete: only the stored entry's scope matters
     before, entity.last_verified_at = entity.last_verified_at, utcnow()
-    bump_version(entity, is_new=False)
-    session.add(entity)
-    session.flush()
-    record_change(
-        session, kind.entity_type, entity_id, entity.version, actor, Action.verify,
+    write_and_record(
+        session, kind.entity_type, entity, actor, Action.verify,
         changes={"last_verified_at": [before.isoformat() if before else None, entity.last_verified_at.isoformat()]},
         gemeenten=owned.gemeenten,
     )

@@ -6,7 +6,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from app.areas.service import require_areas
-from app.changelog.service import Action, EntityType, bump_version, changed_fields, record_change
+from app.changelog.service import EntityType, record_save
 from app.clients.scope import Actor, authorize_write
 from app.entity import Ownership, get_live, is_live, load_for_save, require_unique_external_id
 from app.organisations.models import Organisation, OrganisationOwner
@@ -77,12 +77,6 @@ def save_organisation(session: Session, data: OrganisationWrite, actor: Actor) -
     organisation.last_verified_at = data.last_verified_at
     current = {owner.gemeente_code: owner for owner in (existing.owners if existing else [])}
     organisation.owners = [current.get(code) or OrganisationOwner(gemeente_code=code) for code in data.owners]
-    bump_version(organisation, is_new=existing is None)
-    session.add(organisation)
-    session.flush()
-    record_change(
-        session, EntityType.organisation, organisation.id, organisation.version, actor,
-        Action.update if before else Action.create, changes=changed_fields(before, data), gemeenten=data.owners,
-    )
+    record_save(session, EntityType.organisation, organisation, actor, before, data, data.owners)
     refresh_organisation_services(session, organisation.id)
     return organisation, True

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from app.areas.service import require_areas
-from app.changelog.service import Action, EntityType, bump_version, changed_fields, record_change
+from app.changelog.service import EntityType, record_save
 from app.clients.scope import Actor, authorize_write
 from app.clock import local_today
 from app.contacts import service as contacts
@@ -195,13 +195,7 @@ def save_service(session: Session, data: ServiceWrite, actor: Actor) -> tuple[Se
     for name, value in data.model_dump(include=SERVICE_COLUMNS).items():
         setattr(service, name, value)
     _replace_links(session, service, data)
-    bump_version(service, is_new=existing is None)
-    session.add(service)
-    session.flush()
-    record_change(
-        session, EntityType.service, service.id, service.version, actor,
-        Action.update if before else Action.create, changes=changed_fields(before, data), gemeenten=after.gemeenten,
-    )
+    record_save(session, EntityType.service, service, actor, before, data, after.gemeenten)
     refresh_service_documents(session, [service.id])
     return service, True
 
