@@ -7,7 +7,6 @@ the entry embeds (a service's contacts) or what the caller may see (direct lines
 
 import hashlib
 import re
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import Depends, Request, Response

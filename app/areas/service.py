@@ -1,10 +1,10 @@
 """Areas and postcodes: lookups, resolution and the PC4 -> buurt derivation."""
 
 import math
-from typing import Any
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as core_select

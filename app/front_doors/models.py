@@ -3,7 +3,7 @@
 import uuid
 
 from sqlalchemy import Index, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from app.entity import CatalogueEntry, external_id_index
 

@@ -4,7 +4,18 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, EmailStr, Field
 
-from app.fields import DutchPhone, EightDigits, ExternalId, GemeenteCode, LocalDateTime, Name, Text, Url, WriteSchema, unique_codes
+from app.fields import (
+    DutchPhone,
+    EightDigits,
+    ExternalId,
+    GemeenteCode,
+    LocalDateTime,
+    Name,
+    Text,
+    Url,
+    WriteSchema,
+    unique_codes,
+)
 
 
 class OrganisationWrite(WriteSchema):

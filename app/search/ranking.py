@@ -14,8 +14,21 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, Integer, Select, String, Uuid, bindparam, cast, exists, func, literal, select, tuple_
-from sqlalchemy import union_all
+from sqlalchemy import (
+    Float,
+    Integer,
+    Select,
+    String,
+    Uuid,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+    tuple_,
+    union_all,
+)
 
 from app import dialect
 from app.locations.models import Location
