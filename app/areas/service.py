@@ -12,9 +12,9 @@ from sqlmodel import Session, col, select
 
 from app.areas.models import Area, AreaKind, Postcode4, Postcode4Buurt, Postcode6, PostcodeKind
 from app.areas.postcode import normalise_postcode
+from app.areas.reference import save_reference_rows
 from app.areas.schemas import AreaOut, AreaRef, BuurtRef, PostcodeOut
-from app.changelog.service import Action, EntityType, record_change
-from app.clients.scope import Actor, gemeente_of
+from app.clients.scope import Actor
 from app.errors import InvalidInput, NotFound, PostcodeNotResidential
 
 _CODE_SHAPES = {
@@ -202,33 +202,8 @@ def save_area(session: Session, values: dict[str, object], actor: Actor) -> bool
     kind = area_kind_of(code)
     if values.get("kind", kind) != kind or values.get("parent_code") != parent_code_of(code):
         raise InvalidInput(f"Area {code}: kind or parent does not match its code.", field="code")
-    return _save_reference(session, Area, code, values, EntityType.area, actor)
+    return bool(save_reference_rows(session, Area, [values], actor))
 
 
 def save_postcode4(session: Session, values: dict[str, object], actor: Actor) -> bool:
-    return _save_reference(session, Postcode4, str(values["pc4"]), values, EntityType.postcode, actor)
-
-
-def _save_reference(
-    session: Session, model: type[Area] | type[Postcode4], key: str, values: dict[str, object],
-    entity_type: EntityType, actor: Actor,
-) -> bool:
-    row = session.get(model, key)
-    before = {name: getattr(row, name) for name in values} if row is not None else {}
-    changes = {name: [before.get(name), value] for name, value in values.items() if before.get(name) != value}
-    if row is not None and not changes:
-        return False
-    if row is None:
-        row = model(**values)  # type: ignore[arg-type]
-        session.add(row)
-    else:
-        for name, value in values.items():
-            setattr(row, name, value)
-        row.version += 1
-    session.flush()
-    gemeente = values.get("gemeente_code") if model is Postcode4 else gemeente_of(key)
-    record_change(
-        session, entity_type, key, row.version, actor, Action.create if not before else Action.update,
-        changes=changes, gemeenten=[str(gemeente)] if gemeente else [],
-    )
-    return True
+    return bool(save_reference_rows(session, Postcode4, [values], actor))
