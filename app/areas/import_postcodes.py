@@ -85,9 +85,10 @@ def _save_pc6s(session: Session, wanted: dict[str, str]) -> Written:
     stored: dict[str, str] = {}
     keys = list(wanted)
     for start in range(0, len(keys), _CHUNK):
-        stored.update(session.execute(
+        for pc6, buurt in session.execute(
             select(pc6_table.c.pc6, pc6_table.c.buurt_code).where(pc6_table.c.pc6.in_(keys[start:start + _CHUNK]))
-        ).tuples())
+        ):
+            stored[pc6] = buurt
     inserts = [{"pc6": pc6, "pc4": pc6[:4], "buurt_code": buurt, "lat": None, "lon": None}
                for pc6, buurt in wanted.items() if pc6 not in stored]
     changes = [{"k": pc6, "b": buurt} for pc6, buurt in wanted.items() if pc6 in stored and stored[pc6] != buurt]

@@ -13,8 +13,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from app.areas.locate import GemeenteFinder
 from app.areas.models import Area, Postcode4
