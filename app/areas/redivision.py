@@ -26,7 +26,7 @@ from app.entity import is_live
 from app.front_doors import service as front_doors
 from app.front_doors.models import FrontDoor
 from app.maintenance.schemas import RetiredAreaUse
-from app.maintenance.stale import _retired_area_uses
+from app.maintenance.stale import retired_area_uses
 from app.organisations import service as organisations
 from app.organisations.models import Organisation, OrganisationOwner
 from app.services import service as services
@@ -162,7 +162,7 @@ def repoint_catalogue(session: Session, actor: Actor) -> RedivisionReport:
         _repoint_organisations(session, actor, successors, old, report)
         _repoint_contacts(session, actor, successors, old, report)
         _repoint_front_doors(session, actor, successors, old, report)
-    report.maintenance = _retired_area_uses(session, None)
+    report.maintenance = retired_area_uses(session, None)
     return report
 
 
