@@ -24,9 +24,18 @@ _ACCEPTABLE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's path template; `<unmatched>` before routing or for an unknown path."""
+    """The matched route's path template (`/api/v1/postcodes/{postcode}`); `<unmatched>` for an unknown path.
+
+    The route's own path may lack the prefixes of the routers that include it; those
+    prefixes hold no parameters here, so they are the path's leading segments. Plain
+    Starlette routes (/metrics, /docs) carry no route object and no parameters: their path is it.
+    """
     route = scope.get("route")
-    return getattr(route, "path", None) or "<unmatched>"
+    template = getattr(route, "path", None)
+    if template is None:
+        return scope["path"] if "endpoint" in scope else "<unmatched>"
+    segments = scope["path"].split("/")
+    return "/".join(segments[: max(1, len(segments) - template.count("/"))]) + template
 
 
 @dataclass
