@@ -38,9 +38,12 @@ ANSWER_GRACE_SECONDS = 2.0
 
 def engine_options(url: str, limits: Settings) -> dict[str, Any]:
     pool = {"pool_size": limits.db_pool_size, "max_overflow": limits.db_max_overflow, "pool_timeout": limits.db_pool_timeout}
-    if make_url(url).get_backend_name() == "sqlite":
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
         # One file shared across the worker threads of the API; a writer waits up to 30 s for the lock.
-        return {"connect_args": {"check_same_thread": False, "timeout": 30}, **pool}
+        # (An in-memory database has one connection per thread, not a queue pool.)
+        in_memory = parsed.database in (None, "", ":memory:")
+        return {"connect_args": {"check_same_thread": False, "timeout": 30}, **({} if in_memory else pool)}
     connect_args: dict[str, Any] = {"connect_timeout": limits.db_connect_timeout}
     if limits.db_statement_timeout:
         connect_args["options"] = f"-c statement_timeout={round(limits.db_statement_timeout * 1000)}"
