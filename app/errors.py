@@ -182,7 +182,14 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return problem(request, "invalid-input", detail, field=first["field"], errors=errors)
 
 
+# FastAPI's answer to a body that is not JSON at all; a client's input, like any other bad field.
+_UNPARSEABLE_BODY = "There was an error parsing the body"
+
+
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400 and exc.detail == _UNPARSEABLE_BODY:
+        return problem(request, "invalid-input", "body: not valid JSON", field="body",
+                       errors=[{"field": "body", "message": "not valid JSON"}])
     slug = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(exc.status_code, "http-error")
     detail = "No such path." if exc.status_code == 404 else str(exc.detail)
     response = problem(request, slug, detail, status=exc.status_code)
