@@ -21,7 +21,15 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 LocalDateTime = Annotated[datetime, AfterValidator(local_aware)]
 # A clock time of opening hours, local and without an offset ("09:00", sent back as "09:00:00").
 # JSON Schema's format "time" is RFC 3339's full-time, which requires an offset: so a pattern.
-LocalTime = Annotated[time, WithJsonSchema({
+def _without_offset(value: time) -> time:
+    # An offset (or a number, which pydantic reads as seconds in UTC) would make the time aware,
+    # and aware and local times cannot be compared.
+    if value.tzinfo is not None:
+        raise ValueError("a local time without an offset, as HH:MM")
+    return value
+
+
+LocalTime = Annotated[time, AfterValidator(_without_offset), WithJsonSchema({
     "type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$", "examples": ["09:00"],
 })]
 ExternalId = Annotated[

@@ -31,3 +31,19 @@ def test_opening_times_match_their_schema(demo_client: TestClient) -> None:
     assert times
     assert all(pattern.fullmatch(value) for value in times), times
     assert pattern.fullmatch("09:00") and not pattern.fullmatch("24:00") and not pattern.fullmatch("09:00+01:00")
+
+
+def test_an_opening_time_with_an_offset_is_a_422(api: Api) -> None:
+    # Was a 500: a number (read as seconds in UTC) or an offset made the time aware, and comparing
+    # it with a local one raised TypeError.
+    organisation = api.client.get("/api/v1/organisations", params={"limit": 1}).json()["items"][0]["id"]
+    for hours in (
+        {"exceptions": [{"date": "2026-12-24", "opens": "09:00", "closes": 0}]},
+        {"opening_hours": [{"weekday": 0, "opens": "09:00", "closes": "12:00+01:00"}]},
+    ):
+        response = api.client.post(
+            "/api/v1/locations", json={"organisation_id": organisation, "name": "Balie", "lat": 51.5, "lon": 3.61, **hours},
+            headers=api.headers("admin"),
+        )
+        assert response.status_code == 422, response.text
+        assert any("without an offset" in error["message"] for error in response.json()["errors"]), response.text
