@@ -5,19 +5,83 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, Float, String, Subquery, Table, Text, TextClause, Uuid, bindparam, column, insert, text
+import psycopg
+from sqlalchemy import (
+    ARRAY,
+    Engine,
+    Float,
+    String,
+    Subquery,
+    Table,
+    Text,
+    TextClause,
+    Uuid,
+    bindparam,
+    column,
+    event,
+    insert,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
+
+from app.settings import Settings
 
 # Any constant: the key of the PostgreSQL advisory lock that orders change-log appends.
 CHANGE_LOG_LOCK_KEY = 7_351_002
 
 
-def engine_options(url: str) -> dict[str, Any]:
-    if make_url(url).get_backend_name() == "sqlite":
-        # One file shared across the worker threads of the API.
-        return {"connect_args": {"check_same_thread": False, "timeout": 30}}
-    return {"pool_size": 10, "max_overflow": 10}
+# How much longer than the server's statement_timeout the client waits for an answer
+# before it gives the connection up (the server's own cancellation should come first).
+ANSWER_GRACE_SECONDS = 2.0
+
+
+def engine_options(url: str, limits: Settings) -> dict[str, Any]:
+    pool = {"pool_size": limits.db_pool_size, "max_overflow": limits.db_max_overflow, "pool_timeout": limits.db_pool_timeout}
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        # One file shared across the worker threads of the API; a writer waits up to 30 s for the lock.
+        # (An in-memory database has one connection per thread, not a queue pool.)
+        in_memory = parsed.database in (None, "", ":memory:")
+        return {"connect_args": {"check_same_thread": False, "timeout": 30}, **({} if in_memory else pool)}
+    connect_args: dict[str, Any] = {"connect_timeout": limits.db_connect_timeout}
+    if limits.db_statement_timeout:
+        connect_args["options"] = f"-c statement_timeout={round(limits.db_statement_timeout * 1000)}"
+    return {"connect_args": connect_args, **pool}
+
+
+class BoundedConnection(psycopg.Connection[Any]):
+    """A psycopg connection that waits at most `answer_timeout` seconds for any answer.
+
+    statement_timeout bounds a slow query, but not a network that silently stops carrying
+    packets: libpq would wait for the reply forever. psycopg runs every exchange (execute,
+    fetch, commit, rollback, COPY) through `wait`; bounding it there covers them all. A
+    connection that timed out is closed, so SQLAlchemy sees a disconnect and discards it
+    (and the pool's other connections, which pre-ping then replaces).
+    """
+
+    answer_timeout: float | None = None
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        bound = timeout if timeout is not None else self.answer_timeout
+        try:
+            return super().wait(gen, interval, bound)
+        except psycopg.errors._WaitTimeout:  # what `wait` documents it raises on its timeout
+            if timeout is not None:
+                raise  # the caller's own timeout
+            self.pgconn.finish()
+            raise psycopg.OperationalError(f"no answer from the database within {bound:g} s") from None
+
+
+def bound_postgres_answers(engine: Engine, statement_timeout: float) -> None:
+    """Open the engine's PostgreSQL connections as BoundedConnection (see there)."""
+    answer_timeout = statement_timeout + ANSWER_GRACE_SECONDS if statement_timeout else None
+
+    @event.listens_for(engine, "do_connect")
+    def connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> BoundedConnection:
+        connection = BoundedConnection.connect(*cargs, **cparams)
+        connection.answer_timeout = answer_timeout
+        return connection
 
 
 def configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
