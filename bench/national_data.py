@@ -92,13 +92,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=200_000)
     parser.add_argument("--sqlite", type=Path, help="file to (re)create")
-    parser.add_argument("--postgres", nargs="?", const=DEFAULT_POSTGRES, help="admin URL; db wijkkaart_bench_N")
+    parser.add_argument("--postgres", nargs="?", const=DEFAULT_POSTGRES, help="admin URL; the database search_scale uses")
     args = parser.parse_args()
     if args.sqlite:
         args.sqlite.unlink(missing_ok=True)
         build(f"sqlite:///{args.sqlite}", args.services)
     if args.postgres:
-        build(recreate_postgres(args.postgres, f"wijkkaart_bench_{args.services}"), args.services)
+        from bench.search_scale import postgres_database  # search_scale imports this module
+
+        build(recreate_postgres(args.postgres, postgres_database(args.services)), args.services)
 
 
 if __name__ == "__main__":

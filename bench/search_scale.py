@@ -4,7 +4,7 @@
         [--sizes 2000,200000] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
 Per backend and size: a database from bench/national_data.py (cached: bench/.cache/*.db
-for SQLite, database wijkkaart_bench_<size> for PostgreSQL; --regenerate rebuilds), then
+for SQLite, database wijkkaart_bench_<size>_<migration head> for PostgreSQL; --regenerate rebuilds), then
 the named query mix through the ASGI app in-process (no network; gc as the app leaves
 it), both sizes side by side and rounds interleaved, so that noise from the rest of the
 machine spreads over all queries and sizes alike. Then, per backend and size, the
@@ -20,12 +20,13 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app.db import SchemaBehind, assert_schema_current, make_engine
+from app.db import SchemaBehind, alembic_config, assert_schema_current, make_engine
 from app.main import create_app
 from app.services.models import Service
 from bench import throughput
@@ -68,6 +69,13 @@ def _ready(url: str, size: int) -> bool:
         engine.dispose()
 
 
+def postgres_database(size: int) -> str:
+    """The PostgreSQL benchmark database of this size at this code's migration head: branches at
+    other heads, sharing the server, keep their own instead of rebuilding each other's."""
+    heads = ScriptDirectory.from_config(alembic_config(DEFAULT_POSTGRES)).get_heads()
+    return f"wijkkaart_bench_{size}_{'_'.join(sorted(heads))}"
+
+
 def database(backend: str, size: int, admin_url: str, regenerate: bool) -> str:
     if backend == "sqlite":
         CACHE_DIR.mkdir(exist_ok=True)
@@ -78,7 +86,7 @@ def database(backend: str, size: int, admin_url: str, regenerate: bool) -> str:
                 stale.unlink()
             build(url, size)
         return url
-    name = f"wijkkaart_bench_{size}"
+    name = postgres_database(size)
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
