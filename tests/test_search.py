@@ -214,3 +214,28 @@ def test_a_text_query_ranks_the_name_first_then_more_mentions(session) -> None:
     first = search(session, SearchCriteria(postcode="9901", q="schulden", limit=2), ANONYMOUS)
     rest = search(session, SearchCriteria(postcode="9901", q="schulden", cursor=first.next_cursor), ANONYMOUS)
     assert [r.service.id for r in first.items + rest.items] == [named, twice, once, label_only]
+
+
+def test_the_response_cache_follows_writes_viewers_and_never_holds_patients(api) -> None:
+    params = {"postcode": "4337", "domain": "financien"}
+    anonymous = api.client.get("/api/v1/search", params=params)
+    assert api.client.get("/api/v1/search", params=params).content == anonymous.content
+    assert anonymous.headers["cache-control"] == "public, max-age=60"
+    top = anonymous.json()["items"][0]
+    assert top["contact"]["phone"] is None
+    # Same criteria, another viewer: a keyed caller sees the direct line.
+    keyed = api.client.get("/api/v1/search", params=params, headers=api.headers("reader"))
+    assert keyed.json()["items"][0]["contact"]["phone"] is not None
+    assert keyed.headers["cache-control"] == "private, max-age=60"
+    # A committed write shows at once.
+    path = f"/api/v1/services/{top['service']['id']}"
+    etag = api.client.get(path).headers["ETag"]
+    changed = api.client.patch(path, json={"waiting_days": 77}, headers=api.headers("editor", **{"If-Match": etag}))
+    assert changed.status_code == 200
+    assert api.client.get("/api/v1/search", params=params).json()["items"][0]["waiting_time"]["days"] == 77
+    # Searches with patient attributes are never kept.
+    held = len(api.client.app.state.search_cache._entries)
+    patient = {"age": 30, "income_pct_social_minimum": 150, "household": "alleenstaand", "target_groups": []}
+    answer = api.client.post("/api/v1/search", json={"postcode": "4337", "domain": ["financien"], "patient": patient})
+    assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
+    assert len(api.client.app.state.search_cache._entries) == held

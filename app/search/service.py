@@ -4,6 +4,7 @@ and opening state.
 """
 
 import hashlib
+import math
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -167,6 +168,19 @@ def _distance_km(place: SearchPlace, location: Any) -> float:
     return float(_GEODESIC.Inverse(place.lat, place.lon, location.lat, location.lon, Geodesic.DISTANCE)["s12"])
 
 
+def _nearest(place: SearchPlace, live: list[Any], shrink: float, km: dict[Any, float]) -> tuple[float, Any] | None:
+    """(geodesic km, location) of the nearest location. The geodesic (~0.1 ms a call) is
+    computed only for the locations whose equirectangular distance is within 1 % of the
+    least: over the radius of a search that approximation errs by far less."""
+    if not live:
+        return None
+    rough = [((loc.lon - place.lon) * shrink) ** 2 + (loc.lat - place.lat) ** 2 for loc in live]
+    bound = min(rough) * 1.0201 + 1e-12  # (1 % of the distance)²
+    near = [loc for loc, r in zip(live, rough, strict=True) if r <= bound]
+    return min(((km[loc.id] if loc.id in km else km.setdefault(loc.id, _distance_km(place, loc)), loc) for loc in near),
+               key=lambda item: item[0])
+
+
 def _results(
     session: Session,
     page: list[tuple[Any, Any, EligibilityVerdict | None]],
@@ -179,12 +193,11 @@ def _results(
     people = contacts.current_contacts_by_service(session, [service.id for _, service, _ in page], today)
     levels = area_specificity(place.buurten, place.wijken, place.gemeente)
     km: dict[Any, float] = {}  # services of one organisation share locations
+    shrink = math.cos(math.radians(place.lat))
     results = []
     for row, service, verdict in page:
         live = service.locations  # load_services reads live locations only
-        distances = [(km[loc.id] if loc.id in km else km.setdefault(loc.id, _distance_km(place, loc)), loc)
-                     for loc in live]
-        nearest = min(distances, key=lambda item: item[0], default=None)
+        nearest = _nearest(place, live, shrink, km)
         person = contacts.choose_contact(people[service.id], levels)
         results.append(SearchResult(
             service=ServiceSummary(
