@@ -21,6 +21,7 @@ import itertools
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,8 @@ def reader_key(url: str) -> str:
     engine = make_engine(url)
     try:
         with Session(engine) as session, session.begin():
-            return create_client(session, ClientWrite(name="Loadtest reader", role="reader"), None).key
+            name = f"Loadtest reader {datetime.now(UTC):%Y-%m-%d %H:%M:%S}"  # names are unique
+            return create_client(session, ClientWrite(name=name, role="reader"), None).key
     finally:
         engine.dispose()
 
