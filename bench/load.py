@@ -96,6 +96,7 @@ def main() -> None:
     parser.add_argument("--saturation-seconds", type=float, default=20.0)
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--mix", type=int, default=2000, help="distinct searches in the mix")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
     for backend in args.backends.split(","):
         url = database(backend, args.services, args.postgres, False)
@@ -104,14 +105,14 @@ def main() -> None:
         port = _free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port),
-             "--log-level", "warning", "--no-access-log"],
+             "--log-level", "warning", "--no-access-log", "--workers", str(args.workers)],
             env={**os.environ, "WIJKKAART_DATABASE_URL": url}, cwd=ROOT,
         )
         try:
             _wait_until_up(port, server)
             host = f"http://127.0.0.1:{port}"
-            print(f"\n== {backend}, {args.services:,} services, {len(paths):,} distinct searches, "
-                  f"{args.users} users; load average {os.getloadavg()[0]:.1f}", flush=True)
+            print(f"\n== {backend}, {args.services:,} services, {len(paths):,} distinct searches, {args.users} users, "
+                  f"{args.workers} uvicorn worker(s); load average {os.getloadavg()[0]:.1f}", flush=True)
             saturation = run(host, paths, key, args.users, args.saturation_seconds, None)
             _report("saturation (no wait)", saturation)
             target = 0.8 * saturation["rps"]

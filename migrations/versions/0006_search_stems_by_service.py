@@ -12,6 +12,10 @@ the FTS5 table becomes an external-content index of it, kept in step by triggers
 service's document is now replaced or deleted through its key instead of a scan of the
 FTS5 table. PostgreSQL: service_search gains the stems as text beside the tsvector
 (rebuilt from the tsvector's positions).
+
+Both: service_location's index on location_id becomes a covering one on (location_id,
+service_id), so that the radius level reads the services at the locations within reach from the index alone
+(on SQLite a whole radius level took a quarter less time with it).
 """
 
 from collections.abc import Sequence
@@ -38,6 +42,8 @@ _TRIGGERS = {
 
 
 def upgrade() -> None:
+    op.create_index("ix_service_location_location_service", "service_location", ["location_id", "service_id"])
+    op.drop_index("ix_service_location_location_id", "service_location")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE service_search ADD COLUMN stems TEXT")
         op.execute(
@@ -59,6 +65,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.create_index("ix_service_location_location_id", "service_location", ["location_id"])
+    op.drop_index("ix_service_location_location_service", "service_location")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE service_search DROP COLUMN stems")
         return
