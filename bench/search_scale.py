@@ -4,12 +4,14 @@
         [--sizes 2000,200000] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
 Per backend and size: a database from bench/national_data.py (cached: bench/.cache/*.db
-for SQLite, database wijkkaart_bench_<size>_<migration head> for PostgreSQL; --regenerate rebuilds), then
-the named query mix through the ASGI app in-process (no network; gc as the app leaves
-it), both sizes side by side and rounds interleaved, so that noise from the rest of the
-machine spreads over all queries and sizes alike. Then, per backend and size, the
-search endpoint's HTTP throughput over that of a bare endpoint sending the same bytes
-(bench/throughput.py). Figures are printed, never asserted.
+for SQLite, database wijkkaart_bench_<size>_<migration head> for PostgreSQL; --regenerate
+rebuilds), then the named query mix through the ASGI app in-process (no network; gc as
+the app leaves it; the response cache off), both sizes side by side and rounds
+interleaved, so that noise from the rest of the machine spreads over all queries and
+sizes alike. Then, per backend and size, the search endpoint's HTTP throughput over that
+of a bare endpoint sending the same bytes (bench/throughput.py), for the repeated search
+and a mix of distinct ones, with the response cache on and off. Figures are printed,
+never asserted.
 """
 
 import argparse
