@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     secret_key: str = "wijkkaart-development-secret"
     # The zone in which contact validity ("today") and opening hours are judged.
     timezone: str = "Europe/Amsterdam"
+    # Per worker process: the search response cache's size (app/search/cache.py); 0 turns it off.
+    search_cache_mb: int = 32
 
     # --- The database, and how long anything may wait for it (seconds). Every wait is
     # bounded, so that during an outage a request gets a 503 instead of hanging.
