@@ -62,7 +62,7 @@ def cache_for(seconds: int) -> Any:
     """A router dependency: GET answers may be kept this long (0: not at all); anything
     else is never stored. Responses depend on the key (direct lines), hence Vary."""
 
-    def policy(request: Request, response: Response) -> None:
+    async def policy(request: Request, response: Response) -> None:
         response.headers["Vary"] = "Authorization"
         if request.method not in ("GET", "HEAD") or seconds == 0:
             response.headers["Cache-Control"] = "no-store"

@@ -28,7 +28,7 @@ class Viewer:
 ANONYMOUS = Viewer(authenticated=False)
 
 
-def get_viewer(principal: OptionalClient) -> Viewer:
+async def get_viewer(principal: OptionalClient) -> Viewer:
     # Every role, reader and up, is a professional client.
     return ANONYMOUS if principal is None else Viewer(authenticated=True)
 

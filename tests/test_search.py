@@ -3,11 +3,13 @@
 from datetime import datetime
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from app.locations.models import Location, OpeningException
 from app.locations.schemas import LocationWrite
 from app.locations.service import LOCATION_LOAD, save_location
+from app.search import cache
 from app.search.schemas import SearchCriteria
 from app.search.service import search
 from app.services.models import ServiceLocation
@@ -239,3 +241,26 @@ def test_the_response_cache_follows_writes_viewers_and_never_holds_patients(api)
     answer = api.client.post("/api/v1/search", json={"postcode": "4337", "domain": ["financien"], "patient": patient})
     assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
     assert len(api.client.app.state.search_cache._entries) == held
+
+
+def test_a_write_committed_elsewhere_reaches_the_cache_within_its_bound(api, monkeypatch) -> None:
+    """Another worker's write is not announced in this process: the data version is
+    re-read from the database once DATA_VERSION_SECONDS have passed."""
+    params = {"postcode": "4337", "domain": "financien"}
+    top = api.client.get("/api/v1/search", params=params).json()["items"][0]["service"]["id"]
+    # As another process would: a write and its change-log entry, outside this process's sessions.
+    with api.client.app.state.engine.begin() as connection:
+        connection.execute(text("UPDATE service SET waiting_days = 88, version = version + 1 WHERE id = :id"),
+                           {"id": top.replace("-", "") if connection.dialect.name == "sqlite" else top})
+        connection.execute(text(
+            "INSERT INTO change_log (entity_type, entity_id, operation, version, changed_at, actor, action) "
+            "VALUES ('service', :id, 'upsert', 2, CURRENT_TIMESTAMP, 'elsewhere', 'update')"), {"id": top})
+
+    def waiting_days() -> int:
+        items = api.client.get("/api/v1/search", params=params).json()["items"]
+        return next(item for item in items if item["service"]["id"] == top)["waiting_time"]["days"]
+
+    assert waiting_days() != 88  # still the cached answer
+    later = cache._clock() + cache.DATA_VERSION_SECONDS
+    monkeypatch.setattr(cache, "_clock", lambda: later)
+    assert waiting_days() == 88

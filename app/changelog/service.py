@@ -52,6 +52,16 @@ class Versioned(Protocol):
     version: int
 
 
+# Set in session.info by a transaction that appends to the change log: what commits with it
+# changed the catalogue (the search's response cache listens for that).
+APPENDED = "change_log_appended"
+
+
+def _begin_append(session: Session) -> None:
+    dialect.lock_change_log(session)
+    session.info[APPENDED] = True
+
+
 def record_change(
     session: Session,
     entity_type: EntityType,
@@ -64,7 +74,7 @@ def record_change(
     gemeenten: Iterable[str] = (),
 ) -> ChangeLogEntry:
     """Append one entry in the caller's transaction (so it commits with the change or not at all)."""
-    dialect.lock_change_log(session)
+    _begin_append(session)
     entry = ChangeLogEntry(**_entry_values(Change(entity_type, entity_id, version, action, changes), actor))
     session.add(entry)
     session.flush()
@@ -103,7 +113,7 @@ def record_changes(session: Session, actor: Actor, changes: Sequence[Change]) ->
     of an ORM object and a flush per entry."""
     if not changes:
         return
-    dialect.lock_change_log(session)
+    _begin_append(session)
     now = utcnow()
     table = ChangeLogEntry.__table__
     positions = dialect.insert_rows(

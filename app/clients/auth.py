@@ -36,7 +36,7 @@ def get_principal(
 OptionalClient = Annotated[Principal | None, Depends(get_principal)]
 
 
-def require_client(principal: OptionalClient) -> Principal:
+async def require_client(principal: OptionalClient) -> Principal:
     if principal is None:
         raise Unauthorized("This needs an API key: `Authorization: Bearer <key>`.", headers=_CHALLENGE)
     return principal
@@ -45,7 +45,7 @@ def require_client(principal: OptionalClient) -> Principal:
 CurrentClient = Annotated[Principal, Depends(require_client)]
 
 
-def require_admin(principal: CurrentClient) -> Principal:
+async def require_admin(principal: CurrentClient) -> Principal:
     if principal.role != Role.admin:
         raise Forbidden("Only an admin key may do this.")
     return principal

@@ -4,22 +4,30 @@ A search answer depends on the criteria, on what the caller may see (anonymous c
 get direct lines redacted), on the catalogue, and on the clock: contact validity on the
 local date, the opening state asked with open_now on the minute. The key holds all of
 these; the catalogue as its data version, the newest change-log position, which every
-write path appends to, so a committed write misses the cache at once. Entries live
-LIST_SECONDS at most, as long as the API lets any HTTP cache keep the answer.
+write path appends to. Entries live LIST_SECONDS at most, as long as the API lets any
+HTTP cache keep the answer.
+
+The data version is read from the database at most once every DATA_VERSION_SECONDS, and
+at once after a write committed in this process: a hit then costs no database round trip
+(which was most of its cost), a write made here misses the cache at once, and one made
+through another worker or machine within DATA_VERSION_SECONDS.
 
 The cache holds finished response bodies, so a hit skips the search, building the page and
 serialising it. It lives in the worker process (one per app), as an LRU bounded in bytes.
 """
 
 import threading
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from cachetools import TTLCache
 from fastapi import Request
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlmodel import Session
 
 from app.changelog.models import ChangeLogEntry
+from app.changelog.service import APPENDED
 from app.clock import local_today
 from app.db import utcnow
 from app.http_cache import LIST_SECONDS
@@ -28,7 +36,40 @@ from app.settings import get_settings
 from app.visibility import Viewer
 
 _DATA_VERSION = select(func.max(ChangeLogEntry.position))  # type: ignore[arg-type]
+DATA_VERSION_SECONDS = 1.0
+_clock = time.monotonic
 _create = threading.Lock()
+_local_writes = 0  # change-log appends committed in this process
+
+
+@event.listens_for(Session, "after_commit")
+def _count_local_write(session: Session) -> None:
+    global _local_writes
+    if session.info.pop(APPENDED, False):
+        _local_writes += 1
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_append(session: Session) -> None:
+    session.info.pop(APPENDED, None)
+
+
+class DataVersion:
+    """The newest change-log position, re-read when DATA_VERSION_SECONDS have passed or
+    this process committed a write since."""
+
+    def __init__(self) -> None:
+        self._value: Any = None
+        self._read_at = -float("inf")
+        self._writes_seen = -1
+
+    def read(self, session: Session) -> Any:
+        now = _clock()
+        if now - self._read_at >= DATA_VERSION_SECONDS or self._writes_seen != _local_writes:
+            self._writes_seen = _local_writes
+            self._value = session.execute(_DATA_VERSION).scalar()
+            self._read_at = now
+        return self._value
 
 
 @dataclass(frozen=True)
@@ -44,6 +85,7 @@ class ResponseCache:
         )
         self._lock = threading.Lock()  # cachetools caches are not thread-safe
         self.enabled = max_bytes > 0
+        self.data_version = DataVersion()
 
     def get(self, key: str) -> CachedResponse | None:
         with self._lock:
@@ -65,9 +107,9 @@ def for_app(request: Request) -> ResponseCache:
     return cache  # type: ignore[no-any-return]
 
 
-def key(session: Session, criteria: SearchCriteria, viewer: Viewer, representation: str) -> str:
+def key(cache: ResponseCache, session: Session, criteria: SearchCriteria, viewer: Viewer, representation: str) -> str:
     """Everything the answer to a search without patient attributes depends on."""
     normal = criteria.model_copy(update={"domain": sorted(set(criteria.domain))})
     clock = utcnow().strftime("%Y-%m-%dT%H:%M") if criteria.open_now else ""
-    version = session.execute(_DATA_VERSION).scalar()
+    version = cache.data_version.read(session)
     return f"{normal.model_dump_json()}|{viewer.authenticated}|{representation}|{version}|{local_today()}|{clock}"

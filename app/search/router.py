@@ -42,7 +42,7 @@ def search_get(
     # Served from the response cache (app/search/cache.py): a GET carries no patient attributes.
     responses = cache.for_app(request)
     geojson = wants_geojson(request)
-    key = cache.key(session, criteria, viewer, "geojson" if geojson else "json") if responses.enabled else ""
+    key = cache.key(responses, session, criteria, viewer, "geojson" if geojson else "json") if responses.enabled else ""
     entry = responses.get(key) if key else None
     if entry is None:
         answer = _as_requested(request, response, service.search(session, criteria, viewer))
