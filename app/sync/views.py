@@ -1,24 +1,39 @@
-"""The normalised views that sync hands out, built in bulk.
+"""The normalised views that sync hands out, built from plain rows.
 
 A copy is kept by applying these one entry at a time, so each view holds only the entry's
-own data and names other entries by id. They are built from a few set-wise queries per
-batch rather than the read endpoints' object graphs: an export of the whole country
-builds hundreds of thousands of them.
+own data and names other entries by id. An export of the whole country builds hundreds of
+thousands of them, so they come from Core row tuples, never ORM instances: each table is
+read once, streamed in key order, and the tables that hang off an entry (its domains,
+owners, hours, ...) are read in the same key order and merged in as the walk passes the
+entry. The change feed builds the views of the few entries on a page the same way,
+restricted to their keys.
+
+The database hands over UUIDs as text and timestamps as naive UTC; encode() writes the
+views as JSON, with the fields in the order of the read endpoints (organisations,
+locations) or of the models (the rest) and the values as pydantic writes them.
 """
 
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlmodel import Session, col, select
+import orjson
+from sqlalchemy import Connection, DateTime, Row, Select, String, Uuid, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
-from app.areas.models import Area
+from app.areas.models import Area, Postcode4
+from app.changelog.service import EntityType
 from app.clock import local_today
 from app.contacts.models import Contact, ContactArea
-from app.contacts.service import is_current
+from app.contacts.service import current_clause
+from app.db import UTCDateTime
 from app.entity import is_live
-from app.locations.models import Location
+from app.front_doors.models import FrontDoor
+from app.locations.models import Location, OpeningException, OpeningHours
+from app.locations.schemas import Address, LocationOut, OpeningExceptionIn, OpeningInterval
+from app.organisations.models import Organisation, OrganisationOwner
+from app.organisations.schemas import OrganisationOut
 from app.services.models import (
     Eligibility,
     Service,
@@ -32,66 +47,223 @@ from app.services.schemas import EligibilityRules
 from app.visibility import Viewer, redact_direct_lines
 
 View = dict[str, Any]
+STREAM_ROWS = 2000  # rows fetched at a time from each streamed table
 
 
-def _grouped(session: Session, pairs: Iterable[tuple[uuid.UUID, Any]]) -> defaultdict[uuid.UUID, list[Any]]:
-    grouped: defaultdict[uuid.UUID, list[Any]] = defaultdict(list)
-    for key, value in pairs:
-        grouped[key].append(value if isinstance(value, str) else str(value))
-    return grouped
+def encode(value: Any) -> bytes:
+    """JSON as the rest of the API writes it (UTC times end in Z); naive datetimes are UTC here."""
+    return orjson.dumps(value, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z)
 
 
-def service_views(session: Session, keys: list[uuid.UUID]) -> dict[str, View]:
-    rows = session.exec(select(Service).where(col(Service.id).in_(keys), is_live(Service))).all()
-    ids = [row.id for row in rows]
-
-    def codes(link: Any, column: Any) -> defaultdict[uuid.UUID, list[Any]]:
-        return _grouped(session, session.exec(select(link.service_id, column).where(col(link.service_id).in_(ids))).all())
-
-    domains = codes(ServiceNeedDomain, ServiceNeedDomain.domain_code)
-    groups = codes(ServiceTargetGroup, ServiceTargetGroup.group_code)
-    areas = codes(ServiceArea, ServiceArea.area_code)
-    owners = codes(ServiceOwner, ServiceOwner.gemeente_code)
-    located = _grouped(session, session.exec(
-        select(ServiceLocation.service_id, Location.id)
-        .join(Location, col(Location.id) == ServiceLocation.location_id)
-        .where(col(ServiceLocation.service_id).in_(ids), is_live(Location))
-        .order_by(Location.name, Location.id)
-    ).all())
-    rules = {
-        row.service_id: EligibilityRules.model_validate(row.model_dump(exclude={"service_id"})).model_dump(mode="json")
-        for row in session.exec(select(Eligibility).where(col(Eligibility.service_id).in_(ids))).all()
-    }
-    views = {}
-    for row in rows:
-        view = row.model_dump(mode="json", exclude={"deleted_at", "waiting_days", "waiting_reported_on"})
-        view["waiting_time"] = {"days": row.waiting_days, "reported_on": view_date(row.waiting_reported_on)}
-        view |= {
-            "need_domains": sorted(domains[row.id]), "target_groups": sorted(groups[row.id]),
-            "areas": sorted(areas[row.id]), "owners": sorted(owners[row.id]),
-            "eligibility": rules.get(row.id), "location_ids": located[row.id],
-        }
-        views[str(row.id)] = view
-    return views
+# Columns the views leave out: the soft-delete marks (only live entries travel) and the
+# waiting-time pair, which travels as one `waiting_time` object.
+_SERVICE_OWN = [name for name in Service.model_fields if name not in ("deleted_at", "waiting_days", "waiting_reported_on")]
+_CONTACT_OWN = [name for name in Contact.model_fields if name not in ("deleted_at", "erased_at")]
+_FRONT_DOOR_OWN = [name for name in FrontDoor.model_fields if name != "deleted_at"]
+_RULES = list(EligibilityRules.model_fields)
+_HOURS = list(OpeningInterval.model_fields)
+_EXCEPTION = list(OpeningExceptionIn.model_fields)
+_ADDRESS = list(Address.model_fields)
 
 
-def contact_views(session: Session, keys: list[uuid.UUID], viewer: Viewer) -> dict[str, View]:
+class _UuidText(FunctionElement[str]):
+    """A UUID column as its canonical text (8-4-4-4-12 hex digits), written by the database:
+    making millions of uuid.UUID objects in Python was the export's largest single cost.
+    The text sorts as the column does, so merging by key works on it."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_UuidText, "postgresql")
+def _uuid_text_postgresql(element: _UuidText, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+@compiles(_UuidText, "sqlite")
+def _uuid_text_sqlite(element: _UuidText, compiler: Any, **kw: Any) -> str:
+    # Stored as 32 lower-case hex digits (SQLAlchemy's Uuid without a native type).
+    column = compiler.process(element.clauses, **kw)
+    return " || '-' || ".join(f"substr({column}, {start}, {length})"
+                              for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12)))
+
+
+class _NaiveUtc(FunctionElement[Any]):
+    """A UTCDateTime column as a naive UTC timestamp: the zone is put back by encode(), which
+    costs less than app.db.UTCDateTime attaching it to every value of an export."""
+
+    type = DateTime()
+    inherit_cache = True
+
+
+@compiles(_NaiveUtc, "postgresql")
+def _naive_utc_postgresql(element: _NaiveUtc, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC')"
+
+
+@compiles(_NaiveUtc, "sqlite")
+def _naive_utc_sqlite(element: _NaiveUtc, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))  # stored as UTC without a zone
+
+
+def _out(column: Any) -> Any:
+    """The column as the views carry it."""
+    if isinstance(column.type, Uuid):
+        return _UuidText(column).label(column.name)
+    if isinstance(column.type, UTCDateTime):
+        return _NaiveUtc(column).label(column.name)
+    return column
+
+
+def _columns(model: Any, names: Iterable[str] | None = None) -> list[Any]:
+    table = model.__table__
+    return [_out(table.c[name]) for name in (names or table.c.keys())]
+
+
+class _Rows:
+    """Runs the statements of one kind's views: streamed, in key order, limited to `keys` if given."""
+
+    def __init__(self, connection: Connection, keys: Sequence[Any] | None) -> None:
+        self.connection, self.keys = connection, keys
+
+    def __call__(self, statement: Select[Any], key: Any, *then: Any) -> Iterable[Row[Any]]:
+        if self.keys is not None:
+            statement = statement.where(key.in_(self.keys))
+        return self.connection.execution_options(yield_per=STREAM_ROWS).execute(statement.order_by(key, *then))
+
+    def following(self, statement: Select[Any], key: Any, *then: Any) -> "_Following":
+        return _Following(self(statement, key, *then))
+
+
+class _Following:
+    """Rows of a table that hangs off the walked one, read in the same key order (the key
+    first) and handed out key by key as the walk reaches them."""
+
+    def __init__(self, rows: Iterable[Row[Any]]) -> None:
+        self._rows = iter(rows)
+        self._head = next(self._rows, None)
+        self._last = ""
+
+    def take(self, key: str) -> list[Row[Any]]:
+        """The rows of `key`; rows of keys the walk skipped (deleted entries) are passed over."""
+        if key < self._last:
+            raise RuntimeError("the walk went back: the database orders keys differently from Python")
+        self._last = key
+        taken = []
+        head, rows = self._head, self._rows
+        while head is not None and head[0] <= key:
+            if head[0] == key:
+                taken.append(head)
+            head = next(rows, None)
+        self._head = head
+        return taken
+
+
+def _codes(rows: list[Row[Any]]) -> list[str]:
+    return sorted([row[1] for row in rows])
+
+
+def _plain(model: Any, key: Any) -> Callable[[_Rows, Viewer], Iterator[tuple[str, View]]]:
+    """Views that are the row itself (areas, postcodes)."""
+    names = list(model.__table__.c.keys())
+
+    def build(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
+        for row in rows(select(*_columns(model)), key):
+            yield row[0], dict(zip(names, row))
+
+    return build
+
+
+def _organisations(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
+    names = list(Organisation.__table__.c.keys())
+    owners = rows.following(select(*_columns(OrganisationOwner, ["organisation_id", "gemeente_code"])),
+                            OrganisationOwner.organisation_id)
+    for row in rows(select(*_columns(Organisation)).where(is_live(Organisation)), Organisation.id):
+        values = dict(zip(names, row))
+        values["owners"] = _codes(owners.take(row.id))
+        yield row.id, {name: values[name] for name in OrganisationOut.model_fields}
+
+
+def _locations(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
+    names = list(Location.__table__.c.keys())
+    hours = rows.following(select(*_columns(OpeningHours, ["location_id", *_HOURS])),
+                           OpeningHours.location_id, OpeningHours.weekday, OpeningHours.opens)
+    exceptions = rows.following(select(*_columns(OpeningException, ["location_id", *_EXCEPTION])),
+                                OpeningException.location_id, OpeningException.date)
+    for row in rows(select(*_columns(Location)).where(is_live(Location)), Location.id):
+        values = dict(zip(names, row))
+        values["address"] = {name: values[name] for name in _ADDRESS}
+        values["opening_hours"] = [dict(zip(_HOURS, hour[1:])) for hour in hours.take(row.id)]
+        values["exceptions"] = [dict(zip(_EXCEPTION, day[1:])) for day in exceptions.take(row.id)]
+        yield row.id, {name: values[name] for name in LocationOut.model_fields}
+
+
+def _services(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
+    def codes(link: Any, column: str) -> _Following:
+        return rows.following(select(*_columns(link, ["service_id", column])), link.service_id)
+
+    domains = codes(ServiceNeedDomain, "domain_code")
+    groups = codes(ServiceTargetGroup, "group_code")
+    areas = codes(ServiceArea, "area_code")
+    owners = codes(ServiceOwner, "gemeente_code")
+    rules = rows.following(select(*_columns(Eligibility, ["service_id", *_RULES])), Eligibility.service_id)
+    located = rows.following(
+        select(_out(ServiceLocation.service_id), _out(Location.id))
+        .join(Location, Location.id == ServiceLocation.location_id).where(is_live(Location)),
+        ServiceLocation.service_id, Location.name, Location.id,
+    )
+    # The view's own fields first, in order (zip stops there), then the waiting-time pair.
+    statement = select(*_columns(Service, [*_SERVICE_OWN, "waiting_days", "waiting_reported_on"]))
+    for row in rows(statement.where(is_live(Service)), Service.id):
+        key = row.id
+        view = dict(zip(_SERVICE_OWN, row))
+        view["waiting_time"] = {"days": row.waiting_days, "reported_on": row.waiting_reported_on}
+        rule = rules.take(key)
+        view["need_domains"] = _codes(domains.take(key))
+        view["target_groups"] = _codes(groups.take(key))
+        view["areas"] = _codes(areas.take(key))
+        view["owners"] = _codes(owners.take(key))
+        view["eligibility"] = _rules(rule[0]) if rule else None
+        view["location_ids"] = [link[1] for link in located.take(key)]
+        yield key, view
+
+
+def _rules(row: Row[Any]) -> View:
+    rules = dict(zip(_RULES, row[1:]))
+    rules["household_types"] = sorted(set(rules["household_types"]))  # as EligibilityRules keeps them
+    return rules
+
+
+def _contacts(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
     """Direct lines go through app.visibility, as in every other view of a contact."""
-    today = local_today()
-    rows = session.exec(select(Contact).where(col(Contact.id).in_(keys), is_live(Contact))).all()
-    covers = _grouped(session, session.exec(
-        select(ContactArea.contact_id, ContactArea.area_code).where(col(ContactArea.contact_id).in_(keys))
-    ).all())
-    return {
-        str(row.id): redact_direct_lines(row.model_dump(mode="json", exclude={"deleted_at", "erased_at"}), viewer)
-        | {"is_current": is_current(row, today), "areas": sorted(covers[row.id])}
-        for row in rows
-    }
+    covers = rows.following(select(*_columns(ContactArea, ["contact_id", "area_code"])), ContactArea.contact_id)
+    statement = select(*_columns(Contact, _CONTACT_OWN), current_clause(local_today()).label("is_current"))
+    for row in rows(statement.where(is_live(Contact)), Contact.id):
+        view = redact_direct_lines(dict(zip(_CONTACT_OWN, row)), viewer)
+        view["is_current"] = row.is_current
+        view["areas"] = _codes(covers.take(row.id))
+        yield row.id, view
 
 
-def area_views(session: Session, codes: list[str]) -> dict[str, View]:
-    return {row.code: row.model_dump(mode="json") for row in session.exec(select(Area).where(col(Area.code).in_(codes))).all()}
+def _front_doors(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
+    for row in rows(select(*_columns(FrontDoor, _FRONT_DOOR_OWN)).where(is_live(FrontDoor)), FrontDoor.id):
+        yield row.id, dict(zip(_FRONT_DOOR_OWN, row))
 
 
-def view_date(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+_BUILDERS: dict[EntityType, Callable[[_Rows, Viewer], Iterator[tuple[str, View]]]] = {
+    EntityType.area: _plain(Area, Area.code),
+    EntityType.postcode: _plain(Postcode4, Postcode4.pc4),
+    EntityType.organisation: _organisations,
+    EntityType.location: _locations,
+    EntityType.service: _services,
+    EntityType.contact: _contacts,
+    EntityType.front_door: _front_doors,
+}
+# Kinds keyed by a code rather than a UUID.
+_CODED = (EntityType.area, EntityType.postcode)
+
+
+def views(connection: Connection, kind: EntityType, viewer: Viewer, ids: Iterable[str] | None = None) -> Iterator[tuple[str, View]]:
+    """(id, view) of every live entry of one kind in key order, or of those among `ids`."""
+    keys = None if ids is None else [i if kind in _CODED else uuid.UUID(i) for i in ids]
+    return _BUILDERS[kind](_Rows(connection, keys), viewer)
