@@ -88,6 +88,24 @@ def _uuid_text_sqlite(element: _UuidText, compiler: Any, **kw: Any) -> str:
                               for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12)))
 
 
+class _UuidKey(FunctionElement[str]):
+    """A UUID column as text for merging by key, in the cheapest form that sorts as the
+    column does: SQLite's stored hex digits as they are, PostgreSQL's canonical text."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_UuidKey, "postgresql")
+def _uuid_key_postgresql(element: _UuidKey, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+@compiles(_UuidKey, "sqlite")
+def _uuid_key_sqlite(element: _UuidKey, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
 class _NaiveUtc(FunctionElement[Any]):
     """A UTCDateTime column as a naive UTC timestamp: the zone is put back by encode(), which
     costs less than app.db.UTCDateTime attaching it to every value of an export."""
@@ -120,16 +138,26 @@ def _columns(model: Any, names: Iterable[str] | None = None) -> list[Any]:
     return [_out(table.c[name]) for name in (names or table.c.keys())]
 
 
+def _walked(model: Any, names: Iterable[str] | None = None) -> Select[Any]:
+    """The live rows of a catalogue table: its columns, then the merge key."""
+    return select(*_columns(model, names), _UuidKey(model.id).label("key")).where(is_live(model))
+
+
+def _linked(key: Any, *values: Any) -> Select[Any]:
+    """Rows of a table that hangs off a walked one: the merge key, then the values."""
+    return select(_UuidKey(key), *(_out(value) for value in values))
+
+
 class _Rows:
     """Runs the statements of one kind's views: streamed, in key order, limited to `keys` if given."""
 
     def __init__(self, connection: Connection, keys: Sequence[Any] | None) -> None:
         self.connection, self.keys = connection, keys
 
-    def __call__(self, statement: Select[Any], key: Any, *then: Any) -> Iterable[Row[Any]]:
+    def __call__(self, statement: Select[Any], key: Any, *then: Any) -> Iterator[Row[Any]]:
         if self.keys is not None:
             statement = statement.where(key.in_(self.keys))
-        return self.connection.execution_options(yield_per=STREAM_ROWS).execute(statement.order_by(key, *then))
+        return iter(self.connection.execution_options(yield_per=STREAM_ROWS).execute(statement.order_by(key, *then)))
 
     def following(self, statement: Select[Any], key: Any, *then: Any) -> "_Following":
         return _Following(self(statement, key, *then))
@@ -139,8 +167,8 @@ class _Following:
     """Rows of a table that hangs off the walked one, read in the same key order (the key
     first) and handed out key by key as the walk reaches them."""
 
-    def __init__(self, rows: Iterable[Row[Any]]) -> None:
-        self._rows = iter(rows)
+    def __init__(self, rows: Iterator[Row[Any]]) -> None:
+        self._rows = rows
         self._head = next(self._rows, None)
         self._last = ""
 
@@ -176,46 +204,48 @@ def _plain(model: Any, key: Any) -> Callable[[_Rows, Viewer], Iterator[tuple[str
 
 def _organisations(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
     names = list(Organisation.__table__.c.keys())
-    owners = rows.following(select(*_columns(OrganisationOwner, ["organisation_id", "gemeente_code"])),
+    owners = rows.following(_linked(OrganisationOwner.organisation_id, OrganisationOwner.gemeente_code),
                             OrganisationOwner.organisation_id)
-    for row in rows(select(*_columns(Organisation)).where(is_live(Organisation)), Organisation.id):
+    for row in rows(_walked(Organisation), Organisation.id):
         values = dict(zip(names, row))
-        values["owners"] = _codes(owners.take(row.id))
+        values["owners"] = _codes(owners.take(row.key))
         yield row.id, {name: values[name] for name in OrganisationOut.model_fields}
 
 
 def _locations(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
     names = list(Location.__table__.c.keys())
-    hours = rows.following(select(*_columns(OpeningHours, ["location_id", *_HOURS])),
+    hours = rows.following(_linked(OpeningHours.location_id, *(OpeningHours.__table__.c[n] for n in _HOURS)),
                            OpeningHours.location_id, OpeningHours.weekday, OpeningHours.opens)
-    exceptions = rows.following(select(*_columns(OpeningException, ["location_id", *_EXCEPTION])),
-                                OpeningException.location_id, OpeningException.date)
-    for row in rows(select(*_columns(Location)).where(is_live(Location)), Location.id):
+    exceptions = rows.following(
+        _linked(OpeningException.location_id, *(OpeningException.__table__.c[n] for n in _EXCEPTION)),
+        OpeningException.location_id, OpeningException.date,
+    )
+    for row in rows(_walked(Location), Location.id):
         values = dict(zip(names, row))
         values["address"] = {name: values[name] for name in _ADDRESS}
-        values["opening_hours"] = [dict(zip(_HOURS, hour[1:])) for hour in hours.take(row.id)]
-        values["exceptions"] = [dict(zip(_EXCEPTION, day[1:])) for day in exceptions.take(row.id)]
+        values["opening_hours"] = [dict(zip(_HOURS, hour[1:])) for hour in hours.take(row.key)]
+        values["exceptions"] = [dict(zip(_EXCEPTION, day[1:])) for day in exceptions.take(row.key)]
         yield row.id, {name: values[name] for name in LocationOut.model_fields}
 
 
 def _services(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
-    def codes(link: Any, column: str) -> _Following:
-        return rows.following(select(*_columns(link, ["service_id", column])), link.service_id)
+    def codes(link: Any, column: Any) -> _Following:
+        return rows.following(_linked(link.service_id, column), link.service_id)
 
-    domains = codes(ServiceNeedDomain, "domain_code")
-    groups = codes(ServiceTargetGroup, "group_code")
-    areas = codes(ServiceArea, "area_code")
-    owners = codes(ServiceOwner, "gemeente_code")
-    rules = rows.following(select(*_columns(Eligibility, ["service_id", *_RULES])), Eligibility.service_id)
+    domains = codes(ServiceNeedDomain, ServiceNeedDomain.domain_code)
+    groups = codes(ServiceTargetGroup, ServiceTargetGroup.group_code)
+    areas = codes(ServiceArea, ServiceArea.area_code)
+    owners = codes(ServiceOwner, ServiceOwner.gemeente_code)
+    rules = rows.following(_linked(Eligibility.service_id, *(Eligibility.__table__.c[n] for n in _RULES)),
+                           Eligibility.service_id)
     located = rows.following(
-        select(_out(ServiceLocation.service_id), _out(Location.id))
+        _linked(ServiceLocation.service_id, Location.id)
         .join(Location, Location.id == ServiceLocation.location_id).where(is_live(Location)),
         ServiceLocation.service_id, Location.name, Location.id,
     )
     # The view's own fields first, in order (zip stops there), then the waiting-time pair.
-    statement = select(*_columns(Service, [*_SERVICE_OWN, "waiting_days", "waiting_reported_on"]))
-    for row in rows(statement.where(is_live(Service)), Service.id):
-        key = row.id
+    for row in rows(_walked(Service, [*_SERVICE_OWN, "waiting_days", "waiting_reported_on"]), Service.id):
+        key = row.key
         view = dict(zip(_SERVICE_OWN, row))
         view["waiting_time"] = {"days": row.waiting_days, "reported_on": row.waiting_reported_on}
         rule = rules.take(key)
@@ -225,7 +255,7 @@ def _services(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
         view["owners"] = _codes(owners.take(key))
         view["eligibility"] = _rules(rule[0]) if rule else None
         view["location_ids"] = [link[1] for link in located.take(key)]
-        yield key, view
+        yield row.id, view
 
 
 def _rules(row: Row[Any]) -> View:
@@ -236,17 +266,17 @@ def _rules(row: Row[Any]) -> View:
 
 def _contacts(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
     """Direct lines go through app.visibility, as in every other view of a contact."""
-    covers = rows.following(select(*_columns(ContactArea, ["contact_id", "area_code"])), ContactArea.contact_id)
-    statement = select(*_columns(Contact, _CONTACT_OWN), current_clause(local_today()).label("is_current"))
-    for row in rows(statement.where(is_live(Contact)), Contact.id):
+    covers = rows.following(_linked(ContactArea.contact_id, ContactArea.area_code), ContactArea.contact_id)
+    statement = _walked(Contact, _CONTACT_OWN).add_columns(current_clause(local_today()).label("is_current"))
+    for row in rows(statement, Contact.id):
         view = redact_direct_lines(dict(zip(_CONTACT_OWN, row)), viewer)
         view["is_current"] = row.is_current
-        view["areas"] = _codes(covers.take(row.id))
+        view["areas"] = _codes(covers.take(row.key))
         yield row.id, view
 
 
 def _front_doors(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
-    for row in rows(select(*_columns(FrontDoor, _FRONT_DOOR_OWN)).where(is_live(FrontDoor)), FrontDoor.id):
+    for row in rows(_walked(FrontDoor, _FRONT_DOOR_OWN), FrontDoor.id):
         yield row.id, dict(zip(_FRONT_DOOR_OWN, row))
 
 
