@@ -18,7 +18,20 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, DateTime, Row, Select, String, Uuid, select
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    Row,
+    Select,
+    String,
+    Text,
+    TypeDecorator,
+    Uuid,
+    cast,
+    select,
+    type_coerce,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -124,12 +137,24 @@ def _naive_utc_sqlite(element: _NaiveUtc, compiler: Any, **kw: Any) -> str:
     return str(compiler.process(element.clauses, **kw))  # stored as UTC without a zone
 
 
+class _JsonText(TypeDecorator[Any]):
+    """A JSON column read as its text and parsed by orjson, several times faster than json."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Any:
+        return None if value is None else orjson.loads(value)
+
+
 def _out(column: Any) -> Any:
     """The column as the views carry it."""
     if isinstance(column.type, Uuid):
         return _UuidText(column).label(column.name)
     if isinstance(column.type, UTCDateTime):
         return _NaiveUtc(column).label(column.name)
+    if isinstance(column.type, JSON):
+        return type_coerce(cast(column, Text), _JsonText()).label(column.name)
     return column
 
 
