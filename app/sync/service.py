@@ -23,7 +23,7 @@ from app.changelog.models import ChangeLogEntry
 from app.changelog.service import EntityType
 from app.errors import Gone
 from app.pagination import decode_cursor, encode_cursor
-from app.sync import views
+from app.sync import columns, views
 from app.sync.schemas import Change, ChangePage
 from app.visibility import Viewer
 
@@ -39,7 +39,7 @@ def entity_views(session: Session, wanted: Iterable[tuple[EntityType, str]], vie
     found: dict[tuple[str, str], View] = {}
     for kind, ids in by_kind.items():
         for key, view in views.views(session.connection(), kind, viewer, ids):
-            found[kind, key] = orjson.loads(views.encode(view))  # as the export writes it
+            found[kind, key] = orjson.loads(columns.encode(view))  # as the export writes it
     return found
 
 
@@ -85,8 +85,8 @@ def export_lines(session: Session, viewer: Viewer) -> Iterator[bytes]:
     """The cursor line first, then a line for every live entry, all from one snapshot."""
     dialect.begin_snapshot(session)
     top = session.exec(select(func.max(ChangeLogEntry.position))).one() or 0
-    yield views.encode({"type": "cursor", "next_cursor": encode_cursor(CURSOR_SCOPE, [top])}) + b"\n"
+    yield columns.encode({"type": "cursor", "next_cursor": encode_cursor(CURSOR_SCOPE, [top])}) + b"\n"
     connection = session.connection()
     for kind in EXPORT_ORDER:
         for key, view in views.views(connection, kind, viewer):
-            yield views.encode({"type": kind.value, "id": key, "entity": view}) + b"\n"
+            yield columns.encode({"type": kind.value, "id": key, "entity": view}) + b"\n"

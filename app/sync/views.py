@@ -8,39 +8,22 @@ owners, hours, ...) are read in the same key order and merged in as the walk pas
 entry. The change feed builds the views of the few entries on a page the same way,
 restricted to their keys.
 
-The database hands over UUIDs as text and timestamps as naive UTC; encode() writes the
-views as JSON, with the fields in the order of the read endpoints (organisations,
-locations) or of the models (the rest) and the values as pydantic writes them.
+Columns are read in the cheap forms of app.sync.columns, and columns.encode() writes the
+views as JSON: the fields in the order of the read endpoints (organisations, locations)
+or of the models (the rest), the values as pydantic writes them.
 """
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-import orjson
-from sqlalchemy import (
-    JSON,
-    Connection,
-    DateTime,
-    Row,
-    Select,
-    String,
-    Text,
-    TypeDecorator,
-    Uuid,
-    cast,
-    select,
-    type_coerce,
-)
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import Connection, Row, Select, select
 
 from app.areas.models import Area, Postcode4
 from app.changelog.service import EntityType
 from app.clock import local_today
 from app.contacts.models import Contact, ContactArea
 from app.contacts.service import current_clause
-from app.db import UTCDateTime
 from app.entity import is_live
 from app.front_doors.models import FrontDoor
 from app.locations.models import Location, OpeningException, OpeningHours
@@ -57,15 +40,11 @@ from app.services.models import (
     ServiceTargetGroup,
 )
 from app.services.schemas import EligibilityRules
+from app.sync.columns import UuidKey, read_as
 from app.visibility import Viewer, redact_direct_lines
 
 View = dict[str, Any]
 STREAM_ROWS = 2000  # rows fetched at a time from each streamed table
-
-
-def encode(value: Any) -> bytes:
-    """JSON as the rest of the API writes it (UTC times end in Z); naive datetimes are UTC here."""
-    return orjson.dumps(value, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z)
 
 
 # Columns the views leave out: the soft-delete marks (only live entries travel) and the
@@ -79,98 +58,19 @@ _EXCEPTION = list(OpeningExceptionIn.model_fields)
 _ADDRESS = list(Address.model_fields)
 
 
-class _UuidText(FunctionElement[str]):
-    """A UUID column as its canonical text (8-4-4-4-12 hex digits), written by the database:
-    making millions of uuid.UUID objects in Python was the export's largest single cost.
-    The text sorts as the column does, so merging by key works on it."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(_UuidText, "postgresql")
-def _uuid_text_postgresql(element: _UuidText, compiler: Any, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
-
-
-@compiles(_UuidText, "sqlite")
-def _uuid_text_sqlite(element: _UuidText, compiler: Any, **kw: Any) -> str:
-    # Stored as 32 lower-case hex digits (SQLAlchemy's Uuid without a native type).
-    column = compiler.process(element.clauses, **kw)
-    return " || '-' || ".join(f"substr({column}, {start}, {length})"
-                              for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12)))
-
-
-class _UuidKey(FunctionElement[str]):
-    """A UUID column as text for merging by key, in the cheapest form that sorts as the
-    column does: SQLite's stored hex digits as they are, PostgreSQL's canonical text."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(_UuidKey, "postgresql")
-def _uuid_key_postgresql(element: _UuidKey, compiler: Any, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
-
-
-@compiles(_UuidKey, "sqlite")
-def _uuid_key_sqlite(element: _UuidKey, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(element.clauses, **kw))
-
-
-class _NaiveUtc(FunctionElement[Any]):
-    """A UTCDateTime column as a naive UTC timestamp: the zone is put back by encode(), which
-    costs less than app.db.UTCDateTime attaching it to every value of an export."""
-
-    type = DateTime()
-    inherit_cache = True
-
-
-@compiles(_NaiveUtc, "postgresql")
-def _naive_utc_postgresql(element: _NaiveUtc, compiler: Any, **kw: Any) -> str:
-    return f"({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC')"
-
-
-@compiles(_NaiveUtc, "sqlite")
-def _naive_utc_sqlite(element: _NaiveUtc, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(element.clauses, **kw))  # stored as UTC without a zone
-
-
-class _JsonText(TypeDecorator[Any]):
-    """A JSON column read as its text and parsed by orjson, several times faster than json."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_result_value(self, value: str | None, dialect: Any) -> Any:
-        return None if value is None else orjson.loads(value)
-
-
-def _out(column: Any) -> Any:
-    """The column as the views carry it."""
-    if isinstance(column.type, Uuid):
-        return _UuidText(column).label(column.name)
-    if isinstance(column.type, UTCDateTime):
-        return _NaiveUtc(column).label(column.name)
-    if isinstance(column.type, JSON):
-        return type_coerce(cast(column, Text), _JsonText()).label(column.name)
-    return column
-
-
 def _columns(model: Any, names: Iterable[str] | None = None) -> list[Any]:
     table = model.__table__
-    return [_out(table.c[name]) for name in (names or table.c.keys())]
+    return [read_as(table.c[name]) for name in (names or table.c.keys())]
 
 
 def _walked(model: Any, names: Iterable[str] | None = None) -> Select[Any]:
     """The live rows of a catalogue table: its columns, then the merge key."""
-    return select(*_columns(model, names), _UuidKey(model.id).label("key")).where(is_live(model))
+    return select(*_columns(model, names), UuidKey(model.id).label("key")).where(is_live(model))
 
 
 def _linked(key: Any, *values: Any) -> Select[Any]:
     """Rows of a table that hangs off a walked one: the merge key, then the values."""
-    return select(_UuidKey(key), *(_out(value) for value in values))
+    return select(UuidKey(key), *(read_as(value) for value in values))
 
 
 class _Rows:
