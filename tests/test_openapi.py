@@ -1,8 +1,10 @@
 """The API description an integrator reads: every operation named, summarised, its errors as problems."""
 
+from collections.abc import Iterator
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
+from pydantic import BaseModel
 
 from app.main import create_app
 
@@ -113,3 +115,21 @@ def test_every_example_fits_its_schema() -> None:
         for field, prop in schema.get("properties", {}).items():
             for example in prop.get("examples", []):
                 _check(example, prop, f"{name}.{field}")
+
+
+def _subclasses(model: type[BaseModel]) -> Iterator[type[BaseModel]]:
+    for subclass in model.__subclasses__():
+        yield subclass
+        yield from _subclasses(subclass)
+
+
+def test_every_schema_example_passes_its_models_own_validation() -> None:
+    """The rules JSON Schema cannot state (phone numbers, fields that go together) hold for the examples too."""
+    checked = 0
+    for model in set(_subclasses(BaseModel)):
+        extra = model.model_config.get("json_schema_extra")
+        if model.__module__.startswith("app.") and isinstance(extra, dict):
+            for example in extra.get("examples", []):
+                model.model_validate(example)
+                checked += 1
+    assert checked >= 25
