@@ -97,13 +97,16 @@ class _Following:
         self._head = next(self._rows, None)
         self._last = ""
 
-    def take(self, key: str) -> list[Row[Any]]:
+    def take(self, key: str) -> Sequence[Row[Any]]:
         """The rows of `key`; rows of keys the walk skipped (deleted entries) are passed over."""
         if key < self._last:
             raise RuntimeError("the walk went back: the database orders keys differently from Python")
         self._last = key
+        head = self._head
+        if head is None or head[0] > key:  # most entries have none: no list to make
+            return ()
         taken = []
-        head, rows = self._head, self._rows
+        rows = self._rows
         while head is not None and head[0] <= key:
             if head[0] == key:
                 taken.append(head)
@@ -111,9 +114,9 @@ class _Following:
         self._head = head
         return taken
 
-
-def _codes(rows: list[Row[Any]]) -> list[str]:
-    return sorted([row[1] for row in rows])
+    def codes(self, key: str) -> list[str]:
+        """The second column of the rows of `key`, sorted (codes, as the write schemas keep them)."""
+        return sorted([row[1] for row in self.take(key)])
 
 
 def _plain(model: Any, key: Any) -> Callable[[_Rows, Viewer], Iterator[tuple[str, View]]]:
@@ -133,7 +136,7 @@ def _organisations(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
                             OrganisationOwner.organisation_id)
     for row in rows(_walked(Organisation), Organisation.id):
         values = dict(zip(names, row))
-        values["owners"] = _codes(owners.take(row.key))
+        values["owners"] = owners.codes(row.key)
         yield row.id, {name: values[name] for name in OrganisationOut.model_fields}
 
 
@@ -174,10 +177,10 @@ def _services(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
         view = dict(zip(_SERVICE_OWN, row))
         view["waiting_time"] = {"days": row.waiting_days, "reported_on": row.waiting_reported_on}
         rule = rules.take(key)
-        view["need_domains"] = _codes(domains.take(key))
-        view["target_groups"] = _codes(groups.take(key))
-        view["areas"] = _codes(areas.take(key))
-        view["owners"] = _codes(owners.take(key))
+        view["need_domains"] = domains.codes(key)
+        view["target_groups"] = groups.codes(key)
+        view["areas"] = areas.codes(key)
+        view["owners"] = owners.codes(key)
         view["eligibility"] = _rules(rule[0]) if rule else None
         view["location_ids"] = [link[1] for link in located.take(key)]
         yield row.id, view
@@ -196,7 +199,7 @@ def _contacts(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
     for row in rows(statement, Contact.id):
         view = redact_direct_lines(dict(zip(_CONTACT_OWN, row)), viewer)
         view["is_current"] = row.is_current
-        view["areas"] = _codes(covers.take(row.key))
+        view["areas"] = covers.codes(row.key)
         yield row.id, view
 
 
