@@ -18,6 +18,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(seed_app, name="seed")
 clients_app = typer.Typer(help="API clients and their keys.", no_args_is_help=True)
 app.add_typer(clients_app, name="clients")
+areas_app = typer.Typer(help="CBS areas and postcodes (reference data).", no_args_is_help=True)
+app.add_typer(areas_app, name="areas")
 
 
 @db_app.command("upgrade")
@@ -151,6 +153,40 @@ def export_file(
     path = Path(output or f"{entity}.csv")
     path.write_text(text, encoding="utf-8", newline="")
     typer.echo(f"{path}: {text.count(chr(10)) - 1} {entity}.")
+
+
+@areas_app.command("import")
+def areas_import(
+    paths: Annotated[list[str], typer.Argument(
+        help="Files or directories (their .csv files): CBS label points or gemeenten list, a PC4 list, "
+        "the CBS PC6 table, a successor list (old_code,new_code,year).",
+    )],
+    year: Annotated[int | None, typer.Option(help="The year of the lists, when neither file name nor header says.")] = None,
+) -> None:
+    """Load the CBS area division and postcodes, as the system; running it again changes nothing.
+    A newer year retires codes it no longer has; with successors, catalogue entries follow them."""
+    from pathlib import Path
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from app.areas.importer import import_areas
+    from app.errors import InvalidInput
+
+    engine = make_engine(get_settings().database_url)
+    columns = (TextColumn("{task.description:<28}"), BarColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, transient=True) as bar, Session(engine) as session, session.begin():
+            task = bar.add_task("reading files", total=None)
+
+            def report(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=stage, completed=done, total=total or None)
+
+            summary = import_areas(session, [Path(p) for p in paths], year=year, progress=report)
+    except InvalidInput as exc:
+        typer.echo(f"Nothing imported: {exc.detail}", err=True)
+        raise typer.Exit(code=2) from exc
+    for line in summary.lines():
+        typer.echo(line)
 
 
 @app.command()

@@ -9,10 +9,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, TypeDecorator, create_engine, event
 from sqlmodel import Session
 
 from app import dialect
+from app.settings import Settings, get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -43,12 +44,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, settings: Settings | None = None) -> Engine:
+    """The engine, with the pool size and timeouts of `settings` (default: the environment's).
+
+    pool_pre_ping tests a pooled connection before each use, so one left dead by a database
+    restart is replaced instead of failing a request: recovery needs no restart of ours.
+    """
+    settings = settings or get_settings()
     # hide_parameters: bound values (a patient's postcode, say) never reach a log or an error text.
-    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **dialect.engine_options(url))
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **dialect.engine_options(url, settings))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", dialect.configure_sqlite_connection)
         event.listen(engine, "begin", dialect.begin_sqlite_transaction)
+    elif engine.dialect.name == "postgresql":
+        dialect.bound_postgres_answers(engine, settings.db_statement_timeout)
     return engine
 
 
@@ -63,11 +72,19 @@ class SchemaBehind(RuntimeError):
     """The database is not at the migration head this code expects."""
 
 
+def migration_heads(engine: Engine) -> set[str]:
+    """The revisions this code expects the database at."""
+    return set(ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads())
+
+
+def current_revisions(connection: Connection) -> set[str]:
+    return set(MigrationContext.configure(connection).get_current_heads())
+
+
 def assert_schema_current(engine: Engine) -> None:
-    script = ScriptDirectory.from_config(alembic_config(str(engine.url)))
-    heads = set(script.get_heads())
+    heads = migration_heads(engine)
     with engine.connect() as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
+        current = current_revisions(connection)
     if current != heads:
         raise SchemaBehind(
             f"The database is at migration {sorted(current) or 'none'} but this code needs "

@@ -5,19 +5,86 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, Float, String, Subquery, Table, Text, TextClause, Uuid, bindparam, column, insert, text
+import psycopg
+from sqlalchemy import (
+    ARRAY,
+    Column,
+    Engine,
+    Float,
+    MetaData,
+    String,
+    Subquery,
+    Table,
+    Text,
+    TextClause,
+    Uuid,
+    bindparam,
+    column,
+    event,
+    func,
+    insert,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
+
+from app.settings import Settings
 
 # Any constant: the key of the PostgreSQL advisory lock that orders change-log appends.
 CHANGE_LOG_LOCK_KEY = 7_351_002
 
 
-def engine_options(url: str) -> dict[str, Any]:
-    if make_url(url).get_backend_name() == "sqlite":
-        # One file shared across the worker threads of the API.
-        return {"connect_args": {"check_same_thread": False, "timeout": 30}}
-    return {"pool_size": 10, "max_overflow": 10}
+# How much longer than the server's statement_timeout the client waits for an answer
+# before it gives the connection up (the server's own cancellation should come first).
+ANSWER_GRACE_SECONDS = 2.0
+
+
+def engine_options(url: str, limits: Settings) -> dict[str, Any]:
+    pool = {"pool_size": limits.db_pool_size, "max_overflow": limits.db_max_overflow, "pool_timeout": limits.db_pool_timeout}
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        # One file shared across the worker threads of the API; a writer waits up to 30 s for the lock.
+        # (An in-memory database has one connection per thread, not a queue pool.)
+        in_memory = parsed.database in (None, "", ":memory:")
+        return {"connect_args": {"check_same_thread": False, "timeout": 30}, **({} if in_memory else pool)}
+    connect_args: dict[str, Any] = {"connect_timeout": limits.db_connect_timeout}
+    if limits.db_statement_timeout:
+        connect_args["options"] = f"-c statement_timeout={round(limits.db_statement_timeout * 1000)}"
+    return {"connect_args": connect_args, **pool}
+
+
+class BoundedConnection(psycopg.Connection[Any]):
+    """A psycopg connection that waits at most `answer_timeout` seconds for any answer.
+
+    statement_timeout bounds a slow query, but not a network that silently stops carrying
+    packets: libpq would wait for the reply forever. psycopg runs every exchange (execute,
+    fetch, commit, rollback, COPY) through `wait`; bounding it there covers them all. A
+    connection that timed out is closed, so SQLAlchemy sees a disconnect and discards it
+    (and the pool's other connections, which pre-ping then replaces).
+    """
+
+    answer_timeout: float | None = None
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        bound = timeout if timeout is not None else self.answer_timeout
+        try:
+            return super().wait(gen, interval, bound)
+        except psycopg.errors._WaitTimeout:  # what `wait` documents it raises on its timeout
+            if timeout is not None:
+                raise  # the caller's own timeout
+            self.pgconn.finish()
+            raise psycopg.OperationalError(f"no answer from the database within {bound:g} s") from None
+
+
+def bound_postgres_answers(engine: Engine, statement_timeout: float) -> None:
+    """Open the engine's PostgreSQL connections as BoundedConnection (see there)."""
+    answer_timeout = statement_timeout + ANSWER_GRACE_SECONDS if statement_timeout else None
+
+    @event.listens_for(engine, "do_connect")
+    def connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> BoundedConnection:
+        connection = BoundedConnection.connect(*cargs, **cparams)
+        connection.answer_timeout = answer_timeout
+        return connection
 
 
 def configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
@@ -125,6 +192,7 @@ def lock_change_log(session: Session) -> None:
 # some tokens (e.g. "12e3x") that FTS5 keeps whole, and the sets would then differ.
 
 SEARCH_TABLE = "service_search"
+STEMS_TABLE = "service_search_stems"  # SQLite only
 # Every query is AND over words, OR over alternatives, AND over prefix stems.
 PrefixQuery = list[list[list[str]]]
 _STEM = re.compile(r"[a-z0-9]+")
@@ -155,13 +223,43 @@ def search_document(dialect_name: str, stems: Sequence[str]) -> str:
     return " ".join(_checked(stems))
 
 
+# The stems as text, by service (migration 0006): SQLite's FTS5 indexes this table's
+# `document` (external content, kept in step by triggers); PostgreSQL keeps `stems`
+# beside the tsvector.
+_stems_metadata = MetaData()
+_SQLITE_STEMS = Table(STEMS_TABLE, _stems_metadata, Column("service_id", Uuid()), Column("document", Text()))
+_POSTGRES_STEMS = Table(SEARCH_TABLE, _stems_metadata, Column("service_id", Uuid()), Column("stems", Text()))
+
+
+def search_stems(dialect_name: str) -> tuple[Column[Any], Column[Any]]:
+    """(service_id, stems) columns of the table holding each service's stems as text, in order,
+    separated by one space: what a search reads to test and score one service."""
+    if dialect_name == "postgresql":
+        return _POSTGRES_STEMS.c.service_id, _POSTGRES_STEMS.c.stems
+    return _SQLITE_STEMS.c.service_id, _SQLITE_STEMS.c.document
+
+
+def find_in_text(dialect_name: str, haystack: Any, needle: Any) -> Any:
+    """SQL: the 1-based position of needle in haystack, 0 when absent."""
+    return func.strpos(haystack, needle) if dialect_name == "postgresql" else func.instr(haystack, needle)
+
+
+def _document_rows(dialect_name: str, documents: Iterable[tuple[uuid.UUID, Sequence[str]]]) -> list[dict[str, Any]]:
+    if dialect_name == "postgresql":
+        return [{"service_id": service_id, "document": search_document(dialect_name, stems), "stems": " ".join(stems)}
+                for service_id, stems in documents]
+    return [{"service_id": service_id, "document": search_document(dialect_name, stems)} for service_id, stems in documents]
+
+
 def insert_search_documents(connection: Any, documents: Iterable[tuple[uuid.UUID, Sequence[str]]]) -> None:
     """Bulk-add the documents of services that have none yet (a bulk load; one executemany)."""
     name = connection.dialect.name
-    rows = [{"service_id": service_id, "document": search_document(name, stems)} for service_id, stems in documents]
-    if rows:
-        value = "CAST(:document AS tsvector)" if name == "postgresql" else ":document"
-        statement = text(f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, {value})")
+    if rows := _document_rows(name, documents):
+        if name == "postgresql":
+            statement = text(f"INSERT INTO {SEARCH_TABLE} (service_id, document, stems) "
+                             "VALUES (:service_id, CAST(:document AS tsvector), :stems)")
+        else:
+            statement = text(f"INSERT INTO {STEMS_TABLE} (service_id, document) VALUES (:service_id, :document)")
         connection.execute(statement.bindparams(bindparam("service_id", type_=Uuid())), rows)
 
 
@@ -172,48 +270,41 @@ def upsert_search_documents(
     which have none yet (a bulk import's creations), are only added."""
     if not documents:
         return
-    if session.get_bind().dialect.name != "postgresql":
-        # FTS5 tables have no unique keys to upsert on.
-        delete_search_documents(session, [service_id for service_id in documents if service_id not in new])
+    name = session.get_bind().dialect.name
+    rows = _document_rows(name, documents.items())
+    if name != "postgresql":
+        # The triggers of migration 0006 carry every change into the FTS5 index.
         session.execute(text(
-            f"INSERT INTO {SEARCH_TABLE} (service_id, document) VALUES (:service_id, :document)"
-        ).bindparams(bindparam("service_id", type_=Uuid())), [
-            {"service_id": service_id, "document": search_document("sqlite", stems)} for service_id, stems in documents.items()
-        ])
-        return
-    vectors = {service_id: search_document("postgresql", stems) for service_id, stems in documents.items()}
-    if added := [service_id for service_id in vectors if service_id in new]:
-        raw = session.connection().connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(f"COPY {SEARCH_TABLE} (service_id, document) FROM STDIN") as copy:  # type: ignore[union-attr]
-            for service_id in added:
-                copy.write_row((service_id, vectors[service_id]))
-    if replaced := [service_id for service_id in vectors if service_id not in new]:
-        # One statement for all, from two arrays: an executemany would send one per service.
-        session.execute(text(
-            f"INSERT INTO {SEARCH_TABLE} (service_id, document) "
-            "SELECT service_id, CAST(document AS tsvector) FROM unnest(:service_ids, :documents) AS d(service_id, document) "
+            f"INSERT INTO {STEMS_TABLE} (service_id, document) VALUES (:service_id, :document) "
             "ON CONFLICT (service_id) DO UPDATE SET document = excluded.document"
+        ).bindparams(bindparam("service_id", type_=Uuid())), rows)
+        return
+    if added := [row for row in rows if row["service_id"] in new]:
+        raw = session.connection().connection.driver_connection
+        copy_sql = f"COPY {SEARCH_TABLE} (service_id, document, stems) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
+            for row in added:
+                copy.write_row((row["service_id"], row["document"], row["stems"]))
+    if replaced := [row for row in rows if row["service_id"] not in new]:
+        # One statement for all, from arrays: an executemany would send one per service.
+        session.execute(text(
+            f"INSERT INTO {SEARCH_TABLE} (service_id, document, stems) "
+            "SELECT service_id, CAST(document AS tsvector), stems "
+            "FROM unnest(:service_ids, :documents, :stems) AS d(service_id, document, stems) "
+            "ON CONFLICT (service_id) DO UPDATE SET document = excluded.document, stems = excluded.stems"
         ).bindparams(
-            bindparam("service_ids", replaced, type_=ARRAY(Uuid())),
-            bindparam("documents", [vectors[service_id] for service_id in replaced], type_=ARRAY(Text())),
+            bindparam("service_ids", [row["service_id"] for row in replaced], type_=ARRAY(Uuid())),
+            bindparam("documents", [row["document"] for row in replaced], type_=ARRAY(Text())),
+            bindparam("stems", [row["stems"] for row in replaced], type_=ARRAY(Text())),
         ))
 
 
 def delete_search_documents(session: Session, service_ids: Collection[uuid.UUID]) -> None:
     if service_ids:
-        session.execute(text(f"DELETE FROM {SEARCH_TABLE} WHERE service_id IN :ids").bindparams(
+        table = SEARCH_TABLE if session.get_bind().dialect.name == "postgresql" else STEMS_TABLE
+        session.execute(text(f"DELETE FROM {table} WHERE service_id IN :ids").bindparams(
             bindparam("ids", list(service_ids), type_=Uuid(), expanding=True)
         ))
-
-
-def text_search_is_per_row(dialect_name: str) -> bool:
-    """Whether one service's match and relevance can be computed from its own row.
-
-    PostgreSQL's tsvector can (ts_rank reads one document), so a search may test only its
-    local candidates. FTS5's bm25 needs statistics of the whole match, so on SQLite the
-    text query runs over the whole index, once per statement.
-    """
-    return dialect_name == "postgresql"
 
 
 def _render_query(query: PrefixQuery, prefix: str, and_: str, or_: str) -> str:

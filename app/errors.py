@@ -28,7 +28,10 @@ PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
     "precondition-failed": (412, "Entry changed since you read it", "The If-Match ETag is not the current version; read it again and redo the change."),
     "method-not-allowed": (405, "Method not allowed", "This path does not accept this HTTP method."),
     "http-error": (400, "Bad request", "The request could not be handled as sent."),
+    "payload-too-large": (413, "Request body too large", "The body is larger than this endpoint accepts; `detail` says the limit."),
+    "too-many-requests": (429, "Too many requests", "Anonymous searches from this address exceed the limit; wait for Retry-After seconds, or use an API key."),
     "internal-error": (500, "Internal error", "An unexpected failure on the server; it has been logged."),
+    "service-unavailable": (503, "Service unavailable", "The database cannot be reached or did not answer in time; retry after Retry-After seconds."),
 }
 
 
@@ -179,8 +182,15 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return problem(request, "invalid-input", detail, field=first["field"], errors=errors)
 
 
+# FastAPI's answer to a body that is not JSON at all; a client's input, like any other bad field.
+_UNPARSEABLE_BODY = "There was an error parsing the body"
+
+
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    if exc.status_code == 400 and exc.detail == _UNPARSEABLE_BODY:
+        return problem(request, "invalid-input", "body: not valid JSON", field="body",
+                       errors=[{"field": "body", "message": "not valid JSON"}])
+    slug = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(exc.status_code, "http-error")
     detail = "No such path." if exc.status_code == 404 else str(exc.detail)
     response = problem(request, slug, detail, status=exc.status_code)
     for name, value in (exc.headers or {}).items():
@@ -191,12 +201,14 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
 async def _data_error(request: Request, exc: DataError) -> JSONResponse:
     # The database refused a value the client sent (a NUL character, a number out of range):
     # the client's input, not our failure.
-    log.info("database refused a value on %s: %s", request.url.path, exc.orig.__class__.__name__)
+    log.info("database refused a value: %s", exc.orig.__class__.__name__)
     return problem(request, "invalid-input", "A value in the request cannot be handled (for example a NUL character).")
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    # The request id, method and route template come with the record (app.ops.logs); the path
+    # itself stays out, since it may hold a postcode.
+    log.exception("unhandled error: %s", exc.__class__.__name__)
     return problem(request, "internal-error", "An unexpected error occurred; it has been logged.")
 
 

@@ -1,10 +1,10 @@
 """Field types shared by the write schemas."""
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, PlainSerializer, WithJsonSchema
 
 from app.areas.postcode import normalise_postcode
 from app.clock import local_aware
@@ -19,6 +19,19 @@ Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 # A time without a zone is local time (as people mean it); stored times are all aware.
 LocalDateTime = Annotated[datetime, AfterValidator(local_aware)]
+# A clock time of opening hours, local and without an offset ("09:00", sent back as "09:00:00").
+# JSON Schema's format "time" is RFC 3339's full-time, which requires an offset: so a pattern.
+def _without_offset(value: time) -> time:
+    # An offset (or a number, which pydantic reads as seconds in UTC) would make the time aware,
+    # and aware and local times cannot be compared.
+    if value.tzinfo is not None:
+        raise ValueError("a local time without an offset, as HH:MM")
+    return value
+
+
+LocalTime = Annotated[time, AfterValidator(_without_offset), WithJsonSchema({
+    "type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$", "examples": ["09:00"],
+})]
 ExternalId = Annotated[
     str,
     Field(

@@ -21,10 +21,11 @@ from app.hsds.router import router as hsds_router
 from app.imports.router import router as imports_router
 from app.locations.router import router as locations_router
 from app.maintenance.router import router as maintenance_router
+from app.ops import install_operations
 from app.organisations.router import router as organisations_router
 from app.search.router import router as search_router
 from app.services.router import router as services_router
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 from app.sync.router import router as sync_router
 from app.taxonomy.router import router as taxonomy_router
 
@@ -41,8 +42,9 @@ Practitioner, PractitionerRole), described by its CapabilityStatement at `/fhir/
 """
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
-    engine = engine or make_engine(get_settings().database_url)
+def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,6 +55,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         # instead of stalling a request now and then (they are what set the p99 tail).
         gc.freeze()
         yield
+        app.state.readiness.close()
 
     app = FastAPI(
         title="Wijkkaart", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
@@ -61,6 +64,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     )
     app.state.engine = engine
     install_problem_handlers(app)
+    # Health, metrics, request logs, limits, and 503 for a database outage (before the next line).
+    install_operations(app, engine, settings)
     install_outcome_handlers(app)  # errors under /fhir as OperationOutcome
 
     api = APIRouter(prefix="/api/v1")

@@ -1,9 +1,12 @@
 """Configuration from the environment (prefix WIJKKAART_, or DATABASE_URL)."""
 
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIB = 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -23,6 +26,45 @@ class Settings(BaseSettings):
     # The base of the FHIR code-system and naming-system URLs (app/fhir/systems.py): a name,
     # not this server's address. Set it once, before integrators store codes.
     fhir_canonical_base: str = Field(default="https://wijkkaart.example/fhir", pattern=r"^https?://[^/\s]+(/\S*[^/\s])?$")
+    # Per worker process: the search response cache's size (app/search/cache.py); 0 turns it off.
+    search_cache_mb: int = 32
+
+    # --- The database, and how long anything may wait for it (seconds). Every wait is
+    # bounded, so that during an outage a request gets a 503 instead of hanging.
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout: float = Field(default=5.0, gt=0, description="Wait for a free pooled connection.")
+    db_connect_timeout: int = Field(default=3, ge=2, description="Open a connection (libpq allows no less than 2).")
+    db_statement_timeout: float = Field(
+        default=10.0, ge=0,
+        description="One statement, enforced by PostgreSQL; the client gives up 2 s later if no answer comes. 0: off.",
+    )
+    retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After of a 503 while the database is away.")
+    health_timeout: float = Field(default=2.0, gt=0, description="How long /health/ready waits for the database.")
+
+    # --- Limits
+    max_body_bytes: int = Field(default=1 * MIB, ge=0, description="Request body limit; 0: none.")
+    max_import_body_bytes: int = Field(default=100 * MIB, ge=0, description="The same for POST /api/v1/import.")
+    # Anonymous searches per client address, in the `limits` notation ("60/minute", "10/second");
+    # empty turns the limit off. Callers with an API key are not limited.
+    search_rate_limit: str = "60/minute"
+    # Where the rate limiter counts: per process by default; a shared store (async+redis://host)
+    # makes one budget across workers and machines.
+    rate_limit_storage: str = "async+memory://"
+    # Origins allowed to call the API from a browser (HIS web plugins), comma-separated; "*" for any.
+    cors_origins: Annotated[list[str], NoDecode] = []
+
+    # --- Observability
+    metrics_enabled: bool = True
+    log_json: bool = True
+    log_level: str = "INFO"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
 
 @lru_cache

@@ -77,9 +77,11 @@ def build(url: str, n_services: int, data_dir: Path = DATA_DIR, log: bool = True
             counts |= generate(session, rng, n_services, weights)
         _check_documents(engine, rng)
         with engine.connect() as connection:
-            # Planner statistics, as autovacuum (PostgreSQL) or PRAGMA optimize (SQLite) would keep them.
-            connection.execute(text("ANALYZE"))
-            connection.commit()
+            # Planner statistics and (PostgreSQL) the visibility map for index-only scans, as
+            # autovacuum or PRAGMA optimize (SQLite) would keep them.
+            postgres = engine.dialect.name == "postgresql"
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.execute(text("VACUUM ANALYZE" if postgres else "ANALYZE"))
     finally:
         engine.dispose()
     counts["seconds"] = round(time.perf_counter() - started)
@@ -92,13 +94,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=200_000)
     parser.add_argument("--sqlite", type=Path, help="file to (re)create")
-    parser.add_argument("--postgres", nargs="?", const=DEFAULT_POSTGRES, help="admin URL; db wijkkaart_bench_N")
+    parser.add_argument("--postgres", nargs="?", const=DEFAULT_POSTGRES, help="admin URL; the database search_scale uses")
     args = parser.parse_args()
     if args.sqlite:
         args.sqlite.unlink(missing_ok=True)
         build(f"sqlite:///{args.sqlite}", args.services)
     if args.postgres:
-        build(recreate_postgres(args.postgres, f"wijkkaart_bench_{args.services}"), args.services)
+        from bench.search_scale import postgres_database  # search_scale imports this module
+
+        build(recreate_postgres(args.postgres, postgres_database(args.services)), args.services)
 
 
 if __name__ == "__main__":

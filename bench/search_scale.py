@@ -4,29 +4,36 @@
         [--sizes 2000,200000] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
 Per backend and size: a database from bench/national_data.py (cached: bench/.cache/*.db
-for SQLite, database wijkkaart_bench_<size> for PostgreSQL; --regenerate rebuilds), then
-the named query mix through the ASGI app in-process (no network; gc as the app leaves
-it), both sizes side by side and rounds interleaved, so that noise from the rest of the
-machine spreads over all queries and sizes alike. Then, per backend and size, the
-search endpoint's HTTP throughput over that of a bare endpoint sending the same bytes
-(bench/throughput.py). Figures are printed, never asserted.
+for SQLite, database wijkkaart_bench_<size>_<migration head> for PostgreSQL; --regenerate
+rebuilds), then the named query mix through the ASGI app in-process (no network; gc as
+the app leaves it; the response cache off), both sizes side by side and rounds
+interleaved, so that noise from the rest of the machine spreads over all queries and
+sizes alike. Then, per backend and size, the search endpoint's HTTP throughput over that
+of a bare endpoint sending the same bytes (bench/throughput.py), for the repeated search
+and a mix of distinct ones, with the response cache on and off. Figures are printed,
+never asserted.
 """
 
 import argparse
+import functools
 import os
+import random
 import statistics
 import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app.db import SchemaBehind, assert_schema_current, make_engine
+from app.areas.models import Postcode4, PostcodeKind
+from app.db import SchemaBehind, alembic_config, assert_schema_current, make_engine
 from app.main import create_app
+from app.search.cache import ResponseCache
 from app.services.models import Service
 from bench import throughput
 from bench.national_data import DEFAULT_POSTGRES, build, recreate_postgres
@@ -68,6 +75,13 @@ def _ready(url: str, size: int) -> bool:
         engine.dispose()
 
 
+def postgres_database(size: int) -> str:
+    """The PostgreSQL benchmark database of this size at this code's migration head: branches at
+    other heads, sharing the server, keep their own instead of rebuilding each other's."""
+    heads = ScriptDirectory.from_config(alembic_config(DEFAULT_POSTGRES)).get_heads()
+    return f"wijkkaart_bench_{size}_{'_'.join(sorted(heads))}"
+
+
 def database(backend: str, size: int, admin_url: str, regenerate: bool) -> str:
     if backend == "sqlite":
         CACHE_DIR.mkdir(exist_ok=True)
@@ -78,7 +92,7 @@ def database(backend: str, size: int, admin_url: str, regenerate: bool) -> str:
                 stale.unlink()
             build(url, size)
         return url
-    name = f"wijkkaart_bench_{size}"
+    name = postgres_database(size)
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -99,7 +113,10 @@ def latency(urls: dict[int, str], rounds: int) -> dict[int, dict[str, Any]]:
     results: dict[int, dict[str, Any]] = {}
     try:
         with ExitStack() as stack:
-            clients = {size: stack.enter_context(TestClient(create_app(engine))) for size, engine in engines.items()}
+            apps = {size: create_app(engine) for size, engine in engines.items()}
+            for app in apps.values():  # the latency of the search itself, not of the response cache
+                app.state.search_cache = ResponseCache(0, 0)
+            clients = {size: stack.enter_context(TestClient(app)) for size, app in apps.items()}
             for size, client in clients.items():
                 found, body = {}, b""
                 for name, query in QUERIES.items():
@@ -139,13 +156,32 @@ def main() -> None:
         print(f"\n{backend}: load average before {os.getloadavg()[0]:.1f}", flush=True)
         for size, result in latency(urls, args.rounds).items():
             if not args.no_throughput:
-                result["rps"] = throughput.measure(urls[size], SEARCH + QUERIES[THROUGHPUT_QUERY], result["body"],
-                                                   seconds=args.seconds, work_dir=CACHE_DIR)
+                loads = {"repeated": [SEARCH + QUERIES[THROUGHPUT_QUERY]], "mix": search_mix(urls[size])}
+                measure = functools.partial(throughput.measure, urls[size], loads, result["body"],
+                                            seconds=args.seconds, work_dir=CACHE_DIR)
+                result["rps"] = measure()
+                result["rps_uncached"] = measure(env={"WIJKKAART_SEARCH_CACHE_MB": "0"})
+                result["mix_size"] = len(loads["mix"])
                 result["bytes"] = len(result["body"])
             results[backend, size] = result
             _report_one(backend, size, result)
         print(f"{backend}: load average after {os.getloadavg()[0]:.1f}", flush=True)
     _report_ratios(results, sizes)
+
+
+def search_mix(url: str, count: int = 200) -> list[str]:
+    """Distinct searches in a seeded order: residential PC4s across the country, a quarter each
+    without filters, with q, with a domain, with both."""
+    variants = ["", "&q=schulden", "&domain=financien", "&q=eenzaam&domain=sociaal_netwerk", "&q=mantelzorg",
+                "&domain=huisvesting"]
+    engine = make_engine(url)
+    with Session(engine) as session:
+        pc4s = session.scalars(select(Postcode4.pc4).where(Postcode4.kind != PostcodeKind.po_box)
+                               .order_by(Postcode4.pc4)).all()
+    engine.dispose()
+    rng = random.Random(20261124)
+    paths = {f"{SEARCH}postcode={rng.choice(pc4s)}{rng.choice(variants)}" for _ in range(count * 2)}
+    return rng.sample(sorted(paths), k=min(count, len(paths)))
 
 
 def _report_one(backend: str, size: int, result: dict[str, Any]) -> None:
@@ -156,9 +192,14 @@ def _report_one(backend: str, size: int, result: dict[str, Any]) -> None:
     p50, p99 = _percentiles([t for ts in result["timings"].values() for t in ts])
     print(f"  {'all queries':<56}{p50:8.2f} / {p99:7.2f}")
     if "rps" in result:
-        search, bare = result["rps"]
-        print(f"  HTTP req/s: search {search:.0f}, bare {bare:.0f} ({result['bytes']:,} bytes): "
-              f"ratio {search / bare:.2f}")
+        print(f"  HTTP req/s against a bare endpoint sending the same {result['bytes']:,} bytes:")
+        for label, rps in (("response cache on", result["rps"]), ("response cache off", result["rps_uncached"])):
+            bare = rps["bare"][0]
+            (repeated, _), (mix, sent) = rps["repeated"], rps["mix"]
+            # Each distinct search misses once (entries outlive the run): the rest can hit.
+            hits = f", hit rate at most {1 - min(sent, result['mix_size']) / sent:.0%}" if rps is result["rps"] else ""
+            print(f"    {label}: bare {bare:.0f}; search repeated {repeated:.0f} (ratio {repeated / bare:.2f}); "
+                  f"mix of {result['mix_size']:,} distinct {mix:.0f} (ratio {mix / bare:.2f}, {sent:,} sent{hits})")
 
 
 def _report_ratios(results: dict[tuple[str, int], dict[str, Any]], sizes: list[int]) -> None:

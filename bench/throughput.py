@@ -8,11 +8,13 @@ two cores as little as possible and measures both endpoints the same way.
 """
 
 import asyncio
+import itertools
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from fastapi import FastAPI, Response
@@ -34,11 +36,12 @@ def create() -> FastAPI:
     return app
 
 
-async def _one_connection(port: int, request: bytes, deadline: float) -> int:
+async def _one_connection(port: int, requests: list[bytes], deadline: float, turn: Iterator[int]) -> int:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     done = 0
     try:
         while time.perf_counter() < deadline:
+            request = requests[next(turn) % len(requests)]
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
             status = head[9:12]
@@ -53,13 +56,14 @@ async def _one_connection(port: int, request: bytes, deadline: float) -> int:
     return done
 
 
-async def _load(port: int, path: str, concurrency: int, seconds: float) -> float:
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+async def _load(port: int, paths: list[str], concurrency: int, seconds: float, turn: Iterator[int]) -> tuple[float, int]:
+    """Requests per second, and how many were sent: all connections take the paths in turn (`turn`)."""
+    requests = [f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode() for path in paths]
     started = time.perf_counter()
     counts = await asyncio.gather(*(
-        _one_connection(port, request, started + seconds) for _ in range(concurrency)
+        _one_connection(port, requests, started + seconds, turn) for _ in range(concurrency)
     ))
-    return sum(counts) / (time.perf_counter() - started)
+    return sum(counts) / (time.perf_counter() - started), sum(counts)
 
 
 def _free_port() -> int:
@@ -68,30 +72,37 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def measure(url: str, search_path: str, payload: bytes, *, concurrency: int = 8, seconds: float = 3.0,
-            repeats: int = 3, work_dir: Path) -> tuple[float, float]:
-    """Requests per second of (search, bare), alternating `repeats` times to share the noise."""
+def measure(url: str, loads: dict[str, list[str]], payload: bytes, *, concurrency: int = 8, seconds: float = 3.0,
+            repeats: int = 3, work_dir: Path, env: dict[str, str] | None = None) -> dict[str, tuple[float, int]]:
+    """Per named load (a list of paths, sent in turn) and for /bare: (requests per second,
+    requests sent in all), the loads alternating `repeats` times to share the noise. A load's
+    turn goes on across repeats: with n sent, min(n, len(paths)) distinct paths were asked."""
     payload_file = work_dir / "bare_payload.json"
     payload_file.write_bytes(payload)
     port = _free_port()
-    env = {**os.environ, "WIJKKAART_DATABASE_URL": url, PAYLOAD_ENV: str(payload_file)}
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "bench.throughput:create", "--factory", "--port", str(port),
          "--log-level", "warning", "--no-access-log"],
-        env=env, cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "WIJKKAART_DATABASE_URL": url, PAYLOAD_ENV: str(payload_file), **(env or {})},
+        cwd=Path(__file__).resolve().parent.parent,
     )
+    loads = {**loads, "bare": ["/bare"]}
+    rates: dict[str, list[float]] = {name: [] for name in loads}
+    sent = dict.fromkeys(loads, 0)
+    turns = {name: itertools.count() for name in loads}
     try:
         _wait_until_up(port, server)
-        asyncio.run(_load(port, search_path, concurrency, 1.0))  # warm up both paths
-        asyncio.run(_load(port, "/bare", concurrency, 1.0))
-        search_rates, bare_rates = [], []
+        for paths in loads.values():  # warm up every path
+            asyncio.run(_load(port, paths[:1], concurrency, 1.0, itertools.count()))
         for _ in range(repeats):
-            search_rates.append(asyncio.run(_load(port, search_path, concurrency, seconds)))
-            bare_rates.append(asyncio.run(_load(port, "/bare", concurrency, seconds)))
+            for name, paths in loads.items():
+                rate, count = asyncio.run(_load(port, paths, concurrency, seconds, turns[name]))
+                rates[name].append(rate)
+                sent[name] += count
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return sum(search_rates) / repeats, sum(bare_rates) / repeats
+    return {name: (sum(values) / repeats, sent[name]) for name, values in rates.items()}
 
 
 def _wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:

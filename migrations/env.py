@@ -16,7 +16,8 @@ def run_migrations_online() -> None:
     if connectable is not None:
         _run(connectable)
         return
-    engine = make_engine(url)
+    # A migration may rewrite a large table: no statement timeout here.
+    engine = make_engine(url, get_settings().model_copy(update={"db_statement_timeout": 0}))
     try:
         with engine.connect() as connection:
             _run(connection)

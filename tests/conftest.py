@@ -7,6 +7,10 @@ skip with the reason, unless WIJKKAART_REQUIRE_POSTGRES=1 (as in CI): then they 
 
 import itertools
 import os
+
+# The suite searches anonymously far more often than a person would: no rate limit here
+# (tests/test_ops_limits.py builds apps with one).
+os.environ.setdefault("WIJKKAART_SEARCH_RATE_LIMIT", "off")
 import shutil
 import uuid
 from collections.abc import Iterator

@@ -165,11 +165,15 @@ def test_both_databases_return_the_same_results(demo_client, backend) -> None:
         "4331": {"postcode": "4331", "limit": 100},
         "4388-financien": {"postcode": "4388", "domain": "financien", "limit": 100},
         "point": {"lat": 51.45, "lon": 3.58, "radius_km": 25, "limit": 100},
+        "4331-schulden": {"postcode": "4331", "q": "schulden", "limit": 100},
+        "4382-mantelzorg": {"postcode": "4382", "q": "mantelzorg", "limit": 100},
+        "4388-geldzorgen-hulp": {"postcode": "4388", "q": "geldzorgen hulp", "limit": 100},
     }
     found = {
         name: [i["service"]["id"] for i in demo_client.get("/api/v1/search", params=params).json()["items"]]
         for name, params in queries.items()
     }
+    assert all(found[name] for name, params in queries.items() if "q" in params), "the text queries find something"
     _ORDER_BY_BACKEND[backend.name] = found
     if len(_ORDER_BY_BACKEND) < 2:
         pytest.skip("compared when the second database runs")
@@ -191,3 +195,47 @@ def test_eligible_only_keeps_just_the_services_this_patient_qualifies_for(demo_c
     assert [i["service"]["id"] for i in kept] == [sid for sid, v in verdicts.items() if v == "eligible"]
     refused = demo_client.post("/api/v1/search", json=body | {"patient": {"age": 130}})
     assert refused.status_code == 422 and refused.json()["field"] == "patient.age"
+
+
+def test_a_text_query_ranks_the_name_first_then_more_mentions(session) -> None:
+    make_region(session)
+    organisation_id = make_organisation(session)
+    where = {"areas": [GEMEENTE], "need_domains": ["werk_opleiding"]}
+    once = make_service(session, organisation_id, name="Inloop", description="Ook voor schulden.", **where)
+    twice = make_service(session, organisation_id, name="Inloop", description="Schulden? Hulp bij schuld.", **where)
+    named = make_service(session, organisation_id, name="Schuldhulp", description="Budgetcoaching.", **where)
+    make_service(session, organisation_id, name="Taalcafé", description="Nederlands oefenen.", **where)
+    # The domain label Financiën is a synonym of "schulden": it matches, but scores less than the word itself.
+    label_only = make_service(session, organisation_id, name="Loket", **where | {"need_domains": ["financien"]})
+    make_service(session, organisation_id, name="Loket", **where)
+    found = search(session, SearchCriteria(postcode="9901", q="schulden"), ANONYMOUS).items
+    assert [r.service.id for r in found] == [named, twice, once, label_only]
+    # A cursor continues the same order.
+    first = search(session, SearchCriteria(postcode="9901", q="schulden", limit=2), ANONYMOUS)
+    rest = search(session, SearchCriteria(postcode="9901", q="schulden", cursor=first.next_cursor), ANONYMOUS)
+    assert [r.service.id for r in first.items + rest.items] == [named, twice, once, label_only]
+
+
+def test_the_response_cache_follows_writes_viewers_and_never_holds_patients(api) -> None:
+    params = {"postcode": "4337", "domain": "financien"}
+    anonymous = api.client.get("/api/v1/search", params=params)
+    assert api.client.get("/api/v1/search", params=params).content == anonymous.content
+    assert anonymous.headers["cache-control"] == "public, max-age=60"
+    top = anonymous.json()["items"][0]
+    assert top["contact"]["phone"] is None
+    # Same criteria, another viewer: a keyed caller sees the direct line.
+    keyed = api.client.get("/api/v1/search", params=params, headers=api.headers("reader"))
+    assert keyed.json()["items"][0]["contact"]["phone"] is not None
+    assert keyed.headers["cache-control"] == "private, max-age=60"
+    # A committed write shows at once.
+    path = f"/api/v1/services/{top['service']['id']}"
+    etag = api.client.get(path).headers["ETag"]
+    changed = api.client.patch(path, json={"waiting_days": 77}, headers=api.headers("editor", **{"If-Match": etag}))
+    assert changed.status_code == 200
+    assert api.client.get("/api/v1/search", params=params).json()["items"][0]["waiting_time"]["days"] == 77
+    # Searches with patient attributes are never kept.
+    held = len(api.client.app.state.search_cache._entries)
+    patient = {"age": 30, "income_pct_social_minimum": 150, "household": "alleenstaand", "target_groups": []}
+    answer = api.client.post("/api/v1/search", json={"postcode": "4337", "domain": ["financien"], "patient": patient})
+    assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
+    assert len(api.client.app.state.search_cache._entries) == held

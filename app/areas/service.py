@@ -12,9 +12,10 @@ from sqlmodel import Session, col, select
 
 from app.areas.models import Area, AreaKind, Postcode4, Postcode4Buurt, Postcode6, PostcodeKind
 from app.areas.postcode import normalise_postcode
+from app.areas.reference import save_reference_rows
 from app.areas.schemas import AreaOut, AreaRef, BuurtRef, PostcodeOut
-from app.changelog.service import Action, EntityType, record_change
-from app.clients.scope import Actor, gemeente_of
+from app.clients.scope import Actor
+from app.dialect import insert_rows
 from app.errors import InvalidInput, NotFound, PostcodeNotResidential
 
 _CODE_SHAPES = {
@@ -148,16 +149,26 @@ def derive_pc4_buurten(session: Session, gemeente_codes: Iterable[str]) -> int:
     Without the CBS PC6 table only points are known, so: every buurt goes to the
     PC4 whose centroid is nearest (a Voronoi split of the gemeente), and every PC4
     also gets the buurt nearest to its own centroid, so none is left without one.
-    All such links are flagged approximate; links from real data are left alone.
+    All such links are flagged approximate; PC4s with links from real data (the PC6
+    table) are left alone. A gemeente formed by a re-division has the buurten of its
+    predecessors until CBS's next buurt list: those count as its own.
     Returns the number of links written.
     """
     gemeenten = list(gemeente_codes)
+    exact = select(Postcode4Buurt.pc4).where(Postcode4Buurt.approximate.is_(False))  # type: ignore[attr-defined]
     pc4s = session.exec(
         select(Postcode4).where(
-            col(Postcode4.gemeente_code).in_(gemeenten), Postcode4.kind != PostcodeKind.po_box
+            col(Postcode4.gemeente_code).in_(gemeenten), Postcode4.kind != PostcodeKind.po_box,
+            col(Postcode4.pc4).not_in(exact),
         )
     ).all()
-    wijk_codes = select(Area.code).where(col(Area.parent_code).in_(gemeenten))
+    owner = {code: [code] for code in gemeenten}
+    for code, successors in session.exec(select(Area.code, Area.successor_codes).where(
+        Area.kind == AreaKind.gemeente, col(Area.retired_year).is_not(None)
+    )).all():
+        if mine := [s for s in successors or () if s in owner]:
+            owner.setdefault(code, []).extend(mine)
+    wijk_codes = select(Area.code).where(col(Area.parent_code).in_(list(owner)))
     buurten = session.exec(
         select(Area).where(
             col(Area.parent_code).in_(wijk_codes), Area.retired_year.is_(None), Area.lat.is_not(None)  # type: ignore[union-attr]
@@ -165,7 +176,8 @@ def derive_pc4_buurten(session: Session, gemeente_codes: Iterable[str]) -> int:
     ).all()
     by_gemeente: dict[str, list[Area]] = defaultdict(list)
     for buurt in buurten:
-        by_gemeente["GM" + buurt.code[2:6]].append(buurt)
+        for gemeente in owner.get("GM" + buurt.code[2:6], []):
+            by_gemeente[gemeente].append(buurt)
     links: set[tuple[str, str]] = set()
     pc4_by_gemeente: dict[str, list[Postcode4]] = defaultdict(list)
     for pc4 in pc4s:
@@ -184,16 +196,13 @@ def derive_pc4_buurten(session: Session, gemeente_codes: Iterable[str]) -> int:
         (link.pc4, link.buurt_code): link
         for link in session.exec(select(Postcode4Buurt).where(col(Postcode4Buurt.pc4).in_([p.pc4 for p in pc4s]))).all()
     }
-    written = 0
     for key, link in existing.items():
         if link.approximate and key not in links:
             session.delete(link)
-    for pc4_code, buurt_code in sorted(links):
-        if (pc4_code, buurt_code) not in existing:
-            session.add(Postcode4Buurt(pc4=pc4_code, buurt_code=buurt_code, approximate=True))
-            written += 1
     session.flush()
-    return written
+    added = [{"pc4": pc4, "buurt_code": buurt, "approximate": True} for pc4, buurt in sorted(links - existing.keys())]
+    insert_rows(session, Postcode4Buurt.__table__, added)  # type: ignore[arg-type]
+    return len(added)
 
 
 def save_area(session: Session, values: dict[str, object], actor: Actor) -> bool:
@@ -202,33 +211,8 @@ def save_area(session: Session, values: dict[str, object], actor: Actor) -> bool
     kind = area_kind_of(code)
     if values.get("kind", kind) != kind or values.get("parent_code") != parent_code_of(code):
         raise InvalidInput(f"Area {code}: kind or parent does not match its code.", field="code")
-    return _save_reference(session, Area, code, values, EntityType.area, actor)
+    return bool(save_reference_rows(session, Area, [values], actor))
 
 
 def save_postcode4(session: Session, values: dict[str, object], actor: Actor) -> bool:
-    return _save_reference(session, Postcode4, str(values["pc4"]), values, EntityType.postcode, actor)
-
-
-def _save_reference(
-    session: Session, model: type[Area] | type[Postcode4], key: str, values: dict[str, object],
-    entity_type: EntityType, actor: Actor,
-) -> bool:
-    row = session.get(model, key)
-    before = {name: getattr(row, name) for name in values} if row is not None else {}
-    changes = {name: [before.get(name), value] for name, value in values.items() if before.get(name) != value}
-    if row is not None and not changes:
-        return False
-    if row is None:
-        row = model(**values)  # type: ignore[arg-type]
-        session.add(row)
-    else:
-        for name, value in values.items():
-            setattr(row, name, value)
-        row.version += 1
-    session.flush()
-    gemeente = values.get("gemeente_code") if model is Postcode4 else gemeente_of(key)
-    record_change(
-        session, entity_type, key, row.version, actor, Action.create if not before else Action.update,
-        changes=changes, gemeenten=[str(gemeente)] if gemeente else [],
-    )
-    return True
+    return bool(save_reference_rows(session, Postcode4, [values], actor))

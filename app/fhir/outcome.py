@@ -12,13 +12,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-
-from app.errors import DomainError
 
 FHIR_JSON = "application/fhir+json"
 PREFIX = "/fhir"
@@ -26,7 +21,8 @@ PREFIX = "/fhir"
 # HTTP status -> OperationOutcome issue type (http://hl7.org/fhir/issue-type).
 ISSUE_TYPES = {
     400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
-    406: "not-supported", 409: "conflict", 410: "deleted", 422: "invalid",
+    406: "not-supported", 409: "conflict", 410: "deleted", 413: "too-costly", 422: "invalid", 429: "throttled",
+    503: "transient",
 }
 
 
@@ -71,6 +67,5 @@ def _recast_under_fhir(handler: Handler) -> Handler:
 
 def install_outcome_handlers(app: FastAPI) -> None:
     """Call after app.errors.install_problem_handlers: it wraps the handlers that installed."""
-    for exc_class in (DomainError, RequestValidationError, StarletteHTTPException, DataError, Exception):
-        if (handler := app.exception_handlers.get(exc_class)) is not None:
-            app.exception_handlers[exc_class] = _recast_under_fhir(handler)
+    for exc_class, handler in list(app.exception_handlers.items()):
+        app.exception_handlers[exc_class] = _recast_under_fhir(handler)

@@ -3,13 +3,13 @@ from datetime import date, datetime, time
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.fields import ExternalId, LocalDateTime, Name, Postcode6, Text, WriteSchema
+from app.fields import ExternalId, LocalDateTime, LocalTime, Name, Postcode6, Text, WriteSchema
 
 
 class OpeningInterval(WriteSchema):
     weekday: int = Field(ge=0, le=6, description="0 = Monday … 6 = Sunday.")
-    opens: time = Field(examples=["09:00"])
-    closes: time = Field(examples=["12:30"])
+    opens: LocalTime
+    closes: LocalTime
 
     @field_validator("closes")
     @classmethod
@@ -22,8 +22,8 @@ class OpeningInterval(WriteSchema):
 
 class OpeningExceptionIn(WriteSchema):
     date: date
-    opens: time | None = Field(default=None, description="Null with closes null: closed all day.")
-    closes: time | None = Field(default=None, validate_default=True)
+    opens: LocalTime | None = Field(default=None, description="Null with closes null: closed all day.")
+    closes: LocalTime | None = Field(default=None, validate_default=True)
     note: str | None = Field(default=None, max_length=200, examples=["Eerste Kerstdag"])
 
     @field_validator("closes")

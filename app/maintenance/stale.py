@@ -76,11 +76,11 @@ def stale_report(session: Session, principal: Principal, gemeente: str | None, o
         services_not_verified=[StaleService.model_validate(s, from_attributes=True) for s in services],
         contacts_not_verified=[StaleContact.model_validate(c, from_attributes=True) for c in contacts],
         contacts_expiring=[StaleContact.model_validate(c, from_attributes=True) for c in expiring],
-        retired_area_uses=_retired_area_uses(session, gemeenten),
+        retired_area_uses=retired_area_uses(session, gemeenten),
     )
 
 
-def _retired_area_uses(session: Session, gemeenten: list[str] | None) -> list[RetiredAreaUse]:
+def retired_area_uses(session: Session, gemeenten: list[str] | None) -> list[RetiredAreaUse]:
     """Service areas, contact coverage and front doors that name an area CBS no longer uses."""
     retired = select(Area.code).where(col(Area.retired_year).is_not(None))
     service_uses = session.exec(

@@ -6,7 +6,7 @@ from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
 from app.geojson import GEOJSON_RESPONSE, feature_collection, wants_geojson
 from app.http_cache import LIST_SECONDS, cache_for
-from app.search import service
+from app.search import cache, service
 from app.search.schemas import SearchCriteria, SearchPage, SearchRequest
 from app.visibility import ViewerDep
 
@@ -39,7 +39,20 @@ def search_get(
     session: SessionDep, viewer: ViewerDep, request: Request, response: Response,
     criteria: Annotated[SearchCriteria, Query()],
 ) -> SearchPage:
-    return _as_requested(request, response, service.search(session, criteria, viewer))
+    # Served from the response cache (app/search/cache.py): a GET carries no patient attributes.
+    responses = cache.for_app(request)
+    geojson = wants_geojson(request)
+    key = cache.key(session, criteria, viewer, "geojson" if geojson else "json") if responses.enabled else ""
+    entry = responses.get(key) if key else None
+    if entry is None:
+        answer = _as_requested(request, response, service.search(session, criteria, viewer))
+        if isinstance(answer, SearchPage):
+            entry = cache.CachedResponse("application/json", answer.__pydantic_serializer__.to_json(answer))
+        else:
+            entry = cache.CachedResponse(answer.media_type, bytes(answer.body))
+        responses.put(key, entry)
+    headers = {name: value for name, value in response.headers.items() if name != "content-length"}
+    return Response(entry.body, media_type=entry.media_type, headers=headers)  # type: ignore[return-value]
 
 
 @router.post(

@@ -3,7 +3,7 @@
 import uuid
 from datetime import date
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, Index, String
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.entity import CatalogueEntry, external_id_index
@@ -44,9 +44,11 @@ class ServiceOwner(SQLModel, table=True):
 
 class ServiceLocation(SQLModel, table=True):
     __tablename__ = "service_location"
+    # Covering: the search's radius level reads a location's services from the index alone.
+    __table_args__ = (Index("ix_service_location_location_service", "location_id", "service_id"),)
 
     service_id: uuid.UUID = Field(foreign_key="service.id", primary_key=True, ondelete="CASCADE")
-    location_id: uuid.UUID = Field(foreign_key="location.id", primary_key=True, index=True)
+    location_id: uuid.UUID = Field(foreign_key="location.id", primary_key=True)
 
 
 class Eligibility(SQLModel, table=True):

@@ -1,0 +1,45 @@
+"""Operations: health, metrics, request logs and ids, limits, database outages.
+
+`install_operations` wires them into the app (see create_app). Middleware, outermost first:
+ObserveRequests (request id, metrics, log line) > SecurityHeaders > CORS > BodyLimit >
+SearchRateLimit, all pure ASGI so that streamed responses stay streamed.
+"""
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from starlette.middleware.cors import CORSMiddleware
+
+from app.ops import health
+from app.ops.limits import BodyLimit, SearchRateLimit, SecurityHeaders, search_rate_limit
+from app.ops.logs import configure_logging
+from app.ops.metrics import Metrics
+from app.ops.observe import ObserveRequests
+from app.ops.outage import install_outage_handlers
+from app.settings import Settings
+
+# What a browser client (an HIS web plugin) may send and read.
+_CORS_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Request-ID", "X-On-Behalf-Of", "Prefer"]
+_CORS_EXPOSED = ["ETag", "Location", "Retry-After", "X-Request-ID", "Link"]
+
+
+def install_operations(app: FastAPI, engine: Engine, settings: Settings) -> None:
+    """Call before the FHIR outcome handlers are installed (they recast the outage handler)."""
+    configure_logging(settings)
+    install_outage_handlers(app, settings.retry_after_seconds)
+    app.state.readiness = health.ReadinessProbe(engine, settings.health_timeout)
+    app.include_router(health.router)
+    metrics = Metrics(engine) if settings.metrics_enabled else None
+    if metrics is not None:
+        app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
+
+    # add_middleware puts each one outside the ones added before it.
+    if (item := search_rate_limit(settings)) is not None:
+        app.add_middleware(SearchRateLimit, item=item, storage_uri=settings.rate_limit_storage)
+    app.add_middleware(BodyLimit, settings=settings)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
+            allow_headers=_CORS_HEADERS, expose_headers=_CORS_EXPOSED, max_age=600,
+        )
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(ObserveRequests, metrics=metrics)

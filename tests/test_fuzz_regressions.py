@@ -1,0 +1,49 @@
+"""Cases schema fuzzing found (tests/test_schema_fuzz.py), kept as plain tests."""
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Api
+
+
+def test_a_body_that_is_not_json_is_a_422_naming_the_body(api: Api) -> None:
+    # Was an undocumented 400 from FastAPI's body parser on every operation with a JSON body.
+    response = api.client.post(
+        "/api/v1/organisations", content=b"\xff\xfe{", headers=api.headers("admin", **{"Content-Type": "application/json"}),
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "/problems/invalid-input"
+    assert response.json()["field"] == "body"
+
+
+def test_opening_times_match_their_schema(demo_client: TestClient) -> None:
+    # Was format "time" (RFC 3339: an offset is required) while times go out as "09:00:00".
+    schema = demo_client.get("/openapi.json").json()["components"]["schemas"]
+    pattern = re.compile(schema["OpeningInterval"]["properties"]["opens"]["pattern"])
+    assert "format" not in schema["OpeningInterval"]["properties"]["opens"]
+    locations = demo_client.get("/api/v1/locations", params={"limit": 100}).json()["items"]
+    times = [
+        value for location in locations for entry in location["opening_hours"] + location["exceptions"]
+        for value in (entry.get("opens"), entry.get("closes")) if value is not None
+    ]
+    assert times
+    assert all(pattern.fullmatch(value) for value in times), times
+    assert pattern.fullmatch("09:00") and not pattern.fullmatch("24:00") and not pattern.fullmatch("09:00+01:00")
+
+
+def test_an_opening_time_with_an_offset_is_a_422(api: Api) -> None:
+    # Was a 500: a number (read as seconds in UTC) or an offset made the time aware, and comparing
+    # it with a local one raised TypeError.
+    organisation = api.client.get("/api/v1/organisations", params={"limit": 1}).json()["items"][0]["id"]
+    for hours in (
+        {"exceptions": [{"date": "2026-12-24", "opens": "09:00", "closes": 0}]},
+        {"opening_hours": [{"weekday": 0, "opens": "09:00", "closes": "12:00+01:00"}]},
+    ):
+        response = api.client.post(
+            "/api/v1/locations", json={"organisation_id": organisation, "name": "Balie", "lat": 51.5, "lon": 3.61, **hours},
+            headers=api.headers("admin"),
+        )
+        assert response.status_code == 422, response.text
+        assert any("without an offset" in error["message"] for error in response.json()["errors"]), response.text
