@@ -9,8 +9,19 @@ from pydantic import BaseModel
 
 GEOJSON = "application/geo+json"
 # Documents the second media type of a list operation.
+_GEOJSON_EXAMPLE = {
+    "type": "FeatureCollection",
+    "features": [{
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [3.611082, 51.497557]},
+        "properties": {"id": "7dda06e9-ebd7-4a6a-b70b-c55f8197b4f8", "name": "Buurthuis De Voorbeeldhoek",
+                       "address": {"street": "Schetsboekstraat", "house_number": "18", "postcode": "4331FK",
+                                   "city": "Middelburg"}},
+    }],
+}
 GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {GEOJSON: {}}, "description": "With `Accept: application/geo+json`: a FeatureCollection."}
+    200: {"content": {GEOJSON: {"example": _GEOJSON_EXAMPLE}},
+          "description": "With `Accept: application/geo+json`: a FeatureCollection (properties: the list item)."}
 }
 
 

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, Select, tuple_
 from sqlmodel import Session
 
@@ -27,7 +27,19 @@ CursorParam = Annotated[
 ]
 
 
+def page_examples(schema: dict[str, Any], page: type[BaseModel], field: str, envelope: dict[str, Any]) -> None:
+    """Examples for a page model: one page holding the example of its item model, if that has one."""
+    (item,) = getattr(page.model_fields[field].annotation, "__args__", (None,))
+    extra = getattr(item, "model_config", {}).get("json_schema_extra")
+    if isinstance(extra, dict) and extra.get("examples"):
+        schema["examples"] = [{**envelope, field: extra["examples"][:1]}]
+
+
 class Page(BaseModel, Generic[T]):
+    model_config = ConfigDict(json_schema_extra=lambda schema, page: page_examples(
+        schema, page, "items", {"next_cursor": "x7Gm2Qp9eyJzIjoic2VydmljZXMifQ", "limit": 20},
+    ))
+
     items: list[T]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
     limit: int

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     secret_key: str = "wijkkaart-development-secret"
     # The zone in which contact validity ("today") and opening hours are judged.
     timezone: str = "Europe/Amsterdam"
+    # The base of the FHIR code-system and naming-system URLs (app/fhir/systems.py): a name,
+    # not this server's address. Set it once, before integrators store codes.
+    fhir_canonical_base: str = Field(default="https://wijkkaart.example/fhir", pattern=r"^https?://[^/\s]+(/\S*[^/\s])?$")
     # Per worker process: the search response cache's size (app/search/cache.py); 0 turns it off.
     search_cache_mb: int = 32
 

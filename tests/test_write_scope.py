@@ -106,3 +106,11 @@ def test_a_write_is_refused_to_every_client_outside_its_scope_and_changes_nothin
     else:
         assert response.status_code == 409, response.text  # a delete of an entry others still use
         assert dump(api.engine) == before
+
+
+def test_a_second_front_door_for_the_same_area_and_topic_is_a_conflict_not_a_server_error(api: Api) -> None:
+    first = api.client.post("/api/v1/front-doors", json=new_item("front-doors"), headers=api.headers("admin"))
+    assert first.status_code == 201, first.text
+    second = api.client.post("/api/v1/front-doors", json=new_item("front-doors"), headers=api.headers("admin"))
+    assert second.status_code == 409 and second.json()["field"] == "topic"
+    assert first.json()["id"] in second.json()["detail"]

@@ -2,13 +2,25 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.clients.models import Role
 from app.fields import GemeenteCode, Name, WriteSchema, unique_codes
 
+CLIENT_WRITE_EXAMPLE = {"name": "Gemeente Middelburg, team sociale kaart", "role": "editor", "gemeenten": ["GM0687"],
+                        "organisations": []}
+_KEY_EXAMPLE = {"id": "032c56d7-0ca8-419d-9bee-0ed73d241e55", "prefix": "wk_yJJhDwo4", "created_at": "2026-11-02T10:15:00Z",
+                "expires_at": "2027-11-02T00:00:00Z", "revoked_at": None}
+_SECRET_EXAMPLE = "wk_yJJhDwo4Qd0m8Zr1LxV5aTq2Nw7Ke3Pu9Hs6Bc4Fg"
+CLIENT_EXAMPLE = {
+    "id": "9b8f4758-ce5f-49c4-8b2d-fe5fd8f0cafe", **CLIENT_WRITE_EXAMPLE,
+    "created_at": "2026-11-02T10:15:00Z", "revoked_at": None, "keys": [_KEY_EXAMPLE],
+}
+
 
 class ClientWrite(WriteSchema):
+    model_config = ConfigDict(json_schema_extra={"examples": [CLIENT_WRITE_EXAMPLE]})
+
     name: Name = Field(examples=["Gemeente Middelburg, team sociale kaart"])
     role: Role = Field(description="reader: reads with direct lines; editor: maintains its gemeenten; admin: all.")
     gemeenten: Annotated[list[GemeenteCode], AfterValidator(unique_codes)] = Field(
@@ -28,10 +40,14 @@ class ClientWrite(WriteSchema):
 
 
 class ClientCreate(ClientWrite):
+    model_config = ConfigDict(json_schema_extra={"examples": [{**CLIENT_WRITE_EXAMPLE, "key_expires_at": "2027-11-02T00:00:00Z"}]})
+
     key_expires_at: datetime | None = Field(default=None, description="When the first key stops working.")
 
 
 class KeyCreate(WriteSchema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"expires_at": "2027-11-02T00:00:00Z"}]})
+
     expires_at: datetime | None = None
 
 
@@ -44,10 +60,14 @@ class KeyOut(BaseModel):
 
 
 class KeyCreated(KeyOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [{**_KEY_EXAMPLE, "key": _SECRET_EXAMPLE}]})
+
     key: str = Field(description="The key itself. Shown once: only its digest is stored.")
 
 
 class ClientOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [CLIENT_EXAMPLE]})
+
     id: uuid.UUID
     name: str
     role: Role
@@ -59,4 +79,6 @@ class ClientOut(BaseModel):
 
 
 class ClientCreated(ClientOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [{**CLIENT_EXAMPLE, "key": _SECRET_EXAMPLE}]})
+
     key: str = Field(description="The first key. Shown once: only its digest is stored.")

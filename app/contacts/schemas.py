@@ -2,12 +2,36 @@ import uuid
 from datetime import date, datetime
 from typing import Self
 
-from pydantic import BaseModel, EmailStr, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator, model_validator
 
 from app.fields import CodeList, DutchPhone, ExternalId, LocalDateTime, Name, WriteSchema
 
+CONTACT_WRITE_EXAMPLE = {
+    "external_id": "MBG-CON-41",
+    "name": "Fenna Fictief",
+    "role": "wijkcoach",
+    "service_id": "ab90fe43-31fa-46e8-bf12-0b335887934f",
+    "organisation_id": "05757a36-617b-4498-acfe-7b4f47bdb4e6",
+    "phone": "06 22368959",
+    "email": "f.fictief@welzijn-voorbeeld.example",
+    "secure_messaging": "f.fictief@zorgmail.example",
+    "is_general": False,
+    "valid_from": "2026-02-01",
+    "valid_until": "2027-12-31",
+    "areas": ["BU06870301", "BU06870302"],
+    "last_verified_at": "2026-09-15T09:00:00Z",
+}
+_CONTACT_FIELDS = {name: value for name, value in CONTACT_WRITE_EXAMPLE.items() if name not in ("areas", "last_verified_at")}
+CONTACT_EXAMPLE = {
+    "id": "a49b160b-7a16-4103-8691-b29d3f83daa3", **_CONTACT_FIELDS, "redacted": [], "is_current": True,
+    "areas": ["BU06870301", "BU06870302"], "version": 1, "created_at": "2026-01-20T09:00:00Z",
+    "updated_at": "2026-01-20T09:00:00Z", "last_verified_at": "2026-09-15T09:00:00Z",
+}
+
 
 class ContactWrite(WriteSchema):
+    model_config = ConfigDict(json_schema_extra={"examples": [CONTACT_WRITE_EXAMPLE]})
+
     id: uuid.UUID | None = None
     external_id: ExternalId | None = None
     name: Name = Field(examples=["Fenna Fictief"])
@@ -39,6 +63,8 @@ class ContactWrite(WriteSchema):
 
 
 class ContactOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [CONTACT_EXAMPLE]})
+
     id: uuid.UUID
     external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")
     name: str = Field(examples=["Fenna Fictief"])

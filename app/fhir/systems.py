@@ -3,12 +3,15 @@
 Canonical URLs are identities, not addresses of this server: the same code must carry
 the same `system` whichever host, proxy or deployment served it, or a HIS matching
 `system|code` (or storing a `service-category=system|code` search) breaks when it moves
-from test to production. So they are fixed here, never derived from the request. The
-project has no domain of its own yet, hence the reserved `.example`: replace it once,
-before integrators store codes, with a domain the project controls.
+from test to production. So they are fixed per deployment, never derived from the
+request: WIJKKAART_FHIR_CANONICAL_BASE (app.settings) names them. The default uses the
+reserved `.example` for want of a project domain; a deployment sets a domain it controls,
+once, before integrators store codes.
 """
 
-CANONICAL = "https://wijkkaart.example/fhir"
+from app.settings import get_settings
+
+CANONICAL = get_settings().fhir_canonical_base
 
 
 def code_system(name: str) -> str:

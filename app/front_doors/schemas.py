@@ -1,14 +1,37 @@
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.areas.schemas import AreaRef
-from app.contacts.schemas import ContactOut
+from app.contacts.schemas import CONTACT_EXAMPLE, ContactOut
 from app.fields import AreaCode, ExternalId, LocalDateTime, Text, WriteSchema
+
+FRONT_DOOR_WRITE_EXAMPLE = {
+    "external_id": "MBG-TOE-7",
+    "area_code": "BU06870301",
+    "topic": "financien",
+    "service_id": CONTACT_EXAMPLE["service_id"],
+    "contact_id": CONTACT_EXAMPLE["id"],
+    "note": "Buurtcoach met vaste spreekuren in Dauwendaele.",
+    "last_verified_at": "2026-09-15T09:00:00Z",
+}
+FRONT_DOOR_EXAMPLE = {
+    "id": "465a3911-5883-40b9-ae60-5f4b7c259892",
+    "external_id": "MBG-TOE-7",
+    "area": {"code": "BU06870301", "kind": "buurt", "name": "Dauwendaele"},
+    "topic": "financien",
+    "service": {"id": CONTACT_EXAMPLE["service_id"], "name": "Schuldhulpverlening Walcheren"},
+    "contact": CONTACT_EXAMPLE,
+    "note": "Buurtcoach met vaste spreekuren in Dauwendaele.",
+    "version": 1, "created_at": "2026-01-20T09:00:00Z", "updated_at": "2026-01-20T09:00:00Z",
+    "last_verified_at": "2026-09-15T09:00:00Z",
+}
 
 
 class FrontDoorWrite(WriteSchema):
+    model_config = ConfigDict(json_schema_extra={"examples": [FRONT_DOOR_WRITE_EXAMPLE]})
+
     id: uuid.UUID | None = None
     external_id: ExternalId | None = None
     area_code: AreaCode
@@ -28,6 +51,8 @@ class ServiceRef(BaseModel):
 
 
 class FrontDoorOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [FRONT_DOOR_EXAMPLE]})
+
     id: uuid.UUID
     external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")
     area: AreaRef

@@ -13,7 +13,7 @@ from app.clock import local_today
 from app.contacts import service as contacts
 from app.contacts.models import Contact
 from app.entity import Ownership, get_live, is_live, load_for_save, require_unique_external_id
-from app.errors import InvalidInput
+from app.errors import Conflict, InvalidInput
 from app.front_doors.models import FrontDoor
 from app.front_doors.schemas import FrontDoorOut, FrontDoorWrite, ServiceRef
 from app.pagination import keyset_page
@@ -79,6 +79,17 @@ def ownership(session: Session, data: FrontDoorWrite) -> Ownership:
     )
 
 
+def _require_free_place(session: Session, data: FrontDoorWrite) -> None:
+    """409, not the database's unique-index error, when another live front door already
+    serves this topic in this area: there is one per area and topic."""
+    other = session.exec(select(FrontDoor.id).where(
+        FrontDoor.area_code == data.area_code, FrontDoor.topic == data.topic, FrontDoor.id != data.id, is_live(FrontDoor),
+    )).first()
+    if other is not None:
+        raise Conflict(f"Front door {other} already serves {data.topic!r} in {data.area_code}; change that one instead.",
+                       field="topic")
+
+
 def save_front_door(session: Session, data: FrontDoorWrite, actor: Actor) -> tuple[FrontDoor, bool]:
     require_areas(session, [data.area_code], "area_code")
     if not is_front_door_topic(session, data.topic):
@@ -97,6 +108,7 @@ def save_front_door(session: Session, data: FrontDoorWrite, actor: Actor) -> tup
     if existing is not None and before == data:
         return existing, False
     require_unique_external_id(session, FrontDoor, data.id, data.external_id)
+    _require_free_place(session, data)
     door = existing or FrontDoor(id=data.id, area_code=data.area_code, topic=data.topic, service_id=data.service_id)
     for name, value in data.model_dump(exclude={"id"}).items():
         setattr(door, name, value)

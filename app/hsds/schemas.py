@@ -8,14 +8,56 @@ one-to-one fields, as `*_list.json` prescribes.
 
 from typing import Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.pagination import page_examples
 
 T = TypeVar("T")
 Status = Literal["active", "inactive", "defunct", "temporarily closed"]
 
 
+_ORGANIZATION_EXAMPLE = {
+    "id": "05757a36-617b-4498-acfe-7b4f47bdb4e6",
+    "name": "Stichting Welzijn Voorbeeld Walcheren",
+    "description": "Welzijnswerk (fictief) voor de drie Walcherse gemeenten.",
+    "email": "info@welzijn-voorbeeld.example",
+    "website": "https://welzijn-voorbeeld.example/",
+}
+_SERVICE_EXAMPLE = {
+    "id": "ab90fe43-31fa-46e8-bf12-0b335887934f",
+    "organization_id": "05757a36-617b-4498-acfe-7b4f47bdb4e6",
+    "name": "Schuldhulpverlening Walcheren",
+    "description": "Hulp bij geldzaken en schulden: een budgetcoach brengt de situatie in kaart en regelt betalingen.",
+    "status": "active",
+    "application_process": "Toegang: Vrij toegankelijk.",
+    "fees_description": "Gratis.",
+    "minimum_age": 18,
+    "assured_date": "2026-09-20",
+    "last_modified": "2026-10-01T08:12:40+00:00",
+    "organization": _ORGANIZATION_EXAMPLE,
+}
+_LOCATION_EXAMPLE = {
+    "id": "7dda06e9-ebd7-4a6a-b70b-c55f8197b4f8", "location_type": "physical",
+    "organization_id": "05757a36-617b-4498-acfe-7b4f47bdb4e6", "name": "Buurthuis De Voorbeeldhoek",
+    "latitude": 51.497557, "longitude": 3.611082,
+}
+_TAXONOMY_EXAMPLE = {
+    "id": "748362bb-8fae-5650-ab29-e4ce4ddfbb1c", "name": "zrm",
+    "description": "De 13 levensdomeinen van de Zelfredzaamheid-Matrix (ZRM): waar een hulpvraag over gaat.",
+}
+_TERM_EXAMPLE = {
+    "id": "be993933-dcb4-56bb-b3f0-99de1c39b6a4", "code": "financien", "name": "Financiën", "description": "Finances",
+    "taxonomy": "zrm", "taxonomy_id": "748362bb-8fae-5650-ab29-e4ce4ddfbb1c", "language": "nl",
+}
+
+
 class HsdsApiDetails(BaseModel):
     """The `/` endpoint: how this API relates to HSDS."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "version": "3.0", "profile": "https://docs.openreferral.org/en/3.0/",
+        "openapi_url": "https://wijkkaart.example/openapi.json",
+    }]})
 
     version: str = Field(examples=["3.0"], description="HSDS version of this API.")
     profile: str = Field(description="URL of the HSDS profile this API follows (none: the specification itself).")
@@ -24,6 +66,11 @@ class HsdsApiDetails(BaseModel):
 
 class HsdsPage(BaseModel, Generic[T]):
     """The HSDS page envelope: page-number paging."""
+
+    model_config = ConfigDict(json_schema_extra=lambda schema, page: page_examples(schema, page, "contents", {
+        "total_items": 58, "total_pages": 58, "page_number": 1, "size": 1,
+        "first_page": True, "last_page": False, "empty": False,
+    }))
 
     total_items: int = Field(description="Entities matching the request, on all pages.")
     total_pages: int = Field(description="Pages of `per_page` entities; 0 when nothing matches.")
@@ -36,6 +83,8 @@ class HsdsPage(BaseModel, Generic[T]):
 
 
 class HsdsTaxonomy(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_TAXONOMY_EXAMPLE]})
+
     id: str = Field(description="A stable UUID derived from the short name.")
     name: str = Field(examples=["zrm"], description="Short name; also accepted as `taxonomy_id`.")
     description: str
@@ -43,6 +92,8 @@ class HsdsTaxonomy(BaseModel):
 
 
 class HsdsTaxonomyTerm(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_TERM_EXAMPLE]})
+
     id: str
     code: str = Field(examples=["financien"], description="The code this API uses elsewhere (/api/v1).")
     name: str = Field(examples=["Financiën"])
@@ -150,6 +201,11 @@ class HsdsOrganizationIdentifier(BaseModel):
 
 
 class HsdsServiceAtLocation(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "8a751a92-3160-5c4e-9581-f0dae79daa49", "service_id": _SERVICE_EXAMPLE["id"],
+        "location_id": _LOCATION_EXAMPLE["id"], "location": _LOCATION_EXAMPLE, "service": _SERVICE_EXAMPLE,
+    }]})
+
     id: str = Field(description="A stable UUID derived from the service and location ids.")
     service_id: str
     location_id: str
@@ -159,6 +215,8 @@ class HsdsServiceAtLocation(BaseModel):
 
 
 class HsdsService(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_SERVICE_EXAMPLE]})
+
     id: str
     organization_id: str | None = None
     name: str
@@ -181,6 +239,8 @@ class HsdsService(BaseModel):
 
 
 class HsdsOrganization(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_ORGANIZATION_EXAMPLE]})
+
     id: str
     name: str
     description: str

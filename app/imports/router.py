@@ -28,11 +28,16 @@ _FILES = {
     f"({', '.join(ENTITIES)}); under any other name (e.g. `files`) the file name does (services.csv).",
     "properties": {entity: {"type": "string", "format": "binary"} for entity in ENTITIES},
 }
+_CSV_EXAMPLE = (
+    "id;external_id;organisation_id;name;need_domains;access_route;waiting_days;waiting_reported_on\r\n"
+    ";MBG-WMO-01;05757a36-617b-4498-acfe-7b4f47bdb4e6;Schuldhulpverlening Walcheren;financien;vrij_toegankelijk;"
+    "14;2026-11-01\r\n"
+)
 _REQUEST_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "multipart/form-data": {"schema": _FILES},
+            "multipart/form-data": {"schema": _FILES, "example": {"services": _CSV_EXAMPLE}},
             "application/json": {"schema": ImportBatch.model_json_schema()},
         },
     }
@@ -92,7 +97,8 @@ async def import_entries(
         "by default, as Dutch Excel opens it. Importing the file unchanged changes nothing."
     ),
     response_class=Response,
-    responses={**WRITE_PROBLEM_RESPONSES, 200: {"content": {"text/csv": {}}, "description": "The CSV file."}},
+    responses={**WRITE_PROBLEM_RESPONSES,
+               200: {"content": {"text/csv": {"example": "\ufeff" + _CSV_EXAMPLE}}, "description": "The CSV file."}},
 )
 def export_entries(
     session: SessionDep,

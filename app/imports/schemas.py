@@ -1,7 +1,7 @@
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Counts(BaseModel):
@@ -21,6 +21,18 @@ class RowChange(BaseModel):
 
 
 class ImportReport(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "dry_run": True,
+        "counts": {"services": {"created": 1, "updated": 1, "unchanged": 40}},
+        "changes": [
+            {"entity": "services", "file": "services.csv", "row": 2, "id": "ab90fe43-31fa-46e8-bf12-0b335887934f",
+             "external_id": "MBG-WMO-01", "action": "update", "fields": ["waiting_days", "waiting_reported_on"]},
+            {"entity": "services", "file": "services.csv", "row": 3, "id": "0978361b-6e80-4f71-b200-b1ba818fd4fa",
+             "external_id": "MBG-WMO-02", "action": "create", "fields": []},
+        ],
+        "changes_truncated": False,
+    }]})
+
     dry_run: bool = Field(description="True: this is what the import would do; nothing was written.")
     counts: dict[str, Counts] = Field(description="Per kind of entry.")
     changes: list[RowChange] = Field(description="The rows that create or change an entry (the first 1,000).")
@@ -39,6 +51,11 @@ class ImportBatch(BaseModel):
     """The JSON form of an import: a list per kind of entry, each item a write body of
     that kind (as PUT takes it) whose references may use ids or external ids. Fields
     left out keep their stored value; items are matched on `id`, else `external_id`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "services": [{"external_id": "MBG-WMO-01", "waiting_days": 14, "waiting_reported_on": "2026-11-01"}],
+        "contacts": [{"external_id": "MBG-CON-41", "role": "schuldhulpverlener"}],
+    }]})
 
     organisations: list[dict[str, Any]] = Field(default_factory=list)
     locations: list[dict[str, Any]] = Field(default_factory=list)

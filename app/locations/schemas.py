@@ -1,7 +1,7 @@
 import uuid
 from datetime import date, datetime, time
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.fields import ExternalId, LocalDateTime, LocalTime, Name, Postcode6, Text, WriteSchema
 
@@ -44,7 +44,44 @@ class Address(BaseModel):
     city: str | None
 
 
+_HOURS_EXAMPLE = [
+    {"weekday": 0, "opens": "09:00:00", "closes": "12:30:00"},
+    {"weekday": 0, "opens": "13:30:00", "closes": "17:00:00"},
+    {"weekday": 3, "opens": "09:00:00", "closes": "12:30:00"},
+]
+_EXCEPTIONS_EXAMPLE = [
+    {"date": "2026-12-25", "opens": None, "closes": None, "note": "Eerste Kerstdag"},
+    {"date": "2026-12-31", "opens": "09:00:00", "closes": "13:00:00", "note": "Oudejaarsdag: open tot 13.00 uur"},
+]
+LOCATION_WRITE_EXAMPLE = {
+    "external_id": "MBG-LOC-3",
+    "organisation_id": "05757a36-617b-4498-acfe-7b4f47bdb4e6",
+    "name": "Buurthuis De Voorbeeldhoek",
+    "street": "Schetsboekstraat", "house_number": "18", "postcode": "4331FK", "city": "Middelburg",
+    "lat": 51.497557, "lon": 3.611082,
+    "accessibility_note": "Rolstoeltoegankelijk; invalidentoilet op de begane grond.",
+    "opening_hours": _HOURS_EXAMPLE,
+    "exceptions": _EXCEPTIONS_EXAMPLE,
+    "last_verified_at": "2026-09-15T10:00:00Z",
+}
+LOCATION_EXAMPLE = {
+    "id": "7dda06e9-ebd7-4a6a-b70b-c55f8197b4f8",
+    "external_id": "MBG-LOC-3",
+    "organisation_id": "05757a36-617b-4498-acfe-7b4f47bdb4e6",
+    "name": "Buurthuis De Voorbeeldhoek",
+    "address": {"street": "Schetsboekstraat", "house_number": "18", "postcode": "4331FK", "city": "Middelburg"},
+    "lat": 51.497557, "lon": 3.611082,
+    "accessibility_note": "Rolstoeltoegankelijk; invalidentoilet op de begane grond.",
+    "opening_hours": _HOURS_EXAMPLE,
+    "exceptions": _EXCEPTIONS_EXAMPLE,
+    "version": 2, "created_at": "2025-03-10T09:00:00Z", "updated_at": "2026-09-15T10:00:00Z",
+    "last_verified_at": "2026-09-15T10:00:00Z",
+}
+
+
 class LocationWrite(WriteSchema):
+    model_config = ConfigDict(json_schema_extra={"examples": [LOCATION_WRITE_EXAMPLE]})
+
     id: uuid.UUID | None = None
     external_id: ExternalId | None = None
     organisation_id: uuid.UUID | None = None
@@ -79,6 +116,8 @@ class LocationWrite(WriteSchema):
 
 
 class LocationOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [LOCATION_EXAMPLE]})
+
     id: uuid.UUID
     external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")
     organisation_id: uuid.UUID | None

@@ -5,6 +5,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 _PATCH_MODELS: dict[type[BaseModel], type[BaseModel]] = {}
+# A patch example is the write schema's example cut down to the fields of a typical small change.
+_PATCHED_IN_EXAMPLES = ("phone", "role", "waiting_days", "waiting_reported_on", "accessibility_note", "note")
+
+
+def _patch_examples(write_schema: type[BaseModel]) -> list[dict[str, Any]]:
+    extra = write_schema.model_config.get("json_schema_extra")
+    examples = extra.get("examples", []) if isinstance(extra, dict) else []
+    return [{name: value for name, value in example.items() if name in _PATCHED_IN_EXAMPLES} for example in examples]
 
 
 def patch_model(write_schema: type[BaseModel]) -> type[BaseModel]:
@@ -21,7 +29,7 @@ def patch_model(write_schema: type[BaseModel]) -> type[BaseModel]:
         }
         _PATCH_MODELS[write_schema] = create_model(  # type: ignore[call-overload]
             f"{write_schema.__name__.removesuffix('Write')}Patch",
-            __config__=ConfigDict(extra="forbid"),
+            __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": _patch_examples(write_schema)}),
             __doc__=f"Changes to {write_schema.__name__.removesuffix('Write').lower()} fields; "
             "those left out stay, null clears, objects merge (RFC 7396).",
             **fields,
@@ -58,6 +66,19 @@ class RetiredAreaUse(BaseModel):
 
 
 class StaleReport(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "gemeenten": ["GM0687"], "older_than_days": 365,
+        "services_not_verified": [{"id": "db003ae6-aa56-4e50-8352-4fb0e0e33336", "name": "Bewegen voor ouderen in het dorpshuis",
+                                   "last_verified_at": "2025-06-01T09:00:00Z"}],
+        "contacts_not_verified": [],
+        "contacts_expiring": [{"id": "aee00948-abc1-4798-9a70-3d0ddcea80a1", "name": "Eva Bedacht", "role": "dorpscoach",
+                               "service_id": "2ba3a31f-70d4-4522-ad7a-8515e392e652",
+                               "organisation_id": "1ebbcbd0-b1e4-4e6b-bba9-6f85b51c1337", "valid_until": "2026-11-30",
+                               "last_verified_at": "2026-01-10T09:00:00Z"}],
+        "retired_area_uses": [{"entity_type": "service", "id": "ab90fe43-31fa-46e8-bf12-0b335887934f",
+                               "name": "Schuldhulpverlening Walcheren", "area_code": "GM0003"}],
+    }]})
+
     gemeenten: list[str] | None = Field(description="The gemeenten reported on; null: all.")
     older_than_days: int
     services_not_verified: list[StaleService]

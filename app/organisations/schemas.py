@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from app.fields import (
     DutchPhone,
@@ -17,9 +17,28 @@ from app.fields import (
     unique_codes,
 )
 
+ORGANISATION_WRITE_EXAMPLE = {
+    "external_id": "MBG-ORG-12",
+    "name": "Stichting Welzijn Voorbeeld Walcheren",
+    "kvk_number": "41101400",
+    "agb_code": "12345678",
+    "website": "https://welzijn-voorbeeld.example/",
+    "phone": "0118 430 500",
+    "email": "info@welzijn-voorbeeld.example",
+    "description": "Welzijnswerk (fictief) voor de drie Walcherse gemeenten.",
+    "owners": ["GM0687", "GM0717", "GM0718"],
+    "last_verified_at": "2026-09-01T09:00:00Z",
+}
+ORGANISATION_EXAMPLE = {
+    "id": "05757a36-617b-4498-acfe-7b4f47bdb4e6", **ORGANISATION_WRITE_EXAMPLE,
+    "version": 3, "created_at": "2025-03-10T09:00:00Z", "updated_at": "2026-09-01T09:00:00Z",
+}
+
 
 class OrganisationWrite(WriteSchema):
     """An organisation as a maintainer sends it (and as the seed files hold it)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ORGANISATION_WRITE_EXAMPLE]})
 
     id: uuid.UUID | None = None
     external_id: ExternalId | None = None
@@ -42,6 +61,8 @@ class OrganisationRef(BaseModel):
 
 
 class OrganisationOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ORGANISATION_EXAMPLE]})
+
     id: uuid.UUID
     external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")
     name: str = Field(examples=["Stichting Welzijn Voorbeeld Walcheren"])

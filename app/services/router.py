@@ -47,6 +47,12 @@ def read_service(
     return conditional(request, response, out)
 
 
+VERDICT_EXAMPLE = {
+    "verdict": "not_eligible",
+    "failed": [{"rule": "max_income_pct_social_minimum", "detail": "Inkomen tot 120% van het sociaal minimum; patiënt 135%"}],
+    "unknown": [],
+    "conditions": [],
+}
 PATIENT_EXAMPLES = {
     "older_single": {
         "summary": "A single 70-year-old on a low income",
@@ -69,7 +75,7 @@ PATIENT_EXAMPLES = {
         "never logged, and the response is sent with `Cache-Control: no-store`. They travel in the "
         "body, not the URL, so that no access log records them."
     ),
-    responses=PROBLEM_RESPONSES,
+    responses={**PROBLEM_RESPONSES, 200: {"content": {"application/json": {"example": VERDICT_EXAMPLE}}}},
 )
 def check_eligibility(
     session: SessionDep,

@@ -2,12 +2,12 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.contacts.schemas import ContactOut
+from app.contacts.schemas import CONTACT_EXAMPLE, ContactOut
 from app.fields import CodeList, ExternalId, GemeenteCode, LocalDateTime, Name, Text, WriteSchema, unique_codes
-from app.locations.schemas import LocationOut
-from app.organisations.schemas import OrganisationRef
+from app.locations.schemas import LOCATION_EXAMPLE, LocationOut
+from app.organisations.schemas import ORGANISATION_EXAMPLE, OrganisationRef
 from app.taxonomy.vocabulary import AccessRoute, Cost, HouseholdType, ServiceStatus
 
 Codes = Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]], AfterValidator(unique_codes)]
@@ -45,7 +45,50 @@ class WaitingTime(BaseModel):
     reported_on: date | None = Field(description="The date the waiting time was reported.")
 
 
+_ELIGIBILITY_EXAMPLE = {
+    "min_age": 18, "max_age": None, "must_live_in_area": True, "max_income_pct_social_minimum": 120,
+    "household_types": [], "required_target_group": None, "needs_beschikking": False, "needs_gp_referral": False,
+    "note": "Voor inwoners van Walcheren met betalingsachterstanden.",
+}
+_SERVICE_FIELDS = {
+    "external_id": "MBG-WMO-01",
+    "name": "Schuldhulpverlening Walcheren",
+    "description": "Hulp bij geldzaken en schulden: een budgetcoach brengt de situatie in kaart en regelt betalingen.",
+    "need_domains": ["financien"],
+    "target_groups": ["jongvolwassenen"],
+    "access_route": "vrij_toegankelijk",
+    "cost": "free",
+    "cost_note": "Gratis voor inwoners van Middelburg, Vlissingen en Veere.",
+    "languages": ["en", "nl"],
+}
+SERVICE_WRITE_EXAMPLE = {
+    **_SERVICE_FIELDS,
+    "organisation_id": ORGANISATION_EXAMPLE["id"],
+    "waiting_days": 10, "waiting_reported_on": "2026-10-01", "status": "active",
+    "areas": ["GM0687", "GM0717", "GM0718"], "owners": ["GM0687"],
+    "location_ids": [LOCATION_EXAMPLE["id"]],
+    "eligibility": _ELIGIBILITY_EXAMPLE,
+    "last_verified_at": "2026-09-20T09:00:00Z",
+}
+SERVICE_EXAMPLE = {
+    "id": "ab90fe43-31fa-46e8-bf12-0b335887934f",
+    "organisation": {"id": ORGANISATION_EXAMPLE["id"], "name": ORGANISATION_EXAMPLE["name"]},
+    **_SERVICE_FIELDS,
+    "waiting_time": {"days": 10, "reported_on": "2026-10-01"},
+    "status": "active",
+    "areas": ["GM0687", "GM0717", "GM0718"],
+    "owners": ["GM0687"],
+    "eligibility": _ELIGIBILITY_EXAMPLE,
+    "locations": [LOCATION_EXAMPLE],
+    "contacts": [CONTACT_EXAMPLE],
+    "version": 4, "created_at": "2025-03-10T09:00:00Z", "updated_at": "2026-10-01T08:12:40Z",
+    "last_verified_at": "2026-09-20T09:00:00Z",
+}
+
+
 class ServiceWrite(WriteSchema):
+    model_config = ConfigDict(json_schema_extra={"examples": [SERVICE_WRITE_EXAMPLE]})
+
     id: uuid.UUID | None = None
     external_id: ExternalId | None = None
     organisation_id: uuid.UUID
@@ -70,6 +113,8 @@ class ServiceWrite(WriteSchema):
 
 
 class ServiceOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [SERVICE_EXAMPLE]})
+
     id: uuid.UUID
     external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")
     organisation: OrganisationRef

@@ -1,5 +1,5 @@
-import json
 from collections.abc import Iterator
+from itertools import islice
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -16,6 +16,16 @@ from app.visibility import Viewer, ViewerDep
 router = APIRouter(tags=["sync"], dependencies=[cache_for(0)])
 
 NDJSON = "application/x-ndjson"
+CHUNK_LINES = 500  # lines a body chunk: few sends, little memory
+NDJSON_EXAMPLE = (
+    '{"type":"cursor","next_cursor":"4G0Jl7u6sSMFozLKmNoYOnsicyI6ImNoYW5nZXMiLCJrIjpbNDE4M119"}\n'
+    '{"type":"area","id":"GM0687","entity":{"code":"GM0687","kind":"gemeente","name":"Middelburg","parent_code":null,'
+    '"lat":51.495013,"lon":3.662592,"first_year":2014,"retired_year":null,"successor_codes":[],"version":1}}\n'
+    '{"type":"front_door","id":"465a3911-5883-40b9-ae60-5f4b7c259892","entity":{"id":"465a3911-5883-40b9-ae60-5f4b7c259892",'
+    '"version":1,"created_at":"2026-01-20T09:00:00Z","updated_at":"2026-01-20T09:00:00Z","last_verified_at":null,'
+    '"external_id":null,"area_code":"BU06870301","topic":"financien","service_id":"ab90fe43-31fa-46e8-bf12-0b335887934f",'
+    '"contact_id":"a49b160b-7a16-4103-8691-b29d3f83daa3","note":null}}\n'
+)
 
 
 @router.get(
@@ -48,22 +58,18 @@ def list_changes(
         "snapshot, so continuing from the cursor with /api/v1/changes misses nothing. Streamed: memory stays flat."
     ),
     response_class=StreamingResponse,
-    responses={200: {"content": {NDJSON: {}}, "description": "One JSON object per line."}, 401: PROBLEM_RESPONSES[401]},
+    responses={200: {"content": {NDJSON: {"example": NDJSON_EXAMPLE}}, "description": "One JSON object per line."},
+               401: PROBLEM_RESPONSES[401]},
 )
 def export_catalogue(request: Request, viewer: ViewerDep) -> StreamingResponse:
     engine = request.app.state.engine
 
     def lines(who: Viewer) -> Iterator[bytes]:
         # Its own session: the request's ends before a streamed body is sent.
-        chunk: list[bytes] = []
         with Session(engine) as session, session.begin():
-            for kind, entity_id, view in service.export_lines(session, who):
-                line = {"type": kind, **view} if entity_id is None else {"type": kind, "id": entity_id, "entity": view}
-                chunk.append(json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode())
-                if len(chunk) == service.EXPORT_BATCH or entity_id is None:  # the cursor goes out at once
-                    yield b"\n".join(chunk) + b"\n"
-                    chunk = []
-        if chunk:
-            yield b"\n".join(chunk) + b"\n"
+            encoded = service.export_lines(session, who)
+            yield next(encoded)  # the cursor goes out at once
+            while chunk := b"".join(islice(encoded, CHUNK_LINES)):
+                yield chunk
 
     return StreamingResponse(lines(viewer), media_type=NDJSON)

@@ -11,77 +11,36 @@ Change-log positions become visible in commit order (app.dialect.lock_change_log
 just a signed position: it survives restarts and any number of API workers.
 """
 
-import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import orjson
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app import dialect
-from app.areas.models import Area, Postcode4
 from app.changelog.models import ChangeLogEntry
 from app.changelog.service import EntityType
-from app.contacts.models import Contact
-from app.entity import is_live
 from app.errors import Gone
-from app.front_doors.models import FrontDoor
-from app.locations import service as locations
-from app.locations.models import Location
-from app.organisations import service as organisations
-from app.organisations.models import Organisation
 from app.pagination import decode_cursor, encode_cursor
-from app.services.models import Service
-from app.sync import views
+from app.sync import columns, views
 from app.sync.schemas import Change, ChangePage
 from app.visibility import Viewer
 
 CURSOR_SCOPE = "changes"
-EXPORT_BATCH = 500
 View = dict[str, Any]
 
 
-def _catalogue_views(session: Session, kind: EntityType, ids: list[str], viewer: Viewer) -> dict[str, View]:
-    """The views of the live entries among `ids`, by id."""
-    keys = [uuid.UUID(i) for i in ids]
-    outs: list[Any]
-    if kind == EntityType.organisation:
-        rows = session.exec(select(Organisation).where(col(Organisation.id).in_(keys), is_live(Organisation))
-                            .options(*organisations.ORGANISATION_LOAD)).all()
-        outs = [organisations.to_out(row) for row in rows]
-    elif kind == EntityType.location:
-        rows = session.exec(select(Location).where(col(Location.id).in_(keys), is_live(Location))
-                            .options(*locations.LOCATION_LOAD)).all()
-        outs = [locations.to_out(row) for row in rows]
-    elif kind == EntityType.service:
-        return views.service_views(session, keys)
-    elif kind == EntityType.contact:
-        return views.contact_views(session, keys, viewer)
-    else:
-        rows = session.exec(select(FrontDoor).where(col(FrontDoor.id).in_(keys), is_live(FrontDoor))).all()
-        return {str(row.id): row.model_dump(mode="json", exclude={"deleted_at"}) for row in rows}
-    return {str(out.id): out.model_dump(mode="json") for out in outs}
-
-
-def _reference_views(session: Session, kind: EntityType, ids: list[str]) -> dict[str, View]:
-    if kind == EntityType.area:
-        return views.area_views(session, ids)
-    rows = session.exec(select(Postcode4).where(col(Postcode4.pc4).in_(ids))).all()
-    return {row.pc4: row.model_dump(mode="json") for row in rows}
-
-
 def entity_views(session: Session, wanted: Iterable[tuple[EntityType, str]], viewer: Viewer) -> dict[tuple[str, str], View]:
+    """The views of the live entries among `wanted`, by (kind, id)."""
     by_kind: dict[EntityType, list[str]] = {}
     for kind, entity_id in wanted:
         by_kind.setdefault(EntityType(kind), []).append(entity_id)
-    views: dict[tuple[str, str], View] = {}
+    found: dict[tuple[str, str], View] = {}
     for kind, ids in by_kind.items():
-        found = (
-            _reference_views(session, kind, ids) if kind in (EntityType.area, EntityType.postcode)
-            else _catalogue_views(session, kind, ids, viewer)
-        )
-        views.update({(kind, entity_id): view for entity_id, view in found.items()})
-    return views
+        for key, view in views.views(session.connection(), kind, viewer, ids):
+            found[kind, key] = orjson.loads(columns.encode(view))  # as the export writes it
+    return found
 
 
 def _position(cursor: str | None) -> int:
@@ -115,44 +74,19 @@ def changes_since(session: Session, viewer: Viewer, since: str | None, limit: in
     return ChangePage(items=items, next_cursor=encode_cursor(CURSOR_SCOPE, [last]), has_more=len(rows) > limit)
 
 
-# What the export holds, in the order a copy can be built (references first):
-# the kind, its key column and, for catalogue entries, the model (to skip deleted ones).
-_EXPORTED: list[tuple[EntityType, Any, Any]] = [
-    (EntityType.area, Area.code, None),
-    (EntityType.postcode, Postcode4.pc4, None),
-    (EntityType.organisation, Organisation.id, Organisation),
-    (EntityType.location, Location.id, Location),
-    (EntityType.service, Service.id, Service),
-    (EntityType.contact, Contact.id, Contact),
-    (EntityType.front_door, FrontDoor.id, FrontDoor),
+# What the export holds, in the order a copy can be built (references first).
+EXPORT_ORDER = [
+    EntityType.area, EntityType.postcode, EntityType.organisation, EntityType.location,
+    EntityType.service, EntityType.contact, EntityType.front_door,
 ]
 
 
-def _key_batches(session: Session, key: Any, model: Any) -> Iterator[list[str]]:
-    """Every (live) key of one kind, a batch at a time (keyset, so memory stays flat)."""
-    last: Any = None
-    while True:
-        statement = select(key).order_by(key).limit(EXPORT_BATCH)
-        if model is not None:
-            statement = statement.where(is_live(model))
-        if last is not None:
-            statement = statement.where(key > last)
-        batch = session.exec(statement).all()
-        if not batch:
-            return
-        yield [str(value) for value in batch]
-        last = batch[-1]
-
-
-def export_lines(session: Session, viewer: Viewer) -> Iterator[tuple[str, str | None, View]]:
-    """(type, id, view) for the cursor first, then every live entry, from one snapshot."""
+def export_lines(session: Session, viewer: Viewer) -> Iterator[bytes]:
+    """The cursor line first, then a line for every live entry, all from one snapshot."""
     dialect.begin_snapshot(session)
     top = session.exec(select(func.max(ChangeLogEntry.position))).one() or 0
-    yield "cursor", None, {"next_cursor": encode_cursor(CURSOR_SCOPE, [top])}
-    for kind, key, model in _EXPORTED:
-        for ids in _key_batches(session, key, model):
-            views = entity_views(session, ((kind, i) for i in ids), viewer)
-            for entity_id in ids:
-                if (kind, entity_id) in views:
-                    yield kind, entity_id, views[(kind, entity_id)]
-            session.expunge_all()  # keep the identity map, and so memory, flat
+    yield columns.encode({"type": "cursor", "next_cursor": encode_cursor(CURSOR_SCOPE, [top])}) + b"\n"
+    connection = session.connection()
+    for kind in EXPORT_ORDER:
+        for key, view in views.views(connection, kind, viewer):
+            yield columns.encode({"type": kind.value, "id": key, "entity": view}) + b"\n"
