@@ -1,6 +1,24 @@
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+_GEMEENTE_REF = {"code": "GM0687", "kind": "gemeente", "name": "Middelburg"}
+_WIJK_REFS = [
+    {"code": "WK068700", "kind": "wijk", "name": "Wijk 00 Middelburg-Centrum"},
+    {"code": "WK068701", "kind": "wijk", "name": "Wijk 01 Middelburg-Noord"},
+]
+AREA_EXAMPLE = {
+    **_GEMEENTE_REF, "lat": 51.495013, "lon": 3.662592, "first_year": 2014, "retired_year": None,
+    "successor_codes": [], "parent": None, "children": _WIJK_REFS,
+}
+POSTCODE_EXAMPLE = {
+    "postcode": "4331AB", "pc4": "4331", "resolved_via": "pc4", "place": "Middelburg",
+    "lat": 51.4989019, "lon": 3.6135855, "gemeente": _GEMEENTE_REF, "wijken": _WIJK_REFS,
+    "buurten": [
+        {"code": "BU06870000", "kind": "buurt", "name": "Binnenstad", "approximate": True},
+        {"code": "BU06870101", "kind": "buurt", "name": "Klarenbeek", "approximate": True},
+    ],
+}
 
 
 class AreaRef(BaseModel):
@@ -10,6 +28,8 @@ class AreaRef(BaseModel):
 
 
 class AreaOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [AREA_EXAMPLE]})
+
     code: str = Field(examples=["WK068700"])
     kind: str = Field(examples=["wijk"])
     name: str = Field(examples=["Wijk 00 Middelburg-Centrum"])
@@ -29,6 +49,8 @@ class BuurtRef(AreaRef):
 
 
 class PostcodeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [POSTCODE_EXAMPLE]})
+
     postcode: str = Field(examples=["4331AB"], description="The canonical form of what was asked.")
     pc4: str = Field(examples=["4331"])
     resolved_via: Literal["pc6", "pc4"] = Field(

@@ -10,13 +10,43 @@ from app.locations.schemas import LocationOut
 from app.organisations.schemas import OrganisationRef
 from app.pagination import MAX_LIMIT
 from app.search.eligibility import EligibilityVerdict, PatientAttributes
-from app.services.schemas import EligibilityRules, WaitingTime
+from app.services.schemas import SERVICE_EXAMPLE, EligibilityRules, WaitingTime
 from app.taxonomy.vocabulary import AccessRoute, Cost
 
 MatchLevel = Literal["buurt", "wijk", "gemeente", "radius"]
 MATCH_LEVELS: list[MatchLevel] = ["buurt", "wijk", "gemeente", "radius"]
 DEFAULT_RADIUS_KM = 10.0
 MAX_RADIUS_KM = 50.0
+
+
+_SUMMARY_FIELDS = (
+    "id", "name", "description", "organisation", "need_domains", "target_groups", "cost", "cost_note", "languages",
+    "eligibility",
+)
+SEARCH_PAGE_EXAMPLE = {
+    "items": [{
+        "service": {name: SERVICE_EXAMPLE[name] for name in _SUMMARY_FIELDS},
+        "match": "gemeente",
+        "distance_km": 0.15,
+        "nearest_location": SERVICE_EXAMPLE["locations"][0],
+        "access_route": SERVICE_EXAMPLE["access_route"],
+        "waiting_time": SERVICE_EXAMPLE["waiting_time"],
+        "opening": {"state": "open", "at": "2026-11-24T10:15:00+01:00"},
+        "contact": SERVICE_EXAMPLE["contacts"][0],
+        "eligibility": None,
+    }],
+    "next_cursor": "x7Gm2Qp9eyJzIjoic2VhcmNoIn0",
+    "limit": 20,
+    "place": {
+        "postcode": "4331AB", "resolved_via": "pc4", "lat": 51.4989019, "lon": 3.6135855, "gemeente": "GM0687",
+        "wijken": ["WK068700", "WK068701"], "buurten": ["BU06870000", "BU06870101", "BU06870102"],
+    },
+}
+SEARCH_REQUEST_EXAMPLE = {
+    "postcode": "4331AB", "domain": ["financien"], "open_now": True,
+    "patient": {"age": 70, "income_pct_social_minimum": 110, "household": "alleenstaand", "target_groups": ["ouderen"]},
+    "eligible_only": False,
+}
 
 
 class SearchCriteria(BaseModel):
@@ -97,6 +127,8 @@ class SearchPlace(BaseModel):
 
 
 class SearchPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [SEARCH_PAGE_EXAMPLE]})
+
     items: list[SearchResult]
     next_cursor: str | None
     limit: int
@@ -109,6 +141,8 @@ class SearchRequest(SearchCriteria):
     Patient attributes are used for this answer only: never stored, never logged,
     and never accepted in a URL.
     """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SEARCH_REQUEST_EXAMPLE]})
 
     patient: PatientAttributes | None = None
     eligible_only: bool = Field(default=False, description="Drop results that are not certainly eligible.")
