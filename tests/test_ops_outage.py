@@ -76,7 +76,7 @@ def _serving(client: TestClient) -> None:
     assert client.get("/health/ready").json()["checks"]["database"]["ok"] is True
 
 
-@pytest.mark.parametrize("path", ["/api/v1/services", "/api/v1/search?postcode=4331AB"])
+@pytest.mark.parametrize("path", ["/api/v1/services", "/api/v1/search?postcode=4331AB", "/api/v1/export.ndjson"])
 def test_reset_connections_give_503_then_recover(proxied: tuple[TcpProxy, TestClient], path: str) -> None:
     proxy, client = proxied
     _serving(client)

@@ -1,5 +1,5 @@
 from collections.abc import Iterator
-from itertools import islice
+from itertools import chain, islice
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -72,4 +72,9 @@ def export_catalogue(request: Request, viewer: ViewerDep) -> StreamingResponse:
             while chunk := b"".join(islice(encoded, CHUNK_LINES)):
                 yield chunk
 
-    return StreamingResponse(lines(viewer), media_type=NDJSON)
+    body = lines(viewer)
+    # Read the first line before answering: a database that is away then gets its 503, not a
+    # 200 with an empty body. (Once streaming, a failure can only cut the body short; the
+    # chunked transfer then lacks its end, which HTTP clients report as an incomplete read.)
+    first = next(body)
+    return StreamingResponse(chain([first], body), media_type=NDJSON)
