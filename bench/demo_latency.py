@@ -24,6 +24,7 @@ from sqlmodel import Session
 from app.db import alembic_config, make_engine
 from app.demo import load_demo
 from app.main import create_app
+from app.settings import get_settings
 
 REQUESTS = {
     "search 4331AB": "/api/v1/search?postcode=4331AB",
@@ -59,6 +60,7 @@ def main() -> None:
     # The anonymous search rate limit (60 a minute) would refuse nearly every request measured here;
     # the app under test and the uvicorn servers it starts run without it.
     os.environ["WIJKKAART_SEARCH_RATE_LIMIT"] = ""
+    get_settings.cache_clear()  # read at import by app.fhir.systems
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()

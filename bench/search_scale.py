@@ -35,6 +35,7 @@ from app.db import SchemaBehind, alembic_config, assert_schema_current, make_eng
 from app.main import create_app
 from app.search.cache import ResponseCache
 from app.services.models import Service
+from app.settings import get_settings
 from bench import throughput
 from bench.national_data import DEFAULT_POSTGRES, build, recreate_postgres
 
@@ -143,6 +144,7 @@ def main() -> None:
     # The anonymous search rate limit (60 a minute) would refuse nearly every request measured here;
     # the app under test and the uvicorn servers it starts run without it.
     os.environ["WIJKKAART_SEARCH_RATE_LIMIT"] = ""
+    get_settings.cache_clear()  # read at import by app.fhir.systems
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--sizes", default="2000,200000")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="admin URL of the PostgreSQL server")
