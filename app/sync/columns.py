@@ -20,6 +20,14 @@ def encode(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z)
 
 
+class UuidKey(FunctionElement[str]):
+    """A UUID column as text for merging by key, in the cheapest form that sorts as the
+    column does: SQLite's stored hex digits as they are, PostgreSQL's canonical text."""
+
+    type = String()
+    inherit_cache = True
+
+
 class UuidText(FunctionElement[str]):
     """A UUID column as its canonical text (8-4-4-4-12 hex digits), written by the database."""
 
@@ -28,7 +36,8 @@ class UuidText(FunctionElement[str]):
 
 
 @compiles(UuidText, "postgresql")
-def _uuid_text_postgresql(element: UuidText, compiler: Any, **kw: Any) -> str:
+@compiles(UuidKey, "postgresql")
+def _uuid_text_postgresql(element: FunctionElement[str], compiler: Any, **kw: Any) -> str:
     return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
 
 
@@ -38,19 +47,6 @@ def _uuid_text_sqlite(element: UuidText, compiler: Any, **kw: Any) -> str:
     column = compiler.process(element.clauses, **kw)
     return " || '-' || ".join(f"substr({column}, {start}, {length})"
                               for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12)))
-
-
-class UuidKey(FunctionElement[str]):
-    """A UUID column as text for merging by key, in the cheapest form that sorts as the
-    column does: SQLite's stored hex digits as they are, PostgreSQL's canonical text."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(UuidKey, "postgresql")
-def _uuid_key_postgresql(element: UuidKey, compiler: Any, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
 
 
 @compiles(UuidKey, "sqlite")
