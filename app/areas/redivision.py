@@ -12,6 +12,7 @@ it is and is listed as maintenance work: the stale report's retired-area uses.
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -170,43 +171,39 @@ def _repoint_services(session: Session, actor: Actor, successors: dict[str, list
                       report: RedivisionReport) -> None:
     ids = select(ServiceArea.service_id).where(col(ServiceArea.area_code).in_(old)).union(
         select(ServiceOwner.service_id).where(col(ServiceOwner.gemeente_code).in_(old)))
-    for service in session.exec(
-        select(Service).where(col(Service.id).in_(ids), is_live(Service)).options(*services.SERVICE_LOAD)
-        .order_by(Service.name, Service.id)
-    ).all():
-        data = services.as_write(service)
-        areas, owners = _moved(data.areas, successors), _moved(data.owners or [], successors)
-        _, changed = services.save_service(session, data.model_copy(update={"areas": areas, "owners": owners}), actor)
-        if changed:
-            report.repointed.append(Repointed("service", service.id, service.name, sorted(data.areas), areas))
+    _repoint(session, actor, successors, report, "service", Service, ids, services.SERVICE_LOAD,
+             services.as_write, services.save_service, ("areas", "owners"))
 
 
 def _repoint_organisations(session: Session, actor: Actor, successors: dict[str, list[str]], old: list[str],
                            report: RedivisionReport) -> None:
     ids = select(OrganisationOwner.organisation_id).where(col(OrganisationOwner.gemeente_code).in_(old))
-    for organisation in session.exec(
-        select(Organisation).where(col(Organisation.id).in_(ids), is_live(Organisation))
-        .options(*organisations.ORGANISATION_LOAD).order_by(Organisation.name, Organisation.id)
-    ).all():
-        data = organisations.as_write(organisation)
-        owners = _moved(data.owners, successors)
-        _, changed = organisations.save_organisation(session, data.model_copy(update={"owners": owners}), actor)
-        if changed:
-            report.repointed.append(Repointed("organisation", organisation.id, organisation.name, sorted(data.owners), owners))
+    _repoint(session, actor, successors, report, "organisation", Organisation, ids, organisations.ORGANISATION_LOAD,
+             organisations.as_write, organisations.save_organisation, ("owners",))
 
 
 def _repoint_contacts(session: Session, actor: Actor, successors: dict[str, list[str]], old: list[str],
                       report: RedivisionReport) -> None:
     ids = select(ContactArea.contact_id).where(col(ContactArea.area_code).in_(old))
-    for contact in session.exec(
-        select(Contact).where(col(Contact.id).in_(ids), is_live(Contact)).options(*contacts.CONTACT_LOAD)
-        .order_by(Contact.name, Contact.id)
+    _repoint(session, actor, successors, report, "contact", Contact, ids, contacts.CONTACT_LOAD,
+             contacts.as_write, contacts.save_contact, ("areas",))
+
+
+def _repoint(session: Session, actor: Actor, successors: dict[str, list[str]], report: RedivisionReport,
+             entity_type: str, model: Any, ids: Any, load: Any, as_write: Any, save: Any, fields: tuple[str, ...]) -> None:
+    """Move the area-code lists `fields` of the live entries among `ids` to their successors,
+    through the kind's own save path; the report shows the first field before and after."""
+    for entry in session.exec(
+        select(model).where(col(model.id).in_(ids), is_live(model)).options(*load).order_by(model.name, model.id)
     ).all():
-        data = contacts.as_write(contact)
-        areas = _moved(data.areas, successors)
-        _, changed = contacts.save_contact(session, data.model_copy(update={"areas": areas}), actor)
+        data = as_write(entry)
+        moved = {name: _moved(getattr(data, name) or [], successors) for name in fields}
+        _, changed = save(session, data.model_copy(update=moved), actor)
         if changed:
-            report.repointed.append(Repointed("contact", contact.id, contact.name, sorted(data.areas), areas))
+            shown = fields[0]
+            report.repointed.append(
+                Repointed(entity_type, entry.id, entry.name, sorted(getattr(data, shown) or []), moved[shown])
+            )
 
 
 def _repoint_front_doors(session: Session, actor: Actor, successors: dict[str, list[str]], old: list[str],
