@@ -91,6 +91,9 @@ def configure_logging(settings: Settings) -> None:
     request log of app.ops.observe replaces it.
     """
     logging.getLogger("uvicorn.access").disabled = True
+    # /health/ready reads the migration state on every probe: alembic's two INFO lines each
+    # time would bury the request log.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     if not settings.log_json:
         return
     root = logging.getLogger()
