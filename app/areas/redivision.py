@@ -21,17 +21,15 @@ from app.areas.models import Area, Postcode4
 from app.areas.reference import Written, save_reference_rows, stored_rows
 from app.areas.sources import Successor
 from app.clients.scope import Actor
-from app.contacts import service as contacts
-from app.contacts.models import Contact, ContactArea
+from app.contacts.models import ContactArea
 from app.entity import is_live
 from app.front_doors import service as front_doors
 from app.front_doors.models import FrontDoor
+from app.maintenance import kinds
 from app.maintenance.schemas import RetiredAreaUse
 from app.maintenance.stale import retired_area_uses
-from app.organisations import service as organisations
-from app.organisations.models import Organisation, OrganisationOwner
-from app.services import service as services
-from app.services.models import Service, ServiceArea, ServiceOwner
+from app.organisations.models import OrganisationOwner
+from app.services.models import ServiceArea, ServiceOwner
 
 
 @dataclass
@@ -171,38 +169,36 @@ def _repoint_services(session: Session, actor: Actor, successors: dict[str, list
                       report: RedivisionReport) -> None:
     ids = select(ServiceArea.service_id).where(col(ServiceArea.area_code).in_(old)).union(
         select(ServiceOwner.service_id).where(col(ServiceOwner.gemeente_code).in_(old)))
-    _repoint(session, actor, successors, report, "service", Service, ids, services.SERVICE_LOAD,
-             services.as_write, services.save_service, ("areas", "owners"))
+    _repoint(session, actor, successors, report, kinds.SERVICE, ids, ("areas", "owners"))
 
 
 def _repoint_organisations(session: Session, actor: Actor, successors: dict[str, list[str]], old: list[str],
                            report: RedivisionReport) -> None:
     ids = select(OrganisationOwner.organisation_id).where(col(OrganisationOwner.gemeente_code).in_(old))
-    _repoint(session, actor, successors, report, "organisation", Organisation, ids, organisations.ORGANISATION_LOAD,
-             organisations.as_write, organisations.save_organisation, ("owners",))
+    _repoint(session, actor, successors, report, kinds.ORGANISATION, ids, ("owners",))
 
 
 def _repoint_contacts(session: Session, actor: Actor, successors: dict[str, list[str]], old: list[str],
                       report: RedivisionReport) -> None:
     ids = select(ContactArea.contact_id).where(col(ContactArea.area_code).in_(old))
-    _repoint(session, actor, successors, report, "contact", Contact, ids, contacts.CONTACT_LOAD,
-             contacts.as_write, contacts.save_contact, ("areas",))
+    _repoint(session, actor, successors, report, kinds.CONTACT, ids, ("areas",))
 
 
 def _repoint(session: Session, actor: Actor, successors: dict[str, list[str]], report: RedivisionReport,
-             entity_type: str, model: Any, ids: Any, load: Any, as_write: Any, save: Any, fields: tuple[str, ...]) -> None:
+             kind: kinds.Maintained, ids: Any, fields: tuple[str, ...]) -> None:
     """Move the area-code lists `fields` of the live entries among `ids` to their successors,
     through the kind's own save path; the report shows the first field before and after."""
+    model: Any = kind.model
     for entry in session.exec(
-        select(model).where(col(model.id).in_(ids), is_live(model)).options(*load).order_by(model.name, model.id)
+        select(model).where(col(model.id).in_(ids), is_live(model)).options(*kind.load).order_by(model.name, model.id)
     ).all():
-        data = as_write(entry)
+        data = kind.as_write(entry)
         moved = {name: _moved(getattr(data, name) or [], successors) for name in fields}
-        _, changed = save(session, data.model_copy(update=moved), actor)
+        _, changed = kind.save(session, data.model_copy(update=moved), actor)
         if changed:
             shown = fields[0]
             report.repointed.append(
-                Repointed(entity_type, entry.id, entry.name, sorted(getattr(data, shown) or []), moved[shown])
+                Repointed(kind.entity_type, entry.id, entry.name, sorted(getattr(data, shown) or []), moved[shown])
             )
 
 
