@@ -11,7 +11,7 @@ from sqlalchemy import Index, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from app.db import UTCDateTime, utcnow
-from app.errors import Conflict, Gone, NotFound
+from app.errors import Conflict, Gone, InvalidInput, NotFound
 
 
 class CatalogueEntry(SQLModel):
@@ -114,3 +114,9 @@ def as_record(row: Any, **extra: Any) -> SimpleNamespace:
     """A plain view of a Core row, read like its entity: far cheaper than an ORM instance
     where a response needs many rows and no identity map (search pages, contact lists)."""
     return SimpleNamespace(**row._mapping, **extra)
+
+
+def require_reference(session: Session, model: type[SQLModel], key: object, field: str) -> None:
+    """422 on `field` when it names a `model` row that does not exist (None names none)."""
+    if key is not None and session.get(model, key) is None:
+        raise InvalidInput(f"No {field.removesuffix('_id').replace('_', ' ')} with id {key}.", field=field)

@@ -146,6 +146,11 @@ INVALID = [
     ("contacts", {"valid_from": "2027-01-01", "valid_until": "2026-01-01"}, "valid_until"),
     ("contacts", {"phone": "+32 2 123 45 67"}, "phone"),
     ("front-doors", {"topic": "geluk"}, "topic"),
+    # References to entries that do not exist.
+    ("locations", {"organisation_id": str(uuid.UUID(int=1))}, "organisation_id"),
+    ("contacts", {"service_id": str(uuid.UUID(int=1))}, "service_id"),
+    ("front-doors", {"service_id": str(uuid.UUID(int=1))}, "service_id"),
+    ("front-doors", {"contact_id": str(uuid.UUID(int=1))}, "contact_id"),
 ]
 
 

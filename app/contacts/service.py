@@ -18,8 +18,16 @@ from app.clock import local_today
 from app.contacts.models import Contact, ContactArea
 from app.contacts.schemas import ContactOut, ContactWrite
 from app.db import utcnow
-from app.entity import Ownership, as_record, get_live, is_live, load_for_save, require_unique_external_id
-from app.errors import InvalidInput, NotFound
+from app.entity import (
+    Ownership,
+    as_record,
+    get_live,
+    is_live,
+    load_for_save,
+    require_reference,
+    require_unique_external_id,
+)
+from app.errors import NotFound
 from app.organisations.models import Organisation
 from app.organisations.service import organisation_owners
 from app.pagination import keyset_page
@@ -151,10 +159,8 @@ def ownership(session: Session, data: ContactWrite) -> Ownership:
 
 
 def save_contact(session: Session, data: ContactWrite, actor: Actor) -> tuple[Contact, bool]:
-    if data.service_id and session.get(Service, data.service_id) is None:
-        raise InvalidInput(f"No service with id {data.service_id}.", field="service_id")
-    if data.organisation_id and session.get(Organisation, data.organisation_id) is None:
-        raise InvalidInput(f"No organisation with id {data.organisation_id}.", field="organisation_id")
+    require_reference(session, Service, data.service_id, "service_id")
+    require_reference(session, Organisation, data.organisation_id, "organisation_id")
     require_areas(session, data.areas, "areas")
     data = data.model_copy(update={"id": data.id or uuid.uuid4()})
     existing = load_for_save(session, Contact, data.id, CONTACT_LOAD)

@@ -12,7 +12,7 @@ from app.clients.scope import Actor, authorize_write, gemeente_of
 from app.clock import local_today
 from app.contacts import service as contacts
 from app.contacts.models import Contact
-from app.entity import Ownership, get_live, is_live, load_for_save, require_unique_external_id
+from app.entity import Ownership, get_live, is_live, load_for_save, require_reference, require_unique_external_id
 from app.errors import Conflict, InvalidInput
 from app.front_doors.models import FrontDoor
 from app.front_doors.schemas import FrontDoorOut, FrontDoorWrite, ServiceRef
@@ -96,10 +96,8 @@ def save_front_door(session: Session, data: FrontDoorWrite, actor: Actor) -> tup
         raise InvalidInput(
             f"'{data.topic}' is neither a need domain nor a statutory route; see GET /api/v1/taxonomy.", field="topic"
         )
-    if session.get(Service, data.service_id) is None:
-        raise InvalidInput(f"No service with id {data.service_id}.", field="service_id")
-    if data.contact_id and session.get(Contact, data.contact_id) is None:
-        raise InvalidInput(f"No contact with id {data.contact_id}.", field="contact_id")
+    require_reference(session, Service, data.service_id, "service_id")
+    require_reference(session, Contact, data.contact_id, "contact_id")
     data = data.model_copy(update={"id": data.id or uuid.uuid4()})
     existing = load_for_save(session, FrontDoor, data.id)
     before = as_write(existing) if existing else None

@@ -8,8 +8,7 @@ from sqlmodel import Session, select
 
 from app.changelog.service import EntityType, record_save
 from app.clients.scope import Actor, authorize_write
-from app.entity import Ownership, get_live, is_live, load_for_save, require_unique_external_id
-from app.errors import InvalidInput
+from app.entity import Ownership, get_live, is_live, load_for_save, require_reference, require_unique_external_id
 from app.locations.models import Location, OpeningException, OpeningHours
 from app.locations.schemas import Address, LocationOut, LocationWrite, OpeningExceptionIn, OpeningInterval
 from app.organisations.models import Organisation
@@ -74,8 +73,7 @@ def ownership(session: Session, data: LocationWrite) -> Ownership:
 
 
 def save_location(session: Session, data: LocationWrite, actor: Actor) -> tuple[Location, bool]:
-    if data.organisation_id and session.get(Organisation, data.organisation_id) is None:
-        raise InvalidInput(f"No organisation with id {data.organisation_id}.", field="organisation_id")
+    require_reference(session, Organisation, data.organisation_id, "organisation_id")
     data = data.model_copy(update={"id": data.id or uuid.uuid4()})
     existing = load_for_save(session, Location, data.id, LOCATION_LOAD)
     before = as_write(existing) if existing else None
