@@ -1,6 +1,6 @@
 """Engine, the per-request session (one transaction per request) and the schema check."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection, DateTime, Engine, TypeDecorator, create_engine, event
 from sqlmodel import Session
 
@@ -95,15 +96,29 @@ def assert_schema_current(engine: Engine) -> None:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session and one transaction per request: commit on success, roll back on error.
 
-    Requests that may write start a write transaction at once (see dialect.begin_write)."""
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        with session.begin():
-            if request.method not in SAFE_METHODS:
-                dialect.begin_write(session)
-            yield session
+    The session connects on its first statement, in the thread pool where the endpoints
+    that use it run; only a transaction that began is ended there. So a request that
+    never reaches the database (a search answered from the response cache) pays no
+    thread-pool round trip for its session. Requests that may write start a write
+    transaction at once (see dialect.begin_write).
+    """
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    try:
+        if request.method not in SAFE_METHODS:
+            await run_in_threadpool(dialect.begin_write, session)
+        yield session
+        if session.in_transaction():
+            await run_in_threadpool(session.commit)
+    finally:
+        # close() rolls back what an error left open; without a transaction the session
+        # holds no connection, and closing it waits on nothing.
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 # scope="function": the transaction ends before the response is sent, so a failing

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.clients import service
@@ -16,18 +17,21 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="wijkkaart"'}
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer wk_…`.")
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
-    """The authenticated client, None for an anonymous request, 401 for a bad key."""
+    """The authenticated client, None for an anonymous request, 401 for a bad key.
+
+    Async, so that an anonymous request costs no thread-pool round trip; a key is looked
+    up in the thread pool."""
     if credentials is None:
         if "authorization" in request.headers:
             raise Unauthorized("Send the API key as `Authorization: Bearer <key>`.", headers=_CHALLENGE)
         return None
     try:
-        return service.authenticate(session, credentials.credentials)
+        return await run_in_threadpool(service.authenticate, session, credentials.credentials)
     except Unauthorized as exc:
         exc.extra["headers"] = _CHALLENGE
         raise

@@ -54,6 +54,9 @@ def _forget_append(session: Session) -> None:
     session.info.pop(APPENDED, None)
 
 
+UNKNOWN = object()  # DataVersion.known(): the version must be read anew
+
+
 class DataVersion:
     """The newest change-log position, re-read when DATA_VERSION_SECONDS have passed or
     this process committed a write since."""
@@ -63,12 +66,18 @@ class DataVersion:
         self._read_at = -float("inf")
         self._writes_seen = -1
 
+    def known(self) -> Any:
+        """The version without a database read, or UNKNOWN when it must be read."""
+        if _clock() - self._read_at >= DATA_VERSION_SECONDS or self._writes_seen != _local_writes:
+            return UNKNOWN
+        return self._value
+
     def read(self, session: Session) -> Any:
-        now = _clock()
-        if now - self._read_at >= DATA_VERSION_SECONDS or self._writes_seen != _local_writes:
-            self._writes_seen = _local_writes
-            self._value = session.execute(_DATA_VERSION).scalar()
-            self._read_at = now
+        if (value := self.known()) is not UNKNOWN:
+            return value
+        self._writes_seen = _local_writes
+        self._value = session.execute(_DATA_VERSION).scalar()
+        self._read_at = _clock()
         return self._value
 
 
@@ -107,9 +116,8 @@ def for_app(request: Request) -> ResponseCache:
     return cache  # type: ignore[no-any-return]
 
 
-def key(cache: ResponseCache, session: Session, criteria: SearchCriteria, viewer: Viewer, representation: str) -> str:
+def key(criteria: SearchCriteria, viewer: Viewer, representation: str, data_version: Any) -> str:
     """Everything the answer to a search without patient attributes depends on."""
     normal = criteria.model_copy(update={"domain": sorted(set(criteria.domain))})
     clock = utcnow().strftime("%Y-%m-%dT%H:%M") if criteria.open_now else ""
-    version = cache.data_version.read(session)
-    return f"{normal.model_dump_json()}|{viewer.authenticated}|{representation}|{version}|{local_today()}|{clock}"
+    return f"{normal.model_dump_json()}|{viewer.authenticated}|{representation}|{data_version}|{local_today()}|{clock}"

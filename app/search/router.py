@@ -1,6 +1,8 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlmodel import Session
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
@@ -8,7 +10,7 @@ from app.geojson import GEOJSON_RESPONSE, feature_collection, wants_geojson
 from app.http_cache import LIST_SECONDS, cache_for
 from app.search import cache, service
 from app.search.schemas import SearchCriteria, SearchPage, SearchRequest
-from app.visibility import ViewerDep
+from app.visibility import Viewer, ViewerDep
 
 router = APIRouter(prefix="/search", tags=["search"], dependencies=[cache_for(LIST_SECONDS)])
 
@@ -35,24 +37,36 @@ def _as_requested(request: Request, response: Response, page: SearchPage) -> Any
     "", summary="Search services by postcode or point", description=_DESCRIPTION,
     responses={**PROBLEM_RESPONSES, **GEOJSON_RESPONSE},
 )
-def search_get(
+async def search_get(
     session: SessionDep, viewer: ViewerDep, request: Request, response: Response,
     criteria: Annotated[SearchCriteria, Query()],
 ) -> SearchPage:
     # Served from the response cache (app/search/cache.py): a GET carries no patient attributes.
+    # A hit is answered here on the event loop; the search and anything else that waits on
+    # the database run in the thread pool.
     responses = cache.for_app(request)
-    geojson = wants_geojson(request)
-    key = cache.key(responses, session, criteria, viewer, "geojson" if geojson else "json") if responses.enabled else ""
+    representation = "geojson" if wants_geojson(request) else "json"
+    key = ""
+    if responses.enabled:
+        version = responses.data_version.known()
+        if version is cache.UNKNOWN:
+            version = await run_in_threadpool(responses.data_version.read, session)
+        key = cache.key(criteria, viewer, representation, version)
     entry = responses.get(key) if key else None
     if entry is None:
-        answer = _as_requested(request, response, service.search(session, criteria, viewer))
-        if isinstance(answer, SearchPage):
-            entry = cache.CachedResponse("application/json", answer.__pydantic_serializer__.to_json(answer))
-        else:
-            entry = cache.CachedResponse(answer.media_type, bytes(answer.body))
+        entry = await run_in_threadpool(_answer, session, criteria, viewer, request, response)
         responses.put(key, entry)
     headers = {name: value for name, value in response.headers.items() if name != "content-length"}
     return Response(entry.body, media_type=entry.media_type, headers=headers)  # type: ignore[return-value]
+
+
+def _answer(
+    session: Session, criteria: SearchCriteria, viewer: Viewer, request: Request, response: Response
+) -> cache.CachedResponse:
+    answer = _as_requested(request, response, service.search(session, criteria, viewer))
+    if isinstance(answer, SearchPage):
+        return cache.CachedResponse("application/json", answer.__pydantic_serializer__.to_json(answer))
+    return cache.CachedResponse(answer.media_type, bytes(answer.body))
 
 
 @router.post(
