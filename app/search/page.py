@@ -10,7 +10,6 @@ once, with the ids as an expanding parameter.
 import uuid
 from collections import defaultdict
 from types import SimpleNamespace
-from typing import Any
 
 from sqlalchemy import Date, Integer, String, bindparam, cast, literal, null, select, union_all
 from sqlmodel import Session
@@ -74,7 +73,8 @@ def load_eligibility(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, 
 
 def load_services(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, SimpleNamespace]:
     """Service id -> a record with the Service's columns and organisation, need_domains,
-    target_groups, eligibility and live locations (each with opening_hours and exceptions)."""
+    target_groups, eligibility and live locations. The locations' opening_hours and
+    exceptions start empty: load_opening_times fills in those the page needs."""
     if not ids:
         return {}
     domains: defaultdict[uuid.UUID, list[SimpleNamespace]] = defaultdict(list)
@@ -84,14 +84,9 @@ def load_services(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Sim
             domains[row.service_id].append(SimpleNamespace(domain_code=row.code))
         else:
             groups[row.service_id].append(SimpleNamespace(group_code=row.code))
-    located = session.execute(_LOCATIONS, {"ids": ids}).all()
-    hours: defaultdict[uuid.UUID, list[Any]] = defaultdict(list)
-    exceptions: defaultdict[uuid.UUID, list[Any]] = defaultdict(list)
-    for row in session.execute(_TIMES, {"ids": list({row.id for row in located})}):
-        (hours if row.weekly else exceptions)[row.location_id].append(row)
     locations: defaultdict[uuid.UUID, list[SimpleNamespace]] = defaultdict(list)
-    for row in located:
-        locations[row.service_id].append(as_record(row, opening_hours=hours[row.id], exceptions=exceptions[row.id]))
+    for row in session.execute(_LOCATIONS, {"ids": ids}):
+        locations[row.service_id].append(as_record(row, opening_hours=[], exceptions=[]))
     return {
         row.id: as_record(
             row,
@@ -102,3 +97,17 @@ def load_services(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Sim
         )
         for row in session.execute(_SERVICES, {"ids": ids})
     }
+
+
+def load_opening_times(session: Session, locations: list[SimpleNamespace]) -> None:
+    """Fill in the weekly hours and dated exceptions of these location records, in one
+    round trip. A page shows them for each result's nearest location only (and needs all
+    live locations' for an opening state), so the others are not read."""
+    records: defaultdict[uuid.UUID, list[SimpleNamespace]] = defaultdict(list)
+    for location in locations:
+        records[location.id].append(location)
+    if not records:
+        return
+    for row in session.execute(_TIMES, {"ids": list(records)}):
+        for location in records[row.location_id]:
+            (location.opening_hours if row.weekly else location.exceptions).append(row)

@@ -25,7 +25,7 @@ from app.organisations.schemas import OrganisationRef
 from app.pagination import decode_cursor, encode_cursor
 from app.search import ranking
 from app.search.eligibility import EligibilityVerdict, PatientAttributes, evaluate
-from app.search.page import load_eligibility, load_services
+from app.search.page import load_eligibility, load_opening_times, load_services
 from app.search.schemas import (
     MATCH_LEVELS,
     Opening,
@@ -194,10 +194,14 @@ def _results(
     levels = area_specificity(place.buurten, place.wijken, place.gemeente)
     km: dict[Any, float] = {}  # services of one organisation share locations
     shrink = math.cos(math.radians(place.lat))
+    # load_services reads live locations only
+    nearest = {service.id: _nearest(place, service.locations, shrink, km) for _, service, _ in page}
+    load_opening_times(session, [loc for _, service, _ in page for loc in service.locations] if moment
+                       else [found[1] for found in nearest.values() if found])
     results = []
     for row, service, verdict in page:
-        live = service.locations  # load_services reads live locations only
-        nearest = _nearest(place, live, shrink, km)
+        live = service.locations
+        found = nearest[service.id]
         person = contacts.choose_contact(people[service.id], levels)
         results.append(SearchResult(
             service=ServiceSummary(
@@ -209,8 +213,8 @@ def _results(
                 eligibility=eligibility_rules(service),
             ),
             match=MATCH_LEVELS[row.level],
-            distance_km=round(nearest[0], 2) if nearest else None,
-            nearest_location=locations.to_out(nearest[1]) if nearest else None,
+            distance_km=round(found[0], 2) if found else None,
+            nearest_location=locations.to_out(found[1]) if found else None,
             access_route=service.access_route,
             waiting_time=WaitingTime(days=service.waiting_days, reported_on=service.waiting_reported_on),
             opening=Opening(state=combined_state([opening_state(loc, moment) for loc in live]), at=moment)
