@@ -4,6 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import exists, select
 from sqlmodel import Session
 
 from app.areas.models import Postcode4Buurt, Postcode6
@@ -15,6 +16,7 @@ from app.contacts.schemas import ContactWrite
 from app.contacts.service import save_contact
 from app.organisations.schemas import OrganisationWrite
 from app.organisations.service import save_organisation
+from app.services.models import ServiceArea, ServiceLocation, ServiceOpenLocation
 from app.services.schemas import ServiceWrite
 from app.services.service import save_service
 
@@ -71,3 +73,11 @@ def make_key(
     if revoked:
         revoke_key(session, created.id, created.keys[0].id)
     return created.key
+
+
+def open_location_links(session: Session) -> tuple[set[Any], set[Any]]:
+    """(what service_open_location holds, what it should hold: the links of services without areas)."""
+    kept = session.execute(select(ServiceOpenLocation.location_id, ServiceOpenLocation.service_id)).all()
+    without_areas = ~exists().where(ServiceArea.service_id == ServiceLocation.service_id)
+    derived = session.execute(select(ServiceLocation.location_id, ServiceLocation.service_id).where(without_areas)).all()
+    return set(kept), set(derived)

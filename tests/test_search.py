@@ -1,9 +1,11 @@
 """Postcode search on the demo region, as a POH would use it, on both databases."""
 
 from datetime import datetime
+from typing import Any
 
+import anyio.to_thread
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlmodel import Session, select
 
 from app.locations.models import Location, OpeningException
@@ -14,7 +16,7 @@ from app.search.schemas import SearchCriteria
 from app.search.service import search
 from app.services.models import ServiceLocation
 from app.visibility import ANONYMOUS
-from tests.factories import ACTOR, GEMEENTE, make_organisation, make_region, make_service
+from tests.factories import ACTOR, GEMEENTE, make_organisation, make_region, make_service, open_location_links
 
 # postcode, domain -> the first result a POH would expect, and why it matched.
 FIRST_RESULTS = [
@@ -91,6 +93,32 @@ def test_a_point_search_matches_by_radius_only(session) -> None:
     assert results[0].distance_km == pytest.approx(1.11, abs=0.02)  # geodesic, 0.01 degree of latitude
     wide = search(session, SearchCriteria(lat=51.51, lon=3.61, radius_km=50), ANONYMOUS).items
     assert [r.service.name for r in wide] == ["Voor iedereen dichtbij", "Voor iedereen ver weg"]
+
+
+def test_the_radius_level_follows_a_service_gaining_and_losing_areas_and_locations(session) -> None:
+    """Triggers keep the links of services open to anyone (service_open_location), which
+    the radius level reads: whatever changes a service's areas or locations moves it."""
+    make_region(session)
+    organisation_id = make_organisation(session)
+    near, _ = save_location(session, LocationWrite(name="Dichtbij", lat=51.50, lon=3.61), ACTOR)
+    also, _ = save_location(session, LocationWrite(name="Ook dichtbij", lat=51.505, lon=3.61), ACTOR)
+    service_id = make_service(session, organisation_id, name="Soms voor iedereen", location_ids=[near.id])
+
+    def found(**fields: Any) -> list[tuple[Any, str]]:
+        if fields:
+            make_service(session, organisation_id, id=service_id, name="Soms voor iedereen", **fields)
+        session.flush()
+        kept, derived = open_location_links(session)
+        assert kept == derived
+        criteria = SearchCriteria(lat=51.51, lon=3.61, radius_km=5)
+        return [(r.service.id, r.match) for r in search(session, criteria, ANONYMOUS).items]
+
+    assert found() == [(service_id, "radius")]
+    assert found(areas=[GEMEENTE], location_ids=[near.id]) == []
+    assert found(areas=[], location_ids=[near.id, also.id]) == [(service_id, "radius")]
+    assert open_location_links(session)[0] == {(near.id, service_id), (also.id, service_id)}
+    assert found(areas=[], location_ids=[]) == []
+    assert found(areas=[], location_ids=[also.id]) == [(service_id, "radius")]
 
 
 def test_filters(demo_client) -> None:
@@ -264,3 +292,31 @@ def test_a_write_committed_elsewhere_reaches_the_cache_within_its_bound(api, mon
     later = cache._clock() + cache.DATA_VERSION_SECONDS
     monkeypatch.setattr(cache, "_clock", lambda: later)
     assert waiting_days() == 88
+
+
+def test_a_cache_hit_needs_neither_the_database_nor_the_thread_pool(api, monkeypatch) -> None:
+    """Within the data version's bound, an anonymous hit is answered on the event loop:
+    no connection is checked out and nothing is handed to the thread pool."""
+    params = {"postcode": "4337", "domain": "financien"}
+    first = api.client.get("/api/v1/search", params=params)
+    checkouts: list[object] = []
+    handed: list[object] = []
+    to_thread = anyio.to_thread.run_sync
+
+    async def counting_run_sync(func, *args, **kwargs):  # type: ignore[no-untyped-def]
+        handed.append(func)
+        return await to_thread(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting_run_sync)
+    engine = api.client.app.state.engine
+    listener = lambda *args: checkouts.append(args)
+    event.listen(engine, "checkout", listener)
+    try:
+        hit = api.client.get("/api/v1/search", params=params)
+        assert hit.content == first.content
+        assert checkouts == [] and handed == []
+        # A miss does both: the counters see them when they happen.
+        api.client.get("/api/v1/search", params={"postcode": "4337", "domain": "werk_opleiding"})
+        assert checkouts and handed
+    finally:
+        event.remove(engine, "checkout", listener)

@@ -38,7 +38,14 @@ from app import dialect
 from app.dialect import PrefixQuery
 from app.locations.models import Location
 from app.search.schemas import MATCH_LEVELS, SearchCriteria, SearchPlace
-from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
+from app.services.models import (
+    Service,
+    ServiceArea,
+    ServiceLocation,
+    ServiceNeedDomain,
+    ServiceOpenLocation,
+    ServiceTargetGroup,
+)
 from app.taxonomy.vocabulary import Cost, ServiceStatus
 
 KM_PER_DEGREE = 111.195
@@ -53,6 +60,7 @@ _area = ServiceArea.__table__  # type: ignore[attr-defined]
 _at = ServiceLocation.__table__  # type: ignore[attr-defined]
 _domain = ServiceNeedDomain.__table__  # type: ignore[attr-defined]
 _group = ServiceTargetGroup.__table__  # type: ignore[attr-defined]
+_open_at = ServiceOpenLocation.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -135,8 +143,9 @@ def _within_reach() -> tuple[Any, ...]:
     )
 
 
-def _links_within_reach(s: Shape) -> tuple[Any, Any]:
-    """(FROM clause, service_id column): the service links of the live locations within reach.
+def _links_within_reach(s: Shape, links: Any = _at) -> tuple[Any, Any]:
+    """(FROM clause, service_id column): the service links (`links`: service_location or
+    service_open_location) of the live locations within reach.
 
     PostgreSQL reaches the links through a LATERAL subquery, an index probe per location:
     joined plainly, its planner underestimates the locations in the box (156 for 1,129 in
@@ -144,21 +153,19 @@ def _links_within_reach(s: Shape) -> tuple[Any, Any]:
     (OFFSET 0 keeps the planner from pulling the subquery up into a plain join again.)
     """
     if s.dialect_name == "postgresql":
-        links = select(_at.c.service_id).where(_at.c.location_id == _location.c.id).offset(0).lateral("links")
-        return _location.join(links, true()), links.c.service_id
-    return _at.join(_location, _location.c.id == _at.c.location_id), _at.c.service_id
+        lateral = select(links.c.service_id).where(links.c.location_id == _location.c.id).offset(0).lateral("links")
+        return _location.join(lateral, true()), lateral.c.service_id
+    return links.join(_location, _location.c.id == links.c.location_id), links.c.service_id
 
 
 def _by_radius(s: Shape) -> Select[Any]:
-    source, service_id = _links_within_reach(s)
-    open_to_anyone = ~exists().where(_area.c.service_id == service_id)
+    """Services open to anyone with a location within reach: their links alone are kept
+    apart (service_open_location), so no link is tested for areas here."""
+    source, service_id = _links_within_reach(s, _open_at)
     return (
         select(service_id.label("service_id"), cast(literal(RADIUS_LEVEL), Integer).label("level"))
         .select_from(source)
-        .where(
-            *_within_reach(),
-            open_to_anyone,
-        )
+        .where(*_within_reach())
         .distinct()
     )
 

@@ -51,6 +51,17 @@ class ServiceLocation(SQLModel, table=True):
     location_id: uuid.UUID = Field(foreign_key="location.id", primary_key=True)
 
 
+class ServiceOpenLocation(SQLModel, table=True):
+    """The location links of the services open to anyone (without service areas), which
+    the search's radius level reads from its key alone. Database triggers keep it from
+    service_location and service_area (migration 0007): never written by the app."""
+
+    __tablename__ = "service_open_location"
+
+    location_id: uuid.UUID = Field(primary_key=True)
+    service_id: uuid.UUID = Field(primary_key=True, index=True)
+
+
 class Eligibility(SQLModel, table=True):
     """Machine-readable eligibility rules of one service. A null rule does not apply."""
 
