@@ -6,21 +6,24 @@
 Needs the bench extra (`pip install -e ".[bench]"`: locust). Per backend: the benchmark
 database (bench/search_scale.py builds or reuses it), a reader API client created in it
 (keyed callers are exempt from the anonymous rate limit and see direct lines), and the app
-under uvicorn (one worker, loopback). Locust, run as a library in this process, first sends
-as fast as its users can to find the saturation throughput, then holds 80 % of it for
---seconds with a constant request rate per user, over a mix of distinct searches (many
-PC4s, with and without q and domain). Printed: throughput, p50/p99 latency, errors.
+under uvicorn (--workers, loopback). Locust, run as a library in this process, first warms
+the worker up (untimed), then sends as fast as its users can to find the saturation
+throughput, then holds 80 % of it for --seconds, the requests arriving as a Poisson
+process (independent users), over a mix of distinct searches (many PC4s, with and
+without q and domain). Printed: throughput, p50/p99 latency, errors.
 """
 
 # Locust patches the standard library for gevent; it must come first.
-from locust import FastHttpUser, constant_throughput, task  # isort: skip
+from locust import FastHttpUser, task  # isort: skip
 from locust.env import Environment  # isort: skip
 
 import argparse
 import itertools
 import os
+import random
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,11 +53,30 @@ def reader_key(url: str) -> str:
 
 def _user_class(paths: list[str], key: str, rate: float | None) -> type[FastHttpUser]:
     turn = itertools.count()
+    arrivals = random.Random(20261124)
 
     class Searcher(FastHttpUser):
-        wait_time = constant_throughput(rate) if rate else (lambda self: 0)  # type: ignore[assignment]
+        """Sends as fast as it can (rate None), or at `rate` a second as a Poisson process.
+
+        Each user keeps its own schedule of exponentially spaced send times, so the users'
+        requests arrive independently, as a practice's do. (locust's constant_throughput
+        keeps users that start together in step: with 16 users the server got bursts of 16
+        requests at once and the latency measured the burst, not the load.)"""
+
         network_timeout = 30.0
         connection_timeout = 30.0
+
+        def on_start(self) -> None:
+            self._due = time.monotonic()
+            if rate:
+                self._due += arrivals.expovariate(rate)
+                gevent.sleep(self._due - time.monotonic())
+
+        def wait_time(self) -> float:
+            if not rate:
+                return 0.0
+            self._due += arrivals.expovariate(rate)
+            return max(0.0, self._due - time.monotonic())
 
         @task
         def search(self) -> None:
@@ -94,6 +116,7 @@ def main() -> None:
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="admin URL of the PostgreSQL server")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--saturation-seconds", type=float, default=20.0)
+    parser.add_argument("--warmup-seconds", type=float, default=10.0)
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--mix", type=int, default=2000, help="distinct searches in the mix")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
@@ -113,6 +136,8 @@ def main() -> None:
             host = f"http://127.0.0.1:{port}"
             print(f"\n== {backend}, {args.services:,} services, {len(paths):,} distinct searches, {args.users} users, "
                   f"{args.workers} uvicorn worker(s); load average {os.getloadavg()[0]:.1f}", flush=True)
+            # Untimed: the worker's first requests pay for compiling statements and warming caches.
+            run(host, paths, key, args.users, args.warmup_seconds, None)
             saturation = run(host, paths, key, args.users, args.saturation_seconds, None)
             _report("saturation (no wait)", saturation)
             target = 0.8 * saturation["rps"]
