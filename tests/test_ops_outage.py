@@ -71,6 +71,13 @@ def _assert_recovers(client: TestClient) -> None:
     assert client.get("/api/v1/services").status_code == 200
 
 
+def _assert_not_ready(client: TestClient) -> None:
+    ready = _within_budget(client, "GET", "/health/ready")
+    assert ready.status_code == 503
+    assert ready.json()["status"] == "not-ready"
+    assert ready.json()["checks"]["database"]["ok"] is False
+
+
 def _serving(client: TestClient) -> None:
     assert client.get("/api/v1/services").status_code == 200
     assert client.get("/health/ready").json()["checks"]["database"]["ok"] is True
@@ -82,10 +89,7 @@ def test_reset_connections_give_503_then_recover(proxied: tuple[TcpProxy, TestCl
     _serving(client)
     proxy.reset()
     _assert_unavailable(_within_budget(client, "GET", path))
-    ready = _within_budget(client, "GET", "/health/ready")
-    assert ready.status_code == 503
-    assert ready.json()["status"] == "not-ready"
-    assert ready.json()["checks"]["database"]["ok"] is False
+    _assert_not_ready(client)
     proxy.restore()
     _assert_recovers(client)
 
@@ -95,9 +99,7 @@ def test_silently_dropped_traffic_gives_503_then_recovers(proxied: tuple[TcpProx
     _serving(client)
     proxy.drop()
     _assert_unavailable(_within_budget(client, "GET", "/api/v1/services"))
-    ready = _within_budget(client, "GET", "/health/ready")
-    assert ready.status_code == 503
-    assert ready.json()["checks"]["database"]["ok"] is False
+    _assert_not_ready(client)
     # A second request also answers in time (it does not queue behind the first forever).
     _assert_unavailable(_within_budget(client, "GET", "/api/v1/organisations"))
     proxy.restore()
