@@ -205,6 +205,8 @@ def _ranked(s: Shape) -> Any:
         _by_radius(s) if level == RADIUS_LEVEL else _by_area_near(s, level) if s.ring else _by_area(level)
         for level in s.levels
     ]
+    if s.text:
+        parts = [_text_tested(s, part) for part in parts]
     candidate = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("candidate")
     # Per row, after the joins and filters: only the services that pass get a distance.
     nearest = (
@@ -224,23 +226,36 @@ def _ranked(s: Shape) -> Any:
         .where(_service.c.deleted_at.is_(None), _service.c.status + "" == ServiceStatus.active)
     )
     if s.text:
-        service_id, stems = dialect.search_stems(s.dialect_name)
-        statement = statement.join(service_id.table, service_id == _service.c.id)
-        # Every word of q: one of its alternatives, all of whose stems start a stem of the document.
-        document = literal(" ") + stems
-        statement = statement.where(*(
+        relevance = _relevance(s, literal(" ") + candidate.c.stems)
+    statement = statement.add_columns(
+        cast(-relevance, Float).label("neg_relevance"),
+        cast(func.coalesce(nearest, NO_DISTANCE), Float).label("d2"),
+    )
+    return _filtered(statement, s).subquery("ranked")
+
+
+def _text_tested(s: Shape, part: Select[Any]) -> Select[Any]:
+    """The part's candidates whose document matches q, with their stems for the relevance.
+
+    The text is tested inside the candidate subquery (its DISTINCT keeps both databases
+    from merging it into the outer join), so that only the matches are looked up in
+    `service`: a rare word over a gemeente's 1,300 services otherwise looked up every one.
+    """
+    service_id, stems = dialect.search_stems(s.dialect_name)
+    candidate_id = part.selected_columns.service_id
+    # Every word of q: one of its alternatives, all of whose stems start a stem of the document.
+    document = literal(" ") + stems
+    return (
+        part.join(service_id.table, service_id == candidate_id)
+        .where(*(
             or_(*(
                 and_(*(_position(s, document, f"stem_{w}_{a}_{k}") > 0 for k in range(stems_count)))
                 for a, stems_count in enumerate(word)
             ))
             for w, word in enumerate(s.text)
         ))
-        relevance = _relevance(s, document)
-    statement = statement.add_columns(
-        cast(-relevance, Float).label("neg_relevance"),
-        cast(func.coalesce(nearest, NO_DISTANCE), Float).label("d2"),
+        .add_columns(stems.label("stems"))
     )
-    return _filtered(statement, s).subquery("ranked")
 
 
 def _position(s: Shape, document: Any, name: str) -> Any:

@@ -1,0 +1,24 @@
+"""Every connection the app opens carries the settings app/dialect.py gives it."""
+
+from typing import Any
+
+from sqlalchemy import text
+
+from app.db import make_engine
+from app.dialect import SQLITE_MMAP_BYTES
+from app.settings import Settings
+
+
+def test_connections_are_configured_for_the_api(backend: Any) -> None:
+    engine = make_engine(backend.fresh_url(), Settings(db_statement_timeout=3, search_rate_limit=""))
+    try:
+        with engine.connect() as connection:
+            if backend.name == "postgresql":
+                assert connection.execute(text("SHOW statement_timeout")).scalar() == "3s"
+                assert connection.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
+            else:
+                assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+                assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+                assert connection.execute(text("PRAGMA mmap_size")).scalar() == SQLITE_MMAP_BYTES
+    finally:
+        engine.dispose()
