@@ -62,16 +62,18 @@ def resolve_place(session: Session, criteria: SearchCriteria) -> SearchPlace:
 
 
 def _level_groups(place: SearchPlace) -> list[tuple[int, ...]]:
-    """The match levels to rank, one at a time, most specific first.
+    """The match levels to rank, a group at a time, most specific first: buurt and wijk
+    together (a few dozen services), then the gemeente, then the radius.
 
-    Ranking level by level lets a page that the buurt and wijk fill stop before the
+    Ranking a group at a time lets a page that the buurt and wijk fill stop before the
     gemeente and the radius, which nationally hold thousands of services; a text query
-    tests and scores only the candidates of the levels it reaches. (One statement for
-    buurt and wijk together made PostgreSQL plan a parallel append, whose workers cost
-    more to start than a second statement.)
+    tests and scores only the candidates of the levels it reaches.
     """
     codes = ranking.area_codes(place)
-    return [(level,) for level in range(len(MATCH_LEVELS)) if level == ranking.RADIUS_LEVEL or codes[level]]
+    levels = [level for level in range(len(MATCH_LEVELS)) if level == ranking.RADIUS_LEVEL or codes[level]]
+    gemeente = MATCH_LEVELS.index("gemeente")
+    small = tuple(level for level in levels if level < gemeente)
+    return ([small] if small else []) + [(level,) for level in levels if level >= gemeente]
 
 
 def _rings(criteria: SearchCriteria, levels: tuple[int, ...]) -> list[float | None]:
