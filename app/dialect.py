@@ -56,6 +56,22 @@ def engine_options(url: str, limits: Settings) -> dict[str, Any]:
     return {"connect_args": {"connect_timeout": limits.db_connect_timeout, "options": " ".join(options)}, **pool}
 
 
+def search_threads(dialect_name: str, limits: Settings) -> int:
+    """How many searches a worker process computes at once.
+
+    On SQLite all of a search's work is this process's CPU: past two threads (one in Python
+    while another is inside SQLite, which releases the GIL) they only take the GIL from each
+    other, and 8 concurrent misses were answered at 37-42 requests/s with 40 threads against
+    57-63 with 2 (bench/README.md, third session). On PostgreSQL a search mostly waits on
+    the server, so as many as the pool has connections.
+    """
+    if limits.search_threads:
+        return limits.search_threads
+    if dialect_name == "sqlite":
+        return 2
+    return limits.db_pool_size + limits.db_max_overflow
+
+
 class BoundedConnection(psycopg.Connection[Any]):
     """A psycopg connection that waits at most `answer_timeout` seconds for any answer.
 

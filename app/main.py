@@ -4,10 +4,12 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import Engine
 
+from app import dialect
 from app.areas.router import router as areas_router
 from app.changelog.router import router as audit_router
 from app.clients.router import router as clients_router
@@ -63,6 +65,8 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
         generate_unique_id_function=lambda route: route.name,
     )
     app.state.engine = engine
+    # The search's computation, off the event loop (app/search/router.py).
+    app.state.search_limiter = anyio.CapacityLimiter(dialect.search_threads(engine.dialect.name, settings))
     install_problem_handlers(app)
     # Health, metrics, request logs, limits, and 503 for a database outage (before the next line).
     install_operations(app, engine, settings)

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import text
 
 from app.db import make_engine
-from app.dialect import SQLITE_MMAP_BYTES
+from app.dialect import SQLITE_MMAP_BYTES, search_threads
 from app.settings import Settings
 
 
@@ -22,3 +22,10 @@ def test_connections_are_configured_for_the_api(backend: Any) -> None:
                 assert connection.execute(text("PRAGMA mmap_size")).scalar() == SQLITE_MMAP_BYTES
     finally:
         engine.dispose()
+
+
+def test_searches_at_once_default_by_dialect_and_follow_the_setting() -> None:
+    pooled = Settings(db_pool_size=6, db_max_overflow=4)
+    assert search_threads("sqlite", pooled) == 2  # CPU in this process: more threads only contend for the GIL
+    assert search_threads("postgresql", pooled) == 10  # waits on the server: one per connection
+    assert search_threads("sqlite", Settings(search_threads=5)) == 5

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlmodel import Session, select
 
+import app.search.service
 from app.locations.models import Location, OpeningException
 from app.locations.schemas import LocationWrite
 from app.locations.service import LOCATION_LOAD, save_location
@@ -320,3 +321,20 @@ def test_a_cache_hit_needs_neither_the_database_nor_the_thread_pool(api, monkeyp
         assert checkouts and handed
     finally:
         event.remove(engine, "checkout", listener)
+
+
+def test_searches_are_computed_within_the_workers_search_limit(api, monkeypatch) -> None:
+    """A miss and a search with patient attributes each hold a token of the worker's search
+    limiter while they are computed (the rest wait for one: app/dialect.py, search_threads)."""
+    limiter = api.client.app.state.search_limiter
+    held: list[float] = []
+
+    def recording_search(*args: Any, **kwargs: Any) -> Any:
+        held.append(limiter.borrowed_tokens)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(app.search.service, "search", recording_search)
+    miss = api.client.get("/api/v1/search", params={"postcode": "4337", "domain": "tijdsbesteding"})
+    with_patient = api.client.post("/api/v1/search", json={"postcode": "4337", "patient": {"age": 70}})
+    assert (miss.status_code, with_patient.status_code) == (200, 200)
+    assert held == [1, 1]

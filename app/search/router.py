@@ -1,5 +1,8 @@
-from typing import Annotated, Any
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
@@ -11,6 +14,8 @@ from app.http_cache import LIST_SECONDS, cache_for
 from app.search import cache, service
 from app.search.schemas import SearchCriteria, SearchPage, SearchRequest
 from app.visibility import Viewer, ViewerDep
+
+T = TypeVar("T")
 
 router = APIRouter(prefix="/search", tags=["search"], dependencies=[cache_for(LIST_SECONDS)])
 
@@ -54,10 +59,16 @@ async def search_get(
         key = cache.key(criteria, viewer, representation, version)
     entry = responses.get(key) if key else None
     if entry is None:
-        entry = await run_in_threadpool(_answer, session, criteria, viewer, request, response)
+        entry = await _computed(request, _answer, session, criteria, viewer, request, response)
         responses.put(key, entry)
     headers = {name: value for name, value in response.headers.items() if name != "content-length"}
     return Response(entry.body, media_type=entry.media_type, headers=headers)  # type: ignore[return-value]
+
+
+async def _computed(request: Request, compute: Callable[..., T], *args: Any) -> T:
+    """compute(*args) in a thread, as one of the searches the worker computes at once
+    (app.state.search_limiter, sized by dialect.search_threads)."""
+    return await anyio.to_thread.run_sync(compute, *args, limiter=request.app.state.search_limiter)
 
 
 def _answer(
@@ -76,10 +87,11 @@ def _answer(
     "logged, and the response is not cached (`Cache-Control: no-store`).",
     responses={**PROBLEM_RESPONSES, **GEOJSON_RESPONSE},
 )
-def search_post(
+async def search_post(
     session: SessionDep, viewer: ViewerDep, request: Request, response: Response, body: SearchRequest
 ) -> SearchPage:
     response.headers["Cache-Control"] = "no-store"
     criteria = SearchCriteria.model_validate(body.model_dump(exclude={"patient", "eligible_only"}))
-    page = service.search(session, criteria, viewer, patient=body.patient, eligible_only=body.eligible_only)
+    search = functools.partial(service.search, patient=body.patient, eligible_only=body.eligible_only)
+    page = await _computed(request, search, session, criteria, viewer)
     return _as_requested(request, response, page)
