@@ -138,6 +138,7 @@ async def _latency(apps: dict[int, Any], rounds: int) -> dict[int, dict[str, Any
                 found[name] = len(response.json()["items"])
                 body = response.content if name == THROUGHPUT_QUERY else body
             results[size] = {"timings": {name: [] for name in QUERIES}, "found": found, "body": body}
+        control: list[float] = []
         for round_ in range(rounds + 3):
             for name, query in QUERIES.items():
                 for size, client in clients.items():
@@ -145,7 +146,18 @@ async def _latency(apps: dict[int, Any], rounds: int) -> dict[int, dict[str, Any
                     await client.get(SEARCH + query)
                     if round_ >= 3:  # the first rounds warm caches
                         results[size]["timings"][name].append((time.perf_counter() - start) * 1000)
+                start = time.perf_counter()
+                _fixed_work()
+                control.append((time.perf_counter() - start) * 1000)
+    for result in results.values():
+        result["control"] = control
     return results
+
+
+def _fixed_work() -> int:
+    """The same pure-Python work every time (~10 ms): its spread between rounds is the
+    machine's own, the floor under any request's p99 / p50."""
+    return sum(i * i for i in range(200_000))
 
 
 def main() -> None:
@@ -205,6 +217,8 @@ def _report_one(backend: str, size: int, result: dict[str, Any]) -> None:
         print(f"  {name:<56}{p50:8.2f} / {p99:7.2f}   ({result['found'][name]})")
     p50, p99 = _percentiles([t for ts in result["timings"].values() for t in ts])
     print(f"  {'all queries':<56}{p50:8.2f} / {p99:7.2f}")
+    p50, p99 = _percentiles(result["control"])
+    print(f"  {'control: fixed CPU work in the same rounds':<56}{p50:8.2f} / {p99:7.2f}")
     if "rps" in result:
         print(f"  HTTP req/s against a bare endpoint sending the same {result['bytes']:,} bytes:")
         for label, rps in (("response cache on", result["rps"]), ("response cache off", result["rps_uncached"])):
