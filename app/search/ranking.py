@@ -50,6 +50,7 @@ from app.taxonomy.vocabulary import Cost, ServiceStatus
 
 KM_PER_DEGREE = 111.195
 NO_DISTANCE = 1e9  # sorts services without a location last
+GEMEENTE_LEVEL = MATCH_LEVELS.index("gemeente")
 RADIUS_LEVEL = MATCH_LEVELS.index("radius")
 ORDER_KEYS = ("level", "neg_relevance", "d2", "id")
 

@@ -47,8 +47,8 @@ async def search_get(
     criteria: Annotated[SearchCriteria, Query()],
 ) -> SearchPage:
     # Served from the response cache (app/search/cache.py): a GET carries no patient attributes.
-    # A hit is answered here on the event loop; the search and anything else that waits on
-    # the database run in the thread pool.
+    # A hit is answered here on the event loop; reading the data version runs in the thread
+    # pool, and a miss is computed in a thread under the worker's search limit (_computed).
     responses = cache.for_app(request)
     representation = "geojson" if wants_geojson(request) else "json"
     key = ""

@@ -71,16 +71,15 @@ def _level_groups(place: SearchPlace) -> list[tuple[int, ...]]:
     """
     codes = ranking.area_codes(place)
     levels = [level for level in range(len(MATCH_LEVELS)) if level == ranking.RADIUS_LEVEL or codes[level]]
-    gemeente = MATCH_LEVELS.index("gemeente")
-    small = tuple(level for level in levels if level < gemeente)
-    return ([small] if small else []) + [(level,) for level in levels if level >= gemeente]
+    small = tuple(level for level in levels if level < ranking.GEMEENTE_LEVEL)
+    return ([small] if small else []) + [(level,) for level in levels if level >= ranking.GEMEENTE_LEVEL]
 
 
 def _rings(criteria: SearchCriteria, levels: tuple[int, ...]) -> list[float | None]:
     """Rings to try before the whole level: only where a level is ordered by distance
     alone (no text relevance) and large (a gemeente, or the radius beyond the ring)."""
     level = levels[0]
-    large = level >= MATCH_LEVELS.index("gemeente") and (level != ranking.RADIUS_LEVEL or criteria.radius_km > RING_KM)
+    large = level >= ranking.GEMEENTE_LEVEL and (level != ranking.RADIUS_LEVEL or criteria.radius_km > RING_KM)
     return [RING_KM, None] if len(levels) == 1 and large and not criteria.q else [None]
 
 
