@@ -10,8 +10,9 @@ once, with the ids as an expanding parameter.
 import uuid
 from collections import defaultdict
 from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import Date, Integer, String, bindparam, cast, literal, null, select, union_all
+from sqlalchemy import Date, Integer, String, bindparam, cast, func, literal, null, select
 from sqlmodel import Session
 
 from app.entity import as_record
@@ -24,12 +25,6 @@ _service, _organisation, _eligibility = (m.__table__ for m in (Service, Organisa
 _at, _domain, _group = (m.__table__ for m in (ServiceLocation, ServiceNeedDomain, ServiceTargetGroup))  # type: ignore[attr-defined]
 _IDS = bindparam("ids", expanding=True)
 
-# Need domains and target groups in one round trip: (service_id, is_domain, code).
-_CODES = union_all(
-    select(_domain.c.service_id, literal(True).label("is_domain"), _domain.c.domain_code.label("code"))
-    .where(_domain.c.service_id.in_(_IDS)),
-    select(_group.c.service_id, literal(False), _group.c.group_code).where(_group.c.service_id.in_(_IDS)),
-)
 _RULES = select(_eligibility).where(_eligibility.c.service_id.in_(_IDS))
 # Ordered as the Service.locations relationship is; deleted locations never show.
 _LOCATIONS = (
@@ -53,10 +48,24 @@ _TIMES = (
     .order_by("weekly", "weekday", "date", "opens")
 )
 _RULE_COLUMNS = [c.name for c in _eligibility.c if c.name != "service_id"]
-# With the organisation's name and the eligibility rules (rule_*, all null without rules).
+
+
+def _codes(link: Any, code: Any) -> Any:
+    """A service's codes in `link`, space-separated (codes hold no spaces); null without any."""
+    return select(func.aggregate_strings(code, " ")).where(link.c.service_id == _service.c.id).scalar_subquery()
+
+
+# The columns a result shows, the organisation's name, the need domain and target group
+# codes, and the eligibility rules (rule_*, all null without rules): one row per service.
 _SERVICES = (
     select(
-        *_service.c, _organisation.c.name.label("organisation_name"),
+        *(_service.c[name] for name in (
+            "id", "name", "description", "cost", "cost_note", "languages", "organisation_id", "access_route",
+            "waiting_days", "waiting_reported_on",
+        )),
+        _organisation.c.name.label("organisation_name"),
+        _codes(_domain, _domain.c.domain_code).label("domain_codes"),
+        _codes(_group, _group.c.group_code).label("group_codes"),
         _eligibility.c.service_id.label("rule_service_id"), *(_eligibility.c[n].label(f"rule_{n}") for n in _RULE_COLUMNS),
     )
     .join(_organisation, _organisation.c.id == _service.c.organisation_id)
@@ -72,18 +81,11 @@ def load_eligibility(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, 
 
 
 def load_services(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, SimpleNamespace]:
-    """Service id -> a record with the Service's columns and organisation, need_domains,
+    """Service id -> a record with the Service's columns a result shows and organisation, need_domains,
     target_groups, eligibility and live locations. The locations' opening_hours and
     exceptions start empty: load_opening_times fills in those the page needs."""
     if not ids:
         return {}
-    domains: defaultdict[uuid.UUID, list[SimpleNamespace]] = defaultdict(list)
-    groups: defaultdict[uuid.UUID, list[SimpleNamespace]] = defaultdict(list)
-    for row in session.execute(_CODES, {"ids": ids}):
-        if row.is_domain:
-            domains[row.service_id].append(SimpleNamespace(domain_code=row.code))
-        else:
-            groups[row.service_id].append(SimpleNamespace(group_code=row.code))
     locations: defaultdict[uuid.UUID, list[SimpleNamespace]] = defaultdict(list)
     for row in session.execute(_LOCATIONS, {"ids": ids}):
         locations[row.service_id].append(as_record(row, opening_hours=[], exceptions=[]))
@@ -91,7 +93,9 @@ def load_services(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Sim
         row.id: as_record(
             row,
             organisation=SimpleNamespace(id=row.organisation_id, name=row.organisation_name),
-            need_domains=domains[row.id], target_groups=groups[row.id], locations=locations[row.id],
+            need_domains=[SimpleNamespace(domain_code=code) for code in (row.domain_codes or "").split()],
+            target_groups=[SimpleNamespace(group_code=code) for code in (row.group_codes or "").split()],
+            locations=locations[row.id],
             eligibility=SimpleNamespace(**{n: getattr(row, f"rule_{n}") for n in _RULE_COLUMNS})
             if row.rule_service_id is not None else None,
         )

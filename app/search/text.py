@@ -148,10 +148,12 @@ def prefix_query(session: Session, q: str) -> dialect.PrefixQuery:
     if not stems:
         raise InvalidInput("q holds no searchable word.", field="q")
     synonyms = _synonym_domains()
+    # Only the labels of the domains q's synonyms name (most queries name none).
+    named = {code for stem in stems for code in synonyms.get(stem, ())}
     label_stems = {
         code: stem_words(label)
-        for code, label in session.exec(select(NeedDomain.code, NeedDomain.label))
-    }
+        for code, label in session.exec(select(NeedDomain.code, NeedDomain.label).where(col(NeedDomain.code).in_(named)))
+    } if named else {}
     query: dialect.PrefixQuery = []
     for stem in stems:
         alternatives = [[stem]]
