@@ -17,7 +17,16 @@ from app.search.schemas import SearchCriteria
 from app.search.service import search
 from app.services.models import ServiceLocation
 from app.visibility import ANONYMOUS
-from tests.factories import ACTOR, GEMEENTE, make_organisation, make_region, make_service, open_location_links
+from tests.factories import (
+    ACTOR,
+    BUURT,
+    GEMEENTE,
+    WIJK,
+    make_organisation,
+    make_region,
+    make_service,
+    open_location_links,
+)
 
 # postcode, domain -> the first result a POH would expect, and why it matched.
 FIRST_RESULTS = [
@@ -245,6 +254,19 @@ def test_a_text_query_ranks_the_name_first_then_more_mentions(session) -> None:
     first = search(session, SearchCriteria(postcode="9901", q="schulden", limit=2), ANONYMOUS)
     rest = search(session, SearchCriteria(postcode="9901", q="schulden", cursor=first.next_cursor), ANONYMOUS)
     assert [r.service.id for r in first.items + rest.items] == [named, twice, once, label_only]
+
+
+@pytest.mark.parametrize("q", [None, "schulden"])
+def test_a_service_covering_several_levels_matches_once_at_its_most_specific(session, q) -> None:
+    """With or without q (which tests the text inside each level's candidates), a service
+    whose areas cover the patient at several levels is found once, at the most specific."""
+    make_region(session)
+    organisation_id = make_organisation(session)
+    by_buurt = make_service(session, organisation_id, name="Schuldhulp buurt", areas=[BUURT, GEMEENTE])
+    by_wijk = make_service(session, organisation_id, name="Schuldhulp wijk", areas=[WIJK, GEMEENTE])
+    by_gemeente = make_service(session, organisation_id, name="Schuldhulp stad", areas=[GEMEENTE])
+    found = search(session, SearchCriteria(postcode="9901", q=q), ANONYMOUS).items
+    assert [(r.service.id, r.match) for r in found] == [(by_buurt, "buurt"), (by_wijk, "wijk"), (by_gemeente, "gemeente")]
 
 
 def test_the_response_cache_follows_writes_viewers_and_never_holds_patients(api) -> None:
