@@ -1,6 +1,5 @@
 """The FastAPI application."""
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,6 +23,7 @@ from app.imports.router import router as imports_router
 from app.locations.router import router as locations_router
 from app.maintenance.router import router as maintenance_router
 from app.ops import install_operations
+from app.ops.collector import freeze_long_lived
 from app.organisations.router import router as organisations_router
 from app.search.router import router as search_router
 from app.services.router import router as services_router
@@ -52,10 +52,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Refuse to serve a schema older (or newer) than this code.
         assert_schema_current(engine)
-        # What start-up built (modules, schemas, compiled statements) lives as long as the
-        # process: move it out of the collector's reach, so that its full passes stay short
-        # instead of stalling a request now and then (they are what set the p99 tail).
-        gc.freeze()
+        freeze_long_lived()
         yield
         app.state.readiness.close()
 

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     metrics_enabled: bool = True
     log_json: bool = True
     log_level: str = "INFO"
+    # Per worker process: after this many requests, freeze what they built for good (app/ops/collector.py); 0: never.
+    gc_freeze_after_requests: int = Field(default=200, ge=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -1,7 +1,7 @@
-"""Operations: health, metrics, request logs and ids, limits, database outages.
+"""Operations: health, metrics, request logs and ids, limits, database outages, the collector.
 
 `install_operations` wires them into the app (see create_app). Middleware, outermost first:
-ObserveRequests (request id, metrics, log line) > SecurityHeaders > CORS > BodyLimit >
+FreezeAfterWarmUp > ObserveRequests (request id, metrics, log line) > SecurityHeaders > CORS > BodyLimit >
 SearchRateLimit, all pure ASGI so that streamed responses stay streamed.
 """
 
@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from starlette.middleware.cors import CORSMiddleware
 
 from app.ops import health
+from app.ops.collector import FreezeAfterWarmUp
 from app.ops.limits import BodyLimit, SearchRateLimit, SecurityHeaders, search_rate_limit
 from app.ops.logs import configure_logging
 from app.ops.metrics import Metrics
@@ -43,3 +44,5 @@ def install_operations(app: FastAPI, engine: Engine, settings: Settings) -> None
         )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ObserveRequests, metrics=metrics)
+    if settings.gc_freeze_after_requests:
+        app.add_middleware(FreezeAfterWarmUp, requests=settings.gc_freeze_after_requests)
