@@ -3,14 +3,14 @@
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Connection, DateTime, Engine, TypeDecorator, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, TypeDecorator, create_engine, event, func, select
 from sqlmodel import Session
 
 from app import dialect
@@ -43,6 +43,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def space_joined(value: Any, *where: Any) -> Any:
+    """`value` of the rows `where` selects, space-separated, or null without any: a correlated
+    scalar subquery, so that one row brings a short list along (values must hold no spaces)."""
+    return select(func.aggregate_strings(value, " ")).where(*where).scalar_subquery()
 
 
 def make_engine(url: str, settings: Settings | None = None) -> Engine:

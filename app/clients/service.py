@@ -10,6 +10,8 @@ import secrets
 import uuid
 from datetime import datetime
 
+from sqlalchemy import String, bindparam, cast
+from sqlalchemy import select as core_select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
@@ -18,7 +20,7 @@ from app.clients.models import ApiClient, ApiKey, ClientGemeente, ClientOrganisa
 from app.clients.schemas import ClientCreated, ClientOut, ClientWrite, KeyCreated, KeyOut
 from app.clients.scope import Principal
 from app.clock import local_aware
-from app.db import utcnow
+from app.db import space_joined, utcnow
 from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from app.organisations.models import Organisation
 from app.pagination import keyset_page
@@ -34,24 +36,39 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+_key, _client = ApiKey.__table__, ApiClient.__table__  # type: ignore[attr-defined]
+_gemeente, _organisation = ClientGemeente.__table__, ClientOrganisation.__table__  # type: ignore[attr-defined]
+# Every keyed request runs this: one Core statement, the client's scope joined into it
+# (the ORM query with its two scope loads took 0.8 ms, a Core one takes a fraction).
+_BY_DIGEST = (
+    core_select(
+        _key.c.expires_at, _key.c.revoked_at, _client.c.id, _client.c.name, _client.c.role,
+        _client.c.revoked_at.label("client_revoked_at"),
+        space_joined(_gemeente.c.gemeente_code, _gemeente.c.client_id == _client.c.id).label("gemeenten"),
+        # As text: hex on SQLite, hyphenated on PostgreSQL; uuid.UUID reads either.
+        space_joined(cast(_organisation.c.organisation_id, String), _organisation.c.client_id == _client.c.id)
+        .label("organisations"),
+    )
+    .join(_client, _client.c.id == _key.c.client_id)
+    .where(_key.c.digest == bindparam("digest"))
+)
+
+
 def authenticate(session: Session, key: str) -> Principal:
     """The client a key belongs to, or 401 saying why not."""
-    row = session.exec(
-        select(ApiKey, ApiClient).join(ApiClient).where(ApiKey.digest == digest(key)).options(*_LOAD)
-    ).first()
+    row = session.execute(_BY_DIGEST, {"digest": digest(key)}).first()
     if row is None:
         raise Unauthorized("Unknown API key.")
-    api_key, client = row
-    if api_key.revoked_at or client.revoked_at:
+    if row.revoked_at or row.client_revoked_at:
         raise Unauthorized("This API key has been revoked.")
-    if api_key.expires_at and api_key.expires_at <= utcnow():
-        raise Unauthorized(f"This API key expired on {api_key.expires_at:%Y-%m-%d %H:%M} UTC.")
+    if row.expires_at and row.expires_at <= utcnow():
+        raise Unauthorized(f"This API key expired on {row.expires_at:%Y-%m-%d %H:%M} UTC.")
     return Principal(
-        client_id=client.id,
-        name=client.name,
-        role=Role(client.role),
-        gemeenten=frozenset(g.gemeente_code for g in client.gemeenten),
-        organisations=frozenset(o.organisation_id for o in client.organisations),
+        client_id=row.id,
+        name=row.name,
+        role=Role(row.role),
+        gemeenten=frozenset((row.gemeenten or "").split()),
+        organisations=frozenset(uuid.UUID(text) for text in (row.organisations or "").split()),
     )
 
 

@@ -10,11 +10,11 @@ once, with the ids as an expanding parameter.
 import uuid
 from collections import defaultdict
 from types import SimpleNamespace
-from typing import Any
 
-from sqlalchemy import Date, Integer, String, bindparam, cast, func, literal, null, select
+from sqlalchemy import Date, Integer, String, bindparam, cast, literal, null, select
 from sqlmodel import Session
 
+from app.db import space_joined
 from app.entity import as_record
 from app.locations.models import Location, OpeningException, OpeningHours
 from app.organisations.models import Organisation
@@ -50,11 +50,6 @@ _TIMES = (
 _RULE_COLUMNS = [c.name for c in _eligibility.c if c.name != "service_id"]
 
 
-def _codes(link: Any, code: Any) -> Any:
-    """A service's codes in `link`, space-separated (codes hold no spaces); null without any."""
-    return select(func.aggregate_strings(code, " ")).where(link.c.service_id == _service.c.id).scalar_subquery()
-
-
 # The columns a result shows, the organisation's name, the need domain and target group
 # codes, and the eligibility rules (rule_*, all null without rules): one row per service.
 _SERVICES = (
@@ -64,8 +59,8 @@ _SERVICES = (
             "waiting_days", "waiting_reported_on",
         )),
         _organisation.c.name.label("organisation_name"),
-        _codes(_domain, _domain.c.domain_code).label("domain_codes"),
-        _codes(_group, _group.c.group_code).label("group_codes"),
+        space_joined(_domain.c.domain_code, _domain.c.service_id == _service.c.id).label("domain_codes"),
+        space_joined(_group.c.group_code, _group.c.service_id == _service.c.id).label("group_codes"),
         _eligibility.c.service_id.label("rule_service_id"), *(_eligibility.c[n].label(f"rule_{n}") for n in _RULE_COLUMNS),
     )
     .join(_organisation, _organisation.c.id == _service.c.organisation_id)
