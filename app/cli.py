@@ -24,9 +24,17 @@ app.add_typer(areas_app, name="areas")
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
-    """Apply migrations up to REVISION (default: the newest)."""
-    command.upgrade(alembic_config(get_settings().database_url), revision)
+    """Apply migrations up to REVISION (default: the newest), then render the search cards
+    that are missing or in an older layout."""
+    from app.search.cards import render_missing
+
+    url = get_settings().database_url
+    command.upgrade(alembic_config(url), revision)
     typer.echo(f"Database at {revision}.")
+    if revision != "head":
+        return  # an older schema may not hold the cards
+    with Session(make_engine(url)) as session, session.begin():
+        typer.echo(f"Search cards rendered: {render_missing(session)}.")
 
 
 @db_app.command("downgrade")

@@ -30,13 +30,13 @@ def wants_geojson(request: Request) -> bool:
 
 
 def feature_collection(
-    items: Sequence[BaseModel],
-    point: Callable[[BaseModel], tuple[float, float] | None],
+    items: Sequence[BaseModel] | Sequence[Mapping[str, Any]],
+    point: Callable[[Any], tuple[float, float] | None],
     next_cursor: str | None,
     headers: Mapping[str, str],
 ) -> JSONResponse:
-    """One Point feature per item that has a place (`point` gives lat, lon); the item is
-    its properties. The next page's cursor travels as a foreign member."""
+    """One Point feature per item (a model, or its JSON data) that has a place (`point`
+    gives lat, lon); the item is its properties. The next page's cursor travels as a foreign member."""
     features = []
     for item in items:
         if (place := point(item)) is None:
@@ -45,9 +45,9 @@ def feature_collection(
         feature: dict[str, Any] = {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [lon, lat]},  # GeoJSON is longitude first
-            "properties": item.model_dump(mode="json"),
+            "properties": item if isinstance(item, Mapping) else item.model_dump(mode="json"),
         }
-        if (item_id := getattr(item, "id", None)) is not None:
+        if (item_id := item.get("id") if isinstance(item, Mapping) else getattr(item, "id", None)) is not None:
             feature["id"] = str(item_id)
         features.append(feature)
     body = {"type": "FeatureCollection", "features": features, "next_cursor": next_cursor}

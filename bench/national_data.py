@@ -21,6 +21,7 @@ from sqlmodel import Session
 from app.areas.models import Postcode4, PostcodeKind
 from app.db import alembic_config, make_engine
 from app.dialect import SEARCH_TABLE
+from app.search.cards import render_missing
 from app.search.text import refresh_service_documents
 from app.services.models import Service
 from bench.national_areas import DATA_DIR, load_areas
@@ -75,6 +76,8 @@ def build(url: str, n_services: int, data_dir: Path = DATA_DIR, log: bool = True
                 .group_by(Postcode4.gemeente_code)
             ).all())
             counts |= generate(session, rng, n_services, weights)
+            # As `wijkkaart db upgrade` renders them for data that did not come through the save paths.
+            counts["search_cards"] = render_missing(session)
         _check_documents(engine, rng)
         with engine.connect() as connection:
             # Planner statistics and (PostgreSQL) the visibility map for index-only scans, as

@@ -12,8 +12,8 @@ import app.search.service
 from app.locations.models import Location, OpeningException
 from app.locations.schemas import LocationWrite
 from app.locations.service import LOCATION_LOAD, save_location
-from app.search import cache
-from app.search.schemas import SearchCriteria
+from app.search import cache, cards
+from app.search.schemas import SearchCriteria, SearchPage
 from app.search.service import search
 from app.services.models import ServiceLocation
 from app.visibility import ANONYMOUS
@@ -38,6 +38,11 @@ FIRST_RESULTS = [
 ]
 
 _ORDER_BY_BACKEND: dict[str, dict[str, list[str]]] = {}
+
+
+def _page(session: Session, criteria: SearchCriteria) -> SearchPage:
+    """An anonymous search's page, validated against the model the API documents."""
+    return SearchPage.model_validate(search(session, criteria, ANONYMOUS))
 
 
 @pytest.mark.parametrize(("postcode", "domain", "first", "match"), FIRST_RESULTS)
@@ -98,10 +103,10 @@ def test_a_point_search_matches_by_radius_only(session) -> None:
     open_near = make_service(session, organisation_id, name="Voor iedereen dichtbij", location_ids=[near.id])
     make_service(session, organisation_id, name="Voor iedereen ver weg", location_ids=[far.id])
     make_service(session, organisation_id, name="Alleen Proefstad", areas=[GEMEENTE], location_ids=[near.id])
-    results = search(session, SearchCriteria(lat=51.51, lon=3.61, radius_km=5), ANONYMOUS).items
+    results = _page(session, SearchCriteria(lat=51.51, lon=3.61, radius_km=5)).items
     assert [(r.service.id, r.match) for r in results] == [(open_near, "radius")]
     assert results[0].distance_km == pytest.approx(1.11, abs=0.02)  # geodesic, 0.01 degree of latitude
-    wide = search(session, SearchCriteria(lat=51.51, lon=3.61, radius_km=50), ANONYMOUS).items
+    wide = _page(session, SearchCriteria(lat=51.51, lon=3.61, radius_km=50)).items
     assert [r.service.name for r in wide] == ["Voor iedereen dichtbij", "Voor iedereen ver weg"]
 
 
@@ -121,7 +126,7 @@ def test_the_radius_level_follows_a_service_gaining_and_losing_areas_and_locatio
         kept, derived = open_location_links(session)
         assert kept == derived
         criteria = SearchCriteria(lat=51.51, lon=3.61, radius_km=5)
-        return [(r.service.id, r.match) for r in search(session, criteria, ANONYMOUS).items]
+        return [(r.service.id, r.match) for r in _page(session, criteria).items]
 
     assert found() == [(service_id, "radius")]
     assert found(areas=[GEMEENTE], location_ids=[near.id]) == []
@@ -177,8 +182,8 @@ def test_opening_state_follows_holidays_over_weekly_hours(demo_engine) -> None:
             )
         ).all())
         criteria = SearchCriteria(postcode="4331", open_at=holiday, limit=100)
-        on_holiday = search(session, criteria, ANONYMOUS).items
-        on_friday = search(session, criteria.model_copy(update={"open_at": normal_friday}), ANONYMOUS).items
+        on_holiday = _page(session, criteria).items
+        on_friday = _page(session, criteria.model_copy(update={"open_at": normal_friday})).items
         locations = {loc.id: loc for loc in session.exec(select(Location).options(*LOCATION_LOAD)).all()}
         links = session.exec(select(ServiceLocation)).all()
     friday_open = {
@@ -248,11 +253,11 @@ def test_a_text_query_ranks_the_name_first_then_more_mentions(session) -> None:
     # The domain label Financiën is a synonym of "schulden": it matches, but scores less than the word itself.
     label_only = make_service(session, organisation_id, name="Loket", **where | {"need_domains": ["financien"]})
     make_service(session, organisation_id, name="Loket", **where)
-    found = search(session, SearchCriteria(postcode="9901", q="schulden"), ANONYMOUS).items
+    found = _page(session, SearchCriteria(postcode="9901", q="schulden")).items
     assert [r.service.id for r in found] == [named, twice, once, label_only]
     # A cursor continues the same order.
-    first = search(session, SearchCriteria(postcode="9901", q="schulden", limit=2), ANONYMOUS)
-    rest = search(session, SearchCriteria(postcode="9901", q="schulden", cursor=first.next_cursor), ANONYMOUS)
+    first = _page(session, SearchCriteria(postcode="9901", q="schulden", limit=2))
+    rest = _page(session, SearchCriteria(postcode="9901", q="schulden", cursor=first.next_cursor))
     assert [r.service.id for r in first.items + rest.items] == [named, twice, once, label_only]
 
 
@@ -265,7 +270,7 @@ def test_a_service_covering_several_levels_matches_once_at_its_most_specific(ses
     by_buurt = make_service(session, organisation_id, name="Schuldhulp buurt", areas=[BUURT, GEMEENTE])
     by_wijk = make_service(session, organisation_id, name="Schuldhulp wijk", areas=[WIJK, GEMEENTE])
     by_gemeente = make_service(session, organisation_id, name="Schuldhulp stad", areas=[GEMEENTE])
-    found = search(session, SearchCriteria(postcode="9901", q=q), ANONYMOUS).items
+    found = _page(session, SearchCriteria(postcode="9901", q=q)).items
     assert [(r.service.id, r.match) for r in found] == [(by_buurt, "buurt"), (by_wijk, "wijk"), (by_gemeente, "gemeente")]
 
 
@@ -299,13 +304,15 @@ def test_a_write_committed_elsewhere_reaches_the_cache_within_its_bound(api, mon
     re-read from the database once DATA_VERSION_SECONDS have passed."""
     params = {"postcode": "4337", "domain": "financien"}
     top = api.client.get("/api/v1/search", params=params).json()["items"][0]["service"]["id"]
-    # As another process would: a write and its change-log entry, outside this process's sessions.
-    with api.client.app.state.engine.begin() as connection:
-        connection.execute(text("UPDATE service SET waiting_days = 88, version = version + 1 WHERE id = :id"),
-                           {"id": top.replace("-", "") if connection.dialect.name == "sqlite" else top})
-        connection.execute(text(
+    # As another process would: a write, its change-log entry and its search card, outside this process's sessions.
+    with Session(api.client.app.state.engine) as other, other.begin():
+        sqlite = other.get_bind().dialect.name == "sqlite"
+        other.execute(text("UPDATE service SET waiting_days = 88, version = version + 1 WHERE id = :id"),
+                      {"id": top.replace("-", "") if sqlite else top})
+        other.execute(text(
             "INSERT INTO change_log (entity_type, entity_id, operation, version, changed_at, actor, action) "
             "VALUES ('service', :id, 'upsert', 2, CURRENT_TIMESTAMP, 'elsewhere', 'update')"), {"id": top})
+        cards.refresh(other, [("service", top)])
 
     def waiting_days() -> int:
         items = api.client.get("/api/v1/search", params=params).json()["items"]

@@ -79,7 +79,16 @@ def record_change(
     session.add(entry)
     session.flush()
     session.add_all(ChangeLogGemeente(position=entry.position, gemeente_code=code) for code in sorted(set(gemeenten)))
+    _refresh_search_cards(session, [(entity_type, entity_id)])
     return entry
+
+
+def _refresh_search_cards(session: Session, changed: list[tuple[EntityType, object]]) -> None:
+    """Every write passes here, so this is where the search cards of what it wrote follow it."""
+    # Imported here: the cards render with the output models, which import the save paths, which import this.
+    from app.search import cards
+
+    cards.refresh(session, changed)
 
 
 @dataclass(frozen=True)
@@ -125,6 +134,7 @@ def record_changes(session: Session, actor: Actor, changes: Sequence[Change]) ->
         for position, change in zip(positions, changes, strict=True)
         for code in sorted(set(change.gemeenten))
     ])
+    _refresh_search_cards(session, [(change.entity_type, change.entity_id) for change in changes])
 
 
 def scrub_changes(session: Session, entity_type: EntityType, entity_id: object, fields: Iterable[str]) -> None:

@@ -2,11 +2,11 @@
 
 import uuid
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, bindparam, or_
+from sqlalchemy import BindParameter, ColumnElement, Date, and_, bindparam, or_
 from sqlalchemy import select as core_select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
@@ -45,7 +45,7 @@ def is_current(contact: Contact, today: date) -> bool:
     )
 
 
-def current_clause(today: date) -> ColumnElement[bool]:
+def current_clause(today: date | BindParameter[date]) -> ColumnElement[bool]:
     """The SQL twin of is_current."""
     return and_(
         is_live(Contact),
@@ -66,6 +66,23 @@ def to_out(contact: Contact | Any, viewer: Viewer, today: date) -> ContactOut:
         **redact_direct_lines(values, viewer),
         is_current=is_current(contact, today),
         areas=sorted(area.area_code for area in contact.areas),
+    )
+
+
+def card_view(card: dict[str, Any], viewer: Viewer, today: date) -> dict[str, Any]:
+    """to_out for a contact's search card (app/search/cards.py), as JSON data."""
+    day = today.isoformat()  # ISO dates compare as text
+    current = (card["valid_from"] or day) <= day <= (card["valid_until"] or day)
+    return {**redact_direct_lines(card, viewer), "is_current": current}
+
+
+def choice_record(card: dict[str, Any]) -> SimpleNamespace:
+    """A contact's search card read as choose_contact reads a contact; `card` is the card."""
+    verified = card["last_verified_at"]
+    return SimpleNamespace(
+        id=card["id"], is_general=card["is_general"], card=card,
+        last_verified_at=datetime.fromisoformat(verified) if verified else None,
+        areas=[SimpleNamespace(area_code=code) for code in card["areas"]],
     )
 
 
@@ -113,7 +130,7 @@ def service_owners(session: Session, service_id: uuid.UUID) -> frozenset[str]:
 
 _contact, _contact_area = Contact.__table__, ContactArea.__table__  # type: ignore[attr-defined]
 _TODAY = bindparam("today", type_=Date())
-# Built once, with the ids and today as parameters: a search page runs these on every request.
+# Built once, with the ids and today as parameters: service reads and front doors run it on every request.
 # With the areas each covers (one row per area; area_code null without areas); id keeps
 # a contact's rows together.
 _CURRENT_BY_SERVICE = (
@@ -134,8 +151,8 @@ def current_contacts_by_service(
 ) -> defaultdict[uuid.UUID, list[Any]]:
     """The current contacts of these services (current_clause), per service, the general one first.
 
-    Records read like Contacts (with `areas`), from one Core query: a search page
-    needs dozens of them, and ORM instances would cost more than the rest of the query.
+    Records read like Contacts (with `areas`), from one Core query: a page of services
+    or front doors needs dozens of them, and ORM instances would cost more than the rest of the query.
     """
     grouped: defaultdict[uuid.UUID, list[Any]] = defaultdict(list)
     if not service_ids:

@@ -1,6 +1,8 @@
 """Locations: reads and the one save path."""
 
 import uuid
+from datetime import date, time
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.orm import selectinload
@@ -39,6 +41,19 @@ def to_out(location: Location | Any) -> LocationOut:
                        for h in location.opening_hours],
         exceptions=[OpeningExceptionIn.model_construct(date=e.date, opens=e.opens, closes=e.closes, note=e.note)
                     for e in location.exceptions],
+    )
+
+
+def opening_times(card: dict[str, Any]) -> SimpleNamespace:
+    """A location's search card (app/search/cards.py) read as opening_state reads a Location."""
+    def moment(value: str | None) -> time | None:
+        return time.fromisoformat(value) if value else None
+
+    return SimpleNamespace(
+        opening_hours=[SimpleNamespace(weekday=h["weekday"], opens=moment(h["opens"]), closes=moment(h["closes"]))
+                       for h in card["opening_hours"]],
+        exceptions=[SimpleNamespace(date=date.fromisoformat(e["date"]), opens=moment(e["opens"]), closes=moment(e["closes"]))
+                    for e in card["exceptions"]],
     )
 
 

@@ -3,6 +3,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import anyio
+import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
@@ -26,16 +27,24 @@ _DESCRIPTION = (
 )
 
 
-def _as_requested(request: Request, response: Response, page: SearchPage) -> Any:
-    """The page, or with `Accept: application/geo+json` its results as points at their nearest location."""
+def _rendered(request: Request, response: Response, page: dict[str, Any]) -> cache.CachedResponse:
+    """The page as JSON, or with `Accept: application/geo+json` its results as points at their nearest location."""
     if not wants_geojson(request):
-        return page
-    return feature_collection(
-        page.items,
-        lambda result: (result.nearest_location.lat, result.nearest_location.lon) if result.nearest_location else None,  # type: ignore[attr-defined]
-        page.next_cursor,
+        return cache.CachedResponse("application/json", orjson.dumps(page))
+    collection = feature_collection(
+        page["items"],
+        lambda result: (result["nearest_location"]["lat"], result["nearest_location"]["lon"])
+        if result["nearest_location"] else None,
+        page["next_cursor"],
         response.headers,
     )
+    return cache.CachedResponse(collection.media_type, bytes(collection.body))  # type: ignore[arg-type]
+
+
+def _sent(entry: cache.CachedResponse, response: Response) -> Response:
+    """The rendered page, with the headers the route and its dependencies set on `response`."""
+    headers = {name: value for name, value in response.headers.items() if name != "content-length"}
+    return Response(entry.body, media_type=entry.media_type, headers=headers)
 
 
 @router.get(
@@ -61,8 +70,7 @@ async def search_get(
     if entry is None:
         entry = await _computed(request, _answer, session, criteria, viewer, request, response)
         responses.put(key, entry)
-    headers = {name: value for name, value in response.headers.items() if name != "content-length"}
-    return Response(entry.body, media_type=entry.media_type, headers=headers)  # type: ignore[return-value]
+    return _sent(entry, response)  # type: ignore[return-value]
 
 
 async def _computed(request: Request, compute: Callable[..., T], *args: Any) -> T:
@@ -74,10 +82,7 @@ async def _computed(request: Request, compute: Callable[..., T], *args: Any) -> 
 def _answer(
     session: Session, criteria: SearchCriteria, viewer: Viewer, request: Request, response: Response
 ) -> cache.CachedResponse:
-    answer = _as_requested(request, response, service.search(session, criteria, viewer))
-    if isinstance(answer, SearchPage):
-        return cache.CachedResponse("application/json", answer.__pydantic_serializer__.to_json(answer))
-    return cache.CachedResponse(answer.media_type, bytes(answer.body))
+    return _rendered(request, response, service.search(session, criteria, viewer))
 
 
 @router.post(
@@ -94,4 +99,4 @@ async def search_post(
     criteria = SearchCriteria.model_validate(body.model_dump(exclude={"patient", "eligible_only"}))
     search = functools.partial(service.search, patient=body.patient, eligible_only=body.eligible_only)
     page = await _computed(request, search, session, criteria, viewer)
-    return _as_requested(request, response, page)
+    return _sent(_rendered(request, response, page), response)  # type: ignore[return-value]

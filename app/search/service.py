@@ -1,12 +1,12 @@
 """Postcode search: candidates, ranking and the page cut in SQL (ranking.py); the page's
-details in Python (page.py). Only the returned page gets geopy's exact distance, contacts
-and opening state.
+results put together from the stored cards of its services, locations and contacts
+(cards.py). Only the returned page gets geopy's exact distance, contacts and opening state.
 """
 
 import hashlib
 import math
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from geographiclib.geodesic import Geodesic
@@ -21,22 +21,12 @@ from app.db import utcnow
 from app.dialect import PrefixQuery
 from app.locations import service as locations
 from app.locations.opening import combined_state, opening_state
-from app.organisations.schemas import OrganisationRef
 from app.pagination import decode_cursor, encode_cursor
-from app.search import ranking
+from app.search import cards, ranking
+from app.search.cards import load_eligibility
 from app.search.eligibility import EligibilityVerdict, PatientAttributes, evaluate
-from app.search.page import load_eligibility, load_opening_times, load_services
-from app.search.schemas import (
-    MATCH_LEVELS,
-    Opening,
-    SearchCriteria,
-    SearchPage,
-    SearchPlace,
-    SearchResult,
-    ServiceSummary,
-)
+from app.search.schemas import MATCH_LEVELS, Opening, SearchCriteria, SearchPlace
 from app.search.text import prefix_query
-from app.services.schemas import WaitingTime
 from app.services.service import eligibility_rules
 from app.taxonomy.service import require_need_domains, require_target_groups
 from app.visibility import Viewer
@@ -113,7 +103,9 @@ def search(
     *,
     patient: PatientAttributes | None = None,
     eligible_only: bool = False,
-) -> SearchPage:
+) -> dict[str, Any]:
+    """The page as JSON data in SearchPage's shape (tests/test_search_cards.py validates it):
+    its results are put together from stored cards, with no output model built per search."""
     place = resolve_place(session, criteria)
     if patient is not None:
         require_target_groups(session, patient.target_groups, "patient.target_groups")
@@ -140,13 +132,12 @@ def search(
             page.append((row, verdict))
         if next_cursor:
             break
-    loaded = load_services(session, [row.id for row, _ in page])
-    return SearchPage(
-        items=_results(session, [(row, loaded[row.id], verdict) for row, verdict in page], criteria, place, viewer),
-        next_cursor=next_cursor,
-        limit=criteria.limit,
-        place=place,
-    )
+    return {
+        "items": _results(session, page, criteria, place, viewer),
+        "next_cursor": next_cursor,
+        "limit": criteria.limit,
+        "place": place.model_dump(mode="json"),
+    }
 
 
 def _scope(criteria: SearchCriteria, patient: PatientAttributes | None, eligible_only: bool) -> str:
@@ -164,63 +155,68 @@ def _moment(criteria: SearchCriteria) -> datetime | None:
     return local_aware(criteria.open_at)
 
 
-def _distance_km(place: SearchPlace, location: Any) -> float:
+def _distance_km(place: SearchPlace, location: dict[str, Any]) -> float:
     # geopy's geodesic on geopy's WGS-84, without building a geopy object per call.
-    return float(_GEODESIC.Inverse(place.lat, place.lon, location.lat, location.lon, Geodesic.DISTANCE)["s12"])
+    return float(_GEODESIC.Inverse(place.lat, place.lon, location["lat"], location["lon"], Geodesic.DISTANCE)["s12"])
 
 
-def _nearest(place: SearchPlace, live: list[Any], shrink: float, km: dict[Any, float]) -> tuple[float, Any] | None:
-    """(geodesic km, location) of the nearest location. The geodesic (~0.1 ms a call) is
+def _nearest(
+    place: SearchPlace, live: list[dict[str, Any]], shrink: float, km: dict[str, float]
+) -> tuple[float, dict[str, Any]] | None:
+    """(geodesic km, location card) of the nearest location. The geodesic (~0.1 ms a call) is
     computed only for the locations whose equirectangular distance is within 1 % of the
     least: over the radius of a search that approximation errs by far less."""
     if not live:
         return None
-    rough = [((loc.lon - place.lon) * shrink) ** 2 + (loc.lat - place.lat) ** 2 for loc in live]
+    rough = [((loc["lon"] - place.lon) * shrink) ** 2 + (loc["lat"] - place.lat) ** 2 for loc in live]
     bound = min(rough) * 1.0201 + 1e-12  # (1 % of the distance)²
     near = [loc for loc, r in zip(live, rough, strict=True) if r <= bound]
-    return min(((km[loc.id] if loc.id in km else km.setdefault(loc.id, _distance_km(place, loc)), loc) for loc in near),
-               key=lambda item: item[0])
+    return min(
+        ((km[loc["id"]] if loc["id"] in km else km.setdefault(loc["id"], _distance_km(place, loc)), loc) for loc in near),
+        key=lambda item: item[0],
+    )
+
+
+def _opening(live: list[dict[str, Any]], moment: datetime) -> dict[str, Any]:
+    """The service's opening state at `moment`, from its locations' cards."""
+    states = [opening_state(locations.opening_times(loc), moment) for loc in live]
+    return Opening(state=combined_state(states), at=moment).model_dump(mode="json")
+
+
+def _contact(candidates: list[dict[str, Any]], levels: dict[str, int], viewer: Viewer, today: date) -> dict[str, Any] | None:
+    """Whom to call, from the service's current contacts' cards (contacts.choose_contact's rule)."""
+    person = contacts.choose_contact([contacts.choice_record(card) for card in candidates], levels)
+    if person is None:
+        return None
+    return contacts.card_view(person.card, viewer, today)
 
 
 def _results(
     session: Session,
-    page: list[tuple[Any, Any, EligibilityVerdict | None]],
+    page: list[tuple[Any, EligibilityVerdict | None]],
     criteria: SearchCriteria,
     place: SearchPlace,
     viewer: Viewer,
-) -> list[SearchResult]:
+) -> list[dict[str, Any]]:
     today = local_today()
     moment = _moment(criteria)
-    people = contacts.current_contacts_by_service(session, [service.id for _, service, _ in page], today)
+    found = cards.read_page(session, [row.id for row, _ in page], today)
     levels = area_specificity(place.buurten, place.wijken, place.gemeente)
-    km: dict[Any, float] = {}  # services of one organisation share locations
+    km: dict[str, float] = {}  # services of one organisation share locations
     shrink = math.cos(math.radians(place.lat))
-    # load_services reads live locations only
-    nearest = {service.id: _nearest(place, service.locations, shrink, km) for _, service, _ in page}
-    load_opening_times(session, [loc for _, service, _ in page for loc in service.locations] if moment
-                       else [found[1] for found in nearest.values() if found])
     results = []
-    for row, service, verdict in page:
-        live = service.locations
-        found = nearest[service.id]
-        person = contacts.choose_contact(people[service.id], levels)
-        results.append(SearchResult(
-            service=ServiceSummary(
-                id=service.id, name=service.name, description=service.description, cost=service.cost,
-                cost_note=service.cost_note, languages=service.languages,
-                organisation=OrganisationRef(id=service.organisation.id, name=service.organisation.name),
-                need_domains=sorted(d.domain_code for d in service.need_domains),
-                target_groups=sorted(g.group_code for g in service.target_groups),
-                eligibility=eligibility_rules(service),
-            ),
-            match=MATCH_LEVELS[row.level],
-            distance_km=round(found[0], 2) if found else None,
-            nearest_location=locations.to_out(found[1]) if found else None,
-            access_route=service.access_route,
-            waiting_time=WaitingTime(days=service.waiting_days, reported_on=service.waiting_reported_on),
-            opening=Opening(state=combined_state([opening_state(loc, moment) for loc in live]), at=moment)
-            if moment else None,
-            contact=contacts.to_out(person, viewer, today) if person else None,
-            eligibility=verdict,
-        ))
+    for row, verdict in page:
+        card, live = found.services[row.id], found.locations[row.id]
+        nearest = _nearest(place, live, shrink, km)
+        results.append({
+            "service": card["service"],
+            "match": MATCH_LEVELS[row.level],
+            "distance_km": round(nearest[0], 2) if nearest else None,
+            "nearest_location": nearest[1] if nearest else None,
+            "access_route": card["access_route"],
+            "waiting_time": card["waiting_time"],
+            "opening": _opening(live, moment) if moment else None,
+            "contact": _contact(found.contacts[row.id], levels, viewer, today),
+            "eligibility": verdict.model_dump(mode="json") if verdict else None,
+        })
     return results

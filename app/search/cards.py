@@ -1,0 +1,264 @@
+"""Search cards: each service's, location's and contact's part of a search result, as JSON
+rendered in the transaction that writes the entry, so that a page reads them in one statement.
+
+A page of twenty results carries some 250 rows (services, locations, their hours,
+contacts). Read and built into output models per search, they took about 9 ms of a 14 ms
+search at 200,000 services; parsed from stored JSON they take a fraction of that. What
+depends on the patient, the viewer or the clock (the nearest location, whom to call,
+direct lines, the opening state, whether a contact is current) is decided per search
+from the cards, never stored in them.
+
+A card depends on its own entry alone, and a service's on its organisation's name, so
+every write refreshes the cards of what it wrote: the change log's two append functions
+call refresh() (every write path goes through them). A card that is missing, or rendered
+in another layout (FORMAT), is rendered on the fly by the search; `wijkkaart db upgrade`
+renders them all.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+from sqlalchemy import Date, Integer, String, and_, bindparam, cast, delete, literal, null, select, union_all
+from sqlmodel import Session
+
+from app import dialect
+from app.contacts.models import Contact, ContactArea
+from app.contacts.schemas import ContactOut
+from app.contacts.service import current_clause
+from app.db import space_joined
+from app.entity import as_record
+from app.locations import service as locations
+from app.locations.models import Location, OpeningException, OpeningHours
+from app.organisations.models import Organisation
+from app.organisations.schemas import OrganisationRef
+from app.search.models import SearchCard
+from app.search.schemas import ServiceSummary
+from app.services.models import Eligibility, Service, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
+from app.services.schemas import WaitingTime
+from app.services.service import eligibility_rules
+
+# Raise when a card's layout changes: older cards then read as missing until re-rendered.
+FORMAT = 1
+SERVICE, LOCATION, CONTACT = "service", "location", "contact"
+
+_card = SearchCard.__table__  # type: ignore[attr-defined]
+_location, _hours, _exception = (m.__table__ for m in (Location, OpeningHours, OpeningException))  # type: ignore[attr-defined]
+_service, _organisation, _eligibility = (m.__table__ for m in (Service, Organisation, Eligibility))  # type: ignore[attr-defined]
+_at, _domain, _group = (m.__table__ for m in (ServiceLocation, ServiceNeedDomain, ServiceTargetGroup))  # type: ignore[attr-defined]
+_contact, _contact_area = Contact.__table__, ContactArea.__table__  # type: ignore[attr-defined]
+_IDS = bindparam("ids", expanding=True)
+_TODAY = bindparam("today", type_=Date())
+
+_RULES = select(_eligibility).where(_eligibility.c.service_id.in_(_IDS))
+_RULE_COLUMNS = [c.name for c in _eligibility.c if c.name != "service_id"]
+
+# The live services' columns a result shows, their organisation's name, need domain and
+# target group codes, and eligibility rules (rule_*, all null without rules).
+_SERVICES = (
+    select(
+        *(_service.c[name] for name in (
+            "id", "name", "description", "cost", "cost_note", "languages", "organisation_id", "access_route",
+            "waiting_days", "waiting_reported_on",
+        )),
+        _organisation.c.name.label("organisation_name"),
+        space_joined(_domain.c.domain_code, _domain.c.service_id == _service.c.id).label("domain_codes"),
+        space_joined(_group.c.group_code, _group.c.service_id == _service.c.id).label("group_codes"),
+        _eligibility.c.service_id.label("rule_service_id"), *(_eligibility.c[n].label(f"rule_{n}") for n in _RULE_COLUMNS),
+    )
+    .join(_organisation, _organisation.c.id == _service.c.organisation_id)
+    .outerjoin(_eligibility, _eligibility.c.service_id == _service.c.id)
+    .where(_service.c.id.in_(_IDS), _service.c.deleted_at.is_(None))
+)
+_LOCATIONS = select(_location).where(_location.c.id.in_(_IDS), _location.c.deleted_at.is_(None))
+# Weekly hours and dated exceptions in one round trip, each in its relationship's order.
+_TIMES = (
+    select(
+        _hours.c.location_id, literal(True).label("weekly"), _hours.c.weekday, cast(null(), Date).label("date"),
+        _hours.c.opens, _hours.c.closes, cast(null(), String).label("note"),
+    )
+    .where(_hours.c.location_id.in_(_IDS))
+    .union_all(
+        select(_exception.c.location_id, literal(False), cast(null(), Integer), _exception.c.date,
+               _exception.c.opens, _exception.c.closes, _exception.c.note)
+        .where(_exception.c.location_id.in_(_IDS))
+    )
+    .order_by("weekly", "weekday", "date", "opens")
+)
+# With the areas each covers (one row per area; area_code null without areas).
+_CONTACTS = (
+    select(_contact, _contact_area.c.area_code.label("covers"))
+    .outerjoin(_contact_area, _contact_area.c.contact_id == _contact.c.id)
+    .where(_contact.c.id.in_(_IDS), _contact.c.deleted_at.is_(None))
+)
+
+
+def _card_of(kind: str, entity_id: Any) -> Any:
+    """The join condition to an entry's card in the current layout."""
+    return and_(_card.c.kind == kind, _card.c.entity_id == entity_id, _card.c.format == FORMAT)
+
+
+def _page_part(kind: str, owner: Any, entity: Any, order: Any, source: Any, *where: Any) -> Any:
+    """(kind, service_id, entity_id, body or null, order) rows of one kind of card."""
+    joined = source.outerjoin(_card, _card_of(kind, entity.c.id))
+    return (
+        select(literal(kind, String()).label("kind"), owner.label("service_id"), entity.c.id.label("entity_id"),
+               _card.c.body, cast(order, String()).label("position"))
+        .select_from(joined)
+        .where(*where)
+    )
+
+
+# A page's cards in one round trip: its services', their live locations' (in name order) and
+# their current contacts' (today within valid_from/valid_until).
+_PAGE = union_all(
+    _page_part(SERVICE, _service.c.id, _service, literal(""), _service, _service.c.id.in_(_IDS)),
+    _page_part(LOCATION, _at.c.service_id, _location, _location.c.name,
+               _at.join(_location, _location.c.id == _at.c.location_id),
+               _at.c.service_id.in_(_IDS), _location.c.deleted_at.is_(None)),
+    _page_part(CONTACT, _contact.c.service_id, _contact, _contact.c.name, _contact,
+               _contact.c.service_id.in_(_IDS), current_clause(_TODAY)),
+).order_by("kind", "position", "entity_id")
+
+
+def render_services(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """The cards of these live services: their summary, access route and waiting time."""
+    cards = {}
+    for row in session.execute(_SERVICES, {"ids": ids}):
+        rules = SimpleNamespace(**{n: getattr(row, f"rule_{n}") for n in _RULE_COLUMNS}) \
+            if row.rule_service_id is not None else None
+        summary = ServiceSummary(
+            id=row.id, name=row.name, description=row.description, cost=row.cost, cost_note=row.cost_note,
+            languages=row.languages, organisation=OrganisationRef(id=row.organisation_id, name=row.organisation_name),
+            need_domains=sorted((row.domain_codes or "").split()), target_groups=sorted((row.group_codes or "").split()),
+            eligibility=eligibility_rules(SimpleNamespace(eligibility=rules)),
+        )
+        waiting = WaitingTime(days=row.waiting_days, reported_on=row.waiting_reported_on)
+        cards[row.id] = {"service": summary.model_dump(mode="json"), "access_route": row.access_route,
+                         "waiting_time": waiting.model_dump(mode="json")}
+    return cards
+
+
+def render_locations(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """The cards of these live locations: each as the API shows it, with its hours."""
+    records = {row.id: as_record(row, opening_hours=[], exceptions=[]) for row in session.execute(_LOCATIONS, {"ids": ids})}
+    if records:
+        for row in session.execute(_TIMES, {"ids": list(records)}):
+            (records[row.location_id].opening_hours if row.weekly else records[row.location_id].exceptions).append(row)
+    return {location_id: locations.to_out(record).model_dump(mode="json") for location_id, record in records.items()}
+
+
+def render_contacts(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """The cards of these live contacts, direct lines included: a search redacts them per viewer."""
+    records: dict[uuid.UUID, Any] = {}
+    for row in session.execute(_CONTACTS, {"ids": ids}):
+        record = records.get(row.id) or records.setdefault(row.id, as_record(row, areas=[]))
+        if row.covers is not None:
+            record.areas.append(row.covers)
+    fields = ContactOut.model_fields.keys() - {"redacted", "is_current", "areas"}
+    return {
+        contact_id: ContactOut(
+            **{name: getattr(record, name) for name in fields}, redacted=[], is_current=True, areas=sorted(record.areas)
+        ).model_dump(mode="json")
+        for contact_id, record in records.items()
+    }
+
+
+_RENDER = {SERVICE: render_services, LOCATION: render_locations, CONTACT: render_contacts}
+
+
+def refresh(session: Session, changed: Iterable[tuple[str, Any]]) -> None:
+    """Re-render the cards of these written entries ((entity type, id) as the change log
+    records them; an organisation's name is on its services' cards), in the caller's
+    transaction. A deleted or erased entry's card goes."""
+    wanted: defaultdict[str, set[uuid.UUID]] = defaultdict(set)
+    organisations = []
+    for entity_type, entity_id in changed:
+        if entity_type in _RENDER:
+            wanted[entity_type].add(_uuid(entity_id))
+        elif entity_type == "organisation":
+            organisations.append(_uuid(entity_id))
+    if organisations:
+        session.flush()
+        wanted[SERVICE].update(session.scalars(select(_service.c.id).where(_service.c.organisation_id.in_(organisations))))
+    if not wanted:
+        return
+    session.flush()
+    for kind, ids in wanted.items():
+        for chunk in _chunks(sorted(ids)):
+            _store(session, kind, chunk, _RENDER[kind](session, chunk))
+
+
+def _uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def render_missing(session: Session) -> int:
+    """Render every live entry's card that is missing or in another layout; how many were."""
+    count = 0
+    for kind, table in ((SERVICE, _service), (LOCATION, _location), (CONTACT, _contact)):
+        missing = select(table.c.id).select_from(table.outerjoin(_card, _card_of(kind, table.c.id))).where(
+            table.c.deleted_at.is_(None), _card.c.entity_id.is_(None)
+        )
+        ids = list(session.scalars(missing))
+        for chunk in _chunks(ids):
+            _store(session, kind, chunk, _RENDER[kind](session, chunk))
+        count += len(ids)
+    return count
+
+
+def _chunks(ids: list[uuid.UUID], size: int = 500) -> Iterable[list[uuid.UUID]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _store(session: Session, kind: str, ids: list[uuid.UUID], cards: dict[uuid.UUID, dict[str, Any]]) -> None:
+    session.execute(delete(_card).where(_card.c.kind == kind, _card.c.entity_id.in_(ids)))
+    dialect.insert_rows(session, _card, [
+        {"kind": kind, "entity_id": entity_id, "format": FORMAT, "body": orjson.dumps(card).decode()}
+        for entity_id, card in cards.items()
+    ])
+
+
+class PageCards:
+    """A page's cards by service: its card, its live locations' (name order), its current contacts'."""
+
+    def __init__(self) -> None:
+        self.services: dict[uuid.UUID, dict[str, Any]] = {}
+        self.locations: defaultdict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+        self.contacts: defaultdict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+
+
+def read_page(session: Session, service_ids: list[uuid.UUID], today: date) -> PageCards:
+    """The cards of a page's services, in one statement; a missing one is rendered here
+    (not stored: a search writes nothing)."""
+    page = PageCards()
+    if not service_ids:
+        return page
+    rows = session.execute(_PAGE, {"ids": service_ids, "today": today}).all()
+    missing: defaultdict[str, list[uuid.UUID]] = defaultdict(list)
+    for row in rows:
+        if row.body is None:
+            missing[row.kind].append(row.entity_id)
+    rendered = {kind: _RENDER[kind](session, ids) for kind, ids in missing.items()}
+    parsed: dict[uuid.UUID, dict[str, Any]] = {}  # services of one organisation share locations
+    for row in rows:
+        card = parsed.get(row.entity_id)
+        if card is None:
+            card = orjson.loads(row.body) if row.body is not None else rendered[row.kind][row.entity_id]
+            parsed[row.entity_id] = card
+        if row.kind == SERVICE:
+            page.services[row.service_id] = card
+        else:
+            (page.locations if row.kind == LOCATION else page.contacts)[row.service_id].append(card)
+    return page
+
+
+def load_eligibility(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, SimpleNamespace]:
+    """Service id -> a record with just `eligibility` (None without rules), for eligibility_rules."""
+    rules = {row.service_id: row for row in session.execute(_RULES, {"ids": ids})}
+    return {service_id: SimpleNamespace(eligibility=rules.get(service_id)) for service_id in ids}
