@@ -85,6 +85,35 @@ def postgres_database(size: int) -> str:
 
 
 def database(backend: str, size: int, admin_url: str, regenerate: bool) -> str:
+    """The benchmark database of this size (built when missing or stale), read once into the OS page cache."""
+    url = _built(backend, size, admin_url, regenerate)
+    _warm(url)
+    return url
+
+
+def _warm(url: str) -> None:
+    """Read the whole database once, so that a measurement starts where a running server's
+    would, with its catalogue in the page cache. This machine's disk reads ~165 MB/s and
+    does not always keep a database it just wrote cached: read cold, PostgreSQL's 200,000
+    (0.9 GB) served the mix of distinct searches at 5 req/s instead of 800."""
+    if url.startswith("sqlite"):
+        with open(make_url(url).database or "", "rb") as handle:
+            while handle.read(1 << 24):
+                pass
+        return
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_prewarm"))
+            connection.execute(text(
+                "SELECT pg_prewarm(c.oid, 'read') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname IN ('public', 'pg_toast') AND c.relkind IN ('r', 'i', 't')"
+            ))
+    finally:
+        engine.dispose()
+
+
+def _built(backend: str, size: int, admin_url: str, regenerate: bool) -> str:
     if backend == "sqlite":
         CACHE_DIR.mkdir(exist_ok=True)
         path = CACHE_DIR / f"national_{size}.db"

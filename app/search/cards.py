@@ -200,13 +200,14 @@ def _uuid(value: object) -> uuid.UUID:
 def render_missing(session: Session) -> int:
     """Render every live entry's card that is missing or in another layout; how many were."""
     count = 0
+    session.execute(delete(_card).where(_card.c.format != FORMAT))
     for kind, table in ((SERVICE, _service), (LOCATION, _location), (CONTACT, _contact)):
         missing = select(table.c.id).select_from(table.outerjoin(_card, _card_of(kind, table.c.id))).where(
             table.c.deleted_at.is_(None), _card.c.entity_id.is_(None)
         )
         ids = list(session.scalars(missing))
         for chunk in _chunks(ids):
-            _store(session, kind, chunk, _RENDER[kind](session, chunk))
+            _store(session, kind, chunk, _RENDER[kind](session, chunk), replace=False)
         count += len(ids)
     return count
 
@@ -216,8 +217,12 @@ def _chunks(ids: list[uuid.UUID], size: int = 500) -> Iterable[list[uuid.UUID]]:
         yield ids[start:start + size]
 
 
-def _store(session: Session, kind: str, ids: list[uuid.UUID], cards: dict[uuid.UUID, dict[str, Any]]) -> None:
-    session.execute(delete(_card).where(_card.c.kind == kind, _card.c.entity_id.in_(ids)))
+def _store(
+    session: Session, kind: str, ids: list[uuid.UUID], cards: dict[uuid.UUID, dict[str, Any]], *, replace: bool = True
+) -> None:
+    """Store these cards; `replace`: first remove the ones these ids had (a deleted entry has none now)."""
+    if replace:
+        session.execute(delete(_card).where(_card.c.kind == kind, _card.c.entity_id.in_(ids)))
     dialect.insert_rows(session, _card, [
         {"kind": kind, "entity_id": entity_id, "format": FORMAT, "body": orjson.dumps(card).decode()}
         for entity_id, card in cards.items()
