@@ -25,6 +25,7 @@ from sqlalchemy import (
     insert,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -147,6 +148,20 @@ def begin_write(session: Session) -> None:
         connection = session.connection(execution_options={_IMMEDIATE: True})
         if not connection.get_execution_options().get(_IMMEDIATE):
             raise RuntimeError("begin_write must run before the transaction's first statement")
+
+
+def upsert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert these rows, or where one with the same primary key exists, replace its other
+    columns. The conflict is found through the key's index whatever the planner thinks of
+    the table (a delete-then-insert, planned on a table's old statistics, can scan it whole)."""
+    if not rows:
+        return
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = module.insert(table)
+    keys = [column.name for column in table.primary_key]
+    session.execute(statement.on_conflict_do_update(
+        index_elements=keys, set_={name: statement.excluded[name] for name in rows[0] if name not in keys}
+    ), list(rows))
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], returning: Any = None) -> list[Any]:

@@ -117,9 +117,10 @@ def _entry_values(change: Change, actor: Actor) -> dict[str, Any]:
     }
 
 
-def record_changes(session: Session, actor: Actor, changes: Sequence[Change]) -> None:
+def record_changes(session: Session, actor: Actor, changes: Sequence[Change], *, refresh_cards: bool = True) -> None:
     """Append many entries at once, in order (a bulk import): one multi-row insert instead
-    of an ORM object and a flush per entry."""
+    of an ORM object and a flush per entry. `refresh_cards` False: the caller stores the
+    search cards of these entries itself."""
     if not changes:
         return
     _begin_append(session)
@@ -134,7 +135,8 @@ def record_changes(session: Session, actor: Actor, changes: Sequence[Change]) ->
         for position, change in zip(positions, changes, strict=True)
         for code in sorted(set(change.gemeenten))
     ])
-    _refresh_search_cards(session, [(change.entity_type, change.entity_id) for change in changes])
+    if refresh_cards:
+        _refresh_search_cards(session, [(change.entity_type, change.entity_id) for change in changes])
 
 
 def scrub_changes(session: Session, entity_type: EntityType, entity_id: object, fields: Iterable[str]) -> None:

@@ -27,6 +27,7 @@ from app.errors import DomainError, InvalidInput
 from app.imports.batch import Batch, Row, merged_write
 from app.maintenance.kinds import SERVICE as KIND
 from app.organisations.models import Organisation
+from app.search import cards
 from app.search.text import domain_labels_in_order, service_document
 from app.services.models import (
     Eligibility,
@@ -167,9 +168,16 @@ def _write(
             changes=changed_fields(item.before, item.data), gemeenten=item.after.gemeenten,  # type: ignore[union-attr]
         )
         for item in writes
-    ])
-    # The documents refresh_service_documents would make, from what is at hand: it would
-    # read back every service just written.
+    ], refresh_cards=False)
+    # The documents refresh_service_documents and the cards refresh_search_cards would
+    # make, from what is at hand: they would read back every service just written.
+    cards.store_service_cards(session, {
+        item.data.id: cards.service_card(  # type: ignore[misc]
+            item.data, organisations[item.data.organisation_id].name, item.data.need_domains,
+            item.data.target_groups, item.data.eligibility,
+        )
+        for item in writes
+    })
     labels = domain_labels_in_order(session)
     dialect.upsert_search_documents(session, {
         item.data.id: service_document(  # type: ignore[misc]

@@ -39,7 +39,7 @@ from app.organisations.schemas import OrganisationRef
 from app.search.models import SearchCard
 from app.search.schemas import ServiceSummary
 from app.services.models import Eligibility, Service, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
-from app.services.schemas import WaitingTime
+from app.services.schemas import EligibilityRules, WaitingTime
 from app.services.service import eligibility_rules
 
 # Raise when a card's layout changes: older cards then read as missing until re-rendered.
@@ -125,22 +125,40 @@ _PAGE = union_all(
 ).order_by("kind", "position", "entity_id")
 
 
+def service_card(
+    service: Any, organisation_name: str, need_domains: Iterable[str], target_groups: Iterable[str],
+    eligibility: EligibilityRules | None,
+) -> dict[str, Any]:
+    """A service's card: its summary, access route and waiting time. `service` is anything
+    with the Service's columns (a row read back, or a bulk import's ServiceWrite)."""
+    summary = ServiceSummary(
+        id=service.id, name=service.name, description=service.description, cost=service.cost,
+        cost_note=service.cost_note, languages=service.languages,
+        organisation=OrganisationRef(id=service.organisation_id, name=organisation_name),
+        need_domains=sorted(need_domains), target_groups=sorted(target_groups), eligibility=eligibility,
+    )
+    waiting = WaitingTime(days=service.waiting_days, reported_on=service.waiting_reported_on)
+    return {"service": summary.model_dump(mode="json"), "access_route": service.access_route,
+            "waiting_time": waiting.model_dump(mode="json")}
+
+
 def render_services(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    """The cards of these live services: their summary, access route and waiting time."""
+    """The cards of these live services."""
     cards = {}
     for row in session.execute(_SERVICES, {"ids": ids}):
         rules = SimpleNamespace(**{n: getattr(row, f"rule_{n}") for n in _RULE_COLUMNS}) \
             if row.rule_service_id is not None else None
-        summary = ServiceSummary(
-            id=row.id, name=row.name, description=row.description, cost=row.cost, cost_note=row.cost_note,
-            languages=row.languages, organisation=OrganisationRef(id=row.organisation_id, name=row.organisation_name),
-            need_domains=sorted((row.domain_codes or "").split()), target_groups=sorted((row.group_codes or "").split()),
-            eligibility=eligibility_rules(SimpleNamespace(eligibility=rules)),
+        cards[row.id] = service_card(
+            row, row.organisation_name, (row.domain_codes or "").split(), (row.group_codes or "").split(),
+            eligibility_rules(SimpleNamespace(eligibility=rules)),
         )
-        waiting = WaitingTime(days=row.waiting_days, reported_on=row.waiting_reported_on)
-        cards[row.id] = {"service": summary.model_dump(mode="json"), "access_route": row.access_route,
-                         "waiting_time": waiting.model_dump(mode="json")}
     return cards
+
+
+def store_service_cards(session: Session, cards: dict[uuid.UUID, dict[str, Any]]) -> None:
+    """Store cards a bulk import made with service_card from the rows at hand (reading them
+    back, in a transaction that has just grown the tables, cost PostgreSQL more than the import)."""
+    _store(session, SERVICE, list(cards), cards)
 
 
 def render_locations(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
@@ -207,7 +225,7 @@ def render_missing(session: Session) -> int:
         )
         ids = list(session.scalars(missing))
         for chunk in _chunks(ids):
-            _store(session, kind, chunk, _RENDER[kind](session, chunk), replace=False)
+            _store(session, kind, chunk, _RENDER[kind](session, chunk))
         count += len(ids)
     return count
 
@@ -217,13 +235,11 @@ def _chunks(ids: list[uuid.UUID], size: int = 500) -> Iterable[list[uuid.UUID]]:
         yield ids[start:start + size]
 
 
-def _store(
-    session: Session, kind: str, ids: list[uuid.UUID], cards: dict[uuid.UUID, dict[str, Any]], *, replace: bool = True
-) -> None:
-    """Store these cards; `replace`: first remove the ones these ids had (a deleted entry has none now)."""
-    if replace:
-        session.execute(delete(_card).where(_card.c.kind == kind, _card.c.entity_id.in_(ids)))
-    dialect.insert_rows(session, _card, [
+def _store(session: Session, kind: str, ids: list[uuid.UUID], cards: dict[uuid.UUID, dict[str, Any]]) -> None:
+    """Store the cards rendered for these ids; an id that rendered none (a deleted entry) loses its card."""
+    if gone := [entity_id for entity_id in ids if entity_id not in cards]:
+        session.execute(delete(_card).where(_card.c.kind == kind, _card.c.entity_id.in_(gone)))
+    dialect.upsert_rows(session, _card, [
         {"kind": kind, "entity_id": entity_id, "format": FORMAT, "body": orjson.dumps(card).decode()}
         for entity_id, card in cards.items()
     ])
