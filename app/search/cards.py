@@ -10,7 +10,8 @@ from the cards, never stored in them.
 
 A card depends on its own entry alone, and a service's on its organisation's name, so
 every write refreshes the cards of what it wrote: the change log's two append functions
-call refresh() (every write path goes through them). A card that is missing, or rendered
+call refresh() (every write path goes through them; a bulk import of services stores the
+cards it makes from the rows at hand instead). A card that is missing, or rendered
 in another layout (FORMAT), is rendered on the fly by the search; `wijkkaart db upgrade`
 renders them all.
 """
