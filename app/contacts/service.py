@@ -2,6 +2,7 @@
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -157,14 +158,21 @@ def current_contacts_by_service(
     grouped: defaultdict[uuid.UUID, list[Any]] = defaultdict(list)
     if not service_ids:
         return grouped
-    contact: Any = None
-    for row in session.execute(_CURRENT_BY_SERVICE, {"ids": service_ids, "today": today}):
-        if contact is None or contact.id != row.id:
-            contact = as_record(row, areas=[])
-            grouped[row.service_id].append(contact)
-        if row.covers is not None:
-            contact.areas.append(SimpleNamespace(area_code=row.covers))
+    for contact in contact_records(session.execute(_CURRENT_BY_SERVICE, {"ids": service_ids, "today": today})):
+        grouped[contact.service_id].append(contact)
     return grouped
+
+
+def contact_records(rows: Iterable[Any]) -> list[SimpleNamespace]:
+    """Records read like Contacts (with `areas`) from rows of contact columns and the area
+    each covers (`covers`, null without areas), a contact's rows next to each other."""
+    records: list[SimpleNamespace] = []
+    for row in rows:
+        if not records or records[-1].id != row.id:
+            records.append(as_record(row, areas=[]))
+        if row.covers is not None:
+            records[-1].areas.append(SimpleNamespace(area_code=row.covers))
+    return records
 
 
 def ownership(session: Session, data: ContactWrite) -> Ownership:

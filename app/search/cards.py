@@ -28,9 +28,9 @@ from sqlalchemy import Date, Integer, String, and_, bindparam, cast, delete, lit
 from sqlmodel import Session
 
 from app import dialect
+from app.clock import local_today
+from app.contacts import service as contacts
 from app.contacts.models import Contact, ContactArea
-from app.contacts.schemas import ContactOut
-from app.contacts.service import current_clause
 from app.db import space_joined
 from app.entity import as_record
 from app.locations import service as locations
@@ -42,6 +42,7 @@ from app.search.schemas import ServiceSummary
 from app.services.models import Eligibility, Service, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
 from app.services.schemas import EligibilityRules, WaitingTime
 from app.services.service import eligibility_rules
+from app.visibility import Viewer
 
 # Raise when a card's layout changes: older cards then read as missing until re-rendered.
 FORMAT = 1
@@ -90,12 +91,16 @@ _TIMES = (
     )
     .order_by("weekly", "weekday", "date", "opens")
 )
-# With the areas each covers (one row per area; area_code null without areas).
+# With the areas each covers (one row per area; area_code null without areas); id keeps
+# a contact's rows together.
 _CONTACTS = (
     select(_contact, _contact_area.c.area_code.label("covers"))
     .outerjoin(_contact_area, _contact_area.c.contact_id == _contact.c.id)
     .where(_contact.c.id.in_(_IDS), _contact.c.deleted_at.is_(None))
+    .order_by(_contact.c.id)
 )
+# Cards keep the direct lines; a search redacts them for its viewer (contacts.card_view).
+_SEES_DIRECT_LINES = Viewer(authenticated=True)
 
 
 def _card_of(kind: str, entity_id: Any) -> Any:
@@ -122,7 +127,7 @@ _PAGE = union_all(
                _at.join(_location, _location.c.id == _at.c.location_id),
                _at.c.service_id.in_(_IDS), _location.c.deleted_at.is_(None)),
     _page_part(CONTACT, _contact.c.service_id, _contact, _contact.c.name, _contact,
-               _contact.c.service_id.in_(_IDS), current_clause(_TODAY)),
+               _contact.c.service_id.in_(_IDS), contacts.current_clause(_TODAY)),
 ).order_by("kind", "position", "entity_id")
 
 
@@ -172,18 +177,12 @@ def render_locations(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, 
 
 
 def render_contacts(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    """The cards of these live contacts, direct lines included: a search redacts them per viewer."""
-    records: dict[uuid.UUID, Any] = {}
-    for row in session.execute(_CONTACTS, {"ids": ids}):
-        record = records.get(row.id) or records.setdefault(row.id, as_record(row, areas=[]))
-        if row.covers is not None:
-            record.areas.append(row.covers)
-    fields = ContactOut.model_fields.keys() - {"redacted", "is_current", "areas"}
+    """The cards of these live contacts, as contacts.to_out shows them with direct lines
+    (is_current as of today: a search decides it anew, contacts.card_view)."""
+    today = local_today()
     return {
-        contact_id: ContactOut(
-            **{name: getattr(record, name) for name in fields}, redacted=[], is_current=True, areas=sorted(record.areas)
-        ).model_dump(mode="json")
-        for contact_id, record in records.items()
+        record.id: contacts.to_out(record, _SEES_DIRECT_LINES, today).model_dump(mode="json")
+        for record in contacts.contact_records(session.execute(_CONTACTS, {"ids": ids}))
     }
 
 
@@ -201,12 +200,11 @@ def refresh(session: Session, changed: Iterable[tuple[str, Any]]) -> None:
             wanted[entity_type].add(_uuid(entity_id))
         elif entity_type == "organisation":
             organisations.append(_uuid(entity_id))
-    if organisations:
-        session.flush()
-        wanted[SERVICE].update(session.scalars(select(_service.c.id).where(_service.c.organisation_id.in_(organisations))))
-    if not wanted:
+    if not wanted and not organisations:
         return
     session.flush()
+    if organisations:
+        wanted[SERVICE].update(session.scalars(select(_service.c.id).where(_service.c.organisation_id.in_(organisations))))
     for kind, ids in wanted.items():
         for chunk in _chunks(sorted(ids)):
             _store(session, kind, chunk, _RENDER[kind](session, chunk))
