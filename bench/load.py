@@ -1,12 +1,14 @@
 """Load test of the search endpoint on the national data: saturation, then 60 s at 80 % of it.
 
     .venv/bin/python -m bench.load [--backends sqlite,postgresql] [--services 200000] [--seconds 60]
-        [--saturation-seconds 20] [--users 16] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+        [--saturation-seconds 20] [--users 16] [--workers N] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
 Needs the bench extra (`pip install -e ".[bench]"`: locust). Per backend: the benchmark
 database (bench/search_scale.py builds or reuses it), a reader API client created in it
 (keyed callers are exempt from the anonymous rate limit and see direct lines), and the app
-under uvicorn (--workers, loopback). Locust, run as a library in this process, first warms
+under uvicorn (--workers, loopback; by default one per core, as `wijkkaart serve --workers N` or
+one container per core deploys it: a worker is one Python process, which uses one core at
+most). Locust, run as a library in this process, first warms
 the worker up (untimed), then sends as fast as its users can to find the saturation
 throughput, then holds 80 % of it for --seconds, the requests arriving as a Poisson
 process (independent users), over a mix of distinct searches (many PC4s, with and
@@ -122,7 +124,7 @@ def main() -> None:
     parser.add_argument("--warmup-seconds", type=float, default=10.0)
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--mix", type=int, default=2000, help="distinct searches in the mix")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="uvicorn worker processes (default: one per core)")
     args = parser.parse_args()
     for backend in args.backends.split(","):
         url = database(backend, args.services, args.postgres, False)

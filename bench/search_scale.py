@@ -17,6 +17,7 @@ never asserted.
 import argparse
 import asyncio
 import functools
+import logging
 import os
 import random
 import statistics
@@ -143,6 +144,8 @@ def latency(urls: dict[int, str], rounds: int) -> dict[int, dict[str, Any]]:
     would add some 2 ms of its own per request (a thread hop each way).
     """
     engines = {size: make_engine(url) for size, url in urls.items()}
+    # httpx logs every request it sends at INFO: the client's work, not the app's, inside the timed span.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         return asyncio.run(_latency({size: create_app(engine) for size, engine in engines.items()}, rounds))
     finally:
