@@ -103,7 +103,8 @@ class PostgresBackend:
         self.admin.dispose()
 
 
-def _postgres_backend() -> PostgresBackend:
+def postgres_backend() -> PostgresBackend:
+    """A new PostgreSQL backend; unreachable, a skip (a failure under WIJKKAART_REQUIRE_POSTGRES=1)."""
     try:
         probe = create_engine(POSTGRES_URL)
         with probe.connect():
@@ -122,7 +123,7 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     if request.param == "sqlite":
         instance: SqliteBackend | PostgresBackend = SqliteBackend(tmp_path_factory.mktemp("sqlite"))
     else:
-        instance = _postgres_backend()
+        instance = postgres_backend()
     yield instance
     instance.close()
 

@@ -18,6 +18,20 @@ def test_a_body_that_is_not_json_is_a_422_naming_the_body(api: Api) -> None:
     assert response.json()["field"] == "body"
 
 
+def test_a_malformed_multipart_import_is_a_422_naming_the_body(api: Api) -> None:
+    # Was an undocumented 400 from Starlette's form parser: a part without its headers.
+    boundary = "a222103b9b30b1f9e8be6882ecedb1d2"
+    response = api.client.post(
+        "/api/v1/import", content=f"--{boundary}\r\n[]--{boundary}--\r\n".encode(),
+        headers=api.headers("admin", **{"Content-Type": f"multipart/form-data; boundary={boundary}"}),
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "/problems/invalid-input"
+    assert response.json()["field"] == "body"
+    assert "multipart" in response.json()["detail"]
+
+
 def test_opening_times_match_their_schema(demo_client: TestClient) -> None:
     # Was format "time" (RFC 3339: an offset is required) while times go out as "09:00:00".
     schema = demo_client.get("/openapi.json").json()["components"]["schemas"]

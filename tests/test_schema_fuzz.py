@@ -2,11 +2,14 @@
 runs them in-process against the app on SQLite (a copy of the demo region). No request may
 get a server error, and every response must match what the schema says of it.
 
-Bounded: a few examples per operation, no shrinking deadline, so the module takes a minute or
-two. Reads run anonymously; every operation runs again with an admin key, so that the write
-operations get past authentication and their bodies are exercised.
+Bounded: a few examples per operation, the same ones every run, no shrinking deadline, so the
+module takes a minute or two. A deeper run, with new examples each time (a failure prints its
+request): WIJKKAART_FUZZ_EXAMPLES=300. Reads run anonymously; every operation runs
+again with an admin key, so that the write operations get past authentication and their
+bodies are exercised.
 """
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,10 +30,10 @@ from sqlmodel import Session
 from app.db import make_engine
 from app.demo import load_demo
 from app.main import create_app
-from tests.conftest import SqliteBackend
+from tests.conftest import SqliteBackend, postgres_backend
 from tests.factories import make_key
 
-EXAMPLES = 8
+EXAMPLES = int(os.environ.get("WIJKKAART_FUZZ_EXAMPLES", "0")) or 8
 CHECKS = [
     not_a_server_error, status_code_conformance, content_type_conformance,
     response_headers_conformance, response_schema_conformance,
@@ -40,7 +43,9 @@ ADMIN_KEY: dict[str, str] = {}
 
 @pytest.fixture(scope="module")
 def fuzzed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
-    backend = SqliteBackend(Path(tmp_path_factory.mktemp("fuzz")))
+    # SQLite, as CI runs it; WIJKKAART_FUZZ_BACKEND=postgresql for a run against PostgreSQL.
+    postgres = os.environ.get("WIJKKAART_FUZZ_BACKEND") == "postgresql"
+    backend = postgres_backend() if postgres else SqliteBackend(Path(tmp_path_factory.mktemp("fuzz")))
     engine = make_engine(backend.fresh_url())
     with Session(engine) as session, session.begin():
         load_demo(session)
@@ -49,12 +54,13 @@ def fuzzed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
         pass
     yield create_app(engine)
     engine.dispose()
+    backend.close()
 
 
 # The schema is the app's own; building it touches no database. Requests go to `fuzzed_app`.
 schema = schemathesis.openapi.from_dict(create_app(make_engine("sqlite://")).openapi())
 _SETTINGS = settings(
-    max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+    max_examples=EXAMPLES, deadline=None, derandomize="WIJKKAART_FUZZ_EXAMPLES" not in os.environ, database=None,
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from app.clients.auth import WriteActor
 from app.db import SessionDep
@@ -73,7 +74,10 @@ async def import_entries(
     if content_type != "multipart/form-data":
         raise InvalidInput("Send CSV or JSON files as multipart/form-data, or the batch as application/json.",
                            field="Content-Type")
-    form = await request.form()
+    try:
+        form = await request.form()
+    except HTTPException as exc:  # Starlette's 400 for a body that is not multipart as its header says
+        raise InvalidInput(f"The body is not valid multipart/form-data: {exc.detail}", field="body") from exc
     try:
         sources = []
         for name, value in form.multi_items():
