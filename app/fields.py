@@ -7,18 +7,19 @@ import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, PlainSerializer, WithJsonSchema
 
 from app.areas.postcode import normalise_postcode
-from app.clock import local_aware
+from app.clock import local_moment
 from app.errors import InvalidInput
 
-GemeenteCode = Annotated[str, Field(pattern=r"^GM\d{4}$", examples=["GM0687"])]
+GemeenteCode = Annotated[str, Field(pattern=r"^GM[0-9]{4}$", examples=["GM0687"])]
 AreaCode = Annotated[
-    str, Field(pattern=r"^(GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4})$", examples=["WK068703"])
+    str, Field(pattern=r"^(GM[0-9]{4}|WK[0-9]{4}[0-9A-Z]{2}|BU[0-9]{4}[0-9A-Z]{4})$", examples=["WK068703"])
 ]
-EightDigits = Annotated[str, Field(pattern=r"^\d{8}$", examples=["12345678"])]
+EightDigits = Annotated[str, Field(pattern=r"^[0-9]{8}$", examples=["12345678"])]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-# A time without a zone is local time (as people mean it); stored times are all aware.
-LocalDateTime = Annotated[datetime, AfterValidator(local_aware)]
+# Every moment a client sends. A time without a zone is local time (as people mean it); stored
+# times are all aware.
+LocalDateTime = Annotated[datetime, AfterValidator(local_moment)]
 # A clock time of opening hours, local and without an offset ("09:00", sent back as "09:00:00").
 # JSON Schema's format "time" is RFC 3339's full-time, which requires an offset: so a pattern.
 def _without_offset(value: time) -> time:
@@ -30,7 +31,7 @@ def _without_offset(value: time) -> time:
 
 
 LocalTime = Annotated[time, AfterValidator(_without_offset), WithJsonSchema({
-    "type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$", "examples": ["09:00"],
+    "type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$", "examples": ["09:00"],
 })]
 ExternalId = Annotated[
     str,

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from app.errors import PreconditionRequired
 
-_TAG = re.compile(r'^"(\d+)(?:-[0-9a-f]+)?"$')
+_TAG = re.compile(r'^"([0-9]+)(?:-[0-9a-f]+)?"$')
 REFERENCE_SECONDS = 3600  # areas, postcodes, taxonomy: change with yearly CBS files
 LIST_SECONDS = 60  # lists and search: a minute-old answer is fine mid-consultation
 

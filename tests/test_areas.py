@@ -13,7 +13,8 @@ from tests.factories import ACTOR, BUURT, GEMEENTE, OTHER_BUURT, WIJK, make_regi
 
 @pytest.mark.parametrize(
     ("raw", "canonical"),
-    [("4331 ab", "4331AB"), (" 4331AB ", "4331AB"), ("4331ab", "4331AB"), ("4331", "4331"), ("1012 FY", "1012FY")],
+    [("4331 ab", "4331AB"), (" 4331AB ", "4331AB"), ("4331ab", "4331AB"), ("4331", "4331"), ("1012 FY", "1012FY"),
+     ("4331\u00a0AB", "4331AB")],  # a non-breaking space, as pasted from a web page
 )
 def test_postcodes_are_normalised(raw: str, canonical: str) -> None:
     assert normalise_postcode(raw) == canonical
@@ -23,7 +24,9 @@ def test_postcodes_are_normalised(raw: str, canonical: str) -> None:
     ("raw", "rule"),
     [("0331AB", "leading-zero"), ("4331SA", "letters-not-issued"), ("4331 SS", "letters-not-issued"),
      ("4331SD", "letters-not-issued"), ("433", "format"), ("43311AB", "format"), ("4331A", "format"),
-     ("ABCD", "format"), ("", "format")],
+     ("ABCD", "format"), ("", "format"),
+     # Digits and letters are ASCII: not full-width or Arabic-Indic digits, nor a ligature that upper-cases to FF.
+     ("\uff14\uff13\uff13\uff11AB", "format"), ("\u0664\u0663\u0663\u0661AB", "format"), ("4331\ufb00", "format")],
 )
 def test_what_cannot_be_a_postcode_is_refused_naming_the_rule(raw: str, rule: str) -> None:
     with pytest.raises(InvalidInput) as caught:
@@ -37,7 +40,7 @@ def test_area_codes_and_their_parents() -> None:
     assert area_kind_of("WK0363AF") == "wijk"
     assert parent_code_of("WK0363AF") == "GM0363"
     assert parent_code_of("BU0363AF01") == "WK0363AF"
-    for bad in ("GM687", "WK06870", "BU0687000", "XX068700", "wk068700", "BU0687000a"):
+    for bad in ("GM687", "WK06870", "BU0687000", "XX068700", "wk068700", "BU0687000a", "GM\uff10\uff16\uff18\uff17"):
         with pytest.raises(InvalidInput):
             area_kind_of(bad)
 

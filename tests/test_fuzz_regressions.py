@@ -1,7 +1,8 @@
-"""Cases schema fuzzing found (tests/test_schema_fuzz.py), kept as plain tests."""
+"""Cases schema fuzzing (tests/test_schema_fuzz.py) or probing at its edges found, kept as plain tests."""
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Api
@@ -30,6 +31,31 @@ def test_a_malformed_multipart_import_is_a_422_naming_the_body(api: Api) -> None
     assert response.json()["type"] == "/problems/invalid-input"
     assert response.json()["field"] == "body"
     assert "multipart" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00"])
+def test_a_moment_past_the_calendar_is_a_422_naming_it(api: Api, moment: str) -> None:
+    # Was a 500 (OverflowError): the moment has no UTC or no local time in Python's years 1 to 9999.
+    admin = api.headers("admin")
+    for path, params in (
+        ("/api/v1/search", {"postcode": "4331", "open_at": moment}), ("/api/v1/audit", {"since": moment}),
+        ("/api/v1/audit", {"until": moment}), ("/hsds/services", {"modified_after": moment}),
+    ):
+        response = api.client.get(path, params=params, headers=admin)
+        field = next(name for name in params if name != "postcode")
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["field"] == field, response.text
+    response = api.client.post("/api/v1/clients", json={"name": "Verloopt nooit", "role": "reader", "key_expires_at": moment},
+                               headers=admin)
+    assert response.status_code == 422, response.text
+    for bound in ("gt", "lt"):
+        response = api.client.get("/fhir/HealthcareService", params={"_lastUpdated": bound + moment})
+        assert response.status_code == 400, response.text
+        assert response.json()["resourceType"] == "OperationOutcome"
+    # The same moments a day inside the calendar are answered.
+    inside = moment.replace("0001-01-01", "0001-01-02").replace("9999-12-31", "9999-12-30")
+    assert api.client.get("/api/v1/search", params={"postcode": "4331", "open_at": inside}).status_code == 200
+    assert api.client.get("/api/v1/audit", params={"since": inside}, headers=admin).status_code == 200
 
 
 def test_opening_times_match_their_schema(demo_client: TestClient) -> None:

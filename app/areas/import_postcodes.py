@@ -14,8 +14,8 @@ from app.areas.reference import save_reference_rows, stored_rows
 from app.areas.sources import Pc4List, Pc6Table
 from app.clients.scope import Actor
 
-_PC4 = re.compile(r"^[1-9]\d{3}$")
-_PC6 = re.compile(r"^[1-9]\d{3}[A-Z]{2}$")
+_PC4 = re.compile(r"^[1-9][0-9]{3}$")
+_PC6 = re.compile(r"^[1-9][0-9]{3}[A-Z]{2}$")
 _CHUNK = 2000
 
 

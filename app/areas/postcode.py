@@ -4,13 +4,14 @@ import re
 
 from app.errors import InvalidInput
 
-_SHAPE = re.compile(r"^(\d{4})([A-Z]{2})?$")
+# ASCII only: a Unicode \d and str.upper() would also take "４３３１" and "ﬀ" (upper: "FF").
+_SHAPE = re.compile(r"^([0-9]{4})([A-Za-z]{2})?$")
 NOT_ISSUED_LETTERS = frozenset({"SA", "SD", "SS"})
 
 
 def normalise_postcode(raw: str, field: str = "postcode") -> str:
     """"4331 ab", " 4331AB " -> "4331AB"; "4331" stays a PC4. Refuses what no postcode can be."""
-    compact = re.sub(r"\s+", "", raw).upper()
+    compact = re.sub(r"\s+", "", raw)  # any white space, a non-breaking one pasted from a page too
     match = _SHAPE.match(compact)
     if not match:
         raise InvalidInput(
@@ -18,7 +19,7 @@ def normalise_postcode(raw: str, field: str = "postcode") -> str:
             field=field,
             rule="format",
         )
-    digits, letters = match.groups()
+    digits, letters = match[1], (match[2] or "").upper()
     if digits[0] == "0":
         raise InvalidInput(
             f"'{raw.strip()}' is not a Dutch postcode: the first digit is never 0.", field=field, rule="leading-zero"
@@ -29,4 +30,4 @@ def normalise_postcode(raw: str, field: str = "postcode") -> str:
             field=field,
             rule="letters-not-issued",
         )
-    return compact
+    return digits + letters

@@ -19,9 +19,9 @@ from app.dialect import insert_rows
 from app.errors import InvalidInput, NotFound, PostcodeNotResidential
 
 _CODE_SHAPES = {
-    "GM": (AreaKind.gemeente, re.compile(r"^GM\d{4}$")),
-    "WK": (AreaKind.wijk, re.compile(r"^WK\d{4}[0-9A-Z]{2}$")),
-    "BU": (AreaKind.buurt, re.compile(r"^BU\d{4}[0-9A-Z]{4}$")),
+    "GM": (AreaKind.gemeente, re.compile(r"^GM[0-9]{4}$")),
+    "WK": (AreaKind.wijk, re.compile(r"^WK[0-9]{4}[0-9A-Z]{2}$")),
+    "BU": (AreaKind.buurt, re.compile(r"^BU[0-9]{4}[0-9A-Z]{4}$")),
 }
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from app.areas.models import AreaKind, PostcodeKind
 from app.errors import InvalidInput
 
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])")
 _KIND_BY_PREFIX = {"GM": AreaKind.gemeente, "WK": AreaKind.wijk, "BU": AreaKind.buurt}
 # CBS's province codes (ProvinciecodePV) and the names PC4 lists use.
 PROVINCES = {
@@ -241,7 +241,7 @@ _WHEN = ("year", "jaar")
 
 def _gemeente_code(code: str) -> str:
     code = code.strip().upper()
-    return "GM" + code.zfill(4) if code.isdigit() else code
+    return "GM" + code.zfill(4) if code.isascii() and code.isdigit() else code
 
 
 def _successor_list(path: Path, header: list[str], rows: Iterator[list[str]], year: int | None) -> list[SuccessorList]:
@@ -252,7 +252,7 @@ def _successor_list(path: Path, header: list[str], rows: Iterator[list[str]], ye
         if not row or not any(cell.strip() for cell in row):
             continue
         when = row[year_at].strip() if year_at is not None and year_at < len(row) else ""
-        when_year = int(when) if when.isdigit() else year
+        when_year = int(when) if when.isascii() and when.isdigit() else year
         if when_year is None:
             result.problems.append(f"{path.name} row {number}: no year")
             continue

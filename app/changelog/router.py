@@ -1,5 +1,4 @@
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,7 +9,7 @@ from app.changelog.service import EntityType
 from app.clients.auth import CurrentClient
 from app.db import SessionDep
 from app.errors import WRITE_PROBLEM_RESPONSES
-from app.fields import GemeenteCode
+from app.fields import GemeenteCode, LocalDateTime
 from app.http_cache import cache_for
 from app.pagination import CursorParam, LimitParam, Page
 
@@ -33,8 +32,8 @@ def list_audit(
     entity_id: Annotated[str | None, Query(max_length=36)] = None,
     client_id: uuid.UUID | None = None,
     gemeente: Annotated[GemeenteCode | None, Query(description="Changes to entries this gemeente owns.")] = None,
-    since: Annotated[datetime | None, Query(description="From this moment (inclusive).")] = None,
-    until: Annotated[datetime | None, Query(description="Before this moment.")] = None,
+    since: Annotated[LocalDateTime | None, Query(description="From this moment (inclusive).")] = None,
+    until: Annotated[LocalDateTime | None, Query(description="Before this moment.")] = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> Page[AuditEntry]:

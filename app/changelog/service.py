@@ -19,7 +19,6 @@ from app.changelog.models import ChangeLogEntry, ChangeLogGemeente
 from app.changelog.schemas import AuditEntry
 from app.clients.models import Role
 from app.clients.scope import Actor, Principal
-from app.clock import local_aware
 from app.db import utcnow
 from app.errors import Forbidden
 from app.pagination import keyset_page
@@ -234,9 +233,9 @@ def list_audit(
     if client_id:
         statement = statement.where(ChangeLogEntry.client_id == client_id)
     if since:
-        statement = statement.where(ChangeLogEntry.changed_at >= local_aware(since))
+        statement = statement.where(ChangeLogEntry.changed_at >= since)
     if until:
-        statement = statement.where(ChangeLogEntry.changed_at < local_aware(until))
+        statement = statement.where(ChangeLogEntry.changed_at < until)
     rows, next_cursor = keyset_page(
         session, statement, scope="audit", order=[ChangeLogEntry.position],  # type: ignore[list-item]
         cursor=cursor, limit=limit, descending=True,

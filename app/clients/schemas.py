@@ -5,7 +5,7 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.clients.models import Role
-from app.fields import GemeenteCode, Name, WriteSchema, unique_codes
+from app.fields import GemeenteCode, LocalDateTime, Name, WriteSchema, unique_codes
 
 CLIENT_WRITE_EXAMPLE = {"name": "Gemeente Middelburg, team sociale kaart", "role": "editor", "gemeenten": ["GM0687"],
                         "organisations": []}
@@ -42,13 +42,13 @@ class ClientWrite(WriteSchema):
 class ClientCreate(ClientWrite):
     model_config = ConfigDict(json_schema_extra={"examples": [{**CLIENT_WRITE_EXAMPLE, "key_expires_at": "2027-11-02T00:00:00Z"}]})
 
-    key_expires_at: datetime | None = Field(default=None, description="When the first key stops working.")
+    key_expires_at: LocalDateTime | None = Field(default=None, description="When the first key stops working.")
 
 
 class KeyCreate(WriteSchema):
     model_config = ConfigDict(json_schema_extra={"examples": [{"expires_at": "2027-11-02T00:00:00Z"}]})
 
-    expires_at: datetime | None = None
+    expires_at: LocalDateTime | None = None
 
 
 class KeyOut(BaseModel):

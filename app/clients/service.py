@@ -19,7 +19,6 @@ from app.areas.service import require_areas
 from app.clients.models import ApiClient, ApiKey, ClientGemeente, ClientOrganisation, Role
 from app.clients.schemas import ClientCreated, ClientOut, ClientWrite, KeyCreated, KeyOut
 from app.clients.scope import Principal
-from app.clock import local_aware
 from app.db import space_joined, utcnow
 from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from app.organisations.models import Organisation
@@ -148,7 +147,7 @@ def issue_key(session: Session, client_id: uuid.UUID, expires_at: datetime | Non
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(
         client_id=client_id, prefix=key[:11], digest=digest(key),
-        expires_at=local_aware(expires_at) if expires_at else None,
+        expires_at=expires_at,
     )
     session.add(row)
     session.flush()

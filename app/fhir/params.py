@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, false, not_, or_, true
 
-from app.clock import local_aware, local_zone
+from app.clock import local_aware, local_moment, local_zone
 from app.errors import InvalidInput
 
 DEFAULT_COUNT = 50
@@ -126,7 +126,7 @@ STRING_MODIFIERS = frozenset({"contains", "exact"})
 
 _DATE = re.compile(
     r"^(?P<prefix>eq|ne|gt|lt|ge|le|sa|eb)?"
-    r"(?P<value>\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)?)?)$"
+    r"(?P<value>[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?)$"
 )
 
 
@@ -146,7 +146,7 @@ def _range(value: str) -> tuple[datetime, datetime]:
         low = moment.replace(tzinfo=zone)
         return low, low + timedelta(days=1)  # wall-clock arithmetic: a day is a day across DST
     low = local_aware(moment)
-    clock = re.match(r"\d{2}:\d{2}(:\d{2})?(\.\d+)?", time_part)
+    clock = re.match(r"[0-9]{2}:[0-9]{2}(:[0-9]{2})?(\.[0-9]+)?", time_part)
     assert clock is not None  # the pattern in date_clause guarantees it
     step = timedelta(microseconds=1) if clock[2] else timedelta(seconds=1) if clock[1] else timedelta(minutes=1)
     return low, low + step
@@ -158,11 +158,12 @@ def date_clause(column: Any, value: str, name: str) -> ColumnElement[bool]:
     try:
         if match is None:
             raise ValueError(value)
-        low, high = _range(match["value"])
-    except ValueError as exc:
+        # A bound past the calendar's years 1 to 9999 (gt9999-12-31T23:59:59) is refused as well.
+        low, high = (local_moment(bound) for bound in _range(match["value"]))
+    except (ValueError, OverflowError) as exc:
         raise InvalidInput(
             f"{name}: '{value}' is not a FHIR date search (a prefix eq, ne, gt, lt, ge, le, sa or eb, "
-            "then YYYY, YYYY-MM, YYYY-MM-DD or a dateTime).", field=name,
+            "then YYYY, YYYY-MM, YYYY-MM-DD or a dateTime, within the years 1 to 9999).", field=name,
         ) from exc
     within = (column >= low) & (column < high)
     return {
@@ -176,7 +177,7 @@ def count(raw: str | None) -> int:
     """_count: at most 100 (a larger one is served as 100, which FHIR allows); 0 gives only the total."""
     if raw is None:
         return DEFAULT_COUNT
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise InvalidInput(f"_count: expected a whole number, got '{raw}'.", field="_count")
     return min(int(raw), MAX_COUNT)
 
@@ -184,6 +185,6 @@ def count(raw: str | None) -> int:
 def offset(raw: str | None) -> int:
     if raw is None:
         return 0
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise InvalidInput(f"_offset: expected a whole number, got '{raw}'.", field="_offset")
     return int(raw)

@@ -1,13 +1,13 @@
 """The catalogue as Open Referral HSDS 3.0, read-only, as the HSDS API reference defines it."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
+from app.fields import LocalDateTime
 from app.hsds import schemas as hsds
 from app.hsds import service
 from app.hsds.service import Paging, ServiceFilters
@@ -38,7 +38,7 @@ TaxonomyParam = Annotated[
 ]
 OrganizationParam = Annotated[uuid.UUID | None, Query(description="Services this organization provides.")]
 ModifiedParam = Annotated[
-    datetime | None, Query(description="Changed on or after this moment; without a zone, Europe/Amsterdam.")
+    LocalDateTime | None, Query(description="Changed on or after this moment; without a zone, Europe/Amsterdam.")
 ]
 FullParam = Annotated[bool, Query(description="Fully nested entities instead of their one-to-one fields.")]
 FullServiceParam = Annotated[bool, Query(description="Nest fully nested services in each organization.")]

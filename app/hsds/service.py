@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.areas.models import Area
 from app.areas.service import resolve_postcode
-from app.clock import local_aware, local_today
+from app.clock import local_today
 from app.contacts import service as contacts
 from app.contacts.models import Contact
 from app.entity import get_live, is_live
@@ -220,7 +220,7 @@ def list_services(
     order: list[Any] = [Service.name, Service.id]
     statement = _searched(session, select(Service).where(*_service_clauses(session, filters)), order, filters.search)
     if filters.modified_after is not None:
-        statement = statement.where(col(Service.updated_at) >= local_aware(filters.modified_after))
+        statement = statement.where(col(Service.updated_at) >= filters.modified_after)
     rows, total = _page(session, statement, order, paging, SERVICE_LOAD)
     if minimal:
         return envelope([mapping.service_minimal(service) for service in rows], total, paging)
@@ -338,7 +338,7 @@ def list_service_at_locations(
     )
     statement = _searched(session, statement, order, filters.search)
     if filters.modified_after is not None:
-        since = local_aware(filters.modified_after)
+        since = filters.modified_after
         statement = statement.where(or_(col(Service.updated_at) >= since, col(Location.updated_at) >= since))
     if proximity is not None and postcode is None:
         raise InvalidInput("proximity counts from a postcode's centre: give postcode too.", field="proximity")

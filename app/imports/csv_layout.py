@@ -100,10 +100,10 @@ LAYOUTS: dict[str, tuple[Column, ...]] = {
 
 # --- reading cells --------------------------------------------------------------------
 
-_DUTCH_DATE = re.compile(r"(\d{1,2})[-/](\d{1,2})[-/](\d{4})")
-_DUTCH_DATETIME = re.compile(r"(\d{1,2})[-/](\d{1,2})[-/](\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?")
-_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
-_TIME = r"\d{1,2}[:.]\d{2}(?:[:.]\d{2})?"
+_DUTCH_DATE = re.compile(r"([0-9]{1,2})[-/]([0-9]{1,2})[-/]([0-9]{4})")
+_DUTCH_DATETIME = re.compile(r"([0-9]{1,2})[-/]([0-9]{1,2})[-/]([0-9]{4})\s+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+")
+_TIME = r"[0-9]{1,2}[:.][0-9]{2}(?:[:.][0-9]{2})?"
 _HOURS = re.compile(rf"(?P<day>[a-z]+)\.?\s+(?P<opens>{_TIME})\s*-\s*(?P<closes>{_TIME})", re.IGNORECASE)
 _EXCEPTION = re.compile(
     rf"(?P<date>\S+)\s+(?:(?P<closed>gesloten|dicht|closed)|(?P<opens>{_TIME})\s*-\s*(?P<closes>{_TIME}))"

@@ -39,7 +39,7 @@ class BodyLimit:
             return
         detail = f"The request body is larger than the {_size(limit)} this endpoint accepts."
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             await error_response(scope, "payload-too-large", detail)(scope, receive, send)
             return
         received = 0

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/organisations", tags=["organisations"], dependencies
 @router.get("", summary="List organisations, by name", responses=PROBLEM_RESPONSES)
 def list_organisations(
     session: SessionDep,
-    gemeente: Annotated[str | None, Query(pattern=r"^GM\d{4}$", description="Only those this gemeente owns.")] = None,
+    gemeente: Annotated[str | None, Query(pattern=r"^GM[0-9]{4}$", description="Only those this gemeente owns.")] = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> Page[OrganisationOut]:

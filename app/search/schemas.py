@@ -5,6 +5,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.contacts.schemas import ContactOut
+from app.fields import LocalDateTime
 from app.locations.opening import OpeningState
 from app.locations.schemas import LocationOut
 from app.organisations.schemas import OrganisationRef
@@ -65,7 +66,7 @@ class SearchCriteria(BaseModel):
     q: str | None = Field(default=None, max_length=200, description="Free text, Dutch.", examples=["schulden"])
     radius_km: float = Field(default=DEFAULT_RADIUS_KM, gt=0, le=MAX_RADIUS_KM)
     open_now: bool = Field(default=False, description="Say per result whether it is open now.")
-    open_at: datetime | None = Field(
+    open_at: LocalDateTime | None = Field(
         default=None, description="Say per result whether it is open then; without a zone, Europe/Amsterdam."
     )
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$", examples=["ar"])

@@ -15,7 +15,7 @@ from sqlalchemy import Float, Integer, Uuid, column
 from sqlmodel import Session
 
 from app.areas.service import area_specificity, resolve_postcode
-from app.clock import local_aware, local_today
+from app.clock import local_today
 from app.contacts import service as contacts
 from app.db import utcnow
 from app.dialect import PrefixQuery
@@ -152,7 +152,7 @@ def _moment(criteria: SearchCriteria) -> datetime | None:
         return utcnow()
     if criteria.open_at is None:
         return None
-    return local_aware(criteria.open_at)
+    return criteria.open_at
 
 
 def _distance_km(place: SearchPlace, location: dict[str, Any]) -> float:

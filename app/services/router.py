@@ -22,7 +22,7 @@ router = APIRouter(prefix="/services", tags=["services"], dependencies=[cache_fo
 def list_services(
     session: SessionDep,
     viewer: ViewerDep,
-    gemeente: Annotated[str | None, Query(pattern=r"^GM\d{4}$", description="Only those this gemeente owns.")] = None,
+    gemeente: Annotated[str | None, Query(pattern=r"^GM[0-9]{4}$", description="Only those this gemeente owns.")] = None,
     organisation_id: uuid.UUID | None = None,
     domain: Annotated[str | None, Query(description="A ZRM need-domain code.", examples=["financien"])] = None,
     status: ServiceStatus | None = None,
