@@ -14,7 +14,9 @@ from pydantic import BaseModel
 
 from app.errors import PreconditionRequired
 
-_TAG = re.compile(r'^"([0-9]+)(?:-[0-9a-f]+)?"$')
+# A version is a 64-bit counter: a longer number is no tag this API issued (and int() of
+# thousands of digits raises).
+_TAG = re.compile(r'^"([0-9]{1,18})(?:-[0-9a-f]+)?"$')
 REFERENCE_SECONDS = 3600  # areas, postcodes, taxonomy: change with yearly CBS files
 LIST_SECONDS = 60  # lists and search: a minute-old answer is fine mid-consultation
 
