@@ -68,6 +68,19 @@ def test_an_if_match_with_a_number_no_version_can_be_is_a_412(api: Api) -> None:
         assert response.json()["type"] == "/problems/precondition-failed"
 
 
+def test_numbers_of_thousands_of_digits_are_a_4xx(api: Api) -> None:
+    # Were 500s: int() of more than 4,300 digits raises (Python's limit), in FHIR's paging and
+    # in the body limit's reading of Content-Length.
+    huge = "9" * 5000
+    for name in ("_count", "_offset"):
+        response = api.client.get("/fhir/HealthcareService", params={name: huge})
+        assert response.status_code == 400, response.text
+        assert name in response.json()["issue"][0]["diagnostics"]
+    response = api.client.post("/api/v1/search", content=b'{"postcode": "4331"}',
+                               headers={"Content-Type": "application/json", "Content-Length": huge})
+    assert response.status_code == 413, response.text
+
+
 def test_opening_times_match_their_schema(demo_client: TestClient) -> None:
     # Was format "time" (RFC 3339: an offset is required) while times go out as "09:00:00".
     schema = demo_client.get("/openapi.json").json()["components"]["schemas"]

@@ -173,18 +173,21 @@ def date_clause(column: Any, value: str, name: str) -> ColumnElement[bool]:
     }[match["prefix"] or "eq"]
 
 
+_WHOLE = re.compile(r"[0-9]{1,18}")  # ASCII digits, within a 64-bit integer (int() of thousands raises)
+
+
 def count(raw: str | None) -> int:
     """_count: at most 100 (a larger one is served as 100, which FHIR allows); 0 gives only the total."""
     if raw is None:
         return DEFAULT_COUNT
-    if not (raw.isascii() and raw.isdigit()):
-        raise InvalidInput(f"_count: expected a whole number, got '{raw}'.", field="_count")
+    if not _WHOLE.fullmatch(raw):
+        raise InvalidInput(f"_count: expected a whole number of at most 18 digits, got '{raw[:40]}'.", field="_count")
     return min(int(raw), MAX_COUNT)
 
 
 def offset(raw: str | None) -> int:
     if raw is None:
         return 0
-    if not (raw.isascii() and raw.isdigit()):
-        raise InvalidInput(f"_offset: expected a whole number, got '{raw}'.", field="_offset")
+    if not _WHOLE.fullmatch(raw):
+        raise InvalidInput(f"_offset: expected a whole number of at most 18 digits, got '{raw[:40]}'.", field="_offset")
     return int(raw)
