@@ -1,5 +1,6 @@
 """Domain errors and the one place that turns them into RFC 9457 problem+json."""
 
+import json
 import logging
 from typing import Any
 
@@ -135,6 +136,15 @@ def invalid_input(exc: ValidationError, prefix: str = "") -> InvalidInput:
     return InvalidInput(detail, field=errors[0]["field"], errors=errors)
 
 
+class EchoJSONResponse(JSONResponse):
+    """JSON that may echo what a client sent: a lone surrogate ("\\ud800" in a JSON body), valid
+    in a JSON string but not in UTF-8, goes out as that same escape instead of failing."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8", "backslashreplace")
+
+
 def problem(
     request: Request, slug: str, detail: str, *, status: int | None = None, **extra: Any
 ) -> JSONResponse:
@@ -148,7 +158,7 @@ def problem(
         **{key: value for key, value in extra.items() if value is not None},
     }
     # Problems may echo what was sent (a postcode); no cache should keep them.
-    return JSONResponse(
+    return EchoJSONResponse(
         body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE, headers={"Cache-Control": "no-store"}
     )
 

@@ -81,6 +81,25 @@ def test_numbers_of_thousands_of_digits_are_a_4xx(api: Api) -> None:
     assert response.status_code == 413, response.text
 
 
+def test_a_lone_surrogate_echoed_in_a_problem_is_a_422_with_its_escape(api: Api) -> None:
+    # Was a 500: the problem's detail quoted the postcode sent, "\ud800" (valid in a JSON string,
+    # not in UTF-8), and writing the response as UTF-8 failed.
+    response = api.client.post("/api/v1/search", content=b'{"postcode": "\\ud800"}',
+                               headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "postcode"
+    assert "\ud800" in response.json()["detail"]  # the JSON escape read back as the character sent
+
+
+def test_an_import_nested_too_deeply_is_a_422_naming_the_body(api: Api) -> None:
+    # Was a 500: json.loads raised RecursionError on a JSON batch nested thousands deep.
+    body = '{"services": ' + "[" * 3000 + "]" * 3000 + "}"
+    response = api.client.post("/api/v1/import", content=body.encode(),
+                               headers=api.headers("admin", **{"Content-Type": "application/json"}))
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "body"
+
+
 def test_opening_times_match_their_schema(demo_client: TestClient) -> None:
     # Was format "time" (RFC 3339: an offset is required) while times go out as "09:00:00".
     schema = demo_client.get("/openapi.json").json()["components"]["schemas"]

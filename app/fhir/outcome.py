@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from starlette.responses import Response
+
+from app.errors import EchoJSONResponse
 
 FHIR_JSON = "application/fhir+json"
 PREFIX = "/fhir"
@@ -26,7 +27,7 @@ ISSUE_TYPES = {
 }
 
 
-class FhirResponse(JSONResponse):
+class FhirResponse(EchoJSONResponse):
     media_type = FHIR_JSON
 
 

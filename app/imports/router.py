@@ -67,7 +67,7 @@ async def import_entries(
     if content_type == "application/json":
         try:
             document: Any = json.loads(await request.body())
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # nested too deeply, too
             raise InvalidInput(f"The body is not valid JSON: {exc}", field="body") from exc
         parts = json_parts(document)
         return await run_in_threadpool(run_import, session, parts, actor, dry_run=dry_run)
