@@ -98,6 +98,11 @@ def test_an_import_nested_too_deeply_is_a_422_naming_the_body(api: Api) -> None:
                                headers=api.headers("admin", **{"Content-Type": "application/json"}))
     assert response.status_code == 422, response.text
     assert response.json()["field"] == "body"
+    # The same as a JSON file in a multipart upload: the file's problem, with its name.
+    response = api.client.post("/api/v1/import", files={"files": ("batch.json", body.encode(), "application/json")},
+                               headers=api.headers("admin"))
+    assert response.status_code == 422, response.text
+    assert "batch.json is not valid JSON" in response.text
 
 
 def test_opening_times_match_their_schema(demo_client: TestClient) -> None:

@@ -118,6 +118,22 @@ def test_csv_as_dutch_excel_writes_it(api: Api) -> None:
         ("2026-12-24", "09:00:00", "Kerstavond"), ("2026-12-25", None, "Eerste Kerstdag")]
 
 
+def test_excel_unicode_text_imports(api: Api) -> None:
+    # Excel's "Unicode-tekst (*.txt)": UTF-16 with a byte-order mark, tab-separated.
+    locations = (
+        "external_id\torganisation_id\tname\tlat\tlon\r\n"
+        "MBG-LOC-U\tMBG-ORG-U\tCafé Één\t51,4995\t3,6154\r\n"
+    ).encode("utf-16")
+    assert locations[:2] in (b"\xff\xfe", b"\xfe\xff")
+    organisations = b"external_id;name;owners\r\nMBG-ORG-U;Stichting Unicode;GM0687\r\n"
+
+    response = upload(api, "editor", {"organisations.csv": organisations, "locations.txt": locations})
+
+    assert response.status_code == 200, response.text
+    location = api.client.get(f"/api/v1/locations/{created_id(response.json(), 'locations', 'MBG-LOC-U')}").json()
+    assert (location["name"], location["lat"], location["lon"]) == ("Café Één", 51.4995, 3.6154)
+
+
 def test_every_bad_row_is_reported_with_file_row_and_field(api: Api) -> None:
     services = (
         f"{SERVICE_HEADER};min_age;max_age\n"

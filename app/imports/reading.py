@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from app.imports.csv_layout import ENTITIES
 
 _BOM = codecs.BOM_UTF8
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _CHUNK = 1 << 20
 
 
@@ -56,11 +57,14 @@ def normalise_entity(name: str) -> str | None:
 
 
 def _encoding(stream: BinaryIO) -> str:
-    """utf-8-sig with a BOM, utf-8 when every byte decodes as such, else cp1252."""
-    if stream.read(len(_BOM)) == _BOM:
-        stream.seek(0)
-        return "utf-8-sig"
+    """utf-8-sig with a BOM; utf-16 with its BOM (Excel's "Unicode text", tab-separated);
+    utf-8 when every byte decodes as such; else cp1252."""
+    start = stream.read(len(_BOM))
     stream.seek(0)
+    if start == _BOM:
+        return "utf-8-sig"
+    if start[:2] in _UTF16_BOMS:
+        return "utf-16"
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         while chunk := stream.read(_CHUNK):
@@ -89,13 +93,13 @@ def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
     text = io.TextIOWrapper(stream, encoding=_encoding(stream), newline="")
     try:
         header = text.readline()
-        delimiter = ";" if header.count(";") > header.count(",") else ","
+        delimiter = max(",;\t", key=header.count)  # the most frequent; "," when none is
         reader = csv.reader(itertools.chain([header], text), delimiter=delimiter)
         for number, cells in enumerate(reader, 1):
             if any(cell.strip() for cell in cells):
                 yield number, cells
     except UnicodeDecodeError as exc:
-        raise SourceError("is neither UTF-8 nor Windows-1252 text; save it as CSV (UTF-8)") from exc
+        raise SourceError("is neither UTF-8, UTF-16 nor Windows-1252 text; save it as CSV (UTF-8)") from exc
     except csv.Error as exc:
         raise SourceError(f"is not readable as CSV: {exc}") from exc
     finally:
@@ -107,7 +111,7 @@ def json_items(source: Source) -> dict[str, list[Any]]:
     or form field tells the entity) a list. Raises SourceError."""
     try:
         document = json.load(io.TextIOWrapper(source.stream, encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # nested too deeply, too
         raise SourceError(f"is not valid JSON: {exc}") from exc
     return json_document(document, source.entity)
 
