@@ -232,7 +232,7 @@ def test_rows_matched_on_external_id_update_instead_of_duplicating(api: Api) -> 
 
     again = api.client.post("/api/v1/import", json={"services": [row]}, headers=api.headers("editor")).json()
     assert again["counts"]["services"] == {"created": 0, "updated": 0, "unchanged": 1}
-    csv_update = f"external_id;waiting_days\nGM0687-SHV-7;21\n".encode()
+    csv_update = "external_id;waiting_days\nGM0687-SHV-7;21\n".encode()
     changed = upload(api, "editor", {"services.csv": csv_update}).json()
     assert changed["counts"]["services"] == {"created": 0, "updated": 1, "unchanged": 0}
     assert changed["changes"][0]["id"] == service_id
