@@ -14,7 +14,7 @@ from app.changelog.router import router as audit_router
 from app.clients.router import router as clients_router
 from app.contacts.router import router as contacts_router
 from app.db import assert_schema_current, make_engine
-from app.errors import PROBLEM_TYPES, install_problem_handlers
+from app.errors import PROBLEM_TYPES, NotFound, install_problem_handlers
 from app.fhir.outcome import install_outcome_handlers
 from app.fhir.router import router as fhir_router
 from app.front_doors.router import router as front_doors_router
@@ -84,7 +84,9 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
 
     @app.get("/problems/{slug}", include_in_schema=False, response_class=PlainTextResponse)
     def describe_problem(slug: str) -> str:
-        status, title, meaning = PROBLEM_TYPES.get(slug, (404, "Unknown problem type", "No such problem type."))
+        if slug not in PROBLEM_TYPES:
+            raise NotFound("No such problem type.")
+        status, title, meaning = PROBLEM_TYPES[slug]
         return f"{title} ({status})\n\n{meaning}\n"
 
     return app

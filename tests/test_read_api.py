@@ -145,6 +145,21 @@ def test_unknown_paths_and_methods_are_problems_too(demo_client) -> None:
     wrong = demo_client.delete("/api/v1/taxonomy")
     assert wrong.status_code == 405 and wrong.headers["content-type"] == PROBLEM
     assert demo_client.get("/problems/not-found").status_code == 200
+    unknown = demo_client.get("/problems/no-such-type")  # was a 200 saying "Unknown problem type (404)"
+    assert unknown.status_code == 404 and unknown.headers["content-type"] == PROBLEM
+
+
+def test_head_answers_like_get_without_a_body(demo_client) -> None:
+    # Uptime checks send HEAD; a client may want only the ETag.
+    service = demo_client.get("/api/v1/services", params={"limit": 1}).json()["items"][0]["id"]
+    for path in ("/health/live", f"/api/v1/services/{service}", "/api/v1/search?postcode=4331AB"):
+        got, head = demo_client.get(path), demo_client.head(path)
+        assert head.status_code == got.status_code == 200, path
+        assert head.content == b"" and got.content
+        assert head.headers["content-length"] == got.headers["content-length"]
+        assert head.headers.get("etag") == got.headers.get("etag")
+    assert demo_client.head("/api/v1/import").status_code == 405  # POST only
+    assert demo_client.head("/api/v1/nothing").status_code == 404
 
 
 def test_openapi_documents_every_operation(demo_client) -> None:

@@ -1,8 +1,8 @@
 """Operations: health, metrics, request logs and ids, limits, database outages, the collector.
 
 `install_operations` wires them into the app (see create_app). Middleware, outermost first:
-FreezeAfterWarmUp > ObserveRequests (request id, metrics, log line) > SecurityHeaders > CORS > BodyLimit >
-SearchRateLimit, all pure ASGI so that streamed responses stay streamed.
+FreezeAfterWarmUp > ObserveRequests (request id, metrics, log line) > HeadAsGet > SecurityHeaders > CORS >
+BodyLimit > SearchRateLimit, all pure ASGI so that streamed responses stay streamed.
 """
 
 from fastapi import FastAPI
@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app.ops import health
 from app.ops.collector import FreezeAfterWarmUp
+from app.ops.head import HeadAsGet
 from app.ops.limits import BodyLimit, SearchRateLimit, SecurityHeaders, search_rate_limit
 from app.ops.logs import configure_logging
 from app.ops.metrics import Metrics
@@ -43,6 +44,7 @@ def install_operations(app: FastAPI, engine: Engine, settings: Settings) -> None
             allow_headers=_CORS_HEADERS, expose_headers=_CORS_EXPOSED, max_age=600,
         )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)  # inside the request log, which keeps the method sent
     app.add_middleware(ObserveRequests, metrics=metrics)
     if settings.gc_freeze_after_requests:
         app.add_middleware(FreezeAfterWarmUp, requests=settings.gc_freeze_after_requests)
