@@ -68,3 +68,9 @@ def test_a_request_id_that_is_not_plain_is_replaced(demo_client: TestClient) -> 
     assert response.headers["x-request-id"] != "a b\tc"
     assert len(response.headers["x-request-id"]) == 32
     assert demo_client.get("/health/live").headers["x-request-id"] != response.headers["x-request-id"]
+
+
+def test_a_head_request_is_logged_as_head_with_its_route(demo_client: TestClient, log_lines: io.StringIO) -> None:
+    assert demo_client.head("/api/v1/postcodes/4331AB").status_code == 200
+    (line,) = [r for r in _records(log_lines) if r["logger"] == "wijkkaart.access"]
+    assert (line["method"], line["route"], line["status"]) == ("HEAD", "/api/v1/postcodes/{postcode}", 200)

@@ -20,4 +20,10 @@ class HeadAsGet:
             # Content-Length stays the GET's, as RFC 9110 has it for HEAD.
             await send({**message, "body": b""} if message["type"] == "http.response.body" else message)
 
-        await self.app({**scope, "method": "GET"}, receive, headers_only)
+        # A copy: the server reads the method it parsed from its own scope to leave out the body.
+        inner = {**scope, "method": "GET"}
+        try:
+            await self.app(inner, receive, headers_only)
+        finally:
+            # The route the router matched, for the request's log line and metrics (route_template).
+            scope.update({key: inner[key] for key in ("route", "endpoint") if key in inner})
