@@ -2,13 +2,15 @@
 
 import json
 import logging
+import sqlite3
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("wijkkaart")
@@ -215,6 +217,26 @@ async def _data_error(request: Request, exc: DataError) -> JSONResponse:
     return problem(request, "invalid-input", "A value in the request cannot be handled (for example a NUL character).")
 
 
+# What an IntegrityError says when another transaction wrote first: the services check
+# uniqueness and references before they write, so one that reaches the database lost a race
+# (two imports with the same external_id at once). Any other violation is a bug.
+_SQLITE_CONFLICTS = ("UNIQUE constraint failed", "FOREIGN KEY constraint failed")
+
+
+def _lost_a_race(exc: IntegrityError) -> bool:
+    if isinstance(exc.orig, psycopg.errors.UniqueViolation | psycopg.errors.ForeignKeyViolation):
+        return True
+    return isinstance(exc.orig, sqlite3.IntegrityError) and str(exc.orig).startswith(_SQLITE_CONFLICTS)
+
+
+async def _integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+    if not _lost_a_race(exc):
+        raise exc  # the generic 500 handler logs it
+    log.info("a concurrent write came first: %s", exc.orig.__class__.__name__)
+    return problem(request, "conflict", "Another change, written at the same moment, conflicts with this one; "
+                   "read the entries again and retry.")
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # The request id, method and route template come with the record (app.ops.logs); the path
     # itself stays out, since it may hold a postcode.
@@ -227,4 +249,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(DataError, _data_error)  # type: ignore[arg-type]
+    app.add_exception_handler(IntegrityError, _integrity_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)

@@ -5,6 +5,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from app.services import service as services
 from tests.conftest import Api
 
 
@@ -103,6 +104,24 @@ def test_an_import_nested_too_deeply_is_a_422_naming_the_body(api: Api) -> None:
                                headers=api.headers("admin"))
     assert response.status_code == 422, response.text
     assert "batch.json is not valid JSON" in response.text
+
+
+def test_a_write_that_loses_a_race_for_an_external_id_is_a_409(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two creates with one external_id at the same moment both pass the service's check; the
+    # database's unique index refuses the second. Was a 500 (IntegrityError); the race is
+    # reproduced by skipping the check, so that the index is what refuses.
+    organisation = api.client.get("/api/v1/organisations", params={"limit": 1}).json()["items"][0]["id"]
+    body = {"organisation_id": organisation, "name": "Dubbel", "need_domains": ["financien"],
+            "access_route": "vrij_toegankelijk", "owners": ["GM0687"], "external_id": "GM0687-RACE-1"}
+    assert api.client.post("/api/v1/services", json=body, headers=api.headers("admin")).status_code == 201
+    monkeypatch.setattr(services, "require_unique_external_id", lambda *args, **kwargs: None)
+
+    response = api.client.post("/api/v1/services", json=body, headers=api.headers("admin"))
+
+    assert response.status_code == 409, response.text
+    assert response.json()["type"] == "/problems/conflict"
+    found = api.client.get("/api/v1/services", params={"limit": 100}, headers=api.headers("admin")).json()["items"]
+    assert [s["external_id"] for s in found].count("GM0687-RACE-1") == 1  # the loser wrote nothing
 
 
 def test_opening_times_match_their_schema(demo_client: TestClient) -> None:
