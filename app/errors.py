@@ -232,7 +232,7 @@ def _lost_a_race(exc: IntegrityError) -> bool:
 async def _integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
     if not _lost_a_race(exc):
         raise exc  # the generic 500 handler logs it
-    log.info("a concurrent write came first: %s", exc.orig.__class__.__name__)
+    log.warning("a concurrent write came first: %s", exc.orig.__class__.__name__)  # often: look for a bug
     return problem(request, "conflict", "Another change, written at the same moment, conflicts with this one; "
                    "read the entries again and retry.")
 
