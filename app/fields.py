@@ -4,7 +4,16 @@ from datetime import datetime, time
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from app.areas.postcode import normalise_postcode
 from app.clock import local_moment
@@ -15,8 +24,9 @@ AreaCode = Annotated[
     str, Field(pattern=r"^(GM[0-9]{4}|WK[0-9]{4}[0-9A-Z]{2}|BU[0-9]{4}[0-9A-Z]{4})$", examples=["WK068703"])
 ]
 EightDigits = Annotated[str, Field(pattern=r"^[0-9]{8}$", examples=["12345678"])]
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+# Trimmed, so that a name of spaces alone is refused and " Hulp" is the same name as "Hulp".
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 # Every moment a client sends. A time without a zone is local time (as people mean it); stored
 # times are all aware.
 LocalDateTime = Annotated[datetime, AfterValidator(local_moment)]

@@ -134,6 +134,14 @@ def test_excel_unicode_text_imports(api: Api) -> None:
     assert (location["name"], location["lat"], location["lon"]) == ("Café Één", 51.4995, 3.6154)
 
 
+def test_a_text_cell_of_spaces_alone_is_empty(api: Api) -> None:
+    services = (f"{SERVICE_HEADER};description\r\nMBG-SVC-S;{ORGANISATION};Spreekuur;financien;vrij_toegankelijk;;;   \r\n")
+    response = upload(api, "editor", {"services.csv": services.encode()})
+    assert response.status_code == 200, response.text
+    service = api.client.get(f"/api/v1/services/{created_id(response.json(), 'services', 'MBG-SVC-S')}").json()
+    assert service["description"] is None
+
+
 def test_every_bad_row_is_reported_with_file_row_and_field(api: Api) -> None:
     services = (
         f"{SERVICE_HEADER};min_age;max_age\n"
@@ -232,7 +240,7 @@ def test_rows_matched_on_external_id_update_instead_of_duplicating(api: Api) -> 
 
     again = api.client.post("/api/v1/import", json={"services": [row]}, headers=api.headers("editor")).json()
     assert again["counts"]["services"] == {"created": 0, "updated": 0, "unchanged": 1}
-    csv_update = "external_id;waiting_days\nGM0687-SHV-7;21\n".encode()
+    csv_update = b"external_id;waiting_days\nGM0687-SHV-7;21\n"
     changed = upload(api, "editor", {"services.csv": csv_update}).json()
     assert changed["counts"]["services"] == {"created": 0, "updated": 1, "unchanged": 0}
     assert changed["changes"][0]["id"] == service_id

@@ -139,6 +139,8 @@ INVALID = [
     ("services", {"eligibility": {"min_age": 70, "max_age": 18}}, "eligibility"),
     ("services", {"waiting_days": -1}, "waiting_days"),
     ("services", {"naam": "typo"}, "naam"),
+    ("services", {"name": "   "}, "name"),  # spaces alone: a result card without a name
+    ("organisations", {"description": "\t\n"}, "description"),
     ("locations", {"postcode": "0123AB"}, "postcode"),
     ("locations", {"opening_hours": [
         {"weekday": 0, "opens": "09:00", "closes": "12:00"}, {"weekday": 0, "opens": "11:00", "closes": "13:00"}
@@ -163,6 +165,15 @@ def test_invalid_input_is_a_422_naming_the_field_and_changes_nothing(api: Api, p
     assert problem["type"] == "/problems/invalid-input"
     assert any(error["field"].startswith(field) for error in problem["errors"]), problem
     assert dump(api.engine) == before
+
+
+def test_names_and_texts_are_trimmed(api: Api) -> None:
+    created = api.client.post(
+        "/api/v1/services", json=new_item("services") | {"name": "  Hulp bij geldzorgen ", "description": " Elke dinsdag.\n"},
+        headers=api.headers("editor"),
+    )
+    assert created.status_code == 201, created.text
+    assert (created.json()["name"], created.json()["description"]) == ("Hulp bij geldzorgen", "Elke dinsdag.")
 
 
 def test_phone_numbers_are_stored_in_the_dutch_national_format(api: Api) -> None:

@@ -239,7 +239,7 @@ def _empty(entity: str, column: Column) -> Any:
 def read_cell(entity: str, column: Column, raw: str) -> Any:
     """One cell as a value for the write schema (which then checks it). Raises CellError."""
     cell = raw if column.kind == "text" else raw.strip()
-    if cell == "":
+    if cell.strip() == "":  # a cell of spaces alone is empty too, as it looks in a spreadsheet
         return _empty(entity, column)
     if "\x00" in cell:
         raise CellError("holds a NUL character, which cannot be stored")
