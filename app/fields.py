@@ -1,6 +1,6 @@
 """Field types shared by the write schemas."""
 
-from datetime import datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 import phonenumbers
@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from app.areas.postcode import normalise_postcode
-from app.clock import local_moment
+from app.clock import local_moment, local_today
 from app.errors import InvalidInput
 
 GemeenteCode = Annotated[str, Field(pattern=r"^GM[0-9]{4}$", examples=["GM0687"])]
@@ -30,6 +30,25 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 # Every moment a client sends. A time without a zone is local time (as people mean it); stored
 # times are all aware.
 LocalDateTime = Annotated[datetime, AfterValidator(local_moment)]
+# When an entry was checked, or a waiting time reported: by tomorrow at the latest. A clock a
+# little ahead is forgiven; a typo's year (2062) is not: it would rank as checked for ever.
+_AHEAD = timedelta(days=1)
+
+
+def _checked_by_now(moment: datetime) -> datetime:
+    if moment > datetime.now(UTC) + _AHEAD:
+        raise ValueError("a moment that has come, not one in the future")
+    return moment
+
+
+def _reported_by_today(day: date) -> date:
+    if day > local_today() + _AHEAD:
+        raise ValueError("a date that has come, not one in the future")
+    return day
+
+
+CheckedAt = Annotated[LocalDateTime, AfterValidator(_checked_by_now)]
+ReportedOn = Annotated[date, AfterValidator(_reported_by_today)]
 # A clock time of opening hours, local and without an offset ("09:00", sent back as "09:00:00").
 # JSON Schema's format "time" is RFC 3339's full-time, which requires an offset: so a pattern.
 def _without_offset(value: time) -> time:

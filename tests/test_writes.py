@@ -140,6 +140,9 @@ INVALID = [
     ("services", {"waiting_days": -1}, "waiting_days"),
     ("services", {"naam": "typo"}, "naam"),
     ("services", {"name": "   "}, "name"),  # spaces alone: a result card without a name
+    # A typo's year would rank as checked, or as a waiting time reported, for ever.
+    ("services", {"waiting_days": 14, "waiting_reported_on": "2062-11-01"}, "waiting_reported_on"),
+    ("contacts", {"last_verified_at": "2062-11-01T09:00:00Z"}, "last_verified_at"),
     ("organisations", {"description": "\t\n"}, "description"),
     ("locations", {"postcode": "0123AB"}, "postcode"),
     ("locations", {"opening_hours": [

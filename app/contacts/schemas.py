@@ -4,7 +4,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator, model_validator
 
-from app.fields import CodeList, DutchPhone, ExternalId, LocalDateTime, Name, WriteSchema
+from app.fields import CheckedAt, CodeList, DutchPhone, ExternalId, Name, WriteSchema
 
 CONTACT_WRITE_EXAMPLE = {
     "external_id": "MBG-CON-41",
@@ -45,7 +45,7 @@ class ContactWrite(WriteSchema):
     valid_from: date | None = None
     valid_until: date | None = None
     areas: CodeList = Field(default_factory=list, description="Areas this person covers.")
-    last_verified_at: LocalDateTime | None = None
+    last_verified_at: CheckedAt | None = None
 
     @model_validator(mode="after")
     def _rules(self) -> Self:

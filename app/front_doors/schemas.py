@@ -5,7 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.areas.schemas import AreaRef
 from app.contacts.schemas import CONTACT_EXAMPLE, ContactOut
-from app.fields import AreaCode, ExternalId, LocalDateTime, Text, WriteSchema
+from app.fields import AreaCode, CheckedAt, ExternalId, Text, WriteSchema
 
 FRONT_DOOR_WRITE_EXAMPLE = {
     "external_id": "MBG-TOE-7",
@@ -42,7 +42,7 @@ class FrontDoorWrite(WriteSchema):
     service_id: uuid.UUID
     contact_id: uuid.UUID | None = None
     note: Text | None = None
-    last_verified_at: LocalDateTime | None = None
+    last_verified_at: CheckedAt | None = None
 
 
 class ServiceRef(BaseModel):

@@ -3,7 +3,7 @@ from datetime import date, datetime, time
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.fields import ExternalId, LocalDateTime, LocalTime, Name, Postcode6, Text, WriteSchema
+from app.fields import CheckedAt, ExternalId, LocalTime, Name, Postcode6, Text, WriteSchema
 
 
 class OpeningInterval(WriteSchema):
@@ -95,7 +95,7 @@ class LocationWrite(WriteSchema):
     accessibility_note: Text | None = None
     opening_hours: list[OpeningInterval] = Field(default_factory=list)
     exceptions: list[OpeningExceptionIn] = Field(default_factory=list)
-    last_verified_at: LocalDateTime | None = None
+    last_verified_at: CheckedAt | None = None
 
     @field_validator("opening_hours")
     @classmethod

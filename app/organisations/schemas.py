@@ -5,11 +5,11 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from app.fields import (
+    CheckedAt,
     DutchPhone,
     EightDigits,
     ExternalId,
     GemeenteCode,
-    LocalDateTime,
     Name,
     Text,
     Url,
@@ -52,7 +52,7 @@ class OrganisationWrite(WriteSchema):
     owners: Annotated[list[GemeenteCode], AfterValidator(unique_codes)] = Field(
         min_length=1, description="The gemeenten that own (maintain) this entry."
     )
-    last_verified_at: LocalDateTime | None = None
+    last_verified_at: CheckedAt | None = None
 
 
 class OrganisationRef(BaseModel):

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.contacts.schemas import CONTACT_EXAMPLE, ContactOut
-from app.fields import CodeList, ExternalId, GemeenteCode, LocalDateTime, Name, Text, WriteSchema, unique_codes
+from app.fields import CheckedAt, CodeList, ExternalId, GemeenteCode, Name, ReportedOn, Text, WriteSchema, unique_codes
 from app.locations.schemas import LOCATION_EXAMPLE, LocationOut
 from app.organisations.schemas import ORGANISATION_EXAMPLE, OrganisationRef
 from app.taxonomy.vocabulary import AccessRoute, Cost, HouseholdType, ServiceStatus
@@ -101,7 +101,7 @@ class ServiceWrite(WriteSchema):
     cost_note: str | None = Field(default=None, max_length=300)
     languages: Languages = Field(default_factory=lambda: ["nl"])
     waiting_days: int | None = Field(default=None, ge=0, le=3650)
-    waiting_reported_on: date | None = None
+    waiting_reported_on: ReportedOn | None = None
     status: ServiceStatus = ServiceStatus.active
     areas: CodeList = Field(default_factory=list, description="Service areas; none = open to anyone.")
     owners: Annotated[list[GemeenteCode], AfterValidator(unique_codes)] | None = Field(
@@ -109,7 +109,7 @@ class ServiceWrite(WriteSchema):
     )
     location_ids: Annotated[list[uuid.UUID], AfterValidator(unique_codes)] = Field(default_factory=list)
     eligibility: EligibilityRules | None = None
-    last_verified_at: LocalDateTime | None = None
+    last_verified_at: CheckedAt | None = None
 
 
 class ServiceOut(BaseModel):
