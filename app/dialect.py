@@ -1,6 +1,7 @@
 """The few places where SQLite and PostgreSQL really differ."""
 
 import re
+import sqlite3
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
@@ -279,6 +280,18 @@ def search_stems(dialect_name: str) -> tuple[Column[Any], Column[Any]]:
     if dialect_name == "postgresql":
         return _POSTGRES_STEMS.c.service_id, _POSTGRES_STEMS.c.stems
     return _SQLITE_STEMS.c.service_id, _SQLITE_STEMS.c.document
+
+
+# What SQLite says of a unique or foreign key violation (it has no error classes for them).
+_SQLITE_RACE_LOST = ("UNIQUE constraint failed", "FOREIGN KEY constraint failed")
+
+
+def is_lost_race(error: BaseException | None) -> bool:
+    """Whether a driver's integrity error is a unique or foreign key violation: what a write
+    meets when a concurrent one wrote the same key, or deleted what it refers to, first."""
+    if isinstance(error, psycopg.errors.UniqueViolation | psycopg.errors.ForeignKeyViolation):
+        return True
+    return isinstance(error, sqlite3.IntegrityError) and str(error).startswith(_SQLITE_RACE_LOST)
 
 
 def find_in_text(dialect_name: str, haystack: Any, needle: Any) -> Any:

@@ -2,16 +2,16 @@
 
 import json
 import logging
-import sqlite3
 from typing import Any
 
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app import dialect
 
 log = logging.getLogger("wijkkaart")
 
@@ -217,20 +217,10 @@ async def _data_error(request: Request, exc: DataError) -> JSONResponse:
     return problem(request, "invalid-input", "A value in the request cannot be handled (for example a NUL character).")
 
 
-# What an IntegrityError says when another transaction wrote first: the services check
-# uniqueness and references before they write, so one that reaches the database lost a race
-# (two imports with the same external_id at once). Any other violation is a bug.
-_SQLITE_CONFLICTS = ("UNIQUE constraint failed", "FOREIGN KEY constraint failed")
-
-
-def _lost_a_race(exc: IntegrityError) -> bool:
-    if isinstance(exc.orig, psycopg.errors.UniqueViolation | psycopg.errors.ForeignKeyViolation):
-        return True
-    return isinstance(exc.orig, sqlite3.IntegrityError) and str(exc.orig).startswith(_SQLITE_CONFLICTS)
-
-
 async def _integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
-    if not _lost_a_race(exc):
+    # The services check uniqueness and references before they write, so a violation of
+    # either that reaches the database lost a race (two imports with one external_id at once).
+    if not dialect.is_lost_race(exc.orig):
         raise exc  # the generic 500 handler logs it
     log.warning("a concurrent write came first: %s", exc.orig.__class__.__name__)  # often: look for a bug
     return problem(request, "conflict", "Another change, written at the same moment, conflicts with this one; "
