@@ -1,6 +1,6 @@
 """Field types shared by the write schemas."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 import phonenumbers
@@ -17,6 +17,7 @@ from pydantic import (
 
 from app.areas.postcode import normalise_postcode
 from app.clock import local_moment, local_today
+from app.db import utcnow
 from app.errors import InvalidInput
 
 GemeenteCode = Annotated[str, Field(pattern=r"^GM[0-9]{4}$", examples=["GM0687"])]
@@ -36,7 +37,7 @@ _AHEAD = timedelta(days=1)
 
 
 def _checked_by_now(moment: datetime) -> datetime:
-    if moment > datetime.now(UTC) + _AHEAD:
+    if moment > utcnow() + _AHEAD:
         raise ValueError("a moment that has come, not one in the future")
     return moment
 
