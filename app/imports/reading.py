@@ -20,6 +20,8 @@ from app.imports.csv_layout import ENTITIES
 _BOM = codecs.BOM_UTF8
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _CHUNK = 1 << 20
+# What reading JSON that is not JSON raises: bad bytes, bad syntax, or nested too deeply.
+JSON_ERRORS = (UnicodeDecodeError, json.JSONDecodeError, RecursionError)
 
 
 @dataclass
@@ -111,7 +113,7 @@ def json_items(source: Source) -> dict[str, list[Any]]:
     or form field tells the entity) a list. Raises SourceError."""
     try:
         document = json.load(io.TextIOWrapper(source.stream, encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # nested too deeply, too
+    except JSON_ERRORS as exc:
         raise SourceError(f"is not valid JSON: {exc}") from exc
     return json_document(document, source.entity)
 

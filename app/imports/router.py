@@ -15,7 +15,7 @@ from app.errors import WRITE_PROBLEM_RESPONSES, InvalidInput
 from app.fields import GemeenteCode
 from app.imports.csv_layout import ENTITIES
 from app.imports.export import export_csv
-from app.imports.reading import Source, normalise_entity
+from app.imports.reading import JSON_ERRORS, Source, normalise_entity
 from app.imports.schemas import ImportBatch, ImportReport
 from app.imports.service import json_parts, read_sources, run_import
 
@@ -67,7 +67,7 @@ async def import_entries(
     if content_type == "application/json":
         try:
             document: Any = json.loads(await request.body())
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # nested too deeply, too
+        except JSON_ERRORS as exc:
             raise InvalidInput(f"The body is not valid JSON: {exc}", field="body") from exc
         parts = json_parts(document)
         return await run_in_threadpool(run_import, session, parts, actor, dry_run=dry_run)
