@@ -51,6 +51,31 @@ def space_joined(value: Any, *where: Any) -> Any:
     return select(func.aggregate_strings(value, " ")).where(*where).scalar_subquery()
 
 
+class CommittedWrites:
+    """How many transactions this process committed after `mark`ing them as writes of one kind.
+
+    A per-process cache compares the count with the one it saw last: a write committed
+    here reaches it at once, one committed by another worker only when it next reads the
+    database. A rolled-back transaction counts for nothing.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self._flag = f"committed_writes:{kind}"
+        self.count = 0
+        event.listen(Session, "after_commit", self._committed)
+        event.listen(Session, "after_rollback", self._rolled_back)
+
+    def mark(self, session: Session) -> None:
+        session.info[self._flag] = True
+
+    def _committed(self, session: Session) -> None:
+        if session.info.pop(self._flag, False):
+            self.count += 1
+
+    def _rolled_back(self, session: Session) -> None:
+        session.info.pop(self._flag, None)
+
+
 def make_engine(url: str, settings: Settings | None = None) -> Engine:
     """The engine, with the pool size and timeouts of `settings` (default: the environment's).
 

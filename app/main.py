@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from app import dialect
 from app.areas.router import router as areas_router
 from app.changelog.router import router as audit_router
+from app.clients.auth import RecentKeys
 from app.clients.router import router as clients_router
 from app.contacts.router import router as contacts_router
 from app.db import assert_schema_current, make_engine
@@ -62,6 +63,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
         generate_unique_id_function=lambda route: route.name,
     )
     app.state.engine = engine
+    app.state.recent_keys = RecentKeys()  # app/clients/auth.py
     # The search's computation, off the event loop (app/search/router.py).
     app.state.search_limiter = anyio.CapacityLimiter(dialect.search_threads(engine.dialect.name, settings))
     install_problem_handlers(app)

@@ -2,10 +2,12 @@
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from app.cli import app as cli
+from app.clients import auth
 from app.clients.models import ApiKey
 from app.clients.service import digest
 from tests.conftest import Api
@@ -61,6 +63,31 @@ def test_revoking_a_key_or_a_client_stops_it_at_once(api: Api) -> None:
 
     assert api.client.delete(f"/api/v1/clients/{created['id']}", headers=admin).status_code == 204
     assert api.client.get("/api/v1/me", headers=rotated).status_code == 401
+
+
+def test_a_revocation_made_through_another_worker_stops_reads_within_a_second_and_writes_at_once(
+    api: Api, monkeypatch
+) -> None:
+    key = api.headers("editor")
+    assert api.client.get("/api/v1/me", headers=key).status_code == 200  # the worker now remembers the key
+    with Session(api.engine) as session, session.begin():  # as another worker's revocation commits
+        session.execute(update(ApiKey).where(ApiKey.digest == digest(api.keys["editor"])).values(revoked_at=datetime.now(UTC)))
+    assert api.client.get("/api/v1/me", headers=key).status_code == 200
+    write = api.client.post("/api/v1/organisations", json={}, headers=key)
+    assert write.status_code == 401 and "revoked" in write.json()["detail"]
+    later = auth._clock() + auth.KEY_MEMORY_SECONDS
+    monkeypatch.setattr(auth, "_clock", lambda: later)
+    assert api.client.get("/api/v1/me", headers=key).status_code == 401
+
+
+def test_a_change_to_a_clients_role_made_in_this_worker_applies_to_its_next_read(api: Api) -> None:
+    admin = api.headers("admin")
+    created = api.client.post("/api/v1/clients", json={"name": "HIS Rol", "role": "reader"}, headers=admin).json()
+    key = {"Authorization": f"Bearer {created['key']}"}
+    assert api.client.get("/api/v1/clients", headers=key).status_code == 403  # admins only
+    changed = api.client.put(f"/api/v1/clients/{created['id']}", json={"name": "HIS Rol", "role": "admin"}, headers=admin)
+    assert changed.status_code == 200
+    assert api.client.get("/api/v1/clients", headers=key).status_code == 200
 
 
 def test_a_key_stops_working_when_it_expires(api: Api) -> None:

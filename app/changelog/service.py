@@ -19,7 +19,7 @@ from app.changelog.models import ChangeLogEntry, ChangeLogGemeente
 from app.changelog.schemas import AuditEntry
 from app.clients.models import Role
 from app.clients.scope import Actor, Principal
-from app.db import utcnow
+from app.db import CommittedWrites, utcnow
 from app.errors import Forbidden
 from app.pagination import keyset_page
 
@@ -51,14 +51,14 @@ class Versioned(Protocol):
     version: int
 
 
-# Set in session.info by a transaction that appends to the change log: what commits with it
-# changed the catalogue (the search's response cache listens for that).
-APPENDED = "change_log_appended"
+# Transactions that append to the change log: what commits with them changed the catalogue
+# (the search's response cache watches the count).
+APPENDED = CommittedWrites("change_log")
 
 
 def _begin_append(session: Session) -> None:
     dialect.lock_change_log(session)
-    session.info[APPENDED] = True
+    APPENDED.mark(session)
 
 
 def record_change(

@@ -1,7 +1,11 @@
 """The request's API client: `Authorization: Bearer <key>`, optional on reads."""
 
+import threading
+import time
+from datetime import datetime
 from typing import Annotated
 
+from cachetools import TTLCache
 from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -9,12 +13,57 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.clients import service
 from app.clients.models import Role
 from app.clients.scope import Actor, Principal
-from app.db import SessionDep
+from app.db import SAFE_METHODS, SessionDep, utcnow
 from app.errors import Forbidden, Unauthorized
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="wijkkaart"'}
 # auto_error off: no key means anonymous; the scheme still shows in the OpenAPI docs.
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer wk_…`.")
+
+
+KEY_MEMORY_SECONDS = 1.0
+_KEYS_REMEMBERED = 10_000
+_clock = time.monotonic
+
+
+class RecentKeys:
+    """The keys that authenticated in this worker within KEY_MEMORY_SECONDS, by digest, for reads.
+
+    Nearly every HIS request carries a key. Looking it up costs a database transaction and
+    two thread-pool round trips: it doubled the cost of a search answered from the
+    response cache (bench/README.md, ninth session). Reads take the client remembered here;
+    writes always look the key up, so a change to a client's role or scope binds its next
+    write at once. A revocation or scope change committed in this process forgets every
+    key at once; one committed through another worker reaches this one within
+    KEY_MEMORY_SECONDS. Expiry is checked on each use. Only keys that authenticated are
+    remembered: a bad key is looked up, and refused, every time.
+    """
+
+    def __init__(self) -> None:
+        self._entries: TTLCache[str, tuple[Principal, datetime | None]] = TTLCache(
+            _KEYS_REMEMBERED, KEY_MEMORY_SECONDS, timer=lambda: _clock()
+        )
+        self._lock = threading.Lock()  # cachetools caches are not thread-safe
+        self._grants_seen = service.GRANTS_CHANGED.count
+
+    def generation(self) -> int:
+        """Pass to `remember`: a lookup that began before a change to the grants committed is not remembered."""
+        return service.GRANTS_CHANGED.count
+
+    def recall(self, digest: str) -> Principal | None:
+        with self._lock:
+            if self._grants_seen != service.GRANTS_CHANGED.count:
+                self._entries.clear()
+                self._grants_seen = service.GRANTS_CHANGED.count
+            entry = self._entries.get(digest)
+        if entry is None or (entry[1] is not None and entry[1] <= utcnow()):
+            return None  # an expired key is looked up, which says since when
+        return entry[0]
+
+    def remember(self, digest: str, principal: Principal, expires_at: datetime | None, generation: int) -> None:
+        with self._lock:
+            if generation == service.GRANTS_CHANGED.count == self._grants_seen:
+                self._entries[digest] = (principal, expires_at)
 
 
 async def get_principal(
@@ -24,17 +73,25 @@ async def get_principal(
 ) -> Principal | None:
     """The authenticated client, None for an anonymous request, 401 for a bad key.
 
-    Async, so that an anonymous request costs no thread-pool round trip; a key is looked
-    up in the thread pool."""
+    Async, so that an anonymous request, or a read with a key the worker remembers
+    (RecentKeys), costs no thread-pool round trip; other keys are looked up in the thread pool."""
     if credentials is None:
         if "authorization" in request.headers:
             raise Unauthorized("Send the API key as `Authorization: Bearer <key>`.", headers=_CHALLENGE)
         return None
+    recent: RecentKeys = request.app.state.recent_keys
+    digest = service.digest(credentials.credentials)
+    read = request.method in SAFE_METHODS
+    if read and (principal := recent.recall(digest)) is not None:
+        return principal
+    generation = recent.generation()
     try:
-        return await run_in_threadpool(service.authenticate, session, credentials.credentials)
+        principal, expires_at = await run_in_threadpool(service.authenticate, session, credentials.credentials)
     except Unauthorized as exc:
         exc.extra["headers"] = _CHALLENGE
         raise
+    recent.remember(digest, principal, expires_at, generation)
+    return principal
 
 
 OptionalClient = Annotated[Principal | None, Depends(get_principal)]

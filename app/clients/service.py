@@ -19,12 +19,15 @@ from app.areas.service import require_areas
 from app.clients.models import ApiClient, ApiKey, ClientGemeente, ClientOrganisation, Role
 from app.clients.schemas import ClientCreated, ClientOut, ClientWrite, KeyCreated, KeyOut
 from app.clients.scope import Principal
-from app.db import space_joined, utcnow
+from app.db import CommittedWrites, space_joined, utcnow
 from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from app.organisations.models import Organisation
 from app.pagination import keyset_page
 
 KEY_PREFIX = "wk_"
+# Transactions that change what a key grants (a revocation, a client's role or scope): when
+# one commits, the request path's memory of recent keys (app/clients/auth.py) forgets them.
+GRANTS_CHANGED = CommittedWrites("key_grants")
 _LOAD = (
     selectinload(ApiClient.gemeenten),  # type: ignore[arg-type]
     selectinload(ApiClient.organisations),  # type: ignore[arg-type]
@@ -53,8 +56,8 @@ _BY_DIGEST = (
 )
 
 
-def authenticate(session: Session, key: str) -> Principal:
-    """The client a key belongs to, or 401 saying why not."""
+def authenticate(session: Session, key: str) -> tuple[Principal, datetime | None]:
+    """The client a key belongs to and when the key expires, or 401 saying why not."""
     row = session.execute(_BY_DIGEST, {"digest": digest(key)}).first()
     if row is None:
         raise Unauthorized("Unknown API key.")
@@ -62,13 +65,14 @@ def authenticate(session: Session, key: str) -> Principal:
         raise Unauthorized("This API key has been revoked.")
     if row.expires_at and row.expires_at <= utcnow():
         raise Unauthorized(f"This API key expired on {row.expires_at:%Y-%m-%d %H:%M} UTC.")
-    return Principal(
+    principal = Principal(
         client_id=row.id,
         name=row.name,
         role=Role(row.role),
         gemeenten=frozenset((row.gemeenten or "").split()),
         organisations=frozenset(uuid.UUID(text) for text in (row.organisations or "").split()),
     )
+    return principal, row.expires_at
 
 
 def _keys(session: Session, client_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[KeyOut]]:
@@ -138,6 +142,7 @@ def update_client(session: Session, client_id: uuid.UUID, data: ClientWrite) -> 
     client = _get(session, client_id)
     _apply(session, client, data)
     session.flush()
+    GRANTS_CHANGED.mark(session)
     return get_client(session, client_id)
 
 
@@ -160,6 +165,7 @@ def revoke_key(session: Session, client_id: uuid.UUID, key_id: uuid.UUID) -> Non
         raise NotFound(f"Client {client_id} has no key with id {key_id}.", field="key_id")
     key.revoked_at = key.revoked_at or utcnow()
     session.flush()
+    GRANTS_CHANGED.mark(session)
 
 
 def revoke_client(session: Session, client_id: uuid.UUID) -> None:
@@ -167,3 +173,4 @@ def revoke_client(session: Session, client_id: uuid.UUID) -> None:
     client = _get(session, client_id)
     client.revoked_at = client.revoked_at or utcnow()
     session.flush()
+    GRANTS_CHANGED.mark(session)

@@ -23,7 +23,7 @@ from typing import Any
 
 from cachetools import TTLCache
 from fastapi import Request
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.changelog.models import ChangeLogEntry
@@ -39,20 +39,6 @@ _DATA_VERSION = select(func.max(ChangeLogEntry.position))  # type: ignore[arg-ty
 DATA_VERSION_SECONDS = 1.0
 _clock = time.monotonic
 _create = threading.Lock()
-_local_writes = 0  # change-log appends committed in this process
-
-
-@event.listens_for(Session, "after_commit")
-def _count_local_write(session: Session) -> None:
-    global _local_writes
-    if session.info.pop(APPENDED, False):
-        _local_writes += 1
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_append(session: Session) -> None:
-    session.info.pop(APPENDED, None)
-
 
 UNKNOWN = object()  # DataVersion.known(): the version must be read anew
 
@@ -68,14 +54,14 @@ class DataVersion:
 
     def known(self) -> Any:
         """The version without a database read, or UNKNOWN when it must be read."""
-        if _clock() - self._read_at >= DATA_VERSION_SECONDS or self._writes_seen != _local_writes:
+        if _clock() - self._read_at >= DATA_VERSION_SECONDS or self._writes_seen != APPENDED.count:
             return UNKNOWN
         return self._value
 
     def read(self, session: Session) -> Any:
         if (value := self.known()) is not UNKNOWN:
             return value
-        self._writes_seen = _local_writes
+        self._writes_seen = APPENDED.count
         self._value = session.execute(_DATA_VERSION).scalar()
         self._read_at = _clock()
         return self._value
