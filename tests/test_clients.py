@@ -71,7 +71,8 @@ def test_a_revocation_made_through_another_worker_stops_reads_within_a_second_an
     key = api.headers("editor")
     assert api.client.get("/api/v1/me", headers=key).status_code == 200  # the worker now remembers the key
     with Session(api.engine) as session, session.begin():  # as another worker's revocation commits
-        session.execute(update(ApiKey).where(ApiKey.digest == digest(api.keys["editor"])).values(revoked_at=datetime.now(UTC)))
+        revoke = update(ApiKey).where(ApiKey.digest == digest(api.keys["editor"])).values(revoked_at=datetime.now(UTC))
+        session.execute(revoke)
     assert api.client.get("/api/v1/me", headers=key).status_code == 200
     write = api.client.post("/api/v1/organisations", json={}, headers=key)
     assert write.status_code == 401 and "revoked" in write.json()["detail"]
@@ -85,7 +86,8 @@ def test_a_change_to_a_clients_role_made_in_this_worker_applies_to_its_next_read
     created = api.client.post("/api/v1/clients", json={"name": "HIS Rol", "role": "reader"}, headers=admin).json()
     key = {"Authorization": f"Bearer {created['key']}"}
     assert api.client.get("/api/v1/clients", headers=key).status_code == 403  # admins only
-    changed = api.client.put(f"/api/v1/clients/{created['id']}", json={"name": "HIS Rol", "role": "admin"}, headers=admin)
+    changed = api.client.put(f"/api/v1/clients/{created['id']}", json={"name": "HIS Rol", "role": "admin"},
+                             headers=admin)
     assert changed.status_code == 200
     assert api.client.get("/api/v1/clients", headers=key).status_code == 200
 
