@@ -131,10 +131,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session and one transaction per request: commit on success, roll back on error.
 
     The session connects on its first statement, in the thread pool where the endpoints
-    that use it run; only a transaction that began is ended there. So a request that
-    never reaches the database (a search answered from the response cache) pays no
-    thread-pool round trip for its session. Requests that may write start a write
-    transaction at once (see dialect.begin_write).
+    that use it run; only a transaction that began is ended there (a read's on SQLite on
+    the event loop: dialect.ends_reads_on_event_loop). So a request that never reaches the
+    database (a search answered from the response cache) pays no thread-pool round trip
+    for its session. Requests that may write start a write transaction at once (see
+    dialect.begin_write).
     """
     session = Session(request.app.state.engine, expire_on_commit=False)
     try:
@@ -142,7 +143,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             await run_in_threadpool(dialect.begin_write, session)
         yield session
         if session.in_transaction():
-            await run_in_threadpool(session.commit)
+            if request.method in SAFE_METHODS and dialect.ends_reads_on_event_loop(session.get_bind().dialect.name):
+                session.commit()
+            else:
+                await run_in_threadpool(session.commit)
     finally:
         # close() rolls back what an error left open; without a transaction the session
         # holds no connection, and closing it waits on nothing.

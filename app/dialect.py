@@ -137,6 +137,18 @@ def begin_sqlite_transaction(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def ends_reads_on_event_loop(dialect_name: str) -> bool:
+    """Whether a read's transaction (GET, HEAD) may be committed on the event loop, saving a
+    thread-pool round trip (some 5 % of a loaded worker's CPU per search: bench/README.md,
+    ninth session).
+
+    SQLite: ending a read in WAL mode waits on no lock and writes nothing. PostgreSQL: COMMIT
+    is a network round trip, which during an outage would hold the event loop up to the
+    answer timeout.
+    """
+    return dialect_name == "sqlite"
+
+
 def begin_write(session: Session) -> None:
     """Make the session's transaction a write transaction from its first statement.
 
