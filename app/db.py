@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -17,6 +17,7 @@ from app import dialect
 from app.settings import Settings, get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+T = TypeVar("T")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -127,6 +128,22 @@ def assert_schema_current(engine: Engine) -> None:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def reads_only(endpoint: T) -> T:
+    """Mark a POST endpoint that only reads (a search with the patient's attributes in its
+    body): its request starts no write transaction, which on SQLite would hold the
+    database's one write lock while it runs, queueing every writer and every other such
+    search behind it."""
+    endpoint.reads_only = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def _may_write(request: Request) -> bool:
+    if request.method in SAFE_METHODS:
+        return False
+    endpoint = getattr(request.scope.get("route"), "endpoint", None)
+    return not getattr(endpoint, "reads_only", False)
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session and one transaction per request: commit on success, roll back on error.
 
@@ -135,15 +152,16 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     the event loop: dialect.ends_reads_on_event_loop). So a request that never reaches the
     database (a search answered from the response cache) pays no thread-pool round trip
     for its session. Requests that may write start a write transaction at once (see
-    dialect.begin_write).
+    dialect.begin_write): all but GET, HEAD, OPTIONS and the endpoints marked `reads_only`.
     """
     session = Session(request.app.state.engine, expire_on_commit=False)
+    writes = _may_write(request)
     try:
-        if request.method not in SAFE_METHODS:
+        if writes:
             await run_in_threadpool(dialect.begin_write, session)
         yield session
         if session.in_transaction():
-            if request.method in SAFE_METHODS and dialect.ends_reads_on_event_loop(session.get_bind().dialect.name):
+            if not writes and dialect.ends_reads_on_event_loop(session.get_bind().dialect.name):
                 session.commit()
             else:
                 await run_in_threadpool(session.commit)

@@ -138,9 +138,9 @@ def begin_sqlite_transaction(connection: Any) -> None:
 
 
 def ends_reads_on_event_loop(dialect_name: str) -> bool:
-    """Whether a read's transaction (GET, HEAD) may be committed on the event loop, saving a
-    thread-pool round trip (some 5 % of a loaded worker's CPU per search: bench/README.md,
-    ninth session).
+    """Whether a read's transaction (see app.db.get_session) may be committed on the event loop,
+    saving a thread-pool round trip (some 5 % of a loaded worker's CPU per search:
+    bench/README.md, ninth session).
 
     SQLite: ending a read in WAL mode waits on no lock and writes nothing. PostgreSQL: COMMIT
     is a network round trip, which during an outage would hold the event loop up to the

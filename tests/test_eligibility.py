@@ -2,6 +2,7 @@
 
 import logging
 import re
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -195,3 +196,22 @@ def test_patient_attributes_are_neither_logged_nor_stored(setup, engine: Engine,
             assert not value.search(text), f"{record.name}: {text}"
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(ChangeLogEntry)).one() == changes_before
+
+
+def test_a_search_or_check_with_patient_attributes_waits_for_no_writer(setup, engine: Engine) -> None:
+    """They are POSTs that only read: on SQLite they must not take the database's one write
+    lock (a writer holds it here), or each would queue behind every write and every other
+    (and here wait out the busy timeout, then fail)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the single write lock is SQLite's")
+    client, ids = setup
+    writer = sqlite3.connect(str(engine.url.database), isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        found = client.post("/api/v1/search", json={"postcode": "9901AB", "patient": QUALIFYING})
+        checked = _check(client, ids["ouderen"], QUALIFYING)
+        assert found.status_code == 200 and found.json()["items"], found.text
+        assert checked.status_code == 200 and checked.json()["verdict"] == "eligible", checked.text
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
-from app.db import SessionDep
+from app.db import SessionDep, reads_only
 from app.errors import PROBLEM_RESPONSES
 from app.geojson import GEOJSON_RESPONSE, feature_collection, wants_geojson
 from app.http_cache import LIST_SECONDS, cache_for
@@ -92,6 +92,7 @@ def _answer(
     "logged, and the response is not cached (`Cache-Control: no-store`).",
     responses={**PROBLEM_RESPONSES, **GEOJSON_RESPONSE},
 )
+@reads_only
 async def search_post(
     session: SessionDep, viewer: ViewerDep, request: Request, response: Response, body: SearchRequest
 ) -> SearchPage:

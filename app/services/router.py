@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from app.db import SessionDep
+from app.db import SessionDep, reads_only
 from app.errors import PROBLEM_RESPONSES
 from app.http_cache import LIST_SECONDS, cache_for, conditional
 from app.maintenance.kinds import SERVICE
@@ -77,6 +77,7 @@ PATIENT_EXAMPLES = {
     ),
     responses={**PROBLEM_RESPONSES, 200: {"content": {"application/json": {"example": VERDICT_EXAMPLE}}}},
 )
+@reads_only
 def check_eligibility(
     session: SessionDep,
     response: Response,
