@@ -137,7 +137,8 @@ def reads_only(endpoint: T) -> T:
     return endpoint
 
 
-def _may_write(request: Request) -> bool:
+def may_write(request: Request) -> bool:
+    """Whether the request may write: all but GET, HEAD, OPTIONS and the endpoints marked `reads_only`."""
     if request.method in SAFE_METHODS:
         return False
     endpoint = getattr(request.scope.get("route"), "endpoint", None)
@@ -152,10 +153,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     the event loop: dialect.ends_reads_on_event_loop). So a request that never reaches the
     database (a search answered from the response cache) pays no thread-pool round trip
     for its session. Requests that may write start a write transaction at once (see
-    dialect.begin_write): all but GET, HEAD, OPTIONS and the endpoints marked `reads_only`.
+    dialect.begin_write).
     """
     session = Session(request.app.state.engine, expire_on_commit=False)
-    writes = _may_write(request)
+    writes = may_write(request)
     try:
         if writes:
             await run_in_threadpool(dialect.begin_write, session)

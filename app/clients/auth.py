@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.clients import service
 from app.clients.models import Role
 from app.clients.scope import Actor, Principal
-from app.db import SAFE_METHODS, SessionDep, utcnow
+from app.db import SessionDep, may_write, utcnow
 from app.errors import Forbidden, Unauthorized
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="wijkkaart"'}
@@ -81,8 +81,7 @@ async def get_principal(
         return None
     recent: RecentKeys = request.app.state.recent_keys
     digest = service.digest(credentials.credentials)
-    read = request.method in SAFE_METHODS
-    if read and (principal := recent.recall(digest)) is not None:
+    if not may_write(request) and (principal := recent.recall(digest)) is not None:
         return principal
     generation = recent.generation()
     try:
