@@ -74,6 +74,8 @@ def test_a_revocation_made_through_another_worker_stops_reads_within_a_second_an
         revoke = update(ApiKey).where(ApiKey.digest == digest(api.keys["editor"])).values(revoked_at=datetime.now(UTC))
         session.execute(revoke)
     assert api.client.get("/api/v1/me", headers=key).status_code == 200
+    search = api.client.post("/api/v1/search", json={"postcode": "4331AB", "patient": {"age": 70}}, headers=key)
+    assert search.status_code == 200  # a POST that only reads
     write = api.client.post("/api/v1/organisations", json={}, headers=key)
     assert write.status_code == 401 and "revoked" in write.json()["detail"]
     later = auth._clock() + auth.KEY_MEMORY_SECONDS
