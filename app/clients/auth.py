@@ -40,30 +40,29 @@ class RecentKeys:
     """
 
     def __init__(self) -> None:
-        self._entries: TTLCache[str, tuple[Principal, datetime | None]] = TTLCache(
+        # digest -> (client, key's expiry, the grants' generation it was looked up under)
+        self._entries: TTLCache[str, tuple[Principal, datetime | None, int]] = TTLCache(
             _KEYS_REMEMBERED, KEY_MEMORY_SECONDS, timer=lambda: _clock()
         )
         self._lock = threading.Lock()  # cachetools caches are not thread-safe
-        self._grants_seen = service.GRANTS_CHANGED.count
 
     def generation(self) -> int:
-        """Pass to `remember`: a lookup that began before a change to the grants committed is not remembered."""
+        """Pass to `remember`: what a lookup that began before a change to the grants committed
+        found is never recalled."""
         return service.GRANTS_CHANGED.count
 
     def recall(self, digest: str) -> Principal | None:
         with self._lock:
-            if self._grants_seen != service.GRANTS_CHANGED.count:
-                self._entries.clear()
-                self._grants_seen = service.GRANTS_CHANGED.count
             entry = self._entries.get(digest)
-        if entry is None or (entry[1] is not None and entry[1] <= utcnow()):
+        if entry is None or entry[2] != service.GRANTS_CHANGED.count:
+            return None
+        if entry[1] is not None and entry[1] <= utcnow():
             return None  # an expired key is looked up, which says since when
         return entry[0]
 
     def remember(self, digest: str, principal: Principal, expires_at: datetime | None, generation: int) -> None:
         with self._lock:
-            if generation == service.GRANTS_CHANGED.count == self._grants_seen:
-                self._entries[digest] = (principal, expires_at)
+            self._entries[digest] = (principal, expires_at, generation)
 
 
 async def get_principal(
