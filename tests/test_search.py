@@ -382,7 +382,7 @@ def test_a_searchs_in_lists_come_in_a_few_lengths(demo_engine) -> None:
         (SearchCriteria(postcode="4357"), PatientAttributes(age=70, target_groups=["ouderen", "mantelzorgers"])),
     ]
     statements: list[str] = []
-    record = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    record = lambda conn, cursor, statement, *args: statements.append(statement)
     event.listen(demo_engine, "before_cursor_execute", record)
     try:
         with Session(demo_engine) as session:
