@@ -46,21 +46,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def padded(values: list[T]) -> list[T | None]:
-    """`values` followed by NULLs up to 8, 16, 32… values, for an expanding IN list.
-
-    SQLAlchemy renders such a list as one placeholder per value, so every length is another
-    SQL text, and SQLite's statement cache and psycopg's prepared statements are kept per
-    text: the lists of buurten, wijken, domains and ids of 2,000 searches gave 436 texts;
-    padded, 103. A NULL matches nothing in an IN, and PostgreSQL's planner counts it as no
-    rows (a repeated value it counts again: eight times a gemeente's services). Not for NOT
-    IN, which a NULL makes match nothing.
-    """
-    if not values:
-        return []
-    return [*values, *[None] * (max(8, 1 << (len(values) - 1).bit_length()) - len(values))]
-
-
 def space_joined(value: Any, *where: Any) -> Any:
     """`value` of the rows `where` selects, space-separated, or null without any: a correlated
     scalar subquery, so that one row brings a short list along (values must hold no spaces)."""

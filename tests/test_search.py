@@ -1,6 +1,5 @@
 """Postcode search on the demo region, as a POH would use it, on both databases."""
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +13,6 @@ from app.locations.models import Location, OpeningException
 from app.locations.schemas import LocationWrite
 from app.locations.service import LOCATION_LOAD, save_location
 from app.search import cache, cards
-from app.search.eligibility import PatientAttributes
 from app.search.schemas import SearchCriteria, SearchPage
 from app.search.service import search
 from app.services.models import ServiceLocation
@@ -369,29 +367,3 @@ def test_searches_are_computed_within_the_workers_search_limit(api, monkeypatch)
     with_patient = api.client.post("/api/v1/search", json={"postcode": "4337", "patient": {"age": 70}})
     assert (miss.status_code, with_patient.status_code) == (200, 200)
     assert held == [1, 1]
-
-
-def test_a_searchs_in_lists_come_in_a_few_lengths(demo_engine) -> None:
-    """Postcodes spanning more or fewer areas, and more or fewer domains, results and patient
-    groups, give IN lists of 8, 16, 32… values (db.padded), so that the databases' statement
-    caches see a few SQL texts instead of one per length."""
-    searches = [
-        (SearchCriteria(postcode="4331", domain=["financien"]), None),
-        (SearchCriteria(postcode="4388AB", domain=["financien", "werk_opleiding", "huisvesting"], limit=3), None),
-        (SearchCriteria(postcode="4383", q="schulden", limit=100), None),
-        (SearchCriteria(postcode="4357"), PatientAttributes(age=70, target_groups=["ouderen", "mantelzorgers"])),
-    ]
-    statements: list[str] = []
-    record = lambda conn, cursor, statement, *args: statements.append(statement)
-    event.listen(demo_engine, "before_cursor_execute", record)
-    try:
-        with Session(demo_engine) as session:
-            pages = [search(session, criteria, ANONYMOUS, patient=patient) for criteria, patient in searches]
-    finally:
-        event.remove(demo_engine, "before_cursor_execute", record)
-    assert all(page["items"] for page in pages)
-    # A list of bound values, not a subquery: "IN (?, ?)" on SQLite, "IN (%(codes0_1)s::VARCHAR, …)" with psycopg.
-    value = r"(?:\?|%\(\w+\)s(?:::\w+)?)"
-    lengths = [found.count(",") + 1 for found in re.findall(rf" IN \(({value}(?:, {value})*)\)", " ".join(statements))]
-    assert len(lengths) >= 10
-    assert set(lengths) <= {8, 16, 32, 64, 128}

@@ -15,7 +15,6 @@ from app.areas.postcode import normalise_postcode
 from app.areas.reference import save_reference_rows
 from app.areas.schemas import AreaOut, AreaRef, BuurtRef, PostcodeOut
 from app.clients.scope import Actor
-from app.db import padded
 from app.dialect import insert_rows
 from app.errors import InvalidInput, NotFound, PostcodeNotResidential
 
@@ -115,7 +114,7 @@ def resolve_postcode(session: Session, raw: str) -> PostcodeOut:
     buurt_codes = [code for code, _ in buurt_links]
     # A buurt's wijk is in its code (the area table's check constraint holds it to that).
     codes = [*buurt_codes, *(parent_code_of(code) for code in buurt_codes), pc4.gemeente_code]
-    areas = {a.code: a for a in session.execute(_AREAS, {"codes": padded([c for c in codes if c])})}
+    areas = {a.code: a for a in session.execute(_AREAS, {"codes": [c for c in codes if c]})}
     buurten = {code: areas[code] for code in buurt_codes if code in areas}
     wijk_codes = sorted({b.parent_code for b in buurten.values() if b.parent_code})
     wijken = [areas[code] for code in wijk_codes if code in areas]

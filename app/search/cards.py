@@ -31,7 +31,7 @@ from app import dialect
 from app.clock import local_today
 from app.contacts import service as contacts
 from app.contacts.models import Contact, ContactArea
-from app.db import padded, space_joined
+from app.db import space_joined
 from app.entity import as_record
 from app.locations import service as locations
 from app.locations.models import Location, OpeningException, OpeningHours
@@ -259,7 +259,7 @@ def read_page(session: Session, service_ids: list[uuid.UUID], today: date) -> Pa
     page = PageCards()
     if not service_ids:
         return page
-    rows = session.execute(_PAGE, {"ids": padded(service_ids), "today": today}).all()
+    rows = session.execute(_PAGE, {"ids": service_ids, "today": today}).all()
     missing: defaultdict[str, list[uuid.UUID]] = defaultdict(list)
     for row in rows:
         if row.body is None:
@@ -280,5 +280,5 @@ def read_page(session: Session, service_ids: list[uuid.UUID], today: date) -> Pa
 
 def load_eligibility(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, SimpleNamespace]:
     """Service id -> a record with just `eligibility` (None without rules), for eligibility_rules."""
-    rules = {row.service_id: row for row in session.execute(_RULES, {"ids": padded(ids)})}
+    rules = {row.service_id: row for row in session.execute(_RULES, {"ids": ids})}
     return {service_id: SimpleNamespace(eligibility=rules.get(service_id)) for service_id in ids}

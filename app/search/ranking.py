@@ -35,7 +35,6 @@ from sqlalchemy import (
 )
 
 from app import dialect
-from app.db import padded
 from app.dialect import PrefixQuery
 from app.locations.models import Location
 from app.search.schemas import MATCH_LEVELS, SearchCriteria, SearchPlace
@@ -113,8 +112,8 @@ def parameters(
         "lat": place.lat, "lon": place.lon, "shrink": shrink, "reach2": reach * reach,
         "lat_min": place.lat - reach, "lat_max": place.lat + reach,
         "lon_min": place.lon - reach / shrink, "lon_max": place.lon + reach / shrink,
-        "codes0": padded(buurten), "codes1": padded(wijken), "codes2": padded(gemeente), "more1": padded(buurten),
-        "more2": padded(buurten + wijken), "domain": padded(criteria.domain), "target_group": criteria.target_group,
+        "codes0": buurten, "codes1": wijken, "codes2": gemeente, "more1": buurten, "more2": buurten + wijken,
+        "domain": criteria.domain, "target_group": criteria.target_group,
         "access_route": criteria.access_route, "size": size,
         # Codes are validated as two lower-case letters, so the quoted code is unambiguous in the JSON text.
         "language_pattern": f'%"{criteria.language}"%',
@@ -229,7 +228,10 @@ def _ranked(s: Shape) -> Any:
         .select_from(candidate)
         .join(_service, _service.c.id == candidate.c.service_id)
         # The candidates drive the join, not the status (dialect.kept_out_of_plan).
-        .where(_service.c.deleted_at.is_(None), dialect.kept_out_of_plan(s.dialect_name, _service.c.status) == ServiceStatus.active)
+        .where(
+            _service.c.deleted_at.is_(None),
+            dialect.kept_out_of_plan(s.dialect_name, _service.c.status) == ServiceStatus.active,
+        )
     )
     if s.text:
         relevance = _relevance(s, literal(" ") + candidate.c.stems)

@@ -20,7 +20,6 @@ from sqlalchemy import Subquery
 from sqlmodel import Session, col, select
 
 from app import dialect
-from app.db import padded
 from app.errors import InvalidInput
 from app.organisations.models import Organisation
 from app.services.models import Service, ServiceNeedDomain
@@ -153,7 +152,7 @@ def prefix_query(session: Session, q: str) -> dialect.PrefixQuery:
     named = {code for stem in stems for code in synonyms.get(stem, ())}
     label_stems = {
         code: stem_words(label)
-        for code, label in session.exec(select(NeedDomain.code, NeedDomain.label).where(col(NeedDomain.code).in_(padded(sorted(named)))))
+        for code, label in session.exec(select(NeedDomain.code, NeedDomain.label).where(col(NeedDomain.code).in_(named)))
     } if named else {}
     query: dialect.PrefixQuery = []
     for stem in stems:

@@ -4,7 +4,6 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
-from app.db import padded
 from app.errors import InvalidInput
 from app.taxonomy.models import NeedDomain, TargetGroup
 from app.taxonomy.schemas import Taxonomy, Term
@@ -44,7 +43,7 @@ def require_target_groups(session: Session, codes: Iterable[str], field: str) ->
 
 
 def _require(session: Session, table: type[NeedDomain] | type[TargetGroup], wanted: set[str], field: str, what: str) -> None:
-    found = set(session.exec(select(table.code).where(col(table.code).in_(padded(sorted(wanted))))).all())
+    found = set(session.exec(select(table.code).where(col(table.code).in_(wanted))).all())
     if missing := sorted(wanted - found):
         raise InvalidInput(
             f"Unknown {what} code(s): {', '.join(missing)}; see GET /api/v1/taxonomy.", field=field
