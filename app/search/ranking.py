@@ -227,11 +227,10 @@ def _ranked(s: Shape) -> Any:
         select(_service.c.id.label("id"), candidate.c.level.label("level"))
         .select_from(candidate)
         .join(_service, _service.c.id == candidate.c.service_id)
-        # The candidates drive the join, not the status (dialect.kept_out_of_plan).
-        .where(
-            _service.c.deleted_at.is_(None),
-            dialect.kept_out_of_plan(s.dialect_name, _service.c.status) == ServiceStatus.active,
-        )
+        # The candidates drive the join: `status || ''` keeps the status index out of the plan,
+        # which SQLite otherwise starts from (every active service in the country, then the
+        # candidates probed per row: 350 ms instead of 5 for a dense radius level).
+        .where(_service.c.deleted_at.is_(None), _service.c.status + "" == ServiceStatus.active)
     )
     if s.text:
         relevance = _relevance(s, literal(" ") + candidate.c.stems)
