@@ -16,6 +16,7 @@ def test_connections_are_configured_for_the_api(backend: Any) -> None:
             if backend.name == "postgresql":
                 assert connection.execute(text("SHOW statement_timeout")).scalar() == "3s"
                 assert connection.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
+                assert connection.execute(text("SHOW random_page_cost")).scalar() == "1.1"
             else:
                 assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
                 assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
