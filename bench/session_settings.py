@@ -23,7 +23,6 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from app.db import make_engine
-from app.errors import DomainError
 from app.search import service
 from app.search.schemas import SearchCriteria
 from app.visibility import ANONYMOUS
@@ -70,10 +69,7 @@ def main() -> None:
             for name, engine in turn if index % 2 else reversed(turn):
                 started = time.perf_counter()
                 with Session(engine) as session:
-                    try:
-                        service.search(session, wanted, ANONYMOUS)
-                    except DomainError:  # a PC4 of the mix without a point: as the API answers it
-                        pass
+                    service.search(session, wanted, ANONYMOUS)
                 took = (time.perf_counter() - started) * 1000
                 fastest[name][path] = min(fastest[name].get(path, took), took)
     for name, times in fastest.items():

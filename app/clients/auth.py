@@ -54,7 +54,7 @@ class RecentKeys:
     def recall(self, digest: str) -> Principal | None:
         with self._lock:
             entry = self._entries.get(digest)
-        if entry is None or entry[2] != service.GRANTS_CHANGED.count:
+        if entry is None or entry[2] != self.generation():
             return None
         if entry[1] is not None and entry[1] <= utcnow():
             return None  # an expired key is looked up, which says since when
