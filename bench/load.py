@@ -6,13 +6,15 @@
 Needs the bench extra (`pip install -e ".[bench]"`: locust). Per backend: the benchmark
 database (bench/search_scale.py builds or reuses it), a reader API client created in it
 (keyed callers are exempt from the anonymous rate limit and see direct lines), and the app
-under uvicorn (--workers, loopback; by default one per core, as `wijkkaart serve --workers N` or
-one container per core deploys it: a worker is one Python process, which uses one core at
-most). Locust, run as a library in this process, first warms
-the worker up (untimed), then sends as fast as its users can to find the saturation
-throughput, then holds 80 % of it for --seconds, the requests arriving as a Poisson
-process (independent users), over a mix of distinct searches (many PC4s, with and
-without q and domain). Printed: throughput, p50/p99 latency, errors.
+under uvicorn (--workers, loopback; by default two per core, as `wijkkaart serve --workers N`
+deploys it: a worker's event loop and search threads share one GIL, and a request waits
+less for a busy worker when there are more of them than cores; with two per core instead
+of one the held p99 was lower on both databases, bench/README.md, eleventh session).
+Locust, run as a library in this process, first warms the workers up (untimed), then
+sends as fast as its users can to find the saturation throughput, then holds 80 % of it
+for --seconds, the requests arriving as a Poisson process (independent users), over a mix
+of distinct searches (many PC4s, with and without q and domain). Printed: throughput,
+p50/p99 latency, errors.
 """
 
 # Locust patches the standard library for gevent; it must come first.
@@ -124,7 +126,8 @@ def main() -> None:
     parser.add_argument("--warmup-seconds", type=float, default=10.0)
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--mix", type=int, default=2000, help="distinct searches in the mix")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="uvicorn worker processes (default: one per core)")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1),
+                        help="uvicorn worker processes (default: two per core)")
     args = parser.parse_args()
     for backend in args.backends.split(","):
         url = database(backend, args.services, args.postgres, False)
