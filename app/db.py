@@ -91,6 +91,7 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
         event.listen(engine, "begin", dialect.begin_sqlite_transaction)
     elif engine.dialect.name == "postgresql":
         dialect.bound_postgres_answers(engine, settings.db_statement_timeout)
+        dialect.discard_failed_pings(engine)
     return engine
 
 

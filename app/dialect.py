@@ -27,7 +27,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlmodel import Session
 
 from app.settings import Settings
@@ -109,6 +109,21 @@ def bound_postgres_answers(engine: Engine, statement_timeout: float) -> None:
         connection = BoundedConnection.connect(*cargs, **cparams)
         connection.answer_timeout = answer_timeout
         return connection
+
+
+def discard_failed_pings(engine: Engine) -> None:
+    """A pooled connection whose pre-ping fails in any way is replaced, never used.
+
+    When a reset socket interrupts the ping, psycopg may still count the ping's statement
+    as running, and the dialect's do_ping then fails restoring autocommit: a
+    ProgrammingError, which SQLAlchemy does not read as a disconnect, so the request got a
+    500 instead of a fresh connection (or a 503 while the database is away).
+    """
+
+    @event.listens_for(engine, "handle_error")
+    def replace_connection(context: ExceptionContext) -> None:
+        if context.is_pre_ping:
+            context.is_disconnect = True
 
 
 SQLITE_MMAP_BYTES = 1 << 30

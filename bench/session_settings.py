@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.session_settings URL [--setting NAME=SQL;SQL …] [--rounds 2]
     .venv/bin/python -m bench.session_settings \\
-        postgresql+psycopg://postgres@127.0.0.1:5432/wijkkaart_bench_200000_0009 \\
+        postgresql+psycopg://postgres@127.0.0.1:5432/wijkkaart_bench_200000_0010 \\
         --setting "default=" --setting "page cost 4=set random_page_cost = 4"
 
 One engine per setting (its statements run on each new connection, after the app's own

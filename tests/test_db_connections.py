@@ -2,6 +2,8 @@
 
 from typing import Any
 
+import psycopg
+import pytest
 from sqlalchemy import text
 
 from app.db import make_engine
@@ -30,3 +32,29 @@ def test_searches_at_once_default_by_dialect_and_follow_the_setting() -> None:
     assert search_threads("sqlite", pooled) == 2  # CPU in this process: more threads only contend for the GIL
     assert search_threads("postgresql", pooled) == 10  # waits on the server: one per connection
     assert search_threads("sqlite", Settings(search_threads=5)) == 5
+
+
+def test_a_connection_whose_ping_fails_is_replaced(backend: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As when a reset socket interrupts the ping and psycopg refuses to restore autocommit:
+    # not a disconnect error, yet the connection must not be used (it was a 500).
+    if backend.name != "postgresql":
+        pytest.skip("SQLite's connections are files: nothing to ping")
+    engine = make_engine(backend.fresh_url(), Settings(search_rate_limit=""))
+    try:
+        with engine.connect() as connection:
+            first = connection.connection.driver_connection
+        ping = type(engine.dialect).do_ping
+        failures = iter([psycopg.ProgrammingError("can't change 'autocommit' now: connection in transaction status ACTIVE")])
+
+        def failing_once(self: Any, dbapi_connection: Any) -> bool:
+            if (error := next(failures, None)) is not None:
+                raise error
+            return ping(self, dbapi_connection)
+
+        monkeypatch.setattr(type(engine.dialect), "do_ping", failing_once)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT 1")).scalar() == 1
+            assert connection.connection.driver_connection is not first
+        assert next(failures, None) is None  # the failing ping did run
+    finally:
+        engine.dispose()

@@ -36,7 +36,12 @@ class OpeningException(SQLModel, table=True):
 
 class Location(CatalogueEntry, table=True):
     __tablename__ = "location"
-    __table_args__ = (Index("ix_location_lat_lon", "lat", "lon"), external_id_index("location"))
+    __table_args__ = (
+        Index("ix_location_lat_lon", "lat", "lon"),
+        # Covers the ranking's lookup of a candidate's locations (migration 0010).
+        Index("ix_location_id_point", "id", "deleted_at", "lat", "lon"),
+        external_id_index("location"),
+    )
 
     organisation_id: uuid.UUID | None = Field(default=None, foreign_key="organisation.id", index=True)
     name: str

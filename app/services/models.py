@@ -83,7 +83,8 @@ class Eligibility(SQLModel, table=True):
 
 class Service(CatalogueEntry, table=True):
     __tablename__ = "service"
-    __table_args__ = (external_id_index("service"),)
+    # ix_service_id_state covers the ranking's lookup of each candidate (migration 0010).
+    __table_args__ = (Index("ix_service_id_state", "id", "deleted_at", "status"), external_id_index("service"))
 
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     name: str = Field(index=True)
