@@ -60,16 +60,19 @@ def expected_versions(if_match: str | None, *, required: bool = True) -> frozens
     return frozenset(int(match.group(1)) for tag in tags if (match := _TAG.match(tag)))
 
 
+def cache_headers(request: Request, seconds: int) -> dict[str, str]:
+    """GET answers may be kept this long (0: not at all); anything else is never stored.
+    Responses depend on the key (direct lines), hence Vary."""
+    if request.method not in ("GET", "HEAD") or seconds == 0:
+        return {"Vary": "Authorization", "Cache-Control": "no-store"}
+    audience = "private" if "authorization" in request.headers else "public"
+    return {"Vary": "Authorization", "Cache-Control": f"{audience}, max-age={seconds}"}
+
+
 def cache_for(seconds: int) -> Any:
-    """A router dependency: GET answers may be kept this long (0: not at all); anything
-    else is never stored. Responses depend on the key (direct lines), hence Vary."""
+    """A router dependency that sets cache_headers on the response."""
 
     async def policy(request: Request, response: Response) -> None:
-        response.headers["Vary"] = "Authorization"
-        if request.method not in ("GET", "HEAD") or seconds == 0:
-            response.headers["Cache-Control"] = "no-store"
-            return
-        audience = "private" if "authorization" in request.headers else "public"
-        response.headers["Cache-Control"] = f"{audience}, max-age={seconds}"
+        response.headers.update(cache_headers(request, seconds))
 
     return Depends(policy)

@@ -9,9 +9,9 @@ bad key is refused (401), not served as anonymous.
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
-from app.clients.auth import OptionalClient
+from app.clients.auth import NOT_RECALLED, OptionalClient, principal_without_lookup
 
 DIRECT_LINE_FIELDS = ("phone", "email", "secure_messaging")
 
@@ -31,6 +31,12 @@ ANONYMOUS = Viewer(authenticated=False)
 async def get_viewer(principal: OptionalClient) -> Viewer:
     # Every role, reader and up, is a professional client.
     return ANONYMOUS if principal is None else Viewer(authenticated=True)
+
+
+def viewer_without_lookup(request: Request) -> Viewer | None:
+    """The viewer of a read when it needs no database lookup (clients.auth.principal_without_lookup), else None."""
+    principal = principal_without_lookup(request)
+    return None if principal is NOT_RECALLED else ANONYMOUS if principal is None else Viewer(authenticated=True)
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]

@@ -3,16 +3,13 @@
 from datetime import datetime
 from typing import Any
 
-import anyio.to_thread
 import pytest
-from sqlalchemy import event, text
 from sqlmodel import Session, select
 
 import app.search.service
 from app.locations.models import Location, OpeningException
 from app.locations.schemas import LocationWrite
 from app.locations.service import LOCATION_LOAD, save_location
-from app.search import cache, cards
 from app.search.schemas import SearchCriteria, SearchPage
 from app.search.service import search
 from app.services.models import ServiceLocation
@@ -272,84 +269,6 @@ def test_a_service_covering_several_levels_matches_once_at_its_most_specific(ses
     by_gemeente = make_service(session, organisation_id, name="Schuldhulp stad", areas=[GEMEENTE])
     found = _page(session, SearchCriteria(postcode="9901", q=q)).items
     assert [(r.service.id, r.match) for r in found] == [(by_buurt, "buurt"), (by_wijk, "wijk"), (by_gemeente, "gemeente")]
-
-
-def test_the_response_cache_follows_writes_viewers_and_never_holds_patients(api) -> None:
-    params = {"postcode": "4337", "domain": "financien"}
-    anonymous = api.client.get("/api/v1/search", params=params)
-    assert api.client.get("/api/v1/search", params=params).content == anonymous.content
-    assert anonymous.headers["cache-control"] == "public, max-age=60"
-    top = anonymous.json()["items"][0]
-    assert top["contact"]["phone"] is None
-    # Same criteria, another viewer: a keyed caller sees the direct line.
-    keyed = api.client.get("/api/v1/search", params=params, headers=api.headers("reader"))
-    assert keyed.json()["items"][0]["contact"]["phone"] is not None
-    assert keyed.headers["cache-control"] == "private, max-age=60"
-    # A committed write shows at once.
-    path = f"/api/v1/services/{top['service']['id']}"
-    etag = api.client.get(path).headers["ETag"]
-    changed = api.client.patch(path, json={"waiting_days": 77}, headers=api.headers("editor", **{"If-Match": etag}))
-    assert changed.status_code == 200
-    assert api.client.get("/api/v1/search", params=params).json()["items"][0]["waiting_time"]["days"] == 77
-    # Searches with patient attributes are never kept.
-    held = len(api.client.app.state.search_cache._entries)
-    patient = {"age": 30, "income_pct_social_minimum": 150, "household": "alleenstaand", "target_groups": []}
-    answer = api.client.post("/api/v1/search", json={"postcode": "4337", "domain": ["financien"], "patient": patient})
-    assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
-    assert len(api.client.app.state.search_cache._entries) == held
-
-
-def test_a_write_committed_elsewhere_reaches_the_cache_within_its_bound(api, monkeypatch) -> None:
-    """Another worker's write is not announced in this process: the data version is
-    re-read from the database once DATA_VERSION_SECONDS have passed."""
-    params = {"postcode": "4337", "domain": "financien"}
-    top = api.client.get("/api/v1/search", params=params).json()["items"][0]["service"]["id"]
-    # As another process would: a write, its change-log entry and its search card, outside this process's sessions.
-    with Session(api.client.app.state.engine) as other, other.begin():
-        sqlite = other.get_bind().dialect.name == "sqlite"
-        other.execute(text("UPDATE service SET waiting_days = 88, version = version + 1 WHERE id = :id"),
-                      {"id": top.replace("-", "") if sqlite else top})
-        other.execute(text(
-            "INSERT INTO change_log (entity_type, entity_id, operation, version, changed_at, actor, action) "
-            "VALUES ('service', :id, 'upsert', 2, CURRENT_TIMESTAMP, 'elsewhere', 'update')"), {"id": top})
-        cards.refresh(other, [("service", top)])
-
-    def waiting_days() -> int:
-        items = api.client.get("/api/v1/search", params=params).json()["items"]
-        return next(item for item in items if item["service"]["id"] == top)["waiting_time"]["days"]
-
-    assert waiting_days() != 88  # still the cached answer
-    later = cache._clock() + cache.DATA_VERSION_SECONDS
-    monkeypatch.setattr(cache, "_clock", lambda: later)
-    assert waiting_days() == 88
-
-
-def test_a_cache_hit_needs_neither_the_database_nor_the_thread_pool(api, monkeypatch) -> None:
-    """Within the data version's bound, an anonymous hit is answered on the event loop:
-    no connection is checked out and nothing is handed to the thread pool."""
-    params = {"postcode": "4337", "domain": "financien"}
-    first = api.client.get("/api/v1/search", params=params)
-    checkouts: list[object] = []
-    handed: list[object] = []
-    to_thread = anyio.to_thread.run_sync
-
-    async def counting_run_sync(func, *args, **kwargs):  # type: ignore[no-untyped-def]
-        handed.append(func)
-        return await to_thread(func, *args, **kwargs)
-
-    monkeypatch.setattr(anyio.to_thread, "run_sync", counting_run_sync)
-    engine = api.client.app.state.engine
-    listener = lambda *args: checkouts.append(args)
-    event.listen(engine, "checkout", listener)
-    try:
-        hit = api.client.get("/api/v1/search", params=params)
-        assert hit.content == first.content
-        assert checkouts == [] and handed == []
-        # A miss does both: the counters see them when they happen.
-        api.client.get("/api/v1/search", params={"postcode": "4337", "domain": "werk_opleiding"})
-        assert checkouts and handed
-    finally:
-        event.remove(engine, "checkout", listener)
 
 
 def test_searches_are_computed_within_the_workers_search_limit(api, monkeypatch) -> None:

@@ -9,6 +9,7 @@ from cachetools import TTLCache
 from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from app.clients import service
 from app.clients.models import Role
@@ -65,6 +66,21 @@ class RecentKeys:
             self._entries[digest] = (principal, expires_at, generation)
 
 
+NOT_RECALLED = object()  # principal_without_lookup(): the key must be looked up, or refused
+
+
+def principal_without_lookup(request: Request) -> Principal | None | object:
+    """The client of a read, where no database lookup is needed: None for an anonymous
+    request, the client whose key this worker remembers (RecentKeys); else NOT_RECALLED."""
+    if (authorization := request.headers.get("authorization")) is None:
+        return None
+    scheme, key = get_authorization_scheme_param(authorization)
+    if may_write(request) or scheme.lower() != "bearer" or not key:
+        return NOT_RECALLED
+    principal = request.app.state.recent_keys.recall(service.digest(key))
+    return NOT_RECALLED if principal is None else principal
+
+
 async def get_principal(
     request: Request,
     session: SessionDep,
@@ -74,21 +90,18 @@ async def get_principal(
 
     Async, so that an anonymous request, or a read with a key the worker remembers
     (RecentKeys), costs no thread-pool round trip; other keys are looked up in the thread pool."""
+    if (known := principal_without_lookup(request)) is not NOT_RECALLED:
+        return known  # type: ignore[return-value]
     if credentials is None:
-        if "authorization" in request.headers:
-            raise Unauthorized("Send the API key as `Authorization: Bearer <key>`.", headers=_CHALLENGE)
-        return None
+        raise Unauthorized("Send the API key as `Authorization: Bearer <key>`.", headers=_CHALLENGE)
     recent: RecentKeys = request.app.state.recent_keys
-    digest = service.digest(credentials.credentials)
-    if not may_write(request) and (principal := recent.recall(digest)) is not None:
-        return principal
     generation = recent.generation()
     try:
         principal, expires_at = await run_in_threadpool(service.authenticate, session, credentials.credentials)
     except Unauthorized as exc:
         exc.extra["headers"] = _CHALLENGE
         raise
-    recent.remember(digest, principal, expires_at, generation)
+    recent.remember(service.digest(credentials.credentials), principal, expires_at, generation)
     return principal
 
 

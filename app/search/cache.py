@@ -14,6 +14,13 @@ through another worker or machine within DATA_VERSION_SECONDS.
 
 The cache holds finished response bodies, so a hit skips the search, building the page and
 serialising it. It lives in the worker process (one per app), as an LRU bounded in bytes.
+
+A request is also remembered as sent: its query string, representation and viewer with
+the same data version and clock, mapped to the key its criteria were read into. When the
+same request comes again, the router answers it before FastAPI reads the criteria and
+solves the route's dependencies, which were two thirds of a hit's cost (bench/README.md,
+twelfth session). A request sent another way (other spelling, other order) is read and
+finds its entry by key as before.
 """
 
 import threading
@@ -39,6 +46,8 @@ _DATA_VERSION = select(func.max(ChangeLogEntry.position))  # type: ignore[arg-ty
 DATA_VERSION_SECONDS = 1.0
 _clock = time.monotonic
 _create = threading.Lock()
+_REQUESTS_REMEMBERED = 4096
+_LONGEST_REMEMBERED_QUERY = 1024  # bytes: a longer query string is read every time
 
 UNKNOWN = object()  # DataVersion.known(): the version must be read anew
 
@@ -78,6 +87,7 @@ class ResponseCache:
         self._entries: TTLCache[str, CachedResponse] = TTLCache(
             maxsize=max_bytes, ttl=seconds, getsizeof=lambda entry: len(entry.body) + 200
         )
+        self._keys_of_requests: TTLCache[str, str] = TTLCache(maxsize=_REQUESTS_REMEMBERED, ttl=seconds)
         self._lock = threading.Lock()  # cachetools caches are not thread-safe
         self.enabled = max_bytes > 0
         self.data_version = DataVersion()
@@ -85,6 +95,17 @@ class ResponseCache:
     def get(self, key: str) -> CachedResponse | None:
         with self._lock:
             return self._entries.get(key)
+
+    def replay(self, sent: str) -> CachedResponse | None:
+        """The entry of a request seen before (request_key), if it is still held."""
+        with self._lock:
+            key = self._keys_of_requests.get(sent)
+            return None if key is None else self._entries.get(key)
+
+    def remember_request(self, sent: str | None, key: str) -> None:
+        if self.enabled and sent is not None:
+            with self._lock:
+                self._keys_of_requests[sent] = key
 
     def put(self, key: str, entry: CachedResponse) -> None:
         if self.enabled and len(entry.body) < self._entries.maxsize:
@@ -105,5 +126,19 @@ def for_app(request: Request) -> ResponseCache:
 def key(criteria: SearchCriteria, viewer: Viewer, representation: str, data_version: Any) -> str:
     """Everything the answer to a search without patient attributes depends on."""
     normal = criteria.model_copy(update={"domain": sorted(set(criteria.domain))})
-    clock = utcnow().strftime("%Y-%m-%dT%H:%M") if criteria.open_now else ""
-    return f"{normal.model_dump_json()}|{viewer.authenticated}|{representation}|{data_version}|{local_today()}|{clock}"
+    return f"{normal.model_dump_json()}|{_context(viewer, representation, data_version, criteria.open_now)}"
+
+
+def request_key(request: Request, viewer: Viewer, representation: str, data_version: Any) -> str | None:
+    """The request as sent, with what else its answer depends on (None: not remembered).
+    Whether it asks open_now is read from its parameters, spelt however they were sent."""
+    sent = request.scope["query_string"]
+    if len(sent) > _LONGEST_REMEMBERED_QUERY:
+        return None
+    open_now = "open_now" in request.query_params
+    return f"{sent.decode('latin-1')}|{_context(viewer, representation, data_version, open_now)}"
+
+
+def _context(viewer: Viewer, representation: str, data_version: Any, open_now: bool) -> str:
+    clock = utcnow().strftime("%Y-%m-%dT%H:%M") if open_now else ""
+    return f"{viewer.authenticated}|{representation}|{data_version}|{local_today()}|{clock}"

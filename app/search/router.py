@@ -6,25 +6,61 @@ import anyio
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
 from sqlmodel import Session
 
 from app.db import SessionDep, reads_only
 from app.errors import PROBLEM_RESPONSES
 from app.geojson import GEOJSON_RESPONSE, feature_collection, wants_geojson
-from app.http_cache import LIST_SECONDS, cache_for
+from app.http_cache import LIST_SECONDS, cache_for, cache_headers
 from app.search import cache, service
 from app.search.schemas import SearchCriteria, SearchPage, SearchRequest
-from app.visibility import Viewer, ViewerDep
+from app.visibility import Viewer, ViewerDep, viewer_without_lookup
 
 T = TypeVar("T")
 
-router = APIRouter(prefix="/search", tags=["search"], dependencies=[cache_for(LIST_SECONDS)])
+
+class _ReplayingRoute(APIRoute):
+    """Answers a GET that was answered before from the response cache, before FastAPI reads
+    the criteria and solves the dependencies (app/search/cache.py, request_key); every other
+    request goes the route's usual way."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+
+        async def replaying(request: Request) -> Response:
+            return _replayed(request) or await handler(request)
+
+        return replaying
+
+
+def _replayed(request: Request) -> Response | None:
+    responses = cache.for_app(request)
+    if request.method != "GET" or not responses.enabled:
+        return None
+    # Both known without the database, or the request goes the usual way.
+    version, viewer = responses.data_version.known(), viewer_without_lookup(request)
+    if version is cache.UNKNOWN or viewer is None:
+        return None
+    sent = cache.request_key(request, viewer, _representation(request), version)
+    if sent is None or (entry := responses.replay(sent)) is None:
+        return None
+    return Response(entry.body, media_type=entry.media_type, headers=cache_headers(request, LIST_SECONDS))
+
+
+router = APIRouter(
+    prefix="/search", tags=["search"], dependencies=[cache_for(LIST_SECONDS)], route_class=_ReplayingRoute
+)
 
 _DESCRIPTION = (
     "What helps with this problem, near this patient — and whom to call. Results are ranked by how "
     "specifically a service covers the patient (buurt, wijk, gemeente, then radius for services open "
     "to anyone), then by text relevance when `q` is given, then by distance."
 )
+
+
+def _representation(request: Request) -> str:
+    return "geojson" if wants_geojson(request) else "json"
 
 
 def _rendered(request: Request, response: Response, page: dict[str, Any]) -> cache.CachedResponse:
@@ -56,20 +92,21 @@ async def search_get(
     criteria: Annotated[SearchCriteria, Query()],
 ) -> SearchPage:
     # Served from the response cache (app/search/cache.py): a GET carries no patient attributes.
-    # A hit is answered here on the event loop; reading the data version runs in the thread
-    # pool, and a miss is computed in a thread under the worker's search limit (_computed).
+    # The same request sent again is answered by _ReplayingRoute; here, the same criteria
+    # read from another request are a hit on the event loop. Reading the data version runs
+    # in the thread pool, and a miss is computed in a thread under the worker's search limit.
     responses = cache.for_app(request)
-    representation = "geojson" if wants_geojson(request) else "json"
-    key = ""
-    if responses.enabled:
-        version = responses.data_version.known()
-        if version is cache.UNKNOWN:
-            version = await run_in_threadpool(responses.data_version.read, session)
-        key = cache.key(criteria, viewer, representation, version)
-    entry = responses.get(key) if key else None
-    if entry is None:
+    if not responses.enabled:
+        return _sent(await _computed(request, _answer, session, criteria, viewer, request, response), response)  # type: ignore[return-value]
+    version = responses.data_version.known()
+    if version is cache.UNKNOWN:
+        version = await run_in_threadpool(responses.data_version.read, session)
+    representation = _representation(request)
+    key = cache.key(criteria, viewer, representation, version)
+    if (entry := responses.get(key)) is None:
         entry = await _computed(request, _answer, session, criteria, viewer, request, response)
         responses.put(key, entry)
+    responses.remember_request(cache.request_key(request, viewer, representation, version), key)
     return _sent(entry, response)  # type: ignore[return-value]
 
 
