@@ -97,7 +97,8 @@ async def search_get(
     # in the thread pool, and a miss is computed in a thread under the worker's search limit.
     responses = cache.for_app(request)
     if not responses.enabled:
-        return _sent(await _computed(request, _answer, session, criteria, viewer, request, response), response)  # type: ignore[return-value]
+        entry = await _computed(request, _answer, session, criteria, viewer, request, response)
+        return _sent(entry, response)  # type: ignore[return-value]
     version = responses.data_version.known()
     if version is cache.UNKNOWN:
         version = await run_in_threadpool(responses.data_version.read, session)
