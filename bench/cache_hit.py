@@ -27,6 +27,8 @@ from bench import throughput
 from bench.national_data import DEFAULT_POSTGRES
 from bench.search_scale import QUERIES, SEARCH, THROUGHPUT_QUERY, database
 
+TARGET = SEARCH + QUERIES[THROUGHPUT_QUERY]
+
 
 async def _call(app: FastAPI, target: str) -> tuple[int, bytes]:
     path, _, query = target.partition("?")
@@ -49,12 +51,11 @@ async def _call(app: FastAPI, target: str) -> tuple[int, bytes]:
 
 async def _measure(calls: int) -> dict[str, list[float]]:
     replaying, reading = throughput.create(), throughput.create()
-    target = SEARCH.rstrip("?") + "?" + QUERIES[THROUGHPUT_QUERY]
     async with replaying.router.lifespan_context(replaying), reading.router.lifespan_context(reading):
         for app in (replaying, reading):
-            assert (await _call(app, target))[0] == 200  # the miss that fills the cache
+            assert (await _call(app, TARGET))[0] == 200  # the miss that fills the cache
         reading.state.search_cache.replay = lambda sent: None
-        paths = {"replayed": (replaying, target), "read again": (reading, target), "bare": (replaying, "/bare")}
+        paths = {"replayed": (replaying, TARGET), "read again": (reading, TARGET), "bare": (replaying, "/bare")}
         timings: dict[str, list[float]] = {name: [] for name in paths}
         for _ in range(calls):
             for name, (app, path) in paths.items():
@@ -91,7 +92,7 @@ def main() -> None:
 async def _body() -> bytes:
     app = throughput.create()
     async with app.router.lifespan_context(app):
-        status, body = await _call(app, SEARCH.rstrip("?") + "?" + QUERIES[THROUGHPUT_QUERY])
+        status, body = await _call(app, TARGET)
     assert status == 200
     return body
 
