@@ -35,8 +35,7 @@ class _ReplayingRoute(APIRoute):
 
 
 def _replayed(request: Request) -> Response | None:
-    responses = cache.for_app(request)
-    if request.method != "GET" or not responses.enabled:
+    if request.method != "GET" or not (responses := cache.for_app(request)).enabled:
         return None
     # Both known without the database, or the request goes the usual way.
     version, viewer = responses.data_version.known(), viewer_without_lookup(request)
@@ -96,18 +95,19 @@ async def search_get(
     # read from another request are a hit on the event loop. Reading the data version runs
     # in the thread pool, and a miss is computed in a thread under the worker's search limit.
     responses = cache.for_app(request)
-    if not responses.enabled:
-        entry = await _computed(request, _answer, session, criteria, viewer, request, response)
-        return _sent(entry, response)  # type: ignore[return-value]
-    version = responses.data_version.known()
-    if version is cache.UNKNOWN:
-        version = await run_in_threadpool(responses.data_version.read, session)
-    representation = _representation(request)
-    key = cache.key(criteria, viewer, representation, version)
-    if (entry := responses.get(key)) is None:
+    key, sent = "", None
+    if responses.enabled:
+        version = responses.data_version.known()
+        if version is cache.UNKNOWN:
+            version = await run_in_threadpool(responses.data_version.read, session)
+        representation = _representation(request)
+        key = cache.key(criteria, viewer, representation, version)
+        sent = cache.request_key(request, viewer, representation, version)
+    entry = responses.get(key) if key else None
+    if entry is None:
         entry = await _computed(request, _answer, session, criteria, viewer, request, response)
         responses.put(key, entry)
-    responses.remember_request(cache.request_key(request, viewer, representation, version), key)
+    responses.remember_request(sent, key)
     return _sent(entry, response)  # type: ignore[return-value]
 
 
