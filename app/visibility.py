@@ -28,15 +28,19 @@ class Viewer:
 ANONYMOUS = Viewer(authenticated=False)
 
 
-async def get_viewer(principal: OptionalClient) -> Viewer:
+def _viewer_of(principal: object) -> Viewer:
     # Every role, reader and up, is a professional client.
     return ANONYMOUS if principal is None else Viewer(authenticated=True)
+
+
+async def get_viewer(principal: OptionalClient) -> Viewer:
+    return _viewer_of(principal)
 
 
 def viewer_without_lookup(request: Request) -> Viewer | None:
     """The viewer of a read when it needs no database lookup (clients.auth.principal_without_lookup), else None."""
     principal = principal_without_lookup(request)
-    return None if principal is NOT_RECALLED else ANONYMOUS if principal is None else Viewer(authenticated=True)
+    return None if principal is NOT_RECALLED else _viewer_of(principal)
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
