@@ -33,14 +33,14 @@ from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.clients.models import Role  # noqa: E402
-from app.clients.scope import Actor, Principal  # noqa: E402
-from app.db import alembic_config, make_engine  # noqa: E402
-from app.demo import SEED_DIR, load_demo  # noqa: E402
-from app.imports.csv_layout import LAYOUTS  # noqa: E402
-from app.imports.reading import Source  # noqa: E402
-from app.imports.service import read_sources, run_import  # noqa: E402
-from app.services.models import Service  # noqa: E402
+from app.clients.models import Role
+from app.clients.scope import Actor, Principal
+from app.db import alembic_config, make_engine
+from app.demo import SEED_DIR, load_demo
+from app.imports.csv_layout import LAYOUTS
+from app.imports.reading import Source
+from app.imports.service import read_sources, run_import
+from app.services.models import Service
 
 POSTGRES_URL = os.environ.get(
     "WIJKKAART_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/wijkkaart_import_bench"

@@ -23,7 +23,13 @@ from app.locations.models import Location, OpeningException, OpeningHours
 from app.organisations.models import Organisation, OrganisationOwner
 from app.search.text import stem_words
 from app.services.models import (
-    Eligibility, Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceOwner, ServiceTargetGroup,
+    Eligibility,
+    Service,
+    ServiceArea,
+    ServiceLocation,
+    ServiceNeedDomain,
+    ServiceOwner,
+    ServiceTargetGroup,
 )
 from app.taxonomy.models import NeedDomain
 

@@ -1,5 +1,6 @@
 """Postcode search on the demo region, as a POH would use it, on both databases."""
 
+import itertools
 from datetime import datetime
 from typing import Any
 
@@ -61,7 +62,7 @@ def test_ranking_is_by_specificity_then_distance(demo_client) -> None:
     for level in set(ranks):
         # Within a level, nearer first (SQL ranks on an equirectangular distance, geopy reports).
         distances = [d for r, d in keys if r == level]
-        assert all(a <= b + 0.05 for a, b in zip(distances, distances[1:]))
+        assert all(a <= b + 0.05 for a, b in itertools.pairwise(distances))
 
 
 def test_paging_through_a_search_returns_each_result_once(demo_client) -> None:

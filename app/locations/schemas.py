@@ -1,3 +1,4 @@
+import itertools
 import uuid
 from datetime import date, datetime, time
 
@@ -101,7 +102,7 @@ class LocationWrite(WriteSchema):
     @classmethod
     def _no_overlaps(cls, hours: list[OpeningInterval]) -> list[OpeningInterval]:
         by_day = sorted(hours, key=lambda i: (i.weekday, i.opens))
-        for earlier, later in zip(by_day, by_day[1:]):
+        for earlier, later in itertools.pairwise(by_day):
             if earlier.weekday == later.weekday and later.opens < earlier.closes:
                 raise ValueError(f"intervals overlap on weekday {later.weekday}")
         return by_day
