@@ -79,12 +79,16 @@ def build(url: str, n_services: int, data_dir: Path = DATA_DIR, log: bool = True
             # As `wijkkaart db upgrade` renders them for data that did not come through the save paths.
             counts["search_cards"] = render_missing(session)
         _check_documents(engine, rng)
-        with engine.connect() as connection:
-            # Planner statistics and (PostgreSQL) the visibility map for index-only scans, as
-            # autovacuum or PRAGMA optimize (SQLite) would keep them.
-            postgres = engine.dialect.name == "postgresql"
-            connection.execution_options(isolation_level="AUTOCOMMIT")
-            connection.execute(text("VACUUM ANALYZE" if postgres else "ANALYZE"))
+        # Planner statistics and (PostgreSQL) the visibility map for index-only scans, as
+        # autovacuum or PRAGMA optimize (SQLite) would keep them. SQLite's ANALYZE runs in a
+        # transaction of its own: the app's engine begins one on every connection (even in
+        # AUTOCOMMIT), and one left open rolls the statistics back.
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+        else:
+            with engine.begin() as connection:
+                connection.execute(text("ANALYZE"))
     finally:
         engine.dispose()
     counts["seconds"] = round(time.perf_counter() - started)
