@@ -58,7 +58,10 @@ def engine_options(url: str, limits: Settings) -> dict[str, Any]:
     options = ["-c max_parallel_workers_per_gather=0", "-c random_page_cost=1.1"]
     if limits.db_statement_timeout:
         options.append(f"-c statement_timeout={round(limits.db_statement_timeout * 1000)}")
-    return {"connect_args": {"connect_timeout": limits.db_connect_timeout, "options": " ".join(options)}, **pool}
+    connect: dict[str, Any] = {"connect_timeout": limits.db_connect_timeout, "options": " ".join(options)}
+    if not limits.db_prepared_statements:
+        connect["prepare_threshold"] = None  # psycopg: never prepare (app.db.get_session says why it matters)
+    return {"connect_args": connect, **pool}
 
 
 def search_threads(dialect_name: str, limits: Settings) -> int:

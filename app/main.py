@@ -26,6 +26,7 @@ from app.maintenance.router import router as maintenance_router
 from app.ops import install_operations
 from app.ops.collector import freeze_long_lived
 from app.organisations.router import router as organisations_router
+from app.search import cache as search_cache
 from app.search.router import router as search_router
 from app.services.router import router as services_router
 from app.settings import Settings, get_settings
@@ -66,6 +67,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     app.state.recent_keys = RecentKeys()  # app/clients/auth.py
     # The search's computation, off the event loop (app/search/router.py).
     app.state.search_limiter = anyio.CapacityLimiter(dialect.search_threads(engine.dialect.name, settings))
+    app.state.search_cache = search_cache.new_cache(settings.search_cache_mb)
     install_problem_handlers(app)
     # Health, metrics, request logs, limits, and 503 for a database outage (before the next line).
     install_operations(app, engine, settings)

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         default=10.0, ge=0,
         description="One statement, enforced by PostgreSQL; the client gives up 2 s later if no answer comes. 0: off.",
     )
+    db_prepared_statements: bool = Field(
+        default=True,
+        description="PostgreSQL: prepare a statement once a connection has run it five times (psycopg's default). "
+        "Off only behind a pooler that cannot keep them, such as PgBouncer older than 1.21 in transaction mode.",
+    )
     retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After of a 503 while the database is away.")
     health_timeout: float = Field(default=2.0, gt=0, description="How long /health/ready waits for the database.")
 

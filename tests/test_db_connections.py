@@ -4,10 +4,12 @@ from typing import Any
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app.db import make_engine
 from app.dialect import SQLITE_MMAP_BYTES, search_threads
+from app.main import create_app
 from app.settings import Settings
 
 
@@ -19,6 +21,7 @@ def test_connections_are_configured_for_the_api(backend: Any) -> None:
                 assert connection.execute(text("SHOW statement_timeout")).scalar() == "3s"
                 assert connection.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
                 assert connection.execute(text("SHOW random_page_cost")).scalar() == "1.1"
+                assert connection.connection.driver_connection.prepare_threshold == 5
             else:
                 assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
                 assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -56,5 +59,43 @@ def test_a_connection_whose_ping_fails_is_replaced(backend: Any, monkeypatch: py
             assert connection.execute(text("SELECT 1")).scalar() == 1
             assert connection.connection.driver_connection is not first
         assert next(failures, None) is None  # the failing ping did run
+    finally:
+        engine.dispose()
+
+
+def test_read_requests_keep_the_statements_psycopg_prepared(backend: Any, writable_demo: Any) -> None:
+    # psycopg prepares a statement the sixth time a connection runs it and forgets them all
+    # on a ROLLBACK, so reads end with COMMIT, also those refused (app.db.get_session), and
+    # so does the readiness probe.
+    if backend.name != "postgresql":
+        pytest.skip("prepared statements are psycopg's")
+    url = writable_demo.url.render_as_string(hide_password=False)
+    settings = Settings(db_pool_size=1, db_max_overflow=0, search_cache_mb=0, search_rate_limit="")
+    engine = make_engine(url, settings)
+    try:
+        with TestClient(create_app(engine, settings)) as client:
+            for _ in range(6):  # each request its own transaction on the one pooled connection
+                assert client.get("/api/v1/search?postcode=4331AB").status_code == 200
+            # Refused after reading the postcode: a client's mistake, not the database's.
+            refused = client.get("/api/v1/search?postcode=4331AB&domain=bestaatniet")
+            assert refused.status_code == 422, refused.text
+            assert client.get("/health/ready").status_code == 200  # the probe uses the same connection
+        with engine.connect() as connection:
+            prepared = connection.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+        assert any("search_card" in statement for statement in prepared), prepared
+    finally:
+        engine.dispose()
+
+
+def test_prepared_statements_can_be_switched_off_for_a_pooler(backend: Any) -> None:
+    if backend.name != "postgresql":
+        pytest.skip("prepared statements are psycopg's")
+    engine = make_engine(backend.fresh_url(), Settings(db_prepared_statements=False, search_rate_limit=""))
+    try:
+        with engine.connect() as connection:
+            assert connection.connection.driver_connection.prepare_threshold is None
+            for _ in range(7):
+                connection.execute(text("SELECT count(*) FROM area")).scalar()
+            assert connection.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar() == 0
     finally:
         engine.dispose()

@@ -44,7 +44,9 @@ class ReadinessProbe:
             self._heads = migration_heads(self.engine)
         heads = self._heads
         try:
-            with self.engine.connect() as connection:
+            # begin(): the probe's transaction ends with COMMIT; a ROLLBACK would make psycopg
+            # forget the statements it prepared on this pooled connection (app.db.get_session).
+            with self.engine.begin() as connection:
                 current = current_revisions(connection)
         except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"; its class says which
             return {

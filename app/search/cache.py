@@ -39,13 +39,11 @@ from app.clock import local_today
 from app.db import utcnow
 from app.http_cache import LIST_SECONDS
 from app.search.schemas import SearchCriteria
-from app.settings import get_settings
 from app.visibility import Viewer
 
 _DATA_VERSION = select(func.max(ChangeLogEntry.position))  # type: ignore[arg-type]
 DATA_VERSION_SECONDS = 1.0
 _clock = time.monotonic
-_create = threading.Lock()
 _REQUESTS_REMEMBERED = 4096
 _LONGEST_REMEMBERED_QUERY = 1024  # bytes: a longer query string is read every time
 
@@ -114,13 +112,13 @@ class ResponseCache:
 
 
 def for_app(request: Request) -> ResponseCache:
-    """The app's cache (app.state.search_cache), made on first use."""
-    state = request.app.state
-    if (cache := getattr(state, "search_cache", None)) is None:
-        with _create:
-            if (cache := getattr(state, "search_cache", None)) is None:
-                cache = state.search_cache = ResponseCache(get_settings().search_cache_mb * 2**20, LIST_SECONDS)
-    return cache  # type: ignore[no-any-return]
+    """The app's cache, made by create_app (new_cache)."""
+    return request.app.state.search_cache  # type: ignore[no-any-return]
+
+
+def new_cache(megabytes: int) -> ResponseCache:
+    """A worker's cache of this size (0: off); entries live as long as a list may be cached."""
+    return ResponseCache(megabytes * 2**20, LIST_SECONDS)
 
 
 def key(criteria: SearchCriteria, viewer: Viewer, representation: str, data_version: Any) -> str:
