@@ -81,12 +81,18 @@ def main() -> None:
         os.environ[throughput.PAYLOAD_ENV] = str(payload)
         payload.write_bytes(asyncio.run(_body()))
         timings = asyncio.run(_measure(args.calls))
-    bare = statistics.median(timings["bare"])
     print(f"search answered from the response cache, SQLite {args.size:,} services, {args.calls} calls each:")
+    print_medians(timings, "bare", "µs")
+
+
+def print_medians(timings: dict[str, list[float]], reference: str, unit: str) -> None:
+    """Each one's median and mean (seconds shown in `unit`, µs or ms), and its median over the reference's."""
+    scale, digits = {"µs": (1e6, 0), "ms": (1e3, 2)}[unit]
+    base, width = statistics.median(timings[reference]), max(map(len, timings))
     for name, values in timings.items():
         median = statistics.median(values)
-        print(f"  {name:10s} median {median * 1e6:6.0f} µs, mean {statistics.fmean(values) * 1e6:6.0f} µs"
-              f" ({median / bare:.2f} of bare)")
+        print(f"  {name:{width}s} median {median * scale:6.{digits}f} {unit}, "
+              f"mean {statistics.fmean(values) * scale:6.{digits}f} {unit} ({median / base:.2f} of {reference})")
 
 
 async def _body() -> bytes:

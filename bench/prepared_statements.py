@@ -16,7 +16,6 @@ Prints each one's median and mean search latency.
 
 import argparse
 import asyncio
-import statistics
 import time
 from contextlib import AsyncExitStack
 from typing import Any
@@ -27,7 +26,7 @@ from sqlalchemy import event
 from app.db import make_engine
 from app.main import create_app
 from app.settings import Settings
-from bench.cache_hit import _call
+from bench.cache_hit import _call, print_medians
 from bench.national_data import DEFAULT_POSTGRES
 from bench.search_scale import SEARCH, database
 
@@ -77,12 +76,8 @@ def main() -> None:
     args = parser.parse_args()
     url = database("postgresql", args.size, args.postgres, regenerate=False)
     timings = asyncio.run(_measure(url, args.calls))
-    base = statistics.median(timings["as run"])
     print(f"searches on PostgreSQL, {args.size:,} services, {args.calls} calls each (response cache off):")
-    for name, values in timings.items():
-        median = statistics.median(values)
-        print(f"  {name:16s} median {median * 1e3:5.2f} ms, mean {statistics.fmean(values) * 1e3:5.2f} ms"
-              f" ({median / base:.2f} of as run)")
+    print_medians(timings, "as run", "ms")
 
 
 if __name__ == "__main__":
