@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     # Per worker process: the search response cache's size (app/search/cache.py); 0 turns it off.
     search_cache_mb: int = 32
     # Per worker process: searches computed at once (the rest wait their turn). Unset: 2 on
-    # SQLite, the pool's connections on PostgreSQL (app/dialect.py, search_threads).
+    # SQLite, the pool's connections on PostgreSQL (app/dialect, search_threads).
     search_threads: int | None = Field(default=None, ge=1)
 
     # --- The database, and how long anything may wait for it (seconds). Every wait is

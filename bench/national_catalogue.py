@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import Table, insert, select
 from sqlmodel import Session
 
-from app import dialect
 from app.areas.models import Area
 from app.contacts.models import Contact, ContactArea
+from app.dialect import fulltext
 from app.locations.models import Location, OpeningException, OpeningHours
 from app.organisations.models import Organisation, OrganisationOwner
 from app.search.text import stem_words
@@ -235,7 +235,7 @@ def generate(session: Session, rng: random.Random, n_services: int, weights: dic
         _insert(session, model, rows[model.__tablename__])
     connection = session.connection()
     for start in range(0, len(documents), BATCH):
-        dialect.insert_search_documents(connection, documents[start:start + BATCH])
+        fulltext.insert_search_documents(connection, documents[start:start + BATCH])
     return {name: len(table_rows) for name, table_rows in rows.items()} | {"search_documents": len(documents)}
 
 

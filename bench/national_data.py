@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from app.areas.models import Postcode4, PostcodeKind
 from app.db import alembic_config, make_engine
-from app.dialect import SEARCH_TABLE
+from app.dialect.fulltext import SEARCH_TABLE
 from app.search.cards import render_missing
 from app.search.text import refresh_service_documents
 from app.services.models import Service

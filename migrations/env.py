@@ -4,7 +4,7 @@ from alembic import context
 
 import app.models
 from app.db import UTCDateTime, make_engine
-from app.dialect import include_in_autogenerate
+from app.dialect.fulltext import include_in_autogenerate
 from app.settings import get_settings
 
 config = context.config

@@ -1,4 +1,4 @@
-"""Every connection the app opens carries the settings app/dialect.py gives it."""
+"""Every connection the app opens carries the settings app/dialect gives it."""
 
 from typing import Any
 

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 
 from app.db import SchemaBehind, alembic_config, make_engine
-from app.dialect import include_in_autogenerate
+from app.dialect.fulltext import include_in_autogenerate
 from app.main import create_app
 from app.models import metadata
 

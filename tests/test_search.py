@@ -274,7 +274,7 @@ def test_a_service_covering_several_levels_matches_once_at_its_most_specific(ses
 
 def test_searches_are_computed_within_the_workers_search_limit(api, monkeypatch) -> None:
     """A miss and a search with patient attributes each hold a token of the worker's search
-    limiter while they are computed (the rest wait for one: app/dialect.py, search_threads)."""
+    limiter while they are computed (the rest wait for one: app/dialect, search_threads)."""
     limiter = api.client.app.state.search_limiter
     held: list[float] = []
 

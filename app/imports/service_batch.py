@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from app import dialect
 from app.changelog.service import Action, Change, EntityType, changed_fields, record_changes
 from app.db import utcnow
+from app.dialect import fulltext
 from app.entity import Ownership, live_by_external_id, refuse_deleted, require_unique_external_id
 from app.errors import DomainError, InvalidInput
 from app.imports.batch import Batch, Row, merged_write
@@ -179,7 +180,7 @@ def _write(
         for item in writes
     })
     labels = domain_labels_in_order(session)
-    dialect.upsert_search_documents(session, {
+    fulltext.upsert_search_documents(session, {
         item.data.id: service_document(  # type: ignore[misc]
             item.data.name, item.data.description, organisations[item.data.organisation_id].name,
             [label for code, label in labels if code in item.data.need_domains],

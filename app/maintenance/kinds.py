@@ -9,12 +9,12 @@ from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app import dialect
 from app.changelog.service import EntityType
 from app.clients.scope import Actor
 from app.contacts import service as contacts
 from app.contacts.models import Contact
 from app.contacts.schemas import ContactWrite
+from app.dialect import fulltext
 from app.entity import CatalogueEntry, Ownership, is_live
 from app.front_doors import service as front_doors
 from app.front_doors.models import FrontDoor
@@ -77,7 +77,7 @@ SERVICE = Maintained(
     EntityType.service, Service, ServiceWrite, services.SERVICE_LOAD,
     services.as_write, services.save_service, services.ownership,
     dependents=_service_dependents,
-    after_delete=lambda session, service_id: dialect.delete_search_documents(session, [service_id]),
+    after_delete=lambda session, service_id: fulltext.delete_search_documents(session, [service_id]),
 )
 LOCATION = Maintained(
     EntityType.location, Location, LocationWrite, locations.LOCATION_LOAD,

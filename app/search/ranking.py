@@ -34,8 +34,8 @@ from sqlalchemy import (
     union_all,
 )
 
-from app import dialect
-from app.dialect import PrefixQuery
+from app.dialect import fulltext
+from app.dialect.fulltext import PrefixQuery
 from app.locations.models import Location
 from app.search.schemas import MATCH_LEVELS, SearchCriteria, SearchPlace
 from app.services.models import (
@@ -207,7 +207,7 @@ def _by_area_near(s: Shape, level: int) -> Select[Any]:
 
 
 def _ranked(s: Shape) -> Any:
-    subject = dialect.search_stems(s.dialect_name)[0] if s.text else _area.c.service_id
+    subject = fulltext.search_stems(s.dialect_name)[0] if s.text else _area.c.service_id
     parts = [
         _by_radius(s) if level == RADIUS_LEVEL else _by_area_near(s, level) if s.ring else _by_area(level, subject)
         for level in s.levels
@@ -248,7 +248,7 @@ def _text_tested(s: Shape, part: Select[Any]) -> Select[Any]:
     from merging it into the outer join), so that only the matches are looked up in
     `service`: a rare word over a gemeente's 1,300 services otherwise looked up every one.
     """
-    service_id, stems = dialect.search_stems(s.dialect_name)
+    service_id, stems = fulltext.search_stems(s.dialect_name)
     candidate_id = part.selected_columns.service_id
     # Every word of q: one of its alternatives, all of whose stems start a stem of the document.
     document = literal(" ") + stems
@@ -266,7 +266,7 @@ def _text_tested(s: Shape, part: Select[Any]) -> Select[Any]:
 
 
 def _position(s: Shape, document: Any, name: str) -> Any:
-    return dialect.find_in_text(s.dialect_name, document, bindparam(name, type_=String()))
+    return fulltext.find_in_text(s.dialect_name, document, bindparam(name, type_=String()))
 
 
 def _relevance(s: Shape, document: Any) -> Any:

@@ -18,7 +18,7 @@ from app.areas.service import area_specificity, resolve_postcode
 from app.clock import local_today
 from app.contacts import service as contacts
 from app.db import utcnow
-from app.dialect import PrefixQuery
+from app.dialect.fulltext import PrefixQuery
 from app.locations import service as locations
 from app.locations.opening import combined_state, opening_state
 from app.pagination import decode_cursor, encode_cursor

@@ -1,7 +1,7 @@
 """Dutch free-text search over services: stemming, the index's documents, and matching.
 
 Stemming happens here, in Python, so that SQLite and PostgreSQL index and query the very
-same stems (app/dialect.py stores and matches them). Query stems match as prefixes of
+same stems (app/dialect/fulltext.py stores and matches them). Query stems match as prefixes of
 indexed stems, because Dutch writes compounds as one word: "schuld" finds
 "schuldhulpverlening".
 """
@@ -19,7 +19,7 @@ import snowballstemmer  # type: ignore[import-untyped]
 from sqlalchemy import Subquery
 from sqlmodel import Session, col, select
 
-from app import dialect
+from app.dialect import fulltext
 from app.errors import InvalidInput
 from app.organisations.models import Organisation
 from app.services.models import Service, ServiceNeedDomain
@@ -117,12 +117,12 @@ def refresh_service_documents(session: Session, service_ids: Iterable[uuid.UUID]
         .order_by(col(NeedDomain.position))
     ):
         labels[service_id].append(label)
-    dialect.upsert_search_documents(session, {
+    fulltext.upsert_search_documents(session, {
         service_id: service_document(name, description, organisation_name, labels[service_id])
         for service_id, name, description, organisation_name in rows
     })
     # Deleted and vanished services leave the index.
-    dialect.delete_search_documents(session, ids - {row[0] for row in rows})
+    fulltext.delete_search_documents(session, ids - {row[0] for row in rows})
 
 
 def refresh_organisation_services(session: Session, organisation_id: uuid.UUID) -> None:
@@ -134,10 +134,10 @@ def refresh_organisation_services(session: Session, organisation_id: uuid.UUID) 
 
 def text_matches(session: Session, q: str) -> Subquery:
     """(service_id, relevance) of the services that match every word of q."""
-    return dialect.search_document_matches(session, prefix_query(session, q))
+    return fulltext.search_document_matches(session, prefix_query(session, q))
 
 
-def prefix_query(session: Session, q: str) -> dialect.PrefixQuery:
+def prefix_query(session: Session, q: str) -> fulltext.PrefixQuery:
     """What q asks of the index: every word of q must match.
 
     A word matches when its stem is a prefix of an indexed stem, or when it is a synonym
@@ -154,7 +154,7 @@ def prefix_query(session: Session, q: str) -> dialect.PrefixQuery:
         code: stem_words(label)
         for code, label in session.exec(select(NeedDomain.code, NeedDomain.label).where(col(NeedDomain.code).in_(named)))
     } if named else {}
-    query: dialect.PrefixQuery = []
+    query: fulltext.PrefixQuery = []
     for stem in stems:
         alternatives = [[stem]]
         for code in sorted(synonyms.get(stem, ())):

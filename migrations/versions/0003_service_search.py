@@ -5,7 +5,7 @@ Revises: 0002
 Create Date: 2026-11-25
 
 SQLite: an FTS5 table. PostgreSQL: a tsvector per service with a GIN index. Both hold
-the same dutch_porter stems (app/search/text.py makes them; app/dialect.py writes them).
+the same dutch_porter stems (app/search/text.py makes them; app/dialect/fulltext.py writes them).
 The backfill below repeats that stemming so this migration stays as it is when the app
 changes.
 """
