@@ -11,6 +11,7 @@ from app.clients import auth
 from app.clients.models import ApiKey
 from app.clients.service import digest
 from tests.conftest import Api
+from tests.factories import make_key
 from tests.test_write_scope import CONTACT
 
 DIRECT_LINES = {"phone", "email", "secure_messaging"}
@@ -65,6 +66,44 @@ def test_revoking_a_key_or_a_client_stops_it_at_once(api: Api) -> None:
     assert api.client.get("/api/v1/me", headers=rotated).status_code == 401
 
 
+def test_the_last_working_admin_key_cannot_be_revoked_or_demoted_away(api: Api) -> None:
+    admin = api.headers("admin")
+    me = api.client.get("/api/v1/me", headers=admin).json()
+    refused = [
+        api.client.delete(f"/api/v1/clients/{me['id']}", headers=admin),
+        api.client.delete(f"/api/v1/clients/{me['id']}/keys/{me['keys'][0]['id']}", headers=admin),
+        api.client.put(f"/api/v1/clients/{me['id']}", json={"name": me["name"], "role": "reader"}, headers=admin),
+    ]
+    for response, field in zip(refused, ("client_id", "key_id", "role"), strict=True):
+        assert response.status_code == 409, response.text
+        assert response.json()["field"] == field and "admin" in response.json()["detail"]
+    assert api.client.get("/api/v1/me", headers=admin).json()["role"] == "admin"  # nothing changed
+
+    # An expired or revoked admin key is no way in: it does not count as another.
+    with Session(api.engine) as session, session.begin():
+        make_key(session, "Reserve verlopen", "admin", expires_at=datetime.now(UTC) - timedelta(days=1))
+    spare = api.client.post("/api/v1/clients", json={"name": "Reserve", "role": "admin"}, headers=admin).json()
+    assert api.client.delete(f"/api/v1/clients/{spare['id']}", headers=admin).status_code == 204
+    assert api.client.delete(f"/api/v1/clients/{me['id']}", headers=admin).status_code == 409
+
+    successor = api.client.post("/api/v1/clients", json={"name": "Beheer Nieuw", "role": "admin"}, headers=admin)
+    assert api.client.delete(f"/api/v1/clients/{me['id']}", headers=admin).status_code == 204
+    assert api.client.get("/api/v1/me", headers=admin).status_code == 401
+    assert api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {successor.json()['key']}"}).status_code == 200
+
+
+def test_a_key_cannot_be_issued_already_expired(api: Api) -> None:
+    admin = api.headers("admin")
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    created = api.client.post("/api/v1/clients", json={"name": "Te laat", "role": "reader", "key_expires_at": past},
+                              headers=admin)
+    assert created.status_code == 422 and created.json()["field"] == "key_expires_at"
+    me = api.client.get("/api/v1/me", headers=admin).json()
+    issued = api.client.post(f"/api/v1/clients/{me['id']}/keys", json={"expires_at": past}, headers=admin)
+    assert issued.status_code == 422 and issued.json()["field"] == "expires_at"
+    assert "Te laat" not in [c["name"] for c in api.client.get("/api/v1/clients", headers=admin).json()["items"]]
+
+
 def test_a_revocation_made_through_another_worker_stops_reads_within_a_second_and_writes_at_once(
     api: Api, monkeypatch
 ) -> None:
@@ -98,11 +137,11 @@ def test_a_key_stops_working_when_it_expires(api: Api) -> None:
     admin = api.headers("admin")
     client = api.client.post("/api/v1/clients", json={"name": "Kort", "role": "reader"}, headers=admin).json()
     soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
     valid = api.client.post(f"/api/v1/clients/{client['id']}/keys", json={"expires_at": soon}, headers=admin).json()
-    lapsed = api.client.post(f"/api/v1/clients/{client['id']}/keys", json={"expires_at": past}, headers=admin).json()
+    with Session(api.engine) as session, session.begin():  # a key issued earlier, whose time has come
+        lapsed = make_key(session, "Kort verlopen", "reader", expires_at=datetime.now(UTC) - timedelta(seconds=1))
     assert api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {valid['key']}"}).status_code == 200
-    response = api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {lapsed['key']}"})
+    response = api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {lapsed}"})
     assert response.status_code == 401 and "expired" in response.json()["detail"]
 
 

@@ -5,6 +5,7 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.clients.models import Role
+from app.db import utcnow
 from app.fields import GemeenteCode, LocalDateTime, Name, WriteSchema, unique_codes
 
 CLIENT_WRITE_EXAMPLE = {"name": "Gemeente Middelburg, team sociale kaart", "role": "editor", "gemeenten": ["GM0687"],
@@ -39,16 +40,25 @@ class ClientWrite(WriteSchema):
         return self
 
 
+def _in_the_future(moment: datetime) -> datetime:
+    if moment <= utcnow():
+        raise ValueError("a moment in the future: a key that has expired already would never work")
+    return moment
+
+
+KeyExpiry = Annotated[LocalDateTime, AfterValidator(_in_the_future)]
+
+
 class ClientCreate(ClientWrite):
     model_config = ConfigDict(json_schema_extra={"examples": [{**CLIENT_WRITE_EXAMPLE, "key_expires_at": "2027-11-02T00:00:00Z"}]})
 
-    key_expires_at: LocalDateTime | None = Field(default=None, description="When the first key stops working.")
+    key_expires_at: KeyExpiry | None = Field(default=None, description="When the first key stops working.")
 
 
 class KeyCreate(WriteSchema):
     model_config = ConfigDict(json_schema_extra={"examples": [{"expires_at": "2027-11-02T00:00:00Z"}]})
 
-    expires_at: LocalDateTime | None = None
+    expires_at: KeyExpiry | None = None
 
 
 class KeyOut(BaseModel):

@@ -8,9 +8,10 @@ digest is enough and no slow password hash runs on every request.
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import String, bindparam, cast
+from sqlalchemy import Row, String, bindparam, cast, or_
 from sqlalchemy import select as core_select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
@@ -140,6 +141,8 @@ def create_client(session: Session, data: ClientWrite, key_expires_at: datetime 
 
 def update_client(session: Session, client_id: uuid.UUID, data: ClientWrite) -> ClientOut:
     client = _get(session, client_id)
+    if data.role != Role.admin:
+        _keep_admin_access(session, lambda key: key.client_id == client_id, "role")
     _apply(session, client, data)
     session.flush()
     GRANTS_CHANGED.mark(session)
@@ -163,6 +166,7 @@ def revoke_key(session: Session, client_id: uuid.UUID, key_id: uuid.UUID) -> Non
     key = session.exec(select(ApiKey).where(ApiKey.id == key_id, ApiKey.client_id == client_id)).first()
     if key is None:
         raise NotFound(f"Client {client_id} has no key with id {key_id}.", field="key_id")
+    _keep_admin_access(session, lambda usable: usable.id == key_id, "key_id")
     key.revoked_at = key.revoked_at or utcnow()
     session.flush()
     GRANTS_CHANGED.mark(session)
@@ -171,6 +175,22 @@ def revoke_key(session: Session, client_id: uuid.UUID, key_id: uuid.UUID) -> Non
 def revoke_client(session: Session, client_id: uuid.UUID) -> None:
     """Every key of the client stops working; the client stays, named in the audit trail."""
     client = _get(session, client_id)
+    _keep_admin_access(session, lambda key: key.client_id == client_id, "client_id")
     client.revoked_at = client.revoked_at or utcnow()
     session.flush()
     GRANTS_CHANGED.mark(session)
+
+
+def _keep_admin_access(session: Session, loses: Callable[[Row[tuple[uuid.UUID, uuid.UUID]]], bool], field: str) -> None:
+    """409 when a change would take away the last admin key that works: nobody could then
+    manage clients over the API (only `wijkkaart clients create` on the server could)."""
+    usable = session.execute(
+        core_select(_key.c.id, _key.c.client_id)
+        .join(_client, _client.c.id == _key.c.client_id)
+        .where(
+            _client.c.role == Role.admin, _client.c.revoked_at.is_(None), _key.c.revoked_at.is_(None),
+            or_(_key.c.expires_at.is_(None), _key.c.expires_at > utcnow()),
+        )
+    ).all()
+    if usable and all(loses(key) for key in usable):
+        raise Conflict("This would leave no working admin key: create another admin client first.", field=field)
