@@ -1,7 +1,9 @@
 """The audit trail, erasure of a person who has left, and the freshness report."""
 
+import asyncio
 from datetime import timedelta
 
+import httpx
 from sqlmodel import Session, select
 
 from app.areas.models import Area
@@ -27,6 +29,25 @@ def test_the_trail_records_who_for_whom_what_and_the_fields_before_and_after(api
     assert entry["changes"] == {"role": ["Wmo-consulent", "Wmo-adviseur"]}
     by_client = trail(api, client_id=entry["client_id"])
     assert [e["position"] for e in by_client] == [entry["position"]]
+
+
+def test_a_staff_name_sent_as_utf8_is_recorded_as_written_and_other_bytes_are_refused(api: Api) -> None:
+    def patch(name: bytes, role: str) -> int:
+        etag = api.client.get(f"/api/v1/contacts/{CONTACT}").headers["ETag"]
+        headers = api.headers("editor", **{"If-Match": etag}) | {"X-On-Behalf-Of": name}
+
+        async def send() -> int:
+            # httpx's own ASGI transport passes the header's bytes as they are (TestClient re-encodes them).
+            transport = httpx.ASGITransport(app=api.client.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                return (await client.patch(f"/api/v1/contacts/{CONTACT}", json={"role": role}, headers=headers)).status_code
+
+        return asyncio.run(send())
+
+    assert patch("Anouk Çelik-Brouwer".encode(), "Wmo-adviseur") == 200
+    assert trail(api, entity_type="contact", entity_id=CONTACT)[0]["on_behalf_of"] == "Anouk Çelik-Brouwer"
+    assert patch("Anouk Çelik".encode("latin-1"), "Wmo-coach") == 422  # not UTF-8: refused, nothing written
+    assert api.client.get(f"/api/v1/contacts/{CONTACT}").json()["role"] == "Wmo-adviseur"
 
 
 def test_an_editor_sees_the_trail_of_its_own_gemeenten_only(api: Api) -> None:

@@ -15,7 +15,7 @@ from app.clients import service
 from app.clients.models import Role
 from app.clients.scope import Actor, Principal
 from app.db import SessionDep, may_write, utcnow
-from app.errors import Forbidden, Unauthorized
+from app.errors import Forbidden, InvalidInput, Unauthorized
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="wijkkaart"'}
 # auto_error off: no key means anonymous; the scheme still shows in the OpenAPI docs.
@@ -139,7 +139,16 @@ def get_actor(
     """Who writes: an editor or admin key, with the staff member it acts for."""
     if principal.role == Role.reader:
         raise Forbidden("A reader key can read but not change the catalogue.")
-    return Actor.client(principal, on_behalf_of.strip() or None if on_behalf_of else None)
+    return Actor.client(principal, _staff_name(on_behalf_of) if on_behalf_of else None)
+
+
+def _staff_name(header: str) -> str | None:
+    # HTTP hands header bytes over as Latin-1; clients send names such as "Anouk Çelik" as UTF-8.
+    try:
+        name = header.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise InvalidInput("Send the staff member's name as UTF-8.", field="X-On-Behalf-Of") from None
+    return name.strip() or None
 
 
 WriteActor = Annotated[Actor, Depends(get_actor)]
