@@ -1,7 +1,7 @@
 """Field types shared by the write schemas."""
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import phonenumbers
 from pydantic import (
@@ -13,6 +13,7 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     WithJsonSchema,
+    field_validator,
 )
 
 from app.areas.postcode import normalise_postcode
@@ -109,8 +110,28 @@ def unique_codes(values: list[str]) -> list[str]:
 CodeList = Annotated[list[AreaCode], AfterValidator(unique_codes)]
 
 
+NUL_REFUSED = "holds a NUL character, which cannot be stored"
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 class WriteSchema(BaseModel):
     """What clients send: a field this API does not know is an error, not silently dropped
     (a misspelled `valid_untill` must not leave a contact valid for ever)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _without_nul(cls, value: Any) -> Any:
+        # PostgreSQL cannot store a NUL in text, SQLite would, and the CSV import refuses it:
+        # refused here, every database holds the same and every export imports again.
+        if _holds_nul(value):
+            raise ValueError(NUL_REFUSED)
+        return value

@@ -151,6 +151,10 @@ INVALID = [
     ("contacts", {"valid_from": "2027-01-01", "valid_until": "2026-01-01"}, "valid_until"),
     ("contacts", {"phone": "+32 2 123 45 67"}, "phone"),
     ("front-doors", {"topic": "geluk"}, "topic"),
+    # PostgreSQL cannot store a NUL, so no database may: an export must import again.
+    ("organisations", {"description": "a\x00b"}, "description"),
+    ("services", {"cost_note": "gratis\x00"}, "cost_note"),
+    ("contacts", {"name": "Fenna\x00"}, "name"),
     # References to entries that do not exist.
     ("locations", {"organisation_id": str(uuid.UUID(int=1))}, "organisation_id"),
     ("contacts", {"service_id": str(uuid.UUID(int=1))}, "service_id"),

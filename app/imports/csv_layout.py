@@ -23,6 +23,7 @@ from pydantic.fields import FieldInfo
 
 from app.clock import local_aware
 from app.contacts.schemas import ContactWrite
+from app.fields import NUL_REFUSED
 from app.front_doors.schemas import FrontDoorWrite
 from app.locations.schemas import LocationWrite
 from app.organisations.schemas import OrganisationWrite
@@ -242,7 +243,7 @@ def read_cell(entity: str, column: Column, raw: str) -> Any:
     if cell.strip() == "":  # a cell of spaces alone is empty too, as it looks in a spreadsheet
         return _empty(entity, column)
     if "\x00" in cell:
-        raise CellError("holds a NUL character, which cannot be stored")
+        raise CellError(NUL_REFUSED)
     return _READERS[column.kind](cell)
 
 
