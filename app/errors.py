@@ -182,11 +182,15 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     return response
 
 
+def _request_error(error: Any) -> dict[str, str]:
+    if error["type"] == "json_invalid":  # located at a character offset: ("body", 21)
+        reason = error.get("ctx", {}).get("error", "")
+        return {"field": "body", "in": "body", "message": f"not valid JSON at character {error['loc'][-1]}: {reason}"}
+    return {"field": _field_name(tuple(error["loc"])), "in": str(error["loc"][0]), "message": _message(error)}
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [
-        {"field": _field_name(tuple(error["loc"])), "in": str(error["loc"][0]), "message": _message(error)}
-        for error in exc.errors()
-    ]
+    errors = [_request_error(error) for error in exc.errors()]
     first = errors[0]
     detail = f"{first['field']}: {first['message']}"
     if len(errors) > 1:

@@ -61,8 +61,10 @@ def encode_cursor(scope: str, key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(_sign(payload) + payload).decode().rstrip("=")
 
 
-def decode_cursor(scope: str, cursor: str, columns: Sequence[ColumnElement[Any]]) -> list[Any]:
-    tampered = InvalidInput("The cursor is not one this list handed out; start again without it.", field="cursor")
+def decode_cursor(
+    scope: str, cursor: str, columns: Sequence[ColumnElement[Any]], field: str = "cursor"
+) -> list[Any]:
+    tampered = InvalidInput("The cursor is not one this list handed out; start again without it.", field=field)
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         signature, payload = raw[:16], raw[16:]

@@ -92,6 +92,14 @@ def test_a_lone_surrogate_echoed_in_a_problem_is_a_422_with_its_escape(api: Api)
     assert "\ud800" in response.json()["detail"]  # the JSON escape read back as the character sent
 
 
+def test_a_body_that_is_not_json_is_a_422_naming_the_body_and_where_it_breaks(api: Api) -> None:
+    # Was named "21", the character offset pydantic locates the error at.
+    response = api.client.post("/api/v1/search", content=b'{"postcode": "4331AB",}',
+                               headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "body" and "character 22" in response.json()["detail"]
+
+
 def test_an_import_nested_too_deeply_is_a_422_naming_the_body(api: Api) -> None:
     # Was a 500: json.loads raised RecursionError on a JSON batch nested thousands deep.
     body = '{"services": ' + "[" * 3000 + "]" * 3000 + "}"

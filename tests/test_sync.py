@@ -92,7 +92,7 @@ def test_a_copy_started_from_an_export_misses_nothing_written_during_the_export(
 
 def test_a_tampered_cursor_is_refused_and_a_pruned_one_is_gone(api: Api) -> None:
     tampered = api.client.get("/api/v1/changes", params={"since": "abc"})
-    assert tampered.status_code == 422 and tampered.json()["field"] == "cursor"
+    assert tampered.status_code == 422 and tampered.json()["field"] == "since"  # the parameter sent
     first = api.client.get("/api/v1/changes", params={"limit": 1}).json()
     from sqlmodel import delete
 

@@ -46,7 +46,7 @@ def entity_views(session: Session, wanted: Iterable[tuple[EntityType, str]], vie
 def _position(cursor: str | None) -> int:
     if cursor is None:
         return 0
-    (position,) = decode_cursor(CURSOR_SCOPE, cursor, [ChangeLogEntry.position])  # type: ignore[list-item]
+    (position,) = decode_cursor(CURSOR_SCOPE, cursor, [ChangeLogEntry.position], "since")  # type: ignore[list-item]
     return int(position)
 
 
