@@ -11,7 +11,7 @@ import app.search.service
 from app.locations.models import Location, OpeningException
 from app.locations.schemas import LocationWrite
 from app.locations.service import LOCATION_LOAD, save_location
-from app.search.schemas import SearchCriteria, SearchPage
+from app.search.schemas import MATCH_LEVELS, SearchCriteria, SearchPage
 from app.search.service import search
 from app.services.models import ServiceLocation
 from app.visibility import ANONYMOUS
@@ -55,8 +55,7 @@ def test_first_results_a_poh_would_agree_with(demo_client, postcode, domain, fir
 
 def test_ranking_is_by_specificity_then_distance(demo_client) -> None:
     items = demo_client.get("/api/v1/search", params={"postcode": "4388", "limit": 100}).json()["items"]
-    levels = ["buurt", "wijk", "gemeente", "radius"]
-    keys = [(levels.index(i["match"]), i["distance_km"] if i["distance_km"] is not None else 1e9) for i in items]
+    keys = [(MATCH_LEVELS.index(i["match"]), i["distance_km"] if i["distance_km"] is not None else 1e9) for i in items]
     ranks = [k[0] for k in keys]
     assert ranks == sorted(ranks)
     for level in set(ranks):
@@ -130,8 +129,22 @@ def test_the_radius_level_follows_a_service_gaining_and_losing_areas_and_locatio
     assert found(areas=[GEMEENTE], location_ids=[near.id]) == []
     assert found(areas=[], location_ids=[near.id, also.id]) == [(service_id, "radius")]
     assert open_location_links(session)[0] == {(near.id, service_id), (also.id, service_id)}
-    assert found(areas=[], location_ids=[]) == []
+    assert found(areas=[], location_ids=[]) == [(service_id, "anywhere")]  # neither: open to anyone, anywhere
     assert found(areas=[], location_ids=[also.id]) == [(service_id, "radius")]
+    assert found(areas=[GEMEENTE], location_ids=[]) == []
+
+
+def test_services_without_areas_or_locations_come_last_from_anywhere(demo_client) -> None:
+    """A telephone line or an online course: no area, no address, open to anyone."""
+    for params in ({"postcode": "4331AB", "q": "schulden"}, {"lat": 51.4989, "lon": 3.6136, "q": "schulden"}):
+        items = demo_client.get("/api/v1/search", params=params | {"limit": 100}).json()["items"]
+        matches = [item["match"] for item in items]
+        assert "Online cursus Slim met Geld" in [item["service"]["name"] for item in items], params
+        assert matches.index("anywhere") == len(matches) - matches.count("anywhere")  # after every other level
+        anywhere = [item for item in items if item["match"] == "anywhere"]
+        assert all(item["distance_km"] is None and item["nearest_location"] is None for item in anywhere)
+    line = demo_client.get("/api/v1/search", params={"postcode": "4382", "q": "luisterlijn"}).json()["items"]
+    assert [(item["service"]["name"], item["match"]) for item in line] == [("Luisterlijn Verzinsel", "anywhere")]
 
 
 def test_filters(demo_client) -> None:

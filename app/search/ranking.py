@@ -40,6 +40,7 @@ from app.locations.models import Location
 from app.search.schemas import MATCH_LEVELS, SearchCriteria, SearchPlace
 from app.services.models import (
     Service,
+    ServiceAnywhere,
     ServiceArea,
     ServiceLocation,
     ServiceNeedDomain,
@@ -52,6 +53,8 @@ KM_PER_DEGREE = 111.195
 NO_DISTANCE = 1e9  # sorts services without a location last
 GEMEENTE_LEVEL = MATCH_LEVELS.index("gemeente")
 RADIUS_LEVEL = MATCH_LEVELS.index("radius")
+ANYWHERE_LEVEL = MATCH_LEVELS.index("anywhere")
+PLACE_FREE_LEVELS = (RADIUS_LEVEL, ANYWHERE_LEVEL)  # reached from any place, with or without areas
 ORDER_KEYS = ("level", "neg_relevance", "d2", "id")
 
 # Core tables, not ORM attributes: plain columns keep statement building cheap.
@@ -62,6 +65,7 @@ _at = ServiceLocation.__table__  # type: ignore[attr-defined]
 _domain = ServiceNeedDomain.__table__  # type: ignore[attr-defined]
 _group = ServiceTargetGroup.__table__  # type: ignore[attr-defined]
 _open_at = ServiceOpenLocation.__table__  # type: ignore[attr-defined]
+_anywhere = ServiceAnywhere.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,11 @@ def _by_radius(s: Shape) -> Select[Any]:
     )
 
 
+def _by_anywhere() -> Select[Any]:
+    """Services with neither areas nor locations: open to anyone, anywhere."""
+    return select(_anywhere.c.service_id.label("service_id"), cast(literal(ANYWHERE_LEVEL), Integer).label("level"))
+
+
 def _by_area(level: int, subject: Any = _area.c.service_id) -> Select[Any]:
     """Services whose areas include a code of this level and none of a more specific one.
 
@@ -209,7 +218,8 @@ def _by_area_near(s: Shape, level: int) -> Select[Any]:
 def _ranked(s: Shape) -> Any:
     subject = fulltext.search_stems(s.dialect_name)[0] if s.text else _area.c.service_id
     parts = [
-        _by_radius(s) if level == RADIUS_LEVEL else _by_area_near(s, level) if s.ring else _by_area(level, subject)
+        _by_radius(s) if level == RADIUS_LEVEL else _by_anywhere() if level == ANYWHERE_LEVEL
+        else _by_area_near(s, level) if s.ring else _by_area(level, subject)
         for level in s.levels
     ]
     if s.text:

@@ -14,8 +14,8 @@ from app.search.eligibility import EligibilityVerdict, PatientAttributes
 from app.services.schemas import SERVICE_EXAMPLE, EligibilityRules, WaitingTime
 from app.taxonomy.vocabulary import AccessRoute, Cost
 
-MatchLevel = Literal["buurt", "wijk", "gemeente", "radius"]
-MATCH_LEVELS: list[MatchLevel] = ["buurt", "wijk", "gemeente", "radius"]
+MatchLevel = Literal["buurt", "wijk", "gemeente", "radius", "anywhere"]
+MATCH_LEVELS: list[MatchLevel] = ["buurt", "wijk", "gemeente", "radius", "anywhere"]
 DEFAULT_RADIUS_KM = 10.0
 MAX_RADIUS_KM = 50.0
 
@@ -105,7 +105,11 @@ class Opening(BaseModel):
 
 class SearchResult(BaseModel):
     service: ServiceSummary
-    match: MatchLevel = Field(description="Why it matched: its areas cover the patient's buurt, wijk or gemeente, or it lies within the radius.")
+    match: MatchLevel = Field(description=(
+        "Why it matched: its areas cover the patient's buurt, wijk or gemeente; it has no areas and a location "
+        "within the radius; or it has neither areas nor locations (a telephone line, an online course: "
+        "anywhere), ranked last."
+    ))
     distance_km: float | None = Field(description="To the nearest location; null when it has none.")
     nearest_location: LocationOut | None
     access_route: AccessRoute

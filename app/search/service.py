@@ -53,14 +53,15 @@ def resolve_place(session: Session, criteria: SearchCriteria) -> SearchPlace:
 
 def _level_groups(place: SearchPlace) -> list[tuple[int, ...]]:
     """The match levels to rank, a group at a time, most specific first: buurt and wijk
-    together (a few dozen services), then the gemeente, then the radius.
+    together (a few dozen services), then the gemeente, then the radius, then the services
+    without areas and locations (anywhere).
 
     Ranking a group at a time lets a page that the buurt and wijk fill stop before the
     gemeente and the radius, which nationally hold thousands of services; a text query
     tests and scores only the candidates of the levels it reaches.
     """
     codes = ranking.area_codes(place)
-    levels = [level for level in range(len(MATCH_LEVELS)) if level == ranking.RADIUS_LEVEL or codes[level]]
+    levels = [level for level in range(len(MATCH_LEVELS)) if level in ranking.PLACE_FREE_LEVELS or codes[level]]
     small = tuple(level for level in levels if level < ranking.GEMEENTE_LEVEL)
     return ([small] if small else []) + [(level,) for level in levels if level >= ranking.GEMEENTE_LEVEL]
 
@@ -69,7 +70,7 @@ def _rings(criteria: SearchCriteria, levels: tuple[int, ...]) -> list[float | No
     """Rings to try before the whole level: only where a level is ordered by distance
     alone (no text relevance) and large (a gemeente, or the radius beyond the ring)."""
     level = levels[0]
-    large = level >= ranking.GEMEENTE_LEVEL and (level != ranking.RADIUS_LEVEL or criteria.radius_km > RING_KM)
+    large = level == ranking.GEMEENTE_LEVEL or (level == ranking.RADIUS_LEVEL and criteria.radius_km > RING_KM)
     return [RING_KM, None] if len(levels) == 1 and large and not criteria.q else [None]
 
 

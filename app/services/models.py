@@ -64,6 +64,16 @@ class ServiceOpenLocation(SQLModel, table=True):
     service_id: uuid.UUID = Field(primary_key=True, index=True)
 
 
+class ServiceAnywhere(SQLModel, table=True):
+    """The services with neither service areas nor locations (a telephone line, an online
+    course), which the search's last level reads. Database triggers keep it (migration
+    0011): never written by the app."""
+
+    __tablename__ = "service_anywhere"
+
+    service_id: uuid.UUID = Field(primary_key=True)
+
+
 class Eligibility(SQLModel, table=True):
     """Machine-readable eligibility rules of one service. A null rule does not apply."""
 
