@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from app.search.schemas import MATCH_LEVELS
+
 CONFIG = Path(__file__).parent / "openapi_client" / "config.yaml"
 
 
@@ -46,7 +48,7 @@ def test_the_generated_client_searches_and_syncs(generated, demo_client) -> None
 
     page = search.sync(client=client, postcode="4331AB", domain=["financien"])
     assert page.items and page.items[0].service.name
-    assert {item.match for item in page.items} <= {"buurt", "wijk", "gemeente", "radius"}
+    assert {item.match for item in page.items} <= set(MATCH_LEVELS)
 
     lines = export.sync_detailed(client=client).content.decode().splitlines()
     cursor = json.loads(lines[0])["next_cursor"]
