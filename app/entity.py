@@ -1,8 +1,9 @@
 """Columns every maintained catalogue entry carries."""
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, TypeVar
@@ -102,12 +103,31 @@ class Ownership:
 
     `areas` are the areas the entry itself sets (service areas, a contact's coverage, a
     front door's area): an editor may only set areas inside the owning gemeenten.
+    `attached` are the entries it is attached to: an editor attaches only to its own.
     """
 
     gemeenten: frozenset[str]
     organisations: frozenset[uuid.UUID]
     areas: frozenset[str] = frozenset()
     areas_field: str = "areas"
+    attached: tuple["Attachment", ...] = ()
+
+
+NO_OWNERS = Ownership(gemeenten=frozenset(), organisations=frozenset())
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """Entries of one kind an entry is attached to, by the field that names them (a
+    service's organisation_id and location_ids, a contact's service_id, ...)."""
+
+    field: str
+    ids: frozenset[uuid.UUID]
+    # Who owns each of the ids given: read only when a scope check needs it (an editor
+    # attaching anew), so saves by admins and the system, and exports, never read it.
+    read_owners: Callable[[frozenset[uuid.UUID]], dict[uuid.UUID, Ownership]] = dataclass_field(compare=False, repr=False)
+    # The entry takes its owners from this one (a service from its organisation).
+    gives_owners: bool = False
 
 
 def as_record(row: Any, **extra: Any) -> SimpleNamespace:

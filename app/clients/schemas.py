@@ -28,7 +28,7 @@ class ClientWrite(WriteSchema):
         default_factory=list, examples=[["GM0687"]], description="For editors: the gemeenten it maintains."
     )
     organisations: Annotated[list[uuid.UUID], AfterValidator(unique_codes)] = Field(
-        default_factory=list, description="For editors, optionally: only these organisations' entries."
+        default_factory=list, description="For editors, optionally: only these organisations' entries (organisations its gemeenten own)."
     )
 
     @model_validator(mode="after")

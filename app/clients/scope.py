@@ -46,9 +46,11 @@ def authorize_write(actor: Actor, before: Ownership | None, after: Ownership | N
         return
     if principal.role != Role.editor:
         raise Forbidden(f"A {principal.role} key can read but not change the catalogue.")
-    for state in (before, after):
-        if state is not None:
-            _within_scope(principal, state)
+    if before is not None:
+        _within_scope(principal, before)
+    if after is not None:
+        _attached_within_scope(principal, before, after)
+        _within_scope(principal, after)
     if before is not None and after is not None and before.gemeenten != after.gemeenten:
         raise Forbidden("Only an admin can change the gemeenten that own an entry.", field="owners")
     if after is not None:
@@ -60,13 +62,50 @@ def authorize_write(actor: Actor, before: Ownership | None, after: Ownership | N
                 f"{', '.join(sorted(after.gemeenten))}.",
                 field=after.areas_field,
             )
+        if before is None:
+            _owners_own_or_shared(principal, after)
 
 
-def _within_scope(principal: Principal, state: Ownership) -> None:
+def _within_scope(principal: Principal, state: Ownership, what: str = "This entry", field: str | None = None) -> None:
     if not state.gemeenten & principal.gemeenten:
         owners = ", ".join(sorted(state.gemeenten)) or "no gemeente (admins only)"
         raise Forbidden(
-            f"This entry is owned by {owners}; this key maintains {', '.join(sorted(principal.gemeenten))}."
+            f"{what} is owned by {owners}; this key maintains {', '.join(sorted(principal.gemeenten))}.", field=field
         )
     if principal.organisations and not state.organisations <= principal.organisations:
-        raise Forbidden("This key is limited to other organisations' entries.", field="organisation_id")
+        raise Forbidden(f"{what} is outside the organisations this key is limited to.", field=field or "organisation_id")
+
+
+def _attached_within_scope(principal: Principal, before: Ownership | None, after: Ownership) -> None:
+    """An entry is attached only to entries the key may write itself: else it would put its
+    entries under another gemeente's organisation or at its locations, where that gemeente
+    could neither change them nor delete its own. Links already made (by an admin) stay."""
+    kept = {(attachment.field, i) for attachment in (before.attached if before else ()) for i in attachment.ids}
+    for attachment in after.attached:
+        added = frozenset(i for i in attachment.ids if (attachment.field, i) not in kept)
+        if not added:
+            continue
+        owners = attachment.read_owners(added)
+        for entry_id in sorted(added, key=str):
+            _within_scope(principal, owners[entry_id], f"{attachment.field} {entry_id}", attachment.field)
+
+
+def _owners_own_or_shared(principal: Principal, after: Ownership) -> None:
+    """A new entry is owned by the key's own gemeenten, or also by those it shares with what
+    it takes its owners from (a service in a regional organisation): making another
+    gemeente co-owner without its consent is for admins."""
+    others = after.gemeenten - principal.gemeenten
+    if not others:
+        return
+    shared = {
+        code
+        for attachment in after.attached if attachment.gives_owners
+        for owners in attachment.read_owners(attachment.ids).values()
+        for code in owners.gemeenten
+    }
+    if outside := sorted(others - shared):
+        raise Forbidden(
+            f"Only an admin can make {', '.join(outside)} an owner; this key maintains "
+            f"{', '.join(sorted(principal.gemeenten))}.",
+            field="owners",
+        )

@@ -23,6 +23,7 @@ from app.clients.scope import Principal
 from app.db import CommittedWrites, space_joined, utcnow
 from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from app.organisations.models import Organisation
+from app.organisations.service import organisation_ownerships
 from app.pagination import keyset_page
 
 KEY_PREFIX = "wk_"
@@ -122,6 +123,15 @@ def _apply(session: Session, client: ApiClient, data: ClientWrite) -> None:
     found = set(session.exec(select(Organisation.id).where(col(Organisation.id).in_(data.organisations))).all())
     if missing := [str(i) for i in data.organisations if i not in found]:
         raise InvalidInput(f"Unknown organisation id(s): {', '.join(missing)}.", field="organisations")
+    # The key writes an entry only when both its gemeenten and its organisations allow it
+    # (app/clients/scope.py): an organisation none of its gemeenten owns gives it nothing to write.
+    owned = organisation_ownerships(session, data.organisations)
+    if foreign := [str(i) for i in data.organisations if not owned[i].gemeenten & set(data.gemeenten)]:
+        raise InvalidInput(
+            f"Organisation(s) {', '.join(foreign)} belong to none of the gemeenten {', '.join(data.gemeenten)}: "
+            "a key limited to them could change nothing.",
+            field="organisations",
+        )
     taken = session.exec(select(ApiClient.id).where(ApiClient.name == data.name, ApiClient.id != client.id)).first()
     if taken:
         raise Conflict(f"An API client named '{data.name}' exists already.", field="name")

@@ -20,6 +20,7 @@ from app.contacts.models import Contact, ContactArea
 from app.contacts.schemas import ContactOut, ContactWrite
 from app.db import utcnow
 from app.entity import (
+    NO_OWNERS,
     Ownership,
     as_record,
     get_live,
@@ -30,9 +31,10 @@ from app.entity import (
 )
 from app.errors import NotFound
 from app.organisations.models import Organisation
-from app.organisations.service import organisation_owners
+from app.organisations.service import organisation_attachment, organisation_owners
 from app.pagination import keyset_page
-from app.services.models import Service, ServiceOwner
+from app.services.models import Service
+from app.services.owners import service_attachment, service_ownerships
 from app.visibility import Viewer, redact_direct_lines
 
 CONTACT_LOAD = (selectinload(Contact.areas),)  # type: ignore[arg-type]
@@ -123,12 +125,6 @@ def list_contacts(
     return [to_out(row, viewer, today) for row in rows], next_cursor
 
 
-def service_owners(session: Session, service_id: uuid.UUID) -> frozenset[str]:
-    return frozenset(session.exec(
-        select(ServiceOwner.gemeente_code).where(ServiceOwner.service_id == service_id)
-    ).all())
-
-
 _contact, _contact_area = Contact.__table__, ContactArea.__table__  # type: ignore[attr-defined]
 _TODAY = bindparam("today", type_=Date())
 # Built once, with the ids and today as parameters: service reads and front doors run it on every request.
@@ -177,10 +173,24 @@ def contact_records(rows: Iterable[Any]) -> list[SimpleNamespace]:
 
 def ownership(session: Session, data: ContactWrite) -> Ownership:
     """A service's contact belongs to the service's owners, an organisation's to the organisation's."""
-    service = session.get(Service, data.service_id) if data.service_id else None
-    gemeenten = service_owners(session, service.id) if service else organisation_owners(session, data.organisation_id)
-    organisations = {service.organisation_id if service else None, data.organisation_id} - {None}
-    return Ownership(gemeenten=gemeenten, organisations=frozenset(organisations), areas=frozenset(data.areas))  # type: ignore[arg-type]
+    service = service_ownerships(session, [data.service_id])[data.service_id] if data.service_id else None
+    gemeenten = service.gemeenten if service else organisation_owners(session, data.organisation_id)
+    organisations = (service.organisations if service else frozenset()) | ({data.organisation_id} - {None})
+    return Ownership(
+        gemeenten=gemeenten, organisations=organisations, areas=frozenset(data.areas),  # type: ignore[arg-type]
+        attached=(
+            service_attachment(session, data.service_id, gives_owners=True),
+            organisation_attachment(session, data.organisation_id, gives_owners=data.service_id is None),
+        ),
+    )
+
+
+def contact_ownerships(session: Session, contact_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Ownership]:
+    """Who owns each of these contacts, as ownership() says (for the front doors naming them)."""
+    wanted = set(contact_ids)
+    stored = session.exec(select(Contact).where(col(Contact.id).in_(wanted)).options(*CONTACT_LOAD)).all()
+    owned = {contact.id: ownership(session, as_write(contact)) for contact in stored}
+    return {i: owned.get(i, NO_OWNERS) for i in wanted}
 
 
 def save_contact(session: Session, data: ContactWrite, actor: Actor) -> tuple[Contact, bool]:

@@ -1,6 +1,7 @@
 """Front doors: reads and the one save path."""
 
 import uuid
+from functools import partial
 
 from sqlmodel import Session, col, select
 
@@ -12,12 +13,21 @@ from app.clients.scope import Actor, authorize_write, gemeente_of
 from app.clock import local_today
 from app.contacts import service as contacts
 from app.contacts.models import Contact
-from app.entity import Ownership, get_live, is_live, load_for_save, require_reference, require_unique_external_id
+from app.entity import (
+    Attachment,
+    Ownership,
+    get_live,
+    is_live,
+    load_for_save,
+    require_reference,
+    require_unique_external_id,
+)
 from app.errors import Conflict, InvalidInput
 from app.front_doors.models import FrontDoor
 from app.front_doors.schemas import FrontDoorOut, FrontDoorWrite, ServiceRef
 from app.pagination import keyset_page
 from app.services.models import Service
+from app.services.owners import service_attachment
 from app.taxonomy.service import is_front_door_topic
 from app.visibility import Viewer
 
@@ -76,6 +86,10 @@ def ownership(session: Session, data: FrontDoorWrite) -> Ownership:
         organisations=frozenset({service.organisation_id}) if service else frozenset(),
         areas=frozenset({data.area_code}),
         areas_field="area_code",
+        attached=(
+            service_attachment(session, data.service_id, gives_owners=False),
+            Attachment("contact_id", frozenset({data.contact_id} - {None}), partial(contacts.contact_ownerships, session)),  # type: ignore[arg-type]
+        ),
     )
 
 

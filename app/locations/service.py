@@ -1,20 +1,29 @@
 """Locations: reads and the one save path."""
 
 import uuid
+from collections.abc import Iterable
 from datetime import date, time
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.orm import selectinload
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.changelog.service import EntityType, record_save
 from app.clients.scope import Actor, authorize_write
-from app.entity import Ownership, get_live, is_live, load_for_save, require_reference, require_unique_external_id
+from app.entity import (
+    NO_OWNERS,
+    Ownership,
+    get_live,
+    is_live,
+    load_for_save,
+    require_reference,
+    require_unique_external_id,
+)
 from app.locations.models import Location, OpeningException, OpeningHours
 from app.locations.schemas import Address, LocationOut, LocationWrite, OpeningExceptionIn, OpeningInterval
 from app.organisations.models import Organisation
-from app.organisations.service import organisation_owners
+from app.organisations.service import organisation_attachment, organisation_owners, organisation_ownerships
 from app.pagination import keyset_page
 
 LOCATION_LOAD = (selectinload(Location.opening_hours), selectinload(Location.exceptions))  # type: ignore[arg-type]
@@ -89,7 +98,18 @@ def ownership(session: Session, data: LocationWrite) -> Ownership:
     return Ownership(
         gemeenten=organisation_owners(session, data.organisation_id),
         organisations=frozenset({data.organisation_id}) if data.organisation_id else frozenset(),
+        attached=(organisation_attachment(session, data.organisation_id, gives_owners=True),),
     )
+
+
+def location_ownerships(session: Session, location_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Ownership]:
+    """Who owns each of these locations, as ownership() says (for the services linked to them)."""
+    wanted = set(location_ids)
+    organisation_of = dict(session.exec(
+        select(Location.id, Location.organisation_id).where(col(Location.id).in_(wanted))
+    ).all())
+    owners = organisation_ownerships(session, set(organisation_of.values()) - {None})
+    return {i: owners[organisation_of[i]] if organisation_of.get(i) else NO_OWNERS for i in wanted}
 
 
 def save_location(session: Session, data: LocationWrite, actor: Actor) -> tuple[Location, bool]:

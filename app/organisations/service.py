@@ -1,6 +1,8 @@
 """Organisations: reads and the one save path."""
 
 import uuid
+from collections import defaultdict
+from collections.abc import Iterable
 
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
@@ -8,7 +10,7 @@ from sqlmodel import Session, col, select
 from app.areas.service import require_areas
 from app.changelog.service import EntityType, record_save
 from app.clients.scope import Actor, authorize_write
-from app.entity import Ownership, get_live, is_live, load_for_save, require_unique_external_id
+from app.entity import Attachment, Ownership, get_live, is_live, load_for_save, require_unique_external_id
 from app.organisations.models import Organisation, OrganisationOwner
 from app.organisations.schemas import OrganisationOut, OrganisationWrite
 from app.pagination import keyset_page
@@ -48,12 +50,40 @@ def list_organisations(
     return [to_out(row) for row in rows], next_cursor
 
 
+def organisation_ownerships(session: Session, organisation_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Ownership]:
+    """Who owns each of these organisations (none owns one that does not exist)."""
+    wanted = set(organisation_ids)
+    owners: defaultdict[uuid.UUID, set[str]] = defaultdict(set)
+    for organisation_id, code in session.exec(
+        select(OrganisationOwner.organisation_id, OrganisationOwner.gemeente_code)
+        .where(col(OrganisationOwner.organisation_id).in_(wanted))
+    ).all():
+        owners[organisation_id].add(code)
+    return {i: Ownership(gemeenten=frozenset(owners[i]), organisations=frozenset({i})) for i in wanted}
+
+
 def organisation_owners(session: Session, organisation_id: uuid.UUID | None) -> frozenset[str]:
     if organisation_id is None:
         return frozenset()
-    return frozenset(session.exec(
-        select(OrganisationOwner.gemeente_code).where(OrganisationOwner.organisation_id == organisation_id)
-    ).all())
+    return organisation_ownerships(session, [organisation_id])[organisation_id].gemeenten
+
+
+def organisation_attachment(
+    session: Session, organisation_id: uuid.UUID | None, *, gives_owners: bool, loaded: Organisation | None = None
+) -> Attachment:
+    """An entry's `organisation_id`, for the scope check (app/clients/scope.py). `loaded`: that
+    organisation with its owners, where the caller has it at hand (a bulk import reads a
+    chunk's organisations at once, and a query per row would slow it down)."""
+    def read_owners(ids: frozenset[uuid.UUID]) -> dict[uuid.UUID, Ownership]:
+        if loaded is None:
+            return organisation_ownerships(session, ids)
+        return {loaded.id: Ownership(gemeenten=frozenset(o.gemeente_code for o in loaded.owners),
+                                     organisations=frozenset({loaded.id}))}
+
+    return Attachment(
+        "organisation_id", frozenset({organisation_id} - {None}),  # type: ignore[arg-type]
+        read_owners, gives_owners=gives_owners,
+    )
 
 
 def ownership(_session: Session, data: OrganisationWrite) -> Ownership:

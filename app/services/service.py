@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import selectinload
@@ -12,13 +13,13 @@ from app.changelog.service import EntityType, record_save
 from app.clients.scope import Actor, authorize_write
 from app.clock import local_today
 from app.contacts import service as contacts
-from app.entity import Ownership, get_live, is_live, load_for_save, require_unique_external_id
+from app.entity import Attachment, Ownership, get_live, is_live, load_for_save, require_unique_external_id
 from app.errors import InvalidInput
 from app.locations import service as locations
 from app.locations.models import Location
 from app.organisations.models import Organisation
 from app.organisations.schemas import OrganisationRef
-from app.organisations.service import organisation_owners
+from app.organisations.service import organisation_attachment, organisation_owners
 from app.pagination import keyset_page
 from app.search.text import refresh_service_documents
 from app.services.models import (
@@ -155,10 +156,15 @@ def validate_references(session: Session, items: Sequence[ServiceWrite]) -> dict
     return organisations
 
 
-def ownership(session: Session, data: ServiceWrite) -> Ownership:
+def ownership(session: Session, data: ServiceWrite, organisation: Organisation | None = None) -> Ownership:
+    """`organisation`: the service's, with its owners loaded, where the caller has it."""
     gemeenten = data.owners if data.owners is not None else organisation_owners(session, data.organisation_id)
     return Ownership(
-        gemeenten=frozenset(gemeenten), organisations=frozenset({data.organisation_id}), areas=frozenset(data.areas)
+        gemeenten=frozenset(gemeenten), organisations=frozenset({data.organisation_id}), areas=frozenset(data.areas),
+        attached=(
+            organisation_attachment(session, data.organisation_id, gives_owners=True, loaded=organisation),
+            Attachment("location_ids", frozenset(data.location_ids), partial(locations.location_ownerships, session)),
+        ),
     )
 
 
@@ -172,7 +178,7 @@ def plan_save(
     if data.owners is None:
         owners = before.owners if before else [o.gemeente_code for o in organisation.owners]
         data = data.model_copy(update={"owners": sorted(owners or [])})
-    after = ownership(session, data)
+    after = ownership(session, data, organisation)
     authorize_write(actor, ownership(session, before) if before else None, after)
     return data, before, after
 
