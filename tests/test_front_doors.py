@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api
-from tests.test_write_scope import CONTACT, SERVICE, dump, new_item
+from tests.test_write_scope import CONTACT, FRONT_DOOR, SERVICE, dump, new_item
 
 PATH = "/api/v1/front-doors"
 # Not contacts of SERVICE (Wmo-loket Middelburg): one of the Wmo-loket Vlissingen, and one
@@ -152,3 +152,20 @@ def test_patching_the_service_or_the_contact_alone_keeps_them_together(api: Api)
     etag = moved.headers["ETag"]
     unnamed = patch({"service_id": SERVICE, "contact_id": None})
     assert unnamed.status_code == 200 and unnamed.json()["contact"] is None
+
+
+def test_a_contact_a_front_door_names_cannot_move_to_another_service_under_it(api: Api) -> None:
+    contact = f"/api/v1/contacts/{CONTACT}"
+    etag = api.client.get(contact, headers=api.headers("editor")).headers["ETag"]
+    before = dump(api.engine)
+    moved = api.client.patch(contact, json={"service_id": WIJKTEAM}, headers=api.headers("editor", **{"If-Match": etag}))
+    assert moved.status_code == 409, moved.text
+    assert moved.json()["field"] == "service_id" and FRONT_DOOR in moved.json()["detail"]
+    assert dump(api.engine) == before
+
+    door = f"{PATH}/{FRONT_DOOR}"
+    door_etag = api.client.get(door, headers=api.headers("editor")).headers["ETag"]
+    unnamed = api.client.patch(door, json={"contact_id": None}, headers=api.headers("editor", **{"If-Match": door_etag}))
+    assert unnamed.status_code == 200, unnamed.text
+    moved = api.client.patch(contact, json={"service_id": WIJKTEAM}, headers=api.headers("editor", **{"If-Match": etag}))
+    assert moved.status_code == 200 and moved.json()["service_id"] == WIJKTEAM
