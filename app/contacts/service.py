@@ -29,7 +29,8 @@ from app.entity import (
     require_reference,
     require_unique_external_id,
 )
-from app.errors import NotFound
+from app.errors import Conflict, NotFound
+from app.front_doors.models import FrontDoor
 from app.organisations.models import Organisation
 from app.organisations.service import organisation_attachment, organisation_owners
 from app.pagination import keyset_page
@@ -193,6 +194,22 @@ def contact_ownerships(session: Session, contact_ids: Iterable[uuid.UUID]) -> di
     return {i: owned.get(i, NO_OWNERS) for i in wanted}
 
 
+def _require_front_doors_kept(session: Session, data: ContactWrite, before: ContactWrite | None) -> None:
+    """A front door names one of its own service's contacts (app/front_doors/service.py):
+    a contact that live front doors name cannot move to another service under them."""
+    if before is None or before.service_id == data.service_id:
+        return
+    doors = session.exec(select(FrontDoor.id).where(
+        FrontDoor.contact_id == data.id, FrontDoor.service_id != data.service_id, is_live(FrontDoor),
+    ).order_by(FrontDoor.id)).all()
+    if doors:
+        raise Conflict(
+            f"Front door(s) {', '.join(map(str, doors))} name this contact for their service; point them at "
+            "another contact first.",
+            field="service_id", dependents={"front doors": len(doors)},
+        )
+
+
 def save_contact(session: Session, data: ContactWrite, actor: Actor) -> tuple[Contact, bool]:
     require_reference(session, Service, data.service_id, "service_id")
     require_reference(session, Organisation, data.organisation_id, "organisation_id")
@@ -204,6 +221,7 @@ def save_contact(session: Session, data: ContactWrite, actor: Actor) -> tuple[Co
     authorize_write(actor, ownership(session, before) if before else None, after)
     if existing is not None and before == data:
         return existing, False
+    _require_front_doors_kept(session, data, before)
     require_unique_external_id(session, Contact, data.id, data.external_id)
     contact = existing or Contact(id=data.id, name=data.name, role=data.role)
     for name, value in data.model_dump(exclude={"id", "areas"}).items():

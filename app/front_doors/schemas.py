@@ -3,9 +3,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.areas.schemas import AreaRef
+from app.areas.schemas import AreaRef, PostcodeOut
 from app.contacts.schemas import CONTACT_EXAMPLE, ContactOut
 from app.fields import AreaCode, CheckedAt, ExternalId, Text, WriteSchema
+from app.pagination import Page, page_examples
 
 FRONT_DOOR_WRITE_EXAMPLE = {
     "external_id": "MBG-TOE-7",
@@ -26,6 +27,16 @@ FRONT_DOOR_EXAMPLE = {
     "note": "Buurtcoach met vaste spreekuren in Dauwendaele.",
     "version": 1, "created_at": "2026-01-20T09:00:00Z", "updated_at": "2026-01-20T09:00:00Z",
     "last_verified_at": "2026-09-15T09:00:00Z",
+}
+# 4337 spans two buurten: the financien door above is Dauwendaele's, not Mortiere's.
+FRONT_DOOR_PLACE_EXAMPLE = {
+    "postcode": "4337", "pc4": "4337", "resolved_via": "pc4", "place": "Middelburg",
+    "lat": 51.4878403, "lon": 3.6310466, "gemeente": {"code": "GM0687", "kind": "gemeente", "name": "Middelburg"},
+    "wijken": [{"code": "WK068703", "kind": "wijk", "name": "Wijk 03 Middelburg-Zuidoost"}],
+    "buurten": [
+        {"code": "BU06870301", "kind": "buurt", "name": "Dauwendaele", "approximate": True},
+        {"code": "BU06870309", "kind": "buurt", "name": "Mortiere", "approximate": True},
+    ],
 }
 
 
@@ -64,3 +75,15 @@ class FrontDoorOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     last_verified_at: datetime | None
+
+
+class FrontDoorPage(Page[FrontDoorOut]):
+    model_config = ConfigDict(json_schema_extra=lambda schema, page: page_examples(
+        schema, page, "items", {"next_cursor": None, "limit": 50, "place": FRONT_DOOR_PLACE_EXAMPLE},
+    ))
+
+    place: PostcodeOut | None = Field(
+        description="With `postcode`: the place as resolved, as GET /api/v1/postcodes/{postcode} gives it. An item "
+        "chosen at a buurt while `buurten` lists several (or at a wijk while `wijken` does) is that area's front "
+        "door: a patient elsewhere in the postcode may have another. Null without `postcode`."
+    )

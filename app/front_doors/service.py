@@ -1,12 +1,15 @@
 """Front doors: reads and the one save path."""
 
+import hashlib
 import uuid
 from functools import partial
+from typing import Any
 
+from sqlalchemy import Select
 from sqlmodel import Session, col, select
 
 from app.areas.models import Area
-from app.areas.schemas import AreaRef
+from app.areas.schemas import AreaRef, PostcodeOut
 from app.areas.service import area_specificity, require_areas, resolve_postcode
 from app.changelog.service import EntityType, record_save
 from app.clients.scope import Actor, authorize_write, gemeente_of
@@ -25,10 +28,10 @@ from app.entity import (
 from app.errors import Conflict, InvalidInput
 from app.front_doors.models import FrontDoor
 from app.front_doors.schemas import FrontDoorOut, FrontDoorWrite, ServiceRef
-from app.pagination import keyset_page
+from app.pagination import decode_cursor, encode_cursor, keyset_page
 from app.services.models import Service
 from app.services.owners import service_attachment
-from app.taxonomy.service import is_front_door_topic
+from app.taxonomy.service import require_front_door_topics
 from app.visibility import Viewer
 
 
@@ -62,14 +65,20 @@ def get_front_door(session: Session, door_id: uuid.UUID, viewer: Viewer) -> Fron
     return to_outs(session, [get_live(session, FrontDoor, door_id)], viewer)[0]
 
 
+def _with_topics(session: Session, statement: Select[Any], topics: list[str]) -> Select[Any]:
+    """Only front doors for any of `topics` (none: all); an unknown topic is a 422 on `topic`."""
+    if not topics:
+        return statement
+    require_front_door_topics(session, topics, "topic")
+    return statement.where(col(FrontDoor.topic).in_(topics))
+
+
 def list_front_doors(
-    session: Session, viewer: Viewer, *, area_code: str | None, topic: str | None, cursor: str | None, limit: int
+    session: Session, viewer: Viewer, *, area_code: str | None, topics: list[str], cursor: str | None, limit: int
 ) -> tuple[list[FrontDoorOut], str | None]:
-    statement = select(FrontDoor).where(is_live(FrontDoor))
+    statement = _with_topics(session, select(FrontDoor).where(is_live(FrontDoor)), topics)
     if area_code:
         statement = statement.where(FrontDoor.area_code == area_code)
-    if topic:
-        statement = statement.where(FrontDoor.topic == topic)
     rows, next_cursor = keyset_page(
         session, statement, scope="front-doors",
         order=[FrontDoor.area_code, FrontDoor.topic, FrontDoor.id],  # type: ignore[list-item]
@@ -104,12 +113,25 @@ def _require_free_place(session: Session, data: FrontDoorWrite) -> None:
                        field="topic")
 
 
+def _require_contact_of_service(session: Session, data: FrontDoorWrite, before: FrontDoorWrite | None) -> None:
+    """The person to call must be one of the front door's service's contacts. Checked when
+    either of the two is set or changed, so a door stored before this rule can still move
+    (re-division) or take a new note; the 422 names the field the write changed."""
+    if data.contact_id is None or (before and (before.service_id, before.contact_id) == (data.service_id, data.contact_id)):
+        return
+    contact = session.get_one(Contact, data.contact_id)
+    if contact.service_id != data.service_id:
+        changed_service_only = before is not None and before.contact_id == data.contact_id
+        raise InvalidInput(
+            f"Contact {data.contact_id} is not a contact of service {data.service_id}: a front door's contact must "
+            "be one of its service's contacts (or null, to offer whom the service puts forward).",
+            field="service_id" if changed_service_only else "contact_id",
+        )
+
+
 def save_front_door(session: Session, data: FrontDoorWrite, actor: Actor) -> tuple[FrontDoor, bool]:
     require_areas(session, [data.area_code], "area_code")
-    if not is_front_door_topic(session, data.topic):
-        raise InvalidInput(
-            f"'{data.topic}' is neither a need domain nor a statutory route; see GET /api/v1/taxonomy.", field="topic"
-        )
+    require_front_door_topics(session, [data.topic], "topic")
     require_reference(session, Service, data.service_id, "service_id")
     require_reference(session, Contact, data.contact_id, "contact_id")
     data = data.model_copy(update={"id": data.id or uuid.uuid4()})
@@ -119,6 +141,7 @@ def save_front_door(session: Session, data: FrontDoorWrite, actor: Actor) -> tup
     authorize_write(actor, ownership(session, before) if before else None, after)
     if existing is not None and before == data:
         return existing, False
+    _require_contact_of_service(session, data, before)
     require_unique_external_id(session, FrontDoor, data.id, data.external_id)
     _require_free_place(session, data)
     door = existing or FrontDoor(id=data.id, area_code=data.area_code, topic=data.topic, service_id=data.service_id)
@@ -128,19 +151,35 @@ def save_front_door(session: Session, data: FrontDoorWrite, actor: Actor) -> tup
     return door, True
 
 
-def front_doors_for_postcode(session: Session, viewer: Viewer, postcode: str) -> list[FrontDoorOut]:
+def _postcode_scope(postcode: str, topics: list[str]) -> str:
+    """A postcode answer's cursor holds for the postcode and topics it was issued for."""
+    return "front-doors:" + hashlib.sha256(f"{postcode}|{','.join(sorted(set(topics)))}".encode()).hexdigest()[:16]
+
+
+def front_doors_for_postcode(
+    session: Session, viewer: Viewer, postcode: str, *, topics: list[str], cursor: str | None, limit: int
+) -> tuple[PostcodeOut, list[FrontDoorOut], str | None]:
     """Per topic, the most specific front door for this postcode's area (buurt, wijk, gemeente),
     with its current contact: the named one if still current, else whom the service
-    would put forward for this area."""
+    would put forward for this area. Between areas of one level (a PC4 that spans several
+    buurten or wijken) the lowest CBS code wins; the place returned shows that there were several.
+    Ordered by topic and paged like a list."""
+    statement = _with_topics(session, select(FrontDoor).where(is_live(FrontDoor)), topics)
     place = resolve_postcode(session, postcode)
     levels = area_specificity(
         [b.code for b in place.buurten], [w.code for w in place.wijken], place.gemeente.code if place.gemeente else None
     )
-    doors = session.exec(select(FrontDoor).where(is_live(FrontDoor), col(FrontDoor.area_code).in_(levels))).all()
+    doors = session.exec(statement.where(col(FrontDoor.area_code).in_(levels))).all()
     best: dict[str, FrontDoor] = {}
     for door in sorted(doors, key=lambda d: (levels[d.area_code], d.area_code), reverse=True):
         best[door.topic] = door  # the most specific comes last and wins
     chosen = sorted(best.values(), key=lambda d: d.topic)
+    scope = _postcode_scope(place.postcode, topics)
+    if cursor is not None:
+        (after,) = decode_cursor(scope, cursor, [col(FrontDoor.topic)])
+        chosen = [door for door in chosen if door.topic > after]
+    next_cursor = encode_cursor(scope, [chosen[limit - 1].topic]) if len(chosen) > limit else None
+    chosen = chosen[:limit]
     outs = to_outs(session, chosen, viewer)
     today = local_today()
     stale = [i for i, out in enumerate(outs) if out.contact is None or not out.contact.is_current]
@@ -148,4 +187,4 @@ def front_doors_for_postcode(session: Session, viewer: Viewer, postcode: str) ->
     for i in stale:
         person = contacts.choose_contact(people[chosen[i].service_id], levels)
         outs[i].contact = contacts.to_out(person, viewer, today) if person else None
-    return outs
+    return place, outs, next_cursor

@@ -50,5 +50,15 @@ def _require(session: Session, table: type[NeedDomain] | type[TargetGroup], want
         )
 
 
-def is_front_door_topic(session: Session, topic: str) -> bool:
-    return topic in STATUTORY_ROUTE_LABELS or session.get(NeedDomain, topic) is not None
+def require_front_door_topics(session: Session, codes: Iterable[str], field: str) -> None:
+    """422 on `field` unless every code is a need domain or a statutory route.
+
+    The thirteen domains are compared in Python, so a value the database would refuse
+    (a NUL character) is an unknown topic too, not a database error."""
+    known = set(STATUTORY_ROUTE_LABELS) | set(session.exec(select(NeedDomain.code)).all())
+    if missing := sorted(set(codes) - known):
+        raise InvalidInput(
+            f"Unknown topic(s): {', '.join(missing)}; a front door's topic is a need domain or a statutory "
+            "route, see GET /api/v1/taxonomy.",
+            field=field,
+        )
