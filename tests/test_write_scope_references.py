@@ -52,8 +52,8 @@ def test_an_editor_cannot_put_a_service_under_another_gemeentes_organisation(api
 
     # Its own organisation, and one its gemeente shares, are fine; an admin may do anything.
     passes(api, "POST", "/api/v1/services", evil | {"organisation_id": ORGANISATION})
-    passes(api, "PATCH", path, {"organisation_id": SHARED_ORGANISATION})
-    assert api.client.get(path).json()["organisation"]["id"] == SHARED_ORGANISATION
+    moved = passes(api, "PATCH", path, {"organisation_id": SHARED_ORGANISATION})
+    assert moved["organisation"]["id"] == api.client.get(path).json()["organisation"]["id"] == SHARED_ORGANISATION
     assert passes(api, "POST", "/api/v1/services", evil, who="admin")["organisation"]["id"] == VLISSINGEN_ORGANISATION
 
 

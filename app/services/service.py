@@ -200,6 +200,7 @@ def save_service(session: Session, data: ServiceWrite, actor: Actor) -> tuple[Se
         service.eligibility = None
     for name, value in data.model_dump(include=SERVICE_COLUMNS).items():
         setattr(service, name, value)
+    service.organisation = organisation  # a loaded relationship does not follow organisation_id
     _replace_links(session, service, data)
     record_save(session, EntityType.service, service, actor, before, data, after.gemeenten)
     refresh_service_documents(session, [service.id])
