@@ -120,11 +120,13 @@ def test_a_front_door_chosen_at_one_of_several_wijken_shows_as_such(demo_client)
 
 def test_a_front_door_cannot_name_a_contact_of_another_service(api: Api) -> None:
     before = dump(api.engine)
-    body = new_item("front-doors") | {"area_code": "WK068702", "topic": "werk_opleiding", "contact_id": VLISSINGEN_CONTACT}
-    response = api.client.post(PATH, json=body, headers=api.headers("editor"))
-    assert response.status_code == 422, response.text
-    assert response.json()["field"] == "contact_id"
-    assert dump(api.engine) == before
+    body = new_item("front-doors") | {"area_code": "WK068702", "topic": "werk_opleiding"}
+    # Another service's contact: of this gemeente a 422, of another gemeente not even this key's to name (403).
+    for contact, status in ((WIJKTEAM_CONTACT, 422), (VLISSINGEN_CONTACT, 403)):
+        response = api.client.post(PATH, json=body | {"contact_id": contact}, headers=api.headers("editor"))
+        assert response.status_code == status, response.text
+        assert response.json()["field"] == "contact_id"
+        assert dump(api.engine) == before
 
     created = api.client.post(PATH, json=body | {"contact_id": CONTACT}, headers=api.headers("editor"))
     assert created.status_code == 201, created.text
@@ -141,10 +143,12 @@ def test_patching_the_service_or_the_contact_alone_keeps_them_together(api: Api)
         return api.client.patch(door, json=change, headers=api.headers("editor", **{"If-Match": etag}))
 
     before = dump(api.engine)
-    for change, field in (({"contact_id": VLISSINGEN_CONTACT}, "contact_id"), ({"contact_id": WIJKTEAM_CONTACT}, "contact_id"),
-                          ({"service_id": WIJKTEAM}, "service_id")):
+    for change, field, status in (
+        ({"contact_id": VLISSINGEN_CONTACT}, "contact_id", 403),  # another gemeente's (app/clients/scope.py)
+        ({"contact_id": WIJKTEAM_CONTACT}, "contact_id", 422), ({"service_id": WIJKTEAM}, "service_id", 422),
+    ):
         refused = patch(change)
-        assert refused.status_code == 422 and refused.json()["field"] == field, (change, refused.text)
+        assert refused.status_code == status and refused.json()["field"] == field, (change, refused.text)
         assert dump(api.engine) == before
     moved = patch({"service_id": WIJKTEAM, "contact_id": WIJKTEAM_CONTACT})
     assert moved.status_code == 200, moved.text
