@@ -126,19 +126,33 @@ def test_verdicts_over_the_api(setup) -> None:
 
 
 @pytest.mark.parametrize(
-    ("postcode", "verdict"),
+    ("postcode", "verdict", "detail"),
     [
-        ("9901AB", "not_eligible"),  # its PC6 lies in the other buurt
-        ("9901", "unknown"),  # the PC4 spans both buurten
-        (None, "unknown"),
+        ("9901AB", "not_eligible", "patiënt woont erbuiten"),  # its PC6 lies in the other buurt
+        ("9901", "unknown", "postcode 9901 ligt deels in het werkgebied (geef de volledige postcode)"),  # spans both
+        ("9901XY", "unknown", "de buurt van 9901XY is niet bekend en postcode 9901 ligt deels in het werkgebied"),
+        (None, "unknown", "woonplek onbekend (geef de postcode van het woonadres)"),
     ],
+    ids=["pc6", "pc4", "pc6-without-row", "none"],
 )
-def test_living_in_the_service_area_is_decided_from_the_postcode(setup, postcode: str | None, verdict: str) -> None:
+def test_living_in_the_service_area_is_decided_from_the_postcode(
+    setup, postcode: str | None, verdict: str, detail: str
+) -> None:
     client, ids = setup
-    body = _check(client, ids["buurt"], {"postcode": postcode} if postcode else {}).json()
+    patient = {"postcode": postcode} if postcode else {}
+    body = _check(client, ids["buurt"], patient).json()
     assert body["verdict"] == verdict
+    outcome = (body["failed"] or body["unknown"])[0]
+    assert outcome["detail"] == f"Alleen voor inwoners van het werkgebied; {detail}"
     if verdict == "unknown":
-        assert body["unknown"][0]["missing"] == "postcode"
+        assert outcome["missing"] == "postcode"
+    # A search from the PC4 matches Buurthulp on its buurt, which does not decide where the
+    # patient lives: the same verdict (without their own postcode, the search's is theirs).
+    search = {"postcode": "9901", "patient": patient}
+    found = {i["service"]["name"]: i["eligibility"] for i in client.post("/api/v1/search", json=search).json()["items"]}
+    assert found["Buurthulp"] == (body if postcode else _check(client, ids["buurt"], {"postcode": "9901"}).json())
+    kept = client.post("/api/v1/search", json=search | {"eligible_only": True}).json()["items"]
+    assert "Buurthulp" not in {i["service"]["name"] for i in kept}
 
 
 @pytest.mark.parametrize(
@@ -178,7 +192,8 @@ def test_patient_attributes_are_neither_logged_nor_stored(setup, engine: Engine,
         caplog.set_level(logging.DEBUG, logger=name or None)
     with Session(engine) as session:
         changes_before = session.exec(select(func.count()).select_from(ChangeLogEntry)).one()
-    patient = {"age": 87, "income_pct_social_minimum": 113, "household": "alleenstaand"}
+    # The patient's postcode is resolved by both (the search's own is another one).
+    patient = {"age": 87, "income_pct_social_minimum": 113, "household": "alleenstaand", "postcode": "9901 xy"}
     response = _check(client, ids["ouderen"], patient)
     found = client.post("/api/v1/search", json={"postcode": "9901AB", "patient": patient, "eligible_only": False})
     assert found.status_code == 200 and found.headers["cache-control"] == "no-store"
@@ -187,10 +202,10 @@ def test_patient_attributes_are_neither_logged_nor_stored(setup, engine: Engine,
     assert body["failed"] == [] and {"age", "income_pct_social_minimum"}.isdisjoint(o["missing"] for o in body["unknown"])
     verdicts = {item["service"]["name"]: item["eligibility"] for item in found.json()["items"]}
     assert verdicts["Ouderenhulp"]["failed"] == []
-    # ...and the capture works (SQL is logged at this level), yet neither value is in any record.
+    # ...and the capture works (SQL is logged at this level), yet none of them is in any record.
     assert any(r.name.startswith("sqlalchemy.engine") for r in caplog.records)
     # Bounded so that durations ("0.0087s") and UUID fragments do not count as a hit.
-    value = re.compile(r"(?<![\w.])(87|113)(?!\w|\.\d)")
+    value = re.compile(r"(?<![\w.])(87|113)(?!\w|\.\d)|9901 ?xy", re.IGNORECASE)
     for record in caplog.records:
         for text in (record.getMessage(), repr(record.args), record.exc_text or ""):
             assert not value.search(text), f"{record.name}: {text}"

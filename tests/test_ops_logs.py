@@ -33,7 +33,8 @@ def _records(captured: io.StringIO) -> list[dict]:
 def test_search_logs_no_patient_attributes(demo_client: TestClient, log_lines: io.StringIO) -> None:
     post = demo_client.post(
         "/api/v1/search",
-        json={"postcode": "4331AB", "q": "schulden", "patient": {"age": 67, "income_pct_social_minimum": 113}},
+        json={"postcode": "4331AB", "q": "schulden",
+              "patient": {"age": 67, "income_pct_social_minimum": 113, "postcode": "4381AA"}},
         headers={"X-Request-ID": "poh-lookup-42"},
     )
     assert post.status_code == 200, post.text
@@ -46,7 +47,8 @@ def test_search_logs_no_patient_attributes(demo_client: TestClient, log_lines: i
     # The clock's milliseconds and the measured duration may happen to read "113"; the request ids are given.
     server_made = {"time", "duration_ms"}
     text = json.dumps([{k: v for k, v in r.items() if k not in server_made} for r in _records(log_lines)])
-    for value in ("4331AB", "4331", "schulden", "113", "4337KV", "4337", "eenzaamheid", "ouderen", "postcode="):
+    for value in ("4331AB", "4331", "schulden", "113", "4381AA", "4381", "4337KV", "4337", "eenzaamheid", "ouderen",
+                  "postcode="):
         assert value not in text, value
     access = [record for record in _records(log_lines) if record["logger"] == "wijkkaart.access"]
     assert [(r["method"], r["route"], r["status"]) for r in access] == [

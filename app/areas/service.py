@@ -93,16 +93,17 @@ _AREAS = core_select(_area.c.code, _area.c.kind, _area.c.name, _area.c.parent_co
 )
 
 
-def resolve_postcode(session: Session, raw: str) -> PostcodeOut:
-    postcode = normalise_postcode(raw)
+def resolve_postcode(session: Session, raw: str, field: str = "postcode") -> PostcodeOut:
+    """The postcode's point and areas; `field` names it in the problem when it is refused."""
+    postcode = normalise_postcode(raw, field)
     rows = session.execute(_PC4, {"pc4": postcode[:4]}).all()
     pc4 = rows[0] if rows else None
     if pc4 is None:
-        raise NotFound(f"Postcode {postcode[:4]} is not known to the wijkkaart.", field="postcode")
+        raise NotFound(f"Postcode {postcode[:4]} is not known to the wijkkaart.", field=field)
     if pc4.kind == PostcodeKind.po_box:
         raise PostcodeNotResidential(
             f"Postcode {pc4.pc4} is used for PO boxes (postbus) only: nobody lives there.",
-            field="postcode",
+            field=field,
         )
     pc6 = session.execute(_PC6, {"pc6": postcode}).first() if len(postcode) == 6 else None
     if pc6 is not None:

@@ -39,7 +39,14 @@ from app.organisations.models import Organisation
 from app.organisations.schemas import OrganisationRef
 from app.search.models import SearchCard
 from app.search.schemas import ServiceSummary
-from app.services.models import Eligibility, Service, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
+from app.services.models import (
+    Eligibility,
+    Service,
+    ServiceArea,
+    ServiceLocation,
+    ServiceNeedDomain,
+    ServiceTargetGroup,
+)
 from app.services.schemas import EligibilityRules, WaitingTime
 from app.services.service import eligibility_rules
 from app.visibility import Viewer
@@ -52,11 +59,12 @@ _card = SearchCard.__table__  # type: ignore[attr-defined]
 _location, _hours, _exception = (m.__table__ for m in (Location, OpeningHours, OpeningException))  # type: ignore[attr-defined]
 _service, _organisation, _eligibility = (m.__table__ for m in (Service, Organisation, Eligibility))  # type: ignore[attr-defined]
 _at, _domain, _group = (m.__table__ for m in (ServiceLocation, ServiceNeedDomain, ServiceTargetGroup))  # type: ignore[attr-defined]
-_contact, _contact_area = Contact.__table__, ContactArea.__table__  # type: ignore[attr-defined]
+_area, _contact, _contact_area = ServiceArea.__table__, Contact.__table__, ContactArea.__table__  # type: ignore[attr-defined]
 _IDS = bindparam("ids", expanding=True)
 _TODAY = bindparam("today", type_=Date())
 
 _RULES = select(_eligibility).where(_eligibility.c.service_id.in_(_IDS))
+_AREA_CODES = select(_area.c.service_id, _area.c.area_code).where(_area.c.service_id.in_(_IDS))
 _RULE_COLUMNS = [c.name for c in _eligibility.c if c.name != "service_id"]
 
 # The live services' columns a result shows, their organisation's name, need domain and
@@ -279,6 +287,14 @@ def read_page(session: Session, service_ids: list[uuid.UUID], today: date) -> Pa
 
 
 def load_eligibility(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, SimpleNamespace]:
-    """Service id -> a record with just `eligibility` (None without rules), for eligibility_rules."""
+    """Service id -> a record with `eligibility` (None without rules), for eligibility_rules, and
+    `area_codes`, read only for the services whose rules ask residence in them."""
     rules = {row.service_id: row for row in session.execute(_RULES, {"ids": ids})}
-    return {service_id: SimpleNamespace(eligibility=rules.get(service_id)) for service_id in ids}
+    areas: defaultdict[uuid.UUID, set[str]] = defaultdict(set)
+    if bound := [service_id for service_id, row in rules.items() if row.must_live_in_area]:
+        for service_id, code in session.execute(_AREA_CODES, {"ids": bound}):
+            areas[service_id].add(code)
+    return {
+        service_id: SimpleNamespace(eligibility=rules.get(service_id), area_codes=areas[service_id])
+        for service_id in ids
+    }

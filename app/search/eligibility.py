@@ -2,14 +2,15 @@
 
 Patient attributes are used for the answer only: they are never stored, and no
 line here logs them (nor may any caller). The rules are evaluated by one pure
-function, so every endpoint that gives verdicts gives the same ones.
+function, which every endpoint that gives verdicts reaches through service_verdict
+(where the patient lives is decided there too), so they all give the same ones.
 """
 
 import uuid
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session
 
@@ -25,6 +26,7 @@ from app.taxonomy.service import require_target_groups
 from app.taxonomy.vocabulary import HouseholdType
 
 NOT_KEPT = "Used for this answer only; never stored or logged."
+NO_POSTCODE = "woonplek onbekend (geef de postcode van het woonadres)"
 
 RuleName = Literal[
     "min_age", "max_age", "max_income_pct_social_minimum", "household_types",
@@ -40,13 +42,18 @@ def _postcode(value: str) -> str:
         raise ValueError(exc.detail) from exc
 
 
+# A number sent as JSON number: lax mode would read `true` as 1 and "40" as 40. (The other
+# attributes are strings, codes and lists, which lax mode takes only as they are.)
+WholeNumber = Annotated[int, Strict()]
+
+
 class PatientAttributes(BaseModel):
     """What is known of the patient; leave out what is not known (the verdict then says `unknown`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    age: int | None = Field(default=None, ge=0, le=120, description=f"Age in years. {NOT_KEPT}")
-    income_pct_social_minimum: int | None = Field(
+    age: WholeNumber | None = Field(default=None, ge=0, le=120, description=f"Age in years. {NOT_KEPT}")
+    income_pct_social_minimum: WholeNumber | None = Field(
         default=None, ge=0, le=1000, description=f"Household income as % of the social minimum. {NOT_KEPT}"
     )
     household: HouseholdType | None = Field(default=None, description=f"Household type. {NOT_KEPT}")
@@ -56,7 +63,10 @@ class PatientAttributes(BaseModel):
     )
     postcode: Annotated[str, AfterValidator(_postcode)] | None = Field(
         default=None,
-        description=f"PC6 (or PC4) of the home address; only decides residence in the service area. {NOT_KEPT}",
+        description=(
+            "PC6 (or PC4) of the home address; only decides residence in the service area "
+            f"(a search takes its own postcode when this is left out). {NOT_KEPT}"
+        ),
     )
 
 
@@ -84,7 +94,7 @@ def _given(value: object, shown: str, missing: str) -> str:
 
 
 def _checks(
-    rules: EligibilityRules, patient: PatientAttributes, lives_in_service_area: bool | None
+    rules: EligibilityRules, patient: PatientAttributes, lives_in_service_area: bool | None, residence_unknown: str
 ) -> Iterator[tuple[RuleName, bool | None, str, str]]:
     """Each applicable rule as (rule, passed — None when the attribute is missing, that attribute, detail)."""
     age, income, household = patient.age, patient.income_pct_social_minimum, patient.household
@@ -117,19 +127,21 @@ def _checks(
         yield (
             "must_live_in_area", lives_in_service_area, "postcode",
             "Alleen voor inwoners van het werkgebied; "
-            + _given(lives_in_service_area, "patiënt woont erbuiten", "woonplek onbekend (geef de volledige postcode)"),
+            + _given(lives_in_service_area, "patiënt woont erbuiten", residence_unknown),
         )
 
 
 def evaluate(
-    rules: EligibilityRules | None, patient: PatientAttributes, *, lives_in_service_area: bool | None
+    rules: EligibilityRules | None, patient: PatientAttributes, *, lives_in_service_area: bool | None,
+    residence_unknown: str = NO_POSTCODE,
 ) -> EligibilityVerdict:
-    """The verdict of the rules for this patient; `lives_in_service_area` None means unknown."""
+    """The verdict of the rules for this patient; `lives_in_service_area` None means unknown,
+    and `residence_unknown` then says why."""
     if rules is None:
         return EligibilityVerdict(verdict="eligible")
     failed: list[RuleOutcome] = []
     unknown: list[RuleOutcome] = []
-    for rule, passed, attribute, detail in _checks(rules, patient, lives_in_service_area):
+    for rule, passed, attribute, detail in _checks(rules, patient, lives_in_service_area, residence_unknown):
         if passed is None:
             unknown.append(RuleOutcome(rule=rule, detail=detail, missing=attribute))
         elif not passed:
@@ -146,19 +158,56 @@ def evaluate(
 
 
 def lives_in(area_codes: set[str], place: PostcodeOut) -> bool | None:
-    """Whether the postcode lies in the areas; None when its buurten straddle the boundary.
+    """Whether the postcode lies in the areas; None when that cannot be told.
 
     A PC6 has one buurt, but a PC4 may span several: when only some of them are in
-    the areas, where the patient lives cannot be told from the PC4 alone.
+    the areas, where the patient lives cannot be told from the PC4 alone. Buurten
+    derived from points (approximate) may miss some the PC4 spans, so with those only
+    the gemeente is known: an area within it leaves the answer open either way.
     """
     if place.gemeente is not None and place.gemeente.code in area_codes:
         return True
-    inside = [b.code in area_codes or parent_code_of(b.code) in area_codes for b in place.buurten]
-    if not inside:
-        # Without buurten only the gemeente is known: an area within it leaves the answer open.
-        gemeente = place.gemeente.code[2:] if place.gemeente else None
-        return None if gemeente and any(code[2:6] == gemeente for code in area_codes) else False
-    return True if all(inside) else None if any(inside) else False
+    if place.buurten and not any(b.approximate for b in place.buurten):
+        inside = [b.code in area_codes or parent_code_of(b.code) in area_codes for b in place.buurten]
+        return True if all(inside) else None if any(inside) else False
+    # A buurt code carries its gemeente's digits (after a re-division, a predecessor's).
+    gemeenten = {b.code[2:6] for b in place.buurten} | ({place.gemeente.code[2:]} if place.gemeente else set())
+    return None if any(code[2:6] in gemeenten for code in area_codes) else False
+
+
+def _why_undecided(place: PostcodeOut) -> str:
+    """What leaves residence open for a postcode lives_in could not decide, in the verdict's words."""
+    if not place.buurten:
+        known = f"van postcode {place.pc4} is alleen de gemeente bekend"
+    elif any(b.approximate for b in place.buurten):
+        known = f"de buurten van postcode {place.pc4} zijn alleen bij benadering bekend"
+    else:
+        known = f"postcode {place.pc4} ligt deels in het werkgebied"
+    if len(place.postcode) == 4:
+        return f"{known} (geef de volledige postcode)"
+    return f"de buurt van {place.postcode} is niet bekend en {known}"  # a PC6 without a row of its own
+
+
+def service_verdict(
+    rules: EligibilityRules | None, area_codes: set[str], patient: PatientAttributes, home: PostcodeOut | None
+) -> EligibilityVerdict:
+    """A service's verdict for a patient living at `home` (None: not known)."""
+    if not area_codes or rules is None or not rules.must_live_in_area:
+        return evaluate(rules, patient, lives_in_service_area=True)  # residence not asked, or no areas: open to anyone
+    if home is None:
+        return evaluate(rules, patient, lives_in_service_area=None)
+    lives = lives_in(area_codes, home)
+    why = _why_undecided(home) if lives is None else NO_POSTCODE
+    return evaluate(rules, patient, lives_in_service_area=lives, residence_unknown=why)
+
+
+def patient_home(session: Session, postcode: str, field: str) -> PostcodeOut:
+    """The patient's home postcode resolved; one nobody lives at, or that is not known, is a 422
+    naming `field` (a 404 would read as "no such service")."""
+    try:
+        return resolve_postcode(session, postcode, field)
+    except NotFound as exc:
+        raise InvalidInput(exc.detail, field=field) from exc
 
 
 def check_service_eligibility(session: Session, service_id: uuid.UUID, patient: PatientAttributes) -> EligibilityVerdict:
@@ -167,16 +216,6 @@ def check_service_eligibility(session: Session, service_id: uuid.UUID, patient: 
         (selectinload(Service.eligibility), selectinload(Service.areas)),  # type: ignore[arg-type]
     )
     require_target_groups(session, patient.target_groups, "target_groups")
-    rules = eligibility_rules(service)
-    area_codes = {a.area_code for a in service.areas}
-    lives_in_service_area: bool | None = None
-    if not area_codes:
-        lives_in_service_area = True  # no areas: open to anyone
-    elif rules is not None and rules.must_live_in_area and patient.postcode is not None:
-        # Resolved only when the rule needs it: the postcode is used no further than necessary.
-        try:
-            place = resolve_postcode(session, patient.postcode)
-        except NotFound as exc:  # a 404 here would read as "no such service"
-            raise InvalidInput(exc.detail, field="postcode") from exc
-        lives_in_service_area = lives_in(area_codes, place)
-    return evaluate(rules, patient, lives_in_service_area=lives_in_service_area)
+    # Resolved whatever the service's rules, so that a postcode is refused alike everywhere.
+    home = patient_home(session, patient.postcode, "postcode") if patient.postcode is not None else None
+    return service_verdict(eligibility_rules(service), {a.area_code for a in service.areas}, patient, home)

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from app.contacts.schemas import ContactOut
 from app.fields import LocalDateTime
@@ -63,7 +63,10 @@ class SearchCriteria(BaseModel):
     )
     target_group: str | None = Field(default=None, max_length=40, examples=["mantelzorgers"])
     access_route: AccessRoute | None = None
-    q: str | None = Field(default=None, max_length=200, description="Free text, Dutch.", examples=["schulden"])
+    q: str | None = Field(
+        default=None, max_length=200, description="Free text, Dutch; empty or only spaces: no text filter.",
+        examples=["schulden"],
+    )
     radius_km: float = Field(default=DEFAULT_RADIUS_KM, gt=0, le=MAX_RADIUS_KM)
     open_now: bool = Field(default=False, description="Say per result whether it is open now.")
     open_at: LocalDateTime | None = Field(
@@ -73,6 +76,13 @@ class SearchCriteria(BaseModel):
     free_only: bool = False
     cursor: str | None = None
     limit: int = Field(default=20, ge=1, le=MAX_LIMIT)
+
+    @field_validator("q")
+    @classmethod
+    def _blank_is_no_text(cls, value: str | None) -> str | None:
+        # An HTML form sends `q=` for a field left empty. (A q of characters that are no
+        # searchable word, such as "*", is still refused, by the search.)
+        return value if value is None or value.strip() else None
 
     @model_validator(mode="after")
     def _one_place(self) -> Self:
@@ -150,4 +160,15 @@ class SearchRequest(SearchCriteria):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SEARCH_REQUEST_EXAMPLE]})
 
     patient: PatientAttributes | None = None
-    eligible_only: bool = Field(default=False, description="Drop results that are not certainly eligible.")
+    eligible_only: bool = Field(
+        default=False, description="Drop results that are not certainly eligible; needs `patient`."
+    )
+
+    @field_validator("eligible_only")
+    @classmethod
+    def _needs_patient(cls, value: bool, info: ValidationInfo) -> bool:
+        # Without attributes no result is certainly eligible. (No `patient` in data: it was
+        # refused, and that error is the one to report.)
+        if value and "patient" in info.data and info.data["patient"] is None:
+            raise ValueError("needs the patient's attributes: send `patient` too")
+        return value

@@ -14,6 +14,7 @@ from geopy.distance import ELLIPSOIDS
 from sqlalchemy import Float, Integer, Uuid, column
 from sqlmodel import Session
 
+from app.areas.schemas import PostcodeOut
 from app.areas.service import area_specificity, resolve_postcode
 from app.clock import local_today
 from app.contacts import service as contacts
@@ -24,7 +25,7 @@ from app.locations.opening import combined_state, opening_state
 from app.pagination import decode_cursor, encode_cursor
 from app.search import cards, ranking
 from app.search.cards import load_eligibility
-from app.search.eligibility import EligibilityVerdict, PatientAttributes, evaluate
+from app.search.eligibility import EligibilityVerdict, PatientAttributes, patient_home, service_verdict
 from app.search.schemas import MATCH_LEVELS, Opening, SearchCriteria, SearchPlace
 from app.search.text import prefix_query
 from app.services.service import eligibility_rules
@@ -39,11 +40,11 @@ _GEODESIC = Geodesic(_A, _F)  # in km, as geopy.distance.geodesic measures
 RING_KM = 2.0  # see _rings
 
 
-def resolve_place(session: Session, criteria: SearchCriteria) -> SearchPlace:
-    if criteria.postcode is None:
+def search_place(criteria: SearchCriteria, resolved: PostcodeOut | None) -> SearchPlace:
+    """Where the search is centred: the resolved postcode, or the point asked."""
+    if resolved is None:
         return SearchPlace(postcode=None, resolved_via=None, lat=criteria.lat, lon=criteria.lon,  # type: ignore[arg-type]
                            gemeente=None, wijken=[], buurten=[])
-    resolved = resolve_postcode(session, criteria.postcode)
     return SearchPlace(
         postcode=resolved.postcode, resolved_via=resolved.resolved_via, lat=resolved.lat, lon=resolved.lon,
         gemeente=resolved.gemeente.code if resolved.gemeente else None,
@@ -107,9 +108,12 @@ def search(
 ) -> dict[str, Any]:
     """The page as JSON data in SearchPage's shape (tests/test_search_cards.py validates it):
     its results are put together from stored cards, with no output model built per search."""
-    place = resolve_place(session, criteria)
+    resolved = resolve_postcode(session, criteria.postcode) if criteria.postcode is not None else None
+    place = search_place(criteria, resolved)
+    home = None
     if patient is not None:
         require_target_groups(session, patient.target_groups, "patient.target_groups")
+        home = _home(session, patient, resolved)
     query = prefix_query(session, criteria.q) if criteria.q else None
     if criteria.domain:
         require_need_domains(session, criteria.domain, "domain")
@@ -125,9 +129,12 @@ def search(
             if len(page) == criteria.limit:
                 next_cursor = encode_cursor(scope, [getattr(page[-1][0], key) for key in ranking.ORDER_KEYS])
                 break
-            # The area match already says the patient lives in the service area;
-            # radius matches are services open to anyone.
-            verdict = evaluate(eligibility_rules(rules[row.id]), patient, lives_in_service_area=True) if patient else None
+            # Decided as the eligibility endpoint decides it: a search's area match does not say
+            # the patient lives there (their own postcode may differ; a PC4 may straddle the area).
+            verdict = None
+            if patient is not None:
+                record = rules[row.id]
+                verdict = service_verdict(eligibility_rules(record), record.area_codes, patient, home)
             if eligible_only and (verdict is None or verdict.verdict != "eligible"):
                 continue
             page.append((row, verdict))
@@ -139,6 +146,14 @@ def search(
         "limit": criteria.limit,
         "place": place.model_dump(mode="json"),
     }
+
+
+def _home(session: Session, patient: PatientAttributes, resolved: PostcodeOut | None) -> PostcodeOut | None:
+    """Where the patient lives, resolved once per search: their own postcode when given, else
+    the search's; None after a search by point (a point is not an address)."""
+    if patient.postcode is None or (resolved is not None and resolved.postcode == patient.postcode):
+        return resolved
+    return patient_home(session, patient.postcode, "patient.postcode")
 
 
 def _scope(criteria: SearchCriteria, patient: PatientAttributes | None, eligible_only: bool) -> str:
