@@ -95,6 +95,8 @@ def setup(engine: Engine) -> Iterator[tuple[TestClient, dict[str, uuid.UUID]]]:
             "buurt": make_service(session, organisation_id, name="Buurthulp", areas=[BUURT],
                                   eligibility={"must_live_in_area": True}),
             "nowhere": make_service(session, organisation_id, name="Overal", eligibility={"must_live_in_area": True}),
+            "ended": make_service(session, organisation_id, name="Afgelopen regeling", status="ended"),
+            "paused": make_service(session, organisation_id, name="Tijdelijk dicht", status="paused"),
         }
     with TestClient(create_app(engine)) as client:
         yield client, ids
@@ -174,6 +176,14 @@ def test_bad_input_is_a_422_naming_the_field(setup, body: dict[str, Any], field:
     response = _check(client, ids["ouderen"], body)
     assert response.status_code == 422 and response.headers["content-type"] == PROBLEM
     assert response.json()["field"] == field
+
+
+def test_a_service_that_takes_no_referrals_gets_no_verdict(setup) -> None:
+    client, ids = setup
+    for status in ("ended", "paused"):
+        response = _check(client, ids[status], QUALIFYING)
+        assert response.status_code == 409, response.text
+        assert response.json()["field"] == "service_id" and status in response.json()["detail"]
 
 
 def test_unknown_service_is_a_404(setup) -> None:

@@ -18,12 +18,12 @@ from app.areas.postcode import normalise_postcode
 from app.areas.schemas import PostcodeOut
 from app.areas.service import parent_code_of, resolve_postcode
 from app.entity import get_live
-from app.errors import InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.services.models import Service
 from app.services.schemas import Codes, EligibilityRules
 from app.services.service import eligibility_rules
 from app.taxonomy.service import require_target_groups
-from app.taxonomy.vocabulary import HouseholdType
+from app.taxonomy.vocabulary import HouseholdType, ServiceStatus
 
 NOT_KEPT = "Used for this answer only; never stored or logged."
 NO_POSTCODE = "woonplek onbekend (geef de postcode van het woonadres)"
@@ -215,6 +215,12 @@ def check_service_eligibility(session: Session, service_id: uuid.UUID, patient: 
         session, Service, service_id,
         (selectinload(Service.eligibility), selectinload(Service.areas)),  # type: ignore[arg-type]
     )
+    if service.status != ServiceStatus.active:
+        # Search leaves such a service out; an "eligible" for one that takes nobody would mislead.
+        raise Conflict(
+            f"This service is {service.status}: it takes no referrals now, whatever the patient's attributes.",
+            field="service_id",
+        )
     require_target_groups(session, patient.target_groups, "target_groups")
     # Resolved whatever the service's rules, so that a postcode is refused alike everywhere.
     home = patient_home(session, patient.postcode, "postcode") if patient.postcode is not None else None
