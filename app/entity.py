@@ -137,6 +137,10 @@ def as_record(row: Any, **extra: Any) -> SimpleNamespace:
 
 
 def require_reference(session: Session, model: type[SQLModel], key: object, field: str) -> None:
-    """422 on `field` when it names a `model` row that does not exist (None names none)."""
-    if key is not None and session.get(model, key) is None:
-        raise InvalidInput(f"No {field.removesuffix('_id').replace('_', ' ')} with id {key}.", field=field)
+    """422 on `field` when it names a `model` row that does not exist or was deleted (None names none)."""
+    if key is None:
+        return
+    row = session.get(model, key)
+    if row is None or row.deleted_at is not None:  # type: ignore[attr-defined]
+        gone = " (it was deleted)" if row is not None else ""
+        raise InvalidInput(f"No {field.removesuffix('_id').replace('_', ' ')} with id {key}{gone}.", field=field)

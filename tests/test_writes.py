@@ -95,6 +95,31 @@ def test_a_deleted_entry_is_gone_from_reads_lists_and_search_but_stays_in_the_lo
     assert [(e["action"], e["version"]) for e in trail["items"]] == [("delete", 2), ("create", 1)]
 
 
+def test_a_deleted_entry_cannot_be_referred_to_anew(api: Api) -> None:
+    editor = api.headers("editor")
+
+    def deleted(path: str, body: dict) -> str:
+        created = api.client.post(f"/api/v1/{path}", json=body, headers=editor)
+        assert created.status_code == 201, created.text
+        gone = api.client.delete(f"/api/v1/{path}/{created.json()['id']}", headers=editor | {"If-Match": '"1"'})
+        assert gone.status_code == 204, gone.text
+        return created.json()["id"]
+
+    organisation = deleted("organisations", new_item("organisations"))
+    location = deleted("locations", new_item("locations"))
+    contact = deleted("contacts", new_item("contacts"))
+    before = dump(api.engine)
+    for path, change, field in (
+        ("services", {"organisation_id": organisation}, "organisation_id"),
+        ("services", {"location_ids": [location]}, "location_ids"),
+        ("locations", {"organisation_id": organisation}, "organisation_id"),
+        ("front-doors", {"contact_id": contact}, "contact_id"),
+    ):
+        response = api.client.post(f"/api/v1/{path}", json=new_item(path) | change, headers=editor)
+        assert response.status_code == 422 and response.json()["field"] == field, (path, response.text)
+    assert dump(api.engine) == before
+
+
 def test_an_entry_others_depend_on_cannot_be_deleted(api: Api) -> None:
     response = api.client.delete(f"/api/v1/organisations/{ORGANISATION}", headers=api.headers("admin", **{"If-Match": '"1"'}))
     assert response.status_code == 409

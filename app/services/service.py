@@ -136,7 +136,8 @@ def validate_references(session: Session, items: Sequence[ServiceWrite]) -> dict
     organisations = {
         organisation.id: organisation
         for organisation in session.exec(
-            select(Organisation).where(col(Organisation.id).in_(wanted)).options(selectinload(Organisation.owners))  # type: ignore[arg-type]
+            select(Organisation).where(col(Organisation.id).in_(wanted), is_live(Organisation))
+            .options(selectinload(Organisation.owners))  # type: ignore[arg-type]
         ).all()
     }
     if missing := sorted(str(i) for i in wanted - organisations.keys()):
@@ -150,7 +151,7 @@ def validate_references(session: Session, items: Sequence[ServiceWrite]) -> dict
     if owners := {code for data in items for code in data.owners or ()}:
         require_areas(session, owners, "owners")
     location_ids = [i for data in items for i in data.location_ids]
-    found = set(session.exec(select(Location.id).where(col(Location.id).in_(location_ids))).all())
+    found = set(session.exec(select(Location.id).where(col(Location.id).in_(location_ids), is_live(Location))).all())
     if missing := sorted({str(i) for i in location_ids if i not in found}):
         raise InvalidInput(f"Unknown location id(s): {', '.join(missing)}.", field="location_ids")
     return organisations
