@@ -170,6 +170,7 @@ INVALID = [
     ("contacts", {"last_verified_at": "2062-11-01T09:00:00Z"}, "last_verified_at"),
     ("organisations", {"description": "\t\n"}, "description"),
     ("locations", {"postcode": "0123AB"}, "postcode"),
+    ("locations", {"postcode": "4330AA"}, "postcode"),  # PO boxes only: no visiting address
     ("locations", {"opening_hours": [
         {"weekday": 0, "opens": "09:00", "closes": "12:00"}, {"weekday": 0, "opens": "11:00", "closes": "13:00"}
     ]}, "opening_hours"),

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
+from app.areas.models import Postcode4, PostcodeKind
 from app.changelog.service import EntityType, record_save
 from app.clients.scope import Actor, authorize_write
 from app.entity import (
@@ -20,6 +21,7 @@ from app.entity import (
     require_reference,
     require_unique_external_id,
 )
+from app.errors import InvalidInput
 from app.locations.models import Location, OpeningException, OpeningHours
 from app.locations.schemas import Address, LocationOut, LocationWrite, OpeningExceptionIn, OpeningInterval
 from app.organisations.models import Organisation
@@ -112,6 +114,20 @@ def location_ownerships(session: Session, location_ids: Iterable[uuid.UUID]) -> 
     return {i: owners[organisation_of[i]] if organisation_of.get(i) else NO_OWNERS for i in wanted}
 
 
+def _require_visiting_postcode(session: Session, data: LocationWrite, before: LocationWrite | None) -> None:
+    """A location is where people go: a PC4 that serves PO boxes only is a mistake. Checked when
+    the postcode is set or changed, so a location stored before this rule can still be saved.
+    (A PC4 the reference data does not hold is let through: it may be loaded for a few regions.)"""
+    if data.postcode is None or (before is not None and before.postcode == data.postcode):
+        return
+    pc4 = session.get(Postcode4, data.postcode[:4])
+    if pc4 is not None and pc4.kind == PostcodeKind.po_box:
+        raise InvalidInput(
+            f"Postcode {data.postcode} serves PO boxes (postbus) only: a location needs its visiting address.",
+            field="postcode",
+        )
+
+
 def save_location(session: Session, data: LocationWrite, actor: Actor) -> tuple[Location, bool]:
     require_reference(session, Organisation, data.organisation_id, "organisation_id")
     data = data.model_copy(update={"id": data.id or uuid.uuid4()})
@@ -121,6 +137,7 @@ def save_location(session: Session, data: LocationWrite, actor: Actor) -> tuple[
     authorize_write(actor, ownership(session, before) if before else None, after)
     if existing is not None and before == data:
         return existing, False
+    _require_visiting_postcode(session, data, before)
     require_unique_external_id(session, Location, data.id, data.external_id)
     location = existing or Location(id=data.id, lat=data.lat, lon=data.lon, name=data.name)
     for name, value in data.model_dump(exclude={"id", "opening_hours", "exceptions"}).items():
