@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AfterValidator
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
@@ -25,7 +26,14 @@ PROFILE_URL = "https://docs.openreferral.org/en/3.0/"
 
 PageParam = Annotated[int, Query(ge=1, le=100_000, description="Page number, from 1.")]
 PerPageParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Entities per page, at most {MAX_LIMIT}.")]
-SearchParam = Annotated[str | None, Query(min_length=1, max_length=200, description="Full-text search.")]
+def _blank_is_none(value: str | None) -> str | None:
+    return value if value is None or value.strip() else None
+
+
+# Empty or spaces alone (a form's empty field) is no search, as `q` is on /api/v1/search.
+SearchParam = Annotated[
+    str | None, Query(max_length=200, description="Full-text search; empty: none."), AfterValidator(_blank_is_none)
+]
 FormatParam = Annotated[
     Literal["json"], Query(description="Only `json`; the app's NDJSON export is /api/v1/export.ndjson.")
 ]
