@@ -110,6 +110,11 @@ def unique_codes(values: list[str]) -> list[str]:
 CodeList = Annotated[list[AreaCode], AfterValidator(unique_codes)]
 
 
+def blank_is_none(value: str | None) -> str | None:
+    """An optional text sent empty or as spaces alone (a form's empty field) is not given."""
+    return value if value is None or value.strip() else None
+
+
 NUL_REFUSED = "holds a NUL character, which cannot be stored"
 
 

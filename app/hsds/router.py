@@ -8,7 +8,7 @@ from pydantic import AfterValidator
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
-from app.fields import LocalDateTime
+from app.fields import LocalDateTime, blank_is_none
 from app.hsds import schemas as hsds
 from app.hsds import service
 from app.hsds.service import Paging, ServiceFilters
@@ -26,13 +26,9 @@ PROFILE_URL = "https://docs.openreferral.org/en/3.0/"
 
 PageParam = Annotated[int, Query(ge=1, le=100_000, description="Page number, from 1.")]
 PerPageParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Entities per page, at most {MAX_LIMIT}.")]
-def _blank_is_none(value: str | None) -> str | None:
-    return value if value is None or value.strip() else None
-
-
-# Empty or spaces alone (a form's empty field) is no search, as `q` is on /api/v1/search.
+# Empty is no search, as `q` is on /api/v1/search.
 SearchParam = Annotated[
-    str | None, Query(max_length=200, description="Full-text search; empty: none."), AfterValidator(_blank_is_none)
+    str | None, Query(max_length=200, description="Full-text search; empty: none."), AfterValidator(blank_is_none)
 ]
 FormatParam = Annotated[
     Literal["json"], Query(description="Only `json`; the app's NDJSON export is /api/v1/export.ndjson.")

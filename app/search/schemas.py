@@ -2,10 +2,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from app.contacts.schemas import ContactOut
-from app.fields import LocalDateTime
+from app.fields import LocalDateTime, blank_is_none
 from app.locations.opening import OpeningState
 from app.locations.schemas import LocationOut
 from app.organisations.schemas import OrganisationRef
@@ -63,7 +63,8 @@ class SearchCriteria(BaseModel):
     )
     target_group: str | None = Field(default=None, max_length=40, examples=["mantelzorgers"])
     access_route: AccessRoute | None = None
-    q: str | None = Field(
+    # Empty is no text filter; a q of characters that are no searchable word ("*") is refused by the search.
+    q: Annotated[str | None, AfterValidator(blank_is_none)] = Field(
         default=None, max_length=200, description="Free text, Dutch; empty or only spaces: no text filter.",
         examples=["schulden"],
     )
@@ -76,13 +77,6 @@ class SearchCriteria(BaseModel):
     free_only: bool = False
     cursor: str | None = None
     limit: int = Field(default=20, ge=1, le=MAX_LIMIT)
-
-    @field_validator("q")
-    @classmethod
-    def _blank_is_no_text(cls, value: str | None) -> str | None:
-        # An HTML form sends `q=` for a field left empty. (A q of characters that are no
-        # searchable word, such as "*", is still refused, by the search.)
-        return value if value is None or value.strip() else None
 
     @model_validator(mode="after")
     def _one_place(self) -> Self:
