@@ -173,3 +173,39 @@ def test_a_contact_a_front_door_names_cannot_move_to_another_service_under_it(ap
     assert unnamed.status_code == 200, unnamed.text
     moved = api.client.patch(contact, json={"service_id": WIJKTEAM}, headers=api.headers("editor", **{"If-Match": etag}))
     assert moved.status_code == 200 and moved.json()["service_id"] == WIJKTEAM
+
+
+def test_a_contact_a_front_door_names_is_not_deleted_under_it(api: Api) -> None:
+    contact = f"/api/v1/contacts/{CONTACT}"
+
+    def delete() -> Any:
+        etag = api.client.get(contact, headers=api.headers("editor")).headers["ETag"]
+        return api.client.delete(contact, headers=api.headers("editor", **{"If-Match": etag}))
+
+    before = dump(api.engine)
+    refused = delete()
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["dependents"] == {"front doors": 1}
+    assert dump(api.engine) == before
+
+    door = f"{PATH}/{FRONT_DOOR}"
+    door_etag = api.client.get(door, headers=api.headers("editor")).headers["ETag"]
+    unnamed = api.client.patch(door, json={"contact_id": None}, headers=api.headers("editor", **{"If-Match": door_etag}))
+    assert unnamed.status_code == 200, unnamed.text
+    assert delete().status_code == 204
+
+
+def test_erasing_a_contact_unnames_the_front_doors_that_named_it(api: Api) -> None:
+    door = f"{PATH}/{FRONT_DOOR}"
+    named = api.client.get(door, headers=api.headers("editor")).json()
+    assert named["contact"]["id"] == CONTACT
+    since = api.client.get("/api/v1/changes", params={"limit": 1000}, headers=api.headers("reader")).json()["next_cursor"]
+
+    assert api.client.post(f"/api/v1/contacts/{CONTACT}/erase", headers=api.headers("admin")).status_code == 204
+    unnamed = api.client.get(door, headers=api.headers("editor")).json()
+    assert unnamed["contact"] is None and unnamed["version"] == named["version"] + 1
+    # Copies kept in sync learn it from the change feed, and the postcode answer names no erased person.
+    changes = api.client.get("/api/v1/changes", params={"since": since}, headers=api.headers("reader")).json()["items"]
+    assert [(c["entity_type"], c["entity_id"]) for c in changes] == [("contact", CONTACT), ("front_door", FRONT_DOOR)]
+    [wmo] = _get(api.client, postcode="4331", topic="wmo_2015")["items"]
+    assert wmo["id"] == FRONT_DOOR and (wmo["contact"] or {}).get("id") != CONTACT

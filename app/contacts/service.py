@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from app.areas.service import require_areas
 from app.changelog.service import Action, EntityType, record_save, scrub_changes, write_and_record
-from app.clients.scope import Actor, authorize_write
+from app.clients.scope import Actor, authorize_write, gemeente_of
 from app.clock import local_today
 from app.contacts.models import Contact, ContactArea
 from app.contacts.schemas import ContactOut, ContactWrite
@@ -254,6 +254,21 @@ def erase_contact(session: Session, contact_id: uuid.UUID, actor: Actor) -> None
     contact.deleted_at = contact.deleted_at or contact.erased_at
     scrub_changes(session, EntityType.contact, contact_id, PERSONAL_FIELDS)
     write_and_record(session, EntityType.contact, contact, actor, Action.erase, gemeenten=owned.gemeenten)
+    _unname_in_front_doors(session, contact_id, actor)
+
+
+def _unname_in_front_doors(session: Session, contact_id: uuid.UUID, actor: Actor) -> None:
+    """Erasure is not refused for the front doors that name the person (a delete is): they
+    name no one from now on, so they offer whom their service puts forward."""
+    doors = session.exec(
+        select(FrontDoor).where(FrontDoor.contact_id == contact_id, is_live(FrontDoor)).with_for_update()
+    ).all()
+    for door in doors:
+        door.contact_id = None
+        write_and_record(
+            session, EntityType.front_door, door, actor, Action.update,
+            changes={"contact_id": [str(contact_id), None]}, gemeenten=[gemeente_of(door.area_code)],
+        )
 
 
 def choose_contact(candidates: list[Any], levels: dict[str, int]) -> Any | None:

@@ -43,7 +43,8 @@ def to_outs(session: Session, doors: list[FrontDoor], viewer: Viewer) -> list[Fr
     people = {
         c.id: c
         for c in session.exec(
-            select(Contact).where(col(Contact.id).in_(contact_ids)).options(*contacts.CONTACT_LOAD)
+            # A deleted person is no one to call (erasure unnames them; older data may still name one).
+            select(Contact).where(col(Contact.id).in_(contact_ids), is_live(Contact)).options(*contacts.CONTACT_LOAD)
         ).all()
     }
     return [

@@ -63,6 +63,11 @@ def _service_dependents(session: Session, service_id: uuid.UUID) -> dict[str, in
     }
 
 
+def _contact_dependents(session: Session, contact_id: uuid.UUID) -> dict[str, int]:
+    # A front door that named a deleted person would send the POH to someone who has left.
+    return {"front doors": _count_live(session, FrontDoor, FrontDoor.contact_id == contact_id)}
+
+
 def _location_dependents(session: Session, location_id: uuid.UUID) -> dict[str, int]:
     using = select(ServiceLocation.service_id).where(ServiceLocation.location_id == location_id)
     return {"services": _count_live(session, Service, col(Service.id).in_(using))}
@@ -87,6 +92,7 @@ LOCATION = Maintained(
 CONTACT = Maintained(
     EntityType.contact, Contact, ContactWrite, contacts.CONTACT_LOAD,
     contacts.as_write, contacts.save_contact, contacts.ownership,
+    dependents=_contact_dependents,
 )
 FRONT_DOOR = Maintained(
     EntityType.front_door, FrontDoor, FrontDoorWrite, (),
