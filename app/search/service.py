@@ -4,13 +4,10 @@ results put together from the stored cards of its services, locations and contac
 """
 
 import hashlib
-import math
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from geographiclib.geodesic import Geodesic
-from geopy.distance import ELLIPSOIDS
 from sqlalchemy import Float, Integer, Uuid, column
 from sqlmodel import Session
 
@@ -25,6 +22,7 @@ from app.locations.opening import combined_state, opening_state
 from app.pagination import decode_cursor, encode_cursor
 from app.search import cards, ranking
 from app.search.cards import load_eligibility
+from app.search.distance import PageDistances
 from app.search.eligibility import EligibilityVerdict, PatientAttributes, patient_home, service_verdict
 from app.search.schemas import MATCH_LEVELS, Opening, SearchCriteria, SearchPlace
 from app.search.text import prefix_query
@@ -35,8 +33,6 @@ from app.visibility import Viewer
 # The types a cursor's key is read back as (ranking.ORDER_KEYS).
 _CURSOR_COLUMNS = [column("level", Integer()), column("neg_relevance", Float()), column("d2", Float()),
                    column("id", Uuid())]
-_A, _, _F = ELLIPSOIDS["WGS-84"]
-_GEODESIC = Geodesic(_A, _F)  # in km, as geopy.distance.geodesic measures
 RING_KM = 2.0  # see _rings
 
 
@@ -171,28 +167,6 @@ def _moment(criteria: SearchCriteria) -> datetime | None:
     return criteria.open_at
 
 
-def _distance_km(place: SearchPlace, location: dict[str, Any]) -> float:
-    # geopy's geodesic on geopy's WGS-84, without building a geopy object per call.
-    return float(_GEODESIC.Inverse(place.lat, place.lon, location["lat"], location["lon"], Geodesic.DISTANCE)["s12"])
-
-
-def _nearest(
-    place: SearchPlace, live: list[dict[str, Any]], shrink: float, km: dict[str, float]
-) -> tuple[float, dict[str, Any]] | None:
-    """(geodesic km, location card) of the nearest location. The geodesic (~0.1 ms a call) is
-    computed only for the locations whose equirectangular distance is within 1 % of the
-    least: over the radius of a search that approximation errs by far less."""
-    if not live:
-        return None
-    rough = [((loc["lon"] - place.lon) * shrink) ** 2 + (loc["lat"] - place.lat) ** 2 for loc in live]
-    bound = min(rough) * 1.0201 + 1e-12  # (1 % of the distance)²
-    near = [loc for loc, r in zip(live, rough, strict=True) if r <= bound]
-    return min(
-        ((km[loc["id"]] if loc["id"] in km else km.setdefault(loc["id"], _distance_km(place, loc)), loc) for loc in near),
-        key=lambda item: item[0],
-    )
-
-
 def _opening(live: list[dict[str, Any]], moment: datetime) -> dict[str, Any]:
     """The service's opening state at `moment`, from its locations' cards."""
     states = [opening_state(locations.opening_times(loc), moment) for loc in live]
@@ -218,16 +192,15 @@ def _results(
     moment = _moment(criteria)
     found = cards.read_page(session, [row.id for row, _ in page], today)
     levels = area_specificity(place.buurten, place.wijken, place.gemeente)
-    km: dict[str, float] = {}  # services of one organisation share locations
-    shrink = math.cos(math.radians(place.lat))
+    distances = PageDistances(place.lat, place.lon)
     results = []
     for row, verdict in page:
         card, live = found.services[row.id], found.locations[row.id]
-        nearest = _nearest(place, live, shrink, km)
+        nearest = distances.nearest(live)
         results.append({
             "service": card["service"],
             "match": MATCH_LEVELS[row.level],
-            "distance_km": round(nearest[0], 2) if nearest else None,
+            "distance_km": nearest[0] if nearest else None,
             "nearest_location": nearest[1] if nearest else None,
             "access_route": card["access_route"],
             "waiting_time": card["waiting_time"],
