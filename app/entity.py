@@ -104,6 +104,8 @@ class Ownership:
     `areas` are the areas the entry itself sets (service areas, a contact's coverage, a
     front door's area): an editor may only set areas inside the owning gemeenten.
     `attached` are the entries it is attached to: an editor attaches only to its own.
+    The `*_field`s name the field each comes from, which a refusal names (an import row's
+    column): a location's gemeenten are its organisation's, a front door's its area's.
     """
 
     gemeenten: frozenset[str]
@@ -111,6 +113,8 @@ class Ownership:
     areas: frozenset[str] = frozenset()
     areas_field: str = "areas"
     attached: tuple["Attachment", ...] = ()
+    gemeenten_field: str = "owners"
+    organisations_field: str = "organisation_id"
 
 
 NO_OWNERS = Ownership(gemeenten=frozenset(), organisations=frozenset())

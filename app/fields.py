@@ -1,9 +1,12 @@
 """Field types shared by the write schemas."""
 
+import json
+import reprlib
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 import phonenumbers
+import pycountry
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -100,6 +103,34 @@ def _dutch_phone(value: str) -> str:
 
 
 DutchPhone = Annotated[str, Field(max_length=40, examples=["0118 612 345"]), AfterValidator(_dutch_phone)]
+
+
+def _iso_639_1_codes() -> frozenset[str]:
+    """The ISO 639-1 codes: the two-letter codes in pycountry's ISO 639-3 table. Read from its
+    file, not through pycountry.languages, which would build and keep an object per language
+    (about 7,900, 4.5 MB in every worker) to give 184 codes."""
+    table = pycountry.languages
+    with open(table.filename, encoding="utf-8") as file:
+        entries = json.load(file)[table.root_key]
+    return frozenset(entry["alpha_2"] for entry in entries if "alpha_2" in entry)
+
+
+ISO_639_1 = _iso_639_1_codes()  # once, at start-up
+
+
+def _iso_639_1(code: str) -> str:
+    if code not in ISO_639_1:
+        raise ValueError(
+            f"{reprlib.repr(code)} is not an ISO 639-1 language code (two lower-case letters, such as nl, en or ar)"
+        )
+    return code
+
+
+# A language as HSDS's `language.code` and FHIR's BCP 47 take it: services' languages, the
+# search's `language`. The pattern is what the schema shows; the list of codes is the rule.
+LanguageCode = Annotated[str, AfterValidator(_iso_639_1), WithJsonSchema({
+    "type": "string", "pattern": r"^[a-z]{2}$", "description": "An ISO 639-1 language code.", "examples": ["ar"],
+})]
 
 
 def unique_codes(values: list[str]) -> list[str]:

@@ -303,7 +303,7 @@ def test_imports_obey_the_scope_rules(api: Api) -> None:
     not_shared = [n for n, row in enumerate(rows, 2) if "GM0718" not in row["owners"].split("|")]
     errors = response.json()["errors"]
     assert [e["row"] for e in errors] == not_shared and len(not_shared) < len(rows)
-    assert all("owned by GM0687" in e["message"] for e in errors)
+    assert all("owned by GM0687" in e["message"] and e["field"] == "owners" for e in errors)
     assert dump(api.engine) == before
     for who, status in {"reader": 403, "anonymous": 401, "revoked": 401}.items():
         assert upload(api, who, {"services.csv": edited}).status_code == status

@@ -52,7 +52,7 @@ def authorize_write(actor: Actor, before: Ownership | None, after: Ownership | N
         _attached_within_scope(principal, before, after)
         _within_scope(principal, after)
     if before is not None and after is not None and before.gemeenten != after.gemeenten:
-        raise Forbidden("Only an admin can change the gemeenten that own an entry.", field="owners")
+        raise Forbidden("Only an admin can change the gemeenten that own an entry.", field=after.gemeenten_field)
     if after is not None:
         added = after.areas - (before.areas if before else frozenset())
         outside = sorted(code for code in added if gemeente_of(code) not in after.gemeenten)
@@ -67,13 +67,16 @@ def authorize_write(actor: Actor, before: Ownership | None, after: Ownership | N
 
 
 def _within_scope(principal: Principal, state: Ownership, what: str = "This entry", field: str | None = None) -> None:
+    """`field`: the one naming an attached entry; else the entry's own owners are at fault."""
     if not state.gemeenten & principal.gemeenten:
         owners = ", ".join(sorted(state.gemeenten)) or "no gemeente (admins only)"
         raise Forbidden(
-            f"{what} is owned by {owners}; this key maintains {', '.join(sorted(principal.gemeenten))}.", field=field
+            f"{what} is owned by {owners}; this key maintains {', '.join(sorted(principal.gemeenten))}.",
+            field=field or state.gemeenten_field,
         )
     if principal.organisations and not state.organisations <= principal.organisations:
-        raise Forbidden(f"{what} is outside the organisations this key is limited to.", field=field or "organisation_id")
+        raise Forbidden(f"{what} is outside the organisations this key is limited to.",
+                        field=field or state.organisations_field)
 
 
 def _attached_within_scope(principal: Principal, before: Ownership | None, after: Ownership) -> None:
@@ -107,5 +110,5 @@ def _owners_own_or_shared(principal: Principal, after: Ownership) -> None:
         raise Forbidden(
             f"Only an admin can make {', '.join(outside)} an owner; this key maintains "
             f"{', '.join(sorted(principal.gemeenten))}.",
-            field="owners",
+            field=after.gemeenten_field,
         )

@@ -177,12 +177,14 @@ def ownership(session: Session, data: ContactWrite) -> Ownership:
     service = service_ownerships(session, [data.service_id])[data.service_id] if data.service_id else None
     gemeenten = service.gemeenten if service else organisation_owners(session, data.organisation_id)
     organisations = (service.organisations if service else frozenset()) | ({data.organisation_id} - {None})
+    owned_through = "service_id" if service else "organisation_id"
     return Ownership(
         gemeenten=gemeenten, organisations=organisations, areas=frozenset(data.areas),  # type: ignore[arg-type]
         attached=(
             service_attachment(session, data.service_id, gives_owners=True),
             organisation_attachment(session, data.organisation_id, gives_owners=data.service_id is None),
         ),
+        gemeenten_field=owned_through, organisations_field=owned_through,
     )
 
 

@@ -100,6 +100,7 @@ def ownership(session: Session, data: FrontDoorWrite) -> Ownership:
             service_attachment(session, data.service_id, gives_owners=False),
             Attachment("contact_id", frozenset({data.contact_id} - {None}), partial(contacts.contact_ownerships, session)),  # type: ignore[arg-type]
         ),
+        gemeenten_field="area_code", organisations_field="service_id",
     )
 
 

@@ -81,11 +81,14 @@ class Batch:
             del self.external[row.entity][external_id]
 
     def fail_domain(self, row: Row, exc: DomainError) -> None:
-        self.fail(row, exc.field or "id", exc.detail)
+        # The save paths name the field at fault; a refusal that names none is the row's.
+        self.fail(row, exc.field or "row", exc.detail)
 
     def fail_validation(self, row: Row, exc: ValidationError) -> None:
-        for error in invalid_input(exc).extra["errors"]:
-            self.fail(row, row.field_name(error["field"].split(".")), error["message"])
+        # By pydantic's location, which a rule on the whole entry (a contact needs a service or an
+        # organisation) leaves empty: the row's, where the API's problem says "request".
+        for error, reported in zip(exc.errors(), invalid_input(exc).extra["errors"], strict=True):
+            self.fail(row, row.field_name(error["loc"]), reported["message"])
 
     def done(self, row: Row, data: BaseModel, before: BaseModel | None, changed: bool) -> None:
         counts = self.counts[row.entity]

@@ -101,6 +101,7 @@ def ownership(session: Session, data: LocationWrite) -> Ownership:
         gemeenten=organisation_owners(session, data.organisation_id),
         organisations=frozenset({data.organisation_id}) if data.organisation_id else frozenset(),
         attached=(organisation_attachment(session, data.organisation_id, gives_owners=True),),
+        gemeenten_field="organisation_id",
     )
 
 

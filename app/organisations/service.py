@@ -87,7 +87,10 @@ def organisation_attachment(
 
 
 def ownership(_session: Session, data: OrganisationWrite) -> Ownership:
-    return Ownership(gemeenten=frozenset(data.owners), organisations=frozenset({data.id}) if data.id else frozenset())
+    return Ownership(
+        gemeenten=frozenset(data.owners), organisations=frozenset({data.id}) if data.id else frozenset(),
+        organisations_field="id",  # an organisation is itself the one a key may be limited to
+    )
 
 
 def save_organisation(session: Session, data: OrganisationWrite, actor: Actor) -> tuple[Organisation, bool]:

@@ -5,7 +5,7 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from app.contacts.schemas import ContactOut
-from app.fields import LocalDateTime, blank_is_none
+from app.fields import LanguageCode, LocalDateTime, blank_is_none
 from app.locations.opening import OpeningState
 from app.locations.schemas import LocationOut
 from app.organisations.schemas import OrganisationRef
@@ -73,7 +73,9 @@ class SearchCriteria(BaseModel):
     open_at: LocalDateTime | None = Field(
         default=None, description="Say per result whether it is open then; without a zone, Europe/Amsterdam."
     )
-    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$", examples=["ar"])
+    language: LanguageCode | None = Field(
+        default=None, description="Services offered in this language (ISO 639-1).", examples=["ar"]
+    )
     free_only: bool = False
     cursor: str | None = None
     limit: int = Field(default=20, ge=1, le=MAX_LIMIT)

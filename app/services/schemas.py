@@ -5,15 +5,24 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.contacts.schemas import CONTACT_EXAMPLE, ContactOut
-from app.fields import CheckedAt, CodeList, ExternalId, GemeenteCode, Name, ReportedOn, Text, WriteSchema, unique_codes
+from app.fields import (
+    CheckedAt,
+    CodeList,
+    ExternalId,
+    GemeenteCode,
+    LanguageCode,
+    Name,
+    ReportedOn,
+    Text,
+    WriteSchema,
+    unique_codes,
+)
 from app.locations.schemas import LOCATION_EXAMPLE, LocationOut
 from app.organisations.schemas import ORGANISATION_EXAMPLE, OrganisationRef
 from app.taxonomy.vocabulary import AccessRoute, Cost, HouseholdType, ServiceStatus
 
 Codes = Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]], AfterValidator(unique_codes)]
-Languages = Annotated[
-    list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]], AfterValidator(unique_codes)
-]
+Languages = Annotated[list[LanguageCode], AfterValidator(unique_codes)]
 
 
 class EligibilityRules(WriteSchema):

@@ -81,10 +81,10 @@ def to_outs(session: Session, services: list[Service], viewer: Viewer) -> list[S
 
 
 def as_write(service: Service) -> ServiceWrite:
-    return ServiceWrite(
+    data = ServiceWrite(
         **service.model_dump(include={
             "id", "external_id", "organisation_id", "name", "description", "access_route", "cost", "cost_note",
-            "languages", "waiting_days", "waiting_reported_on", "status", "last_verified_at",
+            "waiting_days", "waiting_reported_on", "status", "last_verified_at",
         }),
         need_domains=[d.domain_code for d in service.need_domains],
         target_groups=[g.group_code for g in service.target_groups],
@@ -93,6 +93,10 @@ def as_write(service: Service) -> ServiceWrite:
         location_ids=[location.id for location in service.locations],
         eligibility=eligibility_rules(service),
     )
+    # The languages as stored, not judged again: a code stored before codes were checked must
+    # not make a service fail to delete, verify, export or move. A write that keeps one is
+    # refused (languages.N): a patch or an import row is validated whole.
+    return data.model_copy(update={"languages": service.languages})
 
 
 def get_service(session: Session, service_id: uuid.UUID, viewer: Viewer) -> ServiceOut:
