@@ -1,11 +1,13 @@
 """What every route checks before it reads its parameters (app/request_checks.py): a body in a
-media type the route does not take is a 415 and changes nothing."""
+media type the route does not take is a 415 and changes nothing; a query parameter that takes
+one value, sent more than once, is a 422 naming it, while lists may repeat."""
 
 import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
@@ -139,3 +141,83 @@ def test_no_body_is_answered_as_before(api: Api) -> None:
     # Operations without a body do not look at one, whatever it is sent as.
     verify = api.client.post(f"/api/v1/services/{SERVICE}/verify", content=b"ok", headers=admin | {"Content-Type": "text/plain"})
     assert verify.status_code == 200, verify.text
+
+
+def _scalar(parameter: dict[str, Any]) -> bool:
+    schema = parameter["schema"]
+    return "array" not in {schema.get("type"), *(option.get("type") for option in schema.get("anyOf", []))}
+
+
+def test_every_single_valued_query_parameter_sent_twice_is_a_422_naming_it(demo_client: TestClient) -> None:
+    # Every operation the API describes (/api/v1 and /hsds), read from its OpenAPI description.
+    checked = set()
+    for method, path, op in OPERATIONS:
+        for parameter in op.get("parameters", []):
+            if parameter["in"] != "query":
+                continue
+            name = parameter["name"]
+            response = demo_client.request(method, f"{_filled(path)}?{name}=1&{name}=2")
+            refused = response.status_code == 422 and "only once" in response.json()["detail"]
+            if not _scalar(parameter):
+                assert not refused, (method, path, name, response.text)
+                continue
+            assert refused, (method, path, name, response.text)
+            assert response.headers["content-type"] == PROBLEM
+            problem = response.json()
+            assert problem["type"] == "/problems/invalid-input"
+            assert problem["field"] == name
+            assert problem["detail"] == f"{name}: may be given only once; it was sent 2 times"
+            checked.add(f"{method} {path} {name}")
+    assert {"GET /api/v1/search radius_km", "GET /hsds/services page", "POST /api/v1/import dry_run"} <= checked
+
+
+@pytest.mark.parametrize(("path", "query"), [
+    ("/api/v1/search", "postcode=4331&radius_km=500&radius_km=5"),
+    ("/api/v1/search", "postcode=4331&postcode=4337"),
+    ("/api/v1/services", "domain=financien&domain=huisvesting"),  # one domain on this list
+    ("/api/v1/organisations", "limit=1&limit=100"),
+    ("/api/v1/front-doors", "postcode=4331&topic=wgs&postcode=4337"),
+    ("/hsds/services", "page=1&page=2"),
+    ("/hsds/organizations", "full_service=true&full_service=false"),
+])
+def test_a_repeated_parameter_is_refused_on_every_kind_of_list(demo_client: TestClient, path: str, query: str) -> None:
+    response = demo_client.get(f"{path}?{query}")
+    assert response.status_code == 422, response.text
+    name = next(name for name in re.findall(r"(\w+)=", query) if query.count(f"{name}=") > 1)
+    assert response.json()["field"] == name
+
+
+def test_list_parameters_may_repeat(demo_client: TestClient) -> None:
+    both = demo_client.get("/api/v1/search?postcode=4331&domain=financien&domain=huisvesting&limit=100")
+    one = demo_client.get("/api/v1/search?postcode=4331&domain=financien&limit=100")
+    assert both.status_code == 200 and one.status_code == 200
+    assert len(both.json()["items"]) >= len(one.json()["items"])
+    doors = demo_client.get("/api/v1/front-doors?postcode=4331&topic=wgs&topic=financien")
+    assert doors.status_code == 200, doors.text
+    assert {item["topic"] for item in doors.json()["items"]} == {"wgs", "financien"}
+
+
+def test_a_repeated_parameter_is_never_answered_from_the_search_cache(demo_client: TestClient) -> None:
+    # The search replays a query string it answered before (app/search/router.py, _ReplayingRoute);
+    # one with a repeated parameter was answered, so remembered and replayed, as its last value.
+    once = "/api/v1/search?postcode=4331&radius_km=5"
+    assert [demo_client.get(once).status_code for _ in range(2)] == [200, 200]
+    twice = "/api/v1/search?postcode=4331&radius_km=5&radius_km=5"
+    assert [demo_client.get(twice).status_code for _ in range(3)] == [422, 422, 422]
+    assert demo_client.head(twice).status_code == 422
+
+
+def test_a_repeated_parameter_on_a_write_changes_nothing(api: Api) -> None:
+    before = dump(api.engine)
+    batch = {"services": [{"id": SERVICE, "waiting_days": 3}]}
+    # dry_run=true then false: which one was meant?
+    response = api.client.post("/api/v1/import?dry_run=true&dry_run=false", json=batch, headers=api.headers("admin"))
+    assert (response.status_code, response.json()["field"]) == (422, "dry_run"), response.text
+    assert dump(api.engine) == before
+
+
+def test_fhir_keeps_its_own_rules_for_repeated_parameters(demo_client: TestClient) -> None:
+    # In FHIR a repeated parameter means "all of" (app/fhir reads them itself).
+    response = demo_client.get("/fhir/HealthcareService?_lastUpdated=ge2000&_lastUpdated=lt2999&_count=0")
+    assert response.status_code == 200, response.text
+    assert response.json()["resourceType"] == "Bundle"

@@ -23,7 +23,8 @@ T = TypeVar("T")
 class _ReplayingRoute(CheckedRoute):
     """Answers a GET that was answered before from the response cache, before FastAPI reads
     the criteria and solves the dependencies (app/search/cache.py, request_key); every other
-    request goes the route's usual way, after the route's checks (app/request_checks.py)."""
+    request goes the route's usual way. The route's checks come first (a query string with a
+    repeated single-valued parameter is refused, never replayed)."""
 
     def answering(self, handler: Handler) -> Handler:
         async def replaying(request: Request) -> Response:
