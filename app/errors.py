@@ -32,6 +32,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
     "method-not-allowed": (405, "Method not allowed", "This path does not accept this HTTP method."),
     "http-error": (400, "Bad request", "The request could not be handled as sent."),
     "payload-too-large": (413, "Request body too large", "The body is larger than this endpoint accepts; `detail` says the limit."),
+    "unsupported-media-type": (415, "Unsupported media type", "The body is not in a media type this endpoint takes; `Accept` (for PATCH `Accept-Patch`) lists those it does."),
     "too-many-requests": (429, "Too many requests", "Anonymous searches from this address exceed the limit; wait for Retry-After seconds, or use an API key."),
     "internal-error": (500, "Internal error", "An unexpected failure on the server; it has been logged."),
     "service-unavailable": (503, "Service unavailable", "The database cannot be reached or did not answer in time; retry after Retry-After seconds."),
@@ -121,6 +122,10 @@ class PreconditionRequired(DomainError):
 
 class PreconditionFailed(DomainError):
     slug = "precondition-failed"
+
+
+class UnsupportedMediaType(DomainError):
+    slug = "unsupported-media-type"
 
 
 def _message(error: Any) -> str:

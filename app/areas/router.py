@@ -7,8 +7,9 @@ from app.areas.schemas import AreaOut, PostcodeOut
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
 from app.http_cache import REFERENCE_SECONDS, cache_for
+from app.request_checks import CheckedRoute
 
-router = APIRouter(tags=["areas and postcodes"], dependencies=[cache_for(REFERENCE_SECONDS)])
+router = APIRouter(tags=["areas and postcodes"], dependencies=[cache_for(REFERENCE_SECONDS)], route_class=CheckedRoute)
 
 
 @router.get(

@@ -12,8 +12,9 @@ from app.errors import WRITE_PROBLEM_RESPONSES
 from app.fields import GemeenteCode, LocalDateTime
 from app.http_cache import cache_for
 from app.pagination import CursorParam, LimitParam, Page
+from app.request_checks import CheckedRoute
 
-router = APIRouter(tags=["audit"], dependencies=[cache_for(0)])
+router = APIRouter(tags=["audit"], dependencies=[cache_for(0)], route_class=CheckedRoute)
 
 
 @router.get(

@@ -9,8 +9,9 @@ from app.db import SessionDep
 from app.errors import WRITE_PROBLEM_RESPONSES
 from app.http_cache import cache_for
 from app.pagination import CursorParam, LimitParam, Page
+from app.request_checks import CheckedRoute
 
-router = APIRouter(tags=["clients"], dependencies=[cache_for(0)])
+router = APIRouter(tags=["clients"], dependencies=[cache_for(0)], route_class=CheckedRoute)
 
 
 @router.get("/me", summary="The API client this key belongs to", responses=WRITE_PROBLEM_RESPONSES)

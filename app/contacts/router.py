@@ -13,9 +13,12 @@ from app.http_cache import LIST_SECONDS, cache_for, conditional
 from app.maintenance.kinds import CONTACT
 from app.maintenance.router import add_write_routes
 from app.pagination import CursorParam, LimitParam, Page
+from app.request_checks import CheckedRoute
 from app.visibility import ViewerDep
 
-router = APIRouter(prefix="/contacts", tags=["contacts"], dependencies=[cache_for(LIST_SECONDS)])
+router = APIRouter(
+    prefix="/contacts", tags=["contacts"], dependencies=[cache_for(LIST_SECONDS)], route_class=CheckedRoute
+)
 
 
 @router.get(

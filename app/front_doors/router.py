@@ -13,9 +13,12 @@ from app.http_cache import LIST_SECONDS, cache_for, conditional
 from app.maintenance.kinds import FRONT_DOOR
 from app.maintenance.router import add_write_routes
 from app.pagination import CursorParam, LimitParam
+from app.request_checks import CheckedRoute
 from app.visibility import ViewerDep
 
-router = APIRouter(prefix="/front-doors", tags=["front doors"], dependencies=[cache_for(LIST_SECONDS)])
+router = APIRouter(
+    prefix="/front-doors", tags=["front doors"], dependencies=[cache_for(LIST_SECONDS)], route_class=CheckedRoute
+)
 
 
 _LIST_DESCRIPTION = (

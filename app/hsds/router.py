@@ -14,9 +14,12 @@ from app.hsds import service
 from app.hsds.service import Paging, ServiceFilters
 from app.http_cache import LIST_SECONDS, cache_for
 from app.pagination import MAX_LIMIT
+from app.request_checks import CheckedRoute
 from app.visibility import ViewerDep
 
-router = APIRouter(prefix="/hsds", tags=["Open Referral HSDS 3.0"], dependencies=[cache_for(LIST_SECONDS)])
+router = APIRouter(
+    prefix="/hsds", tags=["Open Referral HSDS 3.0"], dependencies=[cache_for(LIST_SECONDS)], route_class=CheckedRoute
+)
 
 HSDS_VERSION = "3.0"
 # No profile changes the schemas, so the profile is HSDS 3.0 itself.

@@ -18,8 +18,9 @@ from app.imports.export import export_csv
 from app.imports.reading import JSON_ERRORS, Source, normalise_entity
 from app.imports.schemas import ImportBatch, ImportReport
 from app.imports.service import json_parts, read_sources, run_import
+from app.request_checks import CheckedRoute, is_json, media_type
 
-router = APIRouter(tags=["import and export"])
+router = APIRouter(tags=["import and export"], route_class=CheckedRoute)
 
 Entity = StrEnum("Entity", {entity: entity for entity in ENTITIES})  # type: ignore[misc]
 
@@ -63,17 +64,18 @@ async def import_entries(
     actor: WriteActor,
     dry_run: Annotated[bool, Query(description="Report what the import would do, and write nothing.")] = False,
 ) -> ImportReport:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/json":
+    # CheckedRoute has refused a body in any other media type than those _REQUEST_BODY documents.
+    content_type = media_type(request.headers.get("content-type", ""))
+    if is_json(content_type):
         try:
             document: Any = json.loads(await request.body())
         except JSON_ERRORS as exc:
             raise InvalidInput(f"The body is not valid JSON: {exc}", field="body") from exc
         parts = json_parts(document)
         return await run_in_threadpool(run_import, session, parts, actor, dry_run=dry_run)
-    if content_type != "multipart/form-data":
-        raise InvalidInput("Send CSV or JSON files as multipart/form-data, or the batch as application/json.",
-                           field="Content-Type")
+    if content_type != "multipart/form-data":  # and no body
+        raise InvalidInput("No body: send CSV or JSON files as multipart/form-data, or the batch as application/json.",
+                           field="body")
     try:
         form = await request.form()
     except HTTPException as exc:  # Starlette's 400 for a body that is not multipart as its header says

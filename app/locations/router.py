@@ -12,8 +12,11 @@ from app.locations.schemas import LocationOut
 from app.maintenance.kinds import LOCATION
 from app.maintenance.router import add_write_routes
 from app.pagination import CursorParam, LimitParam, Page
+from app.request_checks import CheckedRoute
 
-router = APIRouter(prefix="/locations", tags=["locations"], dependencies=[cache_for(LIST_SECONDS)])
+router = APIRouter(
+    prefix="/locations", tags=["locations"], dependencies=[cache_for(LIST_SECONDS)], route_class=CheckedRoute
+)
 
 
 @router.get(

@@ -16,6 +16,7 @@ from app.maintenance import service
 from app.maintenance.kinds import Maintained
 from app.maintenance.schemas import StaleReport, patch_changes, patch_model
 from app.maintenance.stale import stale_report
+from app.request_checks import CheckedRoute
 from app.visibility import Viewer
 
 IfMatch = Annotated[
@@ -26,7 +27,7 @@ IfMatchOptional = Annotated[
 ]
 _WRITER = Viewer(authenticated=True)
 
-router = APIRouter(prefix="/maintenance", tags=["maintenance"], dependencies=[cache_for(0)])
+router = APIRouter(prefix="/maintenance", tags=["maintenance"], dependencies=[cache_for(0)], route_class=CheckedRoute)
 
 
 @router.get(

@@ -21,7 +21,7 @@ from app.settings import Settings
 
 # What a browser client (an HIS web plugin) may send and read.
 _CORS_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Request-ID", "X-On-Behalf-Of", "Prefer"]
-_CORS_EXPOSED = ["ETag", "Location", "Retry-After", "X-Request-ID", "Link"]
+_CORS_EXPOSED = ["ETag", "Location", "Retry-After", "X-Request-ID", "Link", "Accept", "Accept-Patch"]
 
 
 def install_operations(app: FastAPI, engine: Engine, settings: Settings) -> None:

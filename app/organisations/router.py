@@ -11,8 +11,11 @@ from app.maintenance.router import add_write_routes
 from app.organisations import service
 from app.organisations.schemas import OrganisationOut
 from app.pagination import CursorParam, LimitParam, Page
+from app.request_checks import CheckedRoute
 
-router = APIRouter(prefix="/organisations", tags=["organisations"], dependencies=[cache_for(LIST_SECONDS)])
+router = APIRouter(
+    prefix="/organisations", tags=["organisations"], dependencies=[cache_for(LIST_SECONDS)], route_class=CheckedRoute
+)
 
 
 @router.get("", summary="List organisations, by name", responses=PROBLEM_RESPONSES)

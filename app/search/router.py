@@ -6,13 +6,13 @@ import anyio
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.routing import APIRoute
 from sqlmodel import Session
 
 from app.db import SessionDep, reads_only
 from app.errors import PROBLEM_RESPONSES
 from app.geojson import GEOJSON_RESPONSE, feature_collection, wants_geojson
 from app.http_cache import LIST_SECONDS, cache_for, cache_headers
+from app.request_checks import CheckedRoute, Handler
 from app.search import cache, service
 from app.search.schemas import SearchCriteria, SearchPage, SearchRequest
 from app.visibility import Viewer, ViewerDep, viewer_without_lookup
@@ -20,14 +20,13 @@ from app.visibility import Viewer, ViewerDep, viewer_without_lookup
 T = TypeVar("T")
 
 
-class _ReplayingRoute(APIRoute):
+class _ReplayingRoute(CheckedRoute):
     """Answers a GET that was answered before from the response cache, before FastAPI reads
     the criteria and solves the dependencies (app/search/cache.py, request_key); every other
-    request goes the route's usual way."""
+    request goes the route's usual way. The route's checks come first (a query string with a
+    repeated single-valued parameter is refused, never replayed)."""
 
-    def get_route_handler(self) -> Callable[[Request], Any]:
-        handler = super().get_route_handler()
-
+    def answering(self, handler: Handler) -> Handler:
         async def replaying(request: Request) -> Response:
             return _replayed(request) or await handler(request)
 

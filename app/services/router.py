@@ -9,13 +9,16 @@ from app.http_cache import LIST_SECONDS, cache_for, conditional
 from app.maintenance.kinds import SERVICE
 from app.maintenance.router import add_write_routes
 from app.pagination import CursorParam, LimitParam, Page
+from app.request_checks import CheckedRoute
 from app.search.eligibility import EligibilityVerdict, PatientAttributes, check_service_eligibility
 from app.services import service
 from app.services.schemas import ServiceOut
 from app.taxonomy.vocabulary import ServiceStatus
 from app.visibility import ViewerDep
 
-router = APIRouter(prefix="/services", tags=["services"], dependencies=[cache_for(LIST_SECONDS)])
+router = APIRouter(
+    prefix="/services", tags=["services"], dependencies=[cache_for(LIST_SECONDS)], route_class=CheckedRoute
+)
 
 
 @router.get("", summary="List services, by name", responses=PROBLEM_RESPONSES)

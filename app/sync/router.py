@@ -9,11 +9,12 @@ from sqlmodel import Session
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
 from app.http_cache import cache_for
+from app.request_checks import CheckedRoute
 from app.sync import service
 from app.sync.schemas import ChangePage
 from app.visibility import Viewer, ViewerDep
 
-router = APIRouter(tags=["sync"], dependencies=[cache_for(0)])
+router = APIRouter(tags=["sync"], dependencies=[cache_for(0)], route_class=CheckedRoute)
 
 NDJSON = "application/x-ndjson"
 CHUNK_LINES = 500  # lines a body chunk: few sends, little memory
