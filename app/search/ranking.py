@@ -247,7 +247,7 @@ def _ranked(s: Shape) -> Any:
         .where(_service.c.deleted_at.is_(None), _service.c.status + "" == ServiceStatus.active)
     )
     if s.text:
-        relevance = _relevance(s, literal(" ") + candidate.c.stems)
+        relevance = _relevance(s, candidate.c.document)
     statement = statement.add_columns(
         cast(-relevance, Float).label("neg_relevance"),
         cast(func.coalesce(nearest, NO_DISTANCE), Float).label("d2"),
@@ -256,11 +256,12 @@ def _ranked(s: Shape) -> Any:
 
 
 def _text_tested(s: Shape, part: Select[Any], level: int) -> Select[Any]:
-    """The part's candidates whose document matches q, with their stems for the relevance.
+    """The part's candidates whose document matches q, with the document for the relevance.
 
     The text is tested inside the candidate subquery (its DISTINCT keeps both databases
     from merging it into the outer join), so that only the matches are looked up in
-    `service`: a rare word over a gemeente's 1,300 services otherwise looked up every one.
+    `service`; and the document, with the leading space the bound stems carry, is made
+    there once per candidate rather than at each of its many uses in the relevance.
     """
     service_id, stems = fulltext.search_stems(s.dialect_name)
     candidate_id = part.selected_columns.service_id
@@ -268,11 +269,12 @@ def _text_tested(s: Shape, part: Select[Any], level: int) -> Select[Any]:
         # No condition narrows these candidates, so joined, SQLite started from the stems of
         # every service in the country (92 ms at 200,000 for a word nothing matched): each
         # candidate's stems come from a subquery of its own, behind the few candidates.
-        own = select(stems).where(service_id == candidate_id).scalar_subquery()
-        return part.where(*_matching(s, literal(" ") + own)).add_columns(own.label("stems"))
+        document = literal(" ") + select(stems).where(service_id == candidate_id).scalar_subquery()
+        return part.where(*_matching(s, document)).add_columns(document.label("document"))
+    document = literal(" ") + stems
     return part.join(service_id.table, service_id == candidate_id).where(
-        *_matching(s, literal(" ") + stems)
-    ).add_columns(stems.label("stems"))
+        *_matching(s, document)
+    ).add_columns(document.label("document"))
 
 
 def _matching(s: Shape, document: Any) -> list[Any]:
@@ -294,20 +296,22 @@ def _relevance(s: Shape, document: Any) -> Any:
     """How well one document answers the query, from that document alone (no corpus statistics,
     so only the local candidates are scored, and both databases compute the same number).
 
-    Per distinct query stem that starts a stem of the document: f / (f + 1) for its f
+    Per distinct query stem that starts a stem of the document: 1 − 1 / (f + 1) for its f
     occurrences (more is better, with diminishing returns), plus 1 / (1 + i) for the index i
     of the first stem it starts (a document begins with the service's name, so a word of the
-    name counts most). The bound stems carry a leading space, as does `document`.
+    name counts most). The bound stems carry a leading space, as does `document`. Each
+    costly part (the replace that counts, above all) appears once: SQL repeats an
+    expression as often as it is written.
     """
     total: Any = literal(0.0, Float())
+    one = literal(1.0, Float())
     for i in range(s.text_stems):
         needle = bindparam(f"scored_{i}", type_=String())
         found = _position(s, document, f"scored_{i}")
         count = cast((func.length(document) - func.length(func.replace(document, needle, ""))) // func.length(needle), Float)
         before = func.substr(document, 1, found - 1)
         index = cast(found - 1 - func.length(func.replace(before, " ", "")), Float)
-        one = literal(1.0, Float())
-        total = total + case((found > 0, count / (count + one) + one / (one + index)), else_=literal(0.0, Float()))
+        total = total + case((found > 0, one - one / (count + one) + one / (one + index)), else_=literal(0.0, Float()))
     return total
 
 
