@@ -16,7 +16,7 @@ from app.contacts.schemas import ContactWrite
 from app.contacts.service import save_contact
 from app.organisations.schemas import OrganisationWrite
 from app.organisations.service import save_organisation
-from app.services.models import ServiceArea, ServiceLocation, ServiceOpenLocation
+from app.services.models import ServiceArea, ServiceAreaDomain, ServiceLocation, ServiceNeedDomain, ServiceOpenLocation
 from app.services.schemas import ServiceWrite
 from app.services.service import save_service
 
@@ -73,6 +73,17 @@ def make_key(
     if revoked:
         revoke_key(session, created.id, created.keys[0].id)
     return created.key
+
+
+def area_domain_links(session: Session) -> tuple[set[Any], set[Any]]:
+    """(what service_area_domain holds, what it should hold: each service's areas by its domains)."""
+    kept = session.execute(select(ServiceAreaDomain.area_code, ServiceAreaDomain.domain_code,
+                                  ServiceAreaDomain.service_id)).all()
+    derived = session.execute(
+        select(ServiceArea.area_code, ServiceNeedDomain.domain_code, ServiceArea.service_id)
+        .join(ServiceNeedDomain, ServiceNeedDomain.service_id == ServiceArea.service_id)
+    ).all()
+    return set(kept), set(derived)
 
 
 def open_location_links(session: Session) -> tuple[set[Any], set[Any]]:

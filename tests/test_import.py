@@ -21,7 +21,7 @@ from app.services.schemas import ServiceWrite
 from app.services.service import save_service
 from app.settings import get_settings
 from tests.conftest import Api
-from tests.factories import open_location_links
+from tests.factories import area_domain_links, open_location_links
 from tests.test_write_scope import ORGANISATION, SERVICE, TARGETS, dump, seed_item
 
 PROBLEM = "application/problem+json"
@@ -350,6 +350,8 @@ def test_the_batched_service_path_stores_what_save_service_stores(backend: Any, 
         with Session(engine) as session:
             kept, derived = open_location_links(session)
             assert kept == derived and len(kept) >= 1  # the first row has no areas: its link is kept
+            kept, derived = area_domain_links(session)
+            assert kept == derived and kept
         with engine.connect() as connection:
             documents = connection.exec_driver_sql(
                 "SELECT service_id, CAST(document AS TEXT) FROM service_search ORDER BY service_id").all()

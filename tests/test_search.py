@@ -20,6 +20,7 @@ from tests.factories import (
     BUURT,
     GEMEENTE,
     WIJK,
+    area_domain_links,
     make_organisation,
     make_region,
     make_service,
@@ -132,6 +133,33 @@ def test_the_radius_level_follows_a_service_gaining_and_losing_areas_and_locatio
     assert found(areas=[], location_ids=[]) == [(service_id, "anywhere")]  # neither: open to anyone, anywhere
     assert found(areas=[], location_ids=[also.id]) == [(service_id, "radius")]
     assert found(areas=[GEMEENTE], location_ids=[]) == []
+
+
+def test_a_domain_search_follows_a_service_changing_its_areas_and_domains(session) -> None:
+    """Triggers keep each service's areas by domain (service_area_domain), which the area
+    levels read when a search names domains: whatever changes either moves the service."""
+    make_region(session)
+    organisation_id = make_organisation(session)
+    service_id = make_service(session, organisation_id, name="Soms voor geld", areas=[GEMEENTE],
+                              need_domains=["financien"])
+
+    def found(domain: str, **fields: Any) -> list[tuple[Any, str]]:
+        if fields:
+            make_service(session, organisation_id, id=service_id, name="Soms voor geld", **fields)
+        session.flush()
+        kept, derived = area_domain_links(session)
+        assert kept == derived
+        criteria = SearchCriteria(postcode="9901", domain=[domain])
+        return [(r.service.id, r.match) for r in _page(session, criteria).items]
+
+    assert found("financien") == [(service_id, "gemeente")] and found("huisvesting") == []
+    both = ["huisvesting", "werk_opleiding"]
+    assert found("huisvesting", areas=[GEMEENTE], need_domains=both) == [(service_id, "gemeente")]
+    assert found("financien") == []
+    assert found("huisvesting", areas=[WIJK, GEMEENTE], need_domains=both) == [(service_id, "wijk")]
+    assert found("werk_opleiding", areas=[BUURT], need_domains=both) == [(service_id, "buurt")]
+    assert found("werk_opleiding", areas=[], need_domains=both) == [(service_id, "anywhere")]
+    assert area_domain_links(session)[0] == set()
 
 
 def test_services_without_areas_or_locations_come_last_from_anywhere(demo_client) -> None:

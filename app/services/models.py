@@ -74,6 +74,18 @@ class ServiceAnywhere(SQLModel, table=True):
     service_id: uuid.UUID = Field(primary_key=True)
 
 
+class ServiceAreaDomain(SQLModel, table=True):
+    """A service's area links by its need domains, which a search with a domain reads by
+    area and domain. Database triggers keep it from service_area and service_need_domain
+    (migration 0012): never written by the app."""
+
+    __tablename__ = "service_area_domain"
+
+    area_code: str = Field(primary_key=True)
+    domain_code: str = Field(primary_key=True)
+    service_id: uuid.UUID = Field(primary_key=True, index=True)
+
+
 class Eligibility(SQLModel, table=True):
     """Machine-readable eligibility rules of one service. A null rule does not apply."""
 
