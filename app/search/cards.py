@@ -285,7 +285,7 @@ def read_page(session: Session, service_ids: list[uuid.UUID], today: date) -> Pa
     def in_order(kind: str, cards: list[Any]) -> list[dict[str, Any]]:
         # By name, then id, as Python compares them, so that both databases agree.
         found = [rendered[kind][uuid.UUID(card)] if isinstance(card, str) else card for card in cards]
-        return sorted(found, key=lambda card: (card["name"], card["id"])) if len(found) > 1 else found
+        return sorted(found, key=lambda card: (card["name"], card["id"]))
 
     for service_id, service, places, people in listed:
         page.services[service_id] = service if service is not None else rendered[SERVICE][service_id]
