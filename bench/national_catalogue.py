@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlmodel import Session
 
+from app import dialect
 from app.areas.models import Area
 from app.contacts.models import Contact, ContactArea
 from app.dialect import fulltext
@@ -97,10 +98,11 @@ def _uuid(rng: random.Random) -> uuid.UUID:
 
 
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """As the app's bulk import inserts (COPY on PostgreSQL): a statement per batch, so
+    that the statement triggers keeping the search's tables run once per batch, not per row."""
     table: Table = model.__table__
-    connection = session.connection()
     for start in range(0, len(rows), BATCH):
-        connection.execute(insert(table), rows[start:start + BATCH])
+        dialect.insert_rows(session, table, rows[start:start + BATCH])
 
 
 def _hours(rng: random.Random, location_id: uuid.UUID) -> Iterator[dict[str, Any]]:
@@ -233,9 +235,9 @@ def generate(session: Session, rng: random.Random, n_services: int, weights: dic
                   ServiceNeedDomain, ServiceTargetGroup, ServiceArea, ServiceLocation, Eligibility, Contact,
                   ContactArea):
         _insert(session, model, rows[model.__tablename__])
-    connection = session.connection()
     for start in range(0, len(documents), BATCH):
-        fulltext.insert_search_documents(connection, documents[start:start + BATCH])
+        batch = dict(documents[start:start + BATCH])
+        fulltext.upsert_search_documents(session, batch, new=batch.keys())
     return {name: len(table_rows) for name, table_rows in rows.items()} | {"search_documents": len(documents)}
 
 

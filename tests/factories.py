@@ -14,9 +14,17 @@ from app.clients.scope import Actor
 from app.clients.service import create_client, revoke_key
 from app.contacts.schemas import ContactWrite
 from app.contacts.service import save_contact
+from app.dialect.fulltext import search_stems
 from app.organisations.schemas import OrganisationWrite
 from app.organisations.service import save_organisation
-from app.services.models import ServiceArea, ServiceAreaDomain, ServiceLocation, ServiceNeedDomain, ServiceOpenLocation
+from app.services.models import (
+    ServiceArea,
+    ServiceAreaDocument,
+    ServiceAreaDomain,
+    ServiceLocation,
+    ServiceNeedDomain,
+    ServiceOpenLocation,
+)
 from app.services.schemas import ServiceWrite
 from app.services.service import save_service
 
@@ -82,6 +90,17 @@ def area_domain_links(session: Session) -> tuple[set[Any], set[Any]]:
     derived = session.execute(
         select(ServiceArea.area_code, ServiceNeedDomain.domain_code, ServiceArea.service_id)
         .join(ServiceNeedDomain, ServiceNeedDomain.service_id == ServiceArea.service_id)
+    ).all()
+    return set(kept), set(derived)
+
+
+def area_documents(session: Session) -> tuple[set[Any], set[Any]]:
+    """(what service_area_document holds, what it should hold: each service's areas with its stems)."""
+    kept = session.execute(select(ServiceAreaDocument.area_code, ServiceAreaDocument.service_id,
+                                  ServiceAreaDocument.document)).all()
+    service_id, stems = search_stems(session.get_bind().dialect.name)
+    derived = session.execute(
+        select(ServiceArea.area_code, ServiceArea.service_id, " " + stems).join(stems.table, service_id == ServiceArea.service_id)
     ).all()
     return set(kept), set(derived)
 

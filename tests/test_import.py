@@ -21,7 +21,7 @@ from app.services.schemas import ServiceWrite
 from app.services.service import save_service
 from app.settings import get_settings
 from tests.conftest import Api
-from tests.factories import area_domain_links, open_location_links
+from tests.factories import area_documents, area_domain_links, open_location_links
 from tests.test_write_scope import ORGANISATION, SERVICE, TARGETS, dump, seed_item
 
 PROBLEM = "application/problem+json"
@@ -351,6 +351,8 @@ def test_the_batched_service_path_stores_what_save_service_stores(backend: Any, 
             kept, derived = open_location_links(session)
             assert kept == derived and len(kept) >= 1  # the first row has no areas: its link is kept
             kept, derived = area_domain_links(session)
+            assert kept == derived and kept
+            kept, derived = area_documents(session)
             assert kept == derived and kept
         with engine.connect() as connection:
             documents = connection.exec_driver_sql(

@@ -11,6 +11,8 @@ import app.search.service
 from app.locations.models import Location, OpeningException
 from app.locations.schemas import LocationWrite
 from app.locations.service import LOCATION_LOAD, save_location
+from app.maintenance import service as maintenance
+from app.maintenance.kinds import SERVICE
 from app.search.schemas import MATCH_LEVELS, SearchCriteria, SearchPage
 from app.search.service import search
 from app.services.models import ServiceLocation
@@ -20,6 +22,7 @@ from tests.factories import (
     BUURT,
     GEMEENTE,
     WIJK,
+    area_documents,
     area_domain_links,
     make_organisation,
     make_region,
@@ -160,6 +163,37 @@ def test_a_domain_search_follows_a_service_changing_its_areas_and_domains(sessio
     assert found("werk_opleiding", areas=[BUURT], need_domains=both) == [(service_id, "buurt")]
     assert found("werk_opleiding", areas=[], need_domains=both) == [(service_id, "anywhere")]
     assert area_domain_links(session)[0] == set()
+
+
+def test_a_text_search_follows_a_service_changing_its_areas_and_its_words(session) -> None:
+    """Triggers keep each service's areas with its search document (service_area_document),
+    which the area levels read when a search has q and no domain: a change to the areas,
+    to the service's words or to its organisation's name moves the service, and deleting it drops it."""
+    make_region(session)
+    organisation_id = make_organisation(session, name="Stichting Proef")
+    service_id = make_service(session, organisation_id, name="Geldzaken op orde", areas=[GEMEENTE])
+
+    def found(q: str, **fields: Any) -> list[tuple[Any, str]]:
+        if fields:
+            make_service(session, organisation_id, id=service_id, **{"name": "Geldzaken op orde", **fields})
+        session.flush()
+        kept, derived = area_documents(session)
+        assert kept == derived
+        return [(r.service.id, r.match) for r in _page(session, SearchCriteria(postcode="9901", q=q)).items]
+
+    assert found("geldzaken") == [(service_id, "gemeente")] and found("taalcafe") == []
+    assert found("taalcafe", name="Taalcafé", areas=[GEMEENTE]) == [(service_id, "gemeente")]
+    assert found("geldzaken") == []
+    assert found("taalcafe", name="Taalcafé", areas=[WIJK, GEMEENTE]) == [(service_id, "wijk")]
+    assert found("taalcafe", name="Taalcafé", areas=[BUURT]) == [(service_id, "buurt")]
+    assert found("proefhuis") == []
+    make_organisation(session, id=organisation_id, name="Stichting Proefhuis")  # the name is in its services' documents
+    assert found("proefhuis") == [(service_id, "buurt")]
+    assert found("taalcafe", name="Taalcafé", areas=[]) == [(service_id, "anywhere")]
+    assert area_documents(session)[0] == set()
+    make_service(session, organisation_id, id=service_id, name="Taalcafé", areas=[GEMEENTE])
+    maintenance.delete(session, SERVICE, service_id, None, ACTOR)
+    assert found("taalcafe") == [] and area_documents(session)[0] == set()
 
 
 def test_services_without_areas_or_locations_come_last_from_anywhere(demo_client) -> None:

@@ -93,18 +93,6 @@ def _document_rows(dialect_name: str, documents: Iterable[tuple[uuid.UUID, Seque
     return [{"service_id": service_id, "document": search_document(dialect_name, stems)} for service_id, stems in documents]
 
 
-def insert_search_documents(connection: Any, documents: Iterable[tuple[uuid.UUID, Sequence[str]]]) -> None:
-    """Bulk-add the documents of services that have none yet (a bulk load; one executemany)."""
-    name = connection.dialect.name
-    if rows := _document_rows(name, documents):
-        if name == "postgresql":
-            statement = text(f"INSERT INTO {SEARCH_TABLE} (service_id, document, stems) "
-                             "VALUES (:service_id, CAST(:document AS tsvector), :stems)")
-        else:
-            statement = text(f"INSERT INTO {STEMS_TABLE} (service_id, document) VALUES (:service_id, :document)")
-        connection.execute(statement.bindparams(bindparam("service_id", type_=Uuid())), rows)
-
-
 def upsert_search_documents(
     session: Session, documents: dict[uuid.UUID, Sequence[str]], *, new: Collection[uuid.UUID] = frozenset()
 ) -> None:

@@ -3,7 +3,7 @@
 import uuid
 from datetime import date
 
-from sqlalchemy import JSON, Index, String
+from sqlalchemy import JSON, Index, String, Text
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.entity import CatalogueEntry, external_id_index
@@ -84,6 +84,19 @@ class ServiceAreaDomain(SQLModel, table=True):
     area_code: str = Field(primary_key=True)
     domain_code: str = Field(primary_key=True)
     service_id: uuid.UUID = Field(primary_key=True, index=True)
+
+
+class ServiceAreaDocument(SQLModel, table=True):
+    """A service's area links with its search stems (a leading space, then the stems), which
+    a search with q reads by area: an area's services and their documents in one pass.
+    Database triggers keep it from service_area and the search index (migration 0013):
+    never written by the app."""
+
+    __tablename__ = "service_area_document"
+
+    area_code: str = Field(primary_key=True)
+    service_id: uuid.UUID = Field(primary_key=True, index=True)
+    document: str = Field(sa_type=Text)
 
 
 class Eligibility(SQLModel, table=True):
