@@ -15,6 +15,7 @@ from app.clients.service import create_client, revoke_key
 from app.contacts.schemas import ContactWrite
 from app.contacts.service import save_contact
 from app.dialect.fulltext import search_stems
+from app.locations.models import Location
 from app.organisations.schemas import OrganisationWrite
 from app.organisations.service import save_organisation
 from app.services.models import (
@@ -24,6 +25,7 @@ from app.services.models import (
     ServiceLocation,
     ServiceNeedDomain,
     ServiceOpenLocation,
+    ServicePoint,
 )
 from app.services.schemas import ServiceWrite
 from app.services.service import save_service
@@ -101,6 +103,16 @@ def area_documents(session: Session) -> tuple[set[Any], set[Any]]:
     service_id, stems = search_stems(session.get_bind().dialect.name)
     derived = session.execute(
         select(ServiceArea.area_code, ServiceArea.service_id, " " + stems).join(stems.table, service_id == ServiceArea.service_id)
+    ).all()
+    return set(kept), set(derived)
+
+
+def service_points(session: Session) -> tuple[set[Any], set[Any]]:
+    """(what service_point holds, what it should hold: each service's live locations with their coordinates)."""
+    kept = session.execute(select(ServicePoint.service_id, ServicePoint.location_id, ServicePoint.lat, ServicePoint.lon)).all()
+    derived = session.execute(
+        select(ServiceLocation.service_id, Location.id, Location.lat, Location.lon)
+        .join(Location, Location.id == ServiceLocation.location_id).where(Location.deleted_at.is_(None))
     ).all()
     return set(kept), set(derived)
 

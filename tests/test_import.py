@@ -21,7 +21,7 @@ from app.services.schemas import ServiceWrite
 from app.services.service import save_service
 from app.settings import get_settings
 from tests.conftest import Api
-from tests.factories import area_documents, area_domain_links, open_location_links
+from tests.factories import area_documents, area_domain_links, open_location_links, service_points
 from tests.test_write_scope import ORGANISATION, SERVICE, TARGETS, dump, seed_item
 
 PROBLEM = "application/problem+json"
@@ -353,6 +353,8 @@ def test_the_batched_service_path_stores_what_save_service_stores(backend: Any, 
             kept, derived = area_domain_links(session)
             assert kept == derived and kept
             kept, derived = area_documents(session)
+            assert kept == derived and kept
+            kept, derived = service_points(session)
             assert kept == derived and kept
         with engine.connect() as connection:
             documents = connection.exec_driver_sql(

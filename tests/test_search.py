@@ -12,7 +12,7 @@ from app.locations.models import Location, OpeningException
 from app.locations.schemas import LocationWrite
 from app.locations.service import LOCATION_LOAD, save_location
 from app.maintenance import service as maintenance
-from app.maintenance.kinds import SERVICE
+from app.maintenance.kinds import LOCATION, SERVICE
 from app.search.schemas import MATCH_LEVELS, SearchCriteria, SearchPage
 from app.search.service import search
 from app.services.models import ServiceLocation
@@ -28,6 +28,7 @@ from tests.factories import (
     make_region,
     make_service,
     open_location_links,
+    service_points,
 )
 
 # postcode, domain -> the first result a POH would expect, and why it matched.
@@ -194,6 +195,40 @@ def test_a_text_search_follows_a_service_changing_its_areas_and_its_words(sessio
     make_service(session, organisation_id, id=service_id, name="Taalcafé", areas=[GEMEENTE])
     maintenance.delete(session, SERVICE, service_id, None, ACTOR)
     assert found("taalcafe") == [] and area_documents(session)[0] == set()
+
+
+def test_the_order_by_distance_follows_services_and_locations_changing(session) -> None:
+    """Triggers keep each service's live locations with their coordinates (service_point),
+    from which a level is ordered by distance: linking, moving and deleting locations
+    reorders the services."""
+    make_region(session)
+    organisation_id = make_organisation(session)
+
+    def place(name: str, lat: float, location_id: Any = None) -> Any:
+        location, _ = save_location(session, LocationWrite(id=location_id, name=name, lat=lat, lon=3.61), ACTOR)
+        return location.id
+
+    near, far = place("Dichtbij", 51.50), place("Ver weg", 51.60)
+    first = make_service(session, organisation_id, name="Eerste", areas=[GEMEENTE], location_ids=[near])
+    second = make_service(session, organisation_id, name="Tweede", areas=[GEMEENTE], location_ids=[far])
+
+    def order() -> list[Any]:
+        session.flush()
+        kept, derived = service_points(session)
+        assert kept == derived
+        return [r.service.id for r in _page(session, SearchCriteria(postcode="9901")).items]
+
+    assert order() == [first, second]
+    place("Dichtbij", 51.70, near)  # moved past the other
+    assert order() == [second, first]
+    nearer = place("Nog dichterbij", 51.501)
+    make_service(session, organisation_id, id=first, name="Eerste", areas=[GEMEENTE], location_ids=[near, nearer])
+    assert order() == [first, second]
+    make_service(session, organisation_id, id=first, name="Eerste", areas=[GEMEENTE], location_ids=[near])
+    assert order() == [second, first]
+    maintenance.delete(session, SERVICE, second, None, ACTOR)
+    maintenance.delete(session, LOCATION, far, None, ACTOR)  # used by a deleted service only
+    assert order() == [first] and {row[1] for row in service_points(session)[0]} == {near}
 
 
 def test_services_without_areas_or_locations_come_last_from_anywhere(demo_client) -> None:

@@ -47,6 +47,7 @@ from app.services.models import (
     ServiceLocation,
     ServiceNeedDomain,
     ServiceOpenLocation,
+    ServicePoint,
     ServiceTargetGroup,
 )
 from app.taxonomy.vocabulary import Cost, ServiceStatus
@@ -70,6 +71,7 @@ _open_at = ServiceOpenLocation.__table__  # type: ignore[attr-defined]
 _anywhere = ServiceAnywhere.__table__  # type: ignore[attr-defined]
 _area_domain = ServiceAreaDomain.__table__  # type: ignore[attr-defined]
 _area_document = ServiceAreaDocument.__table__  # type: ignore[attr-defined]
+_point = ServicePoint.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -135,10 +137,10 @@ def parameters(
     return values
 
 
-def _squared_distance() -> Any:
-    """Squared equirectangular distance in degrees of latitude, as SQL on location."""
-    dx = (_location.c.lon - bindparam("lon", type_=Float())) * bindparam("shrink", type_=Float())
-    dy = _location.c.lat - bindparam("lat", type_=Float())
+def _squared_distance(point: Any = _location) -> Any:
+    """Squared equirectangular distance in degrees of latitude, as SQL on a table with lat and lon."""
+    dx = (point.c.lon - bindparam("lon", type_=Float())) * bindparam("shrink", type_=Float())
+    dy = point.c.lat - bindparam("lat", type_=Float())
     return dx * dx + dy * dy
 
 
@@ -248,13 +250,9 @@ def _ranked(s: Shape) -> Any:
     if s.text:
         parts = [_text_tested(s, part, level) for part, level in zip(parts, s.levels, strict=True)]
     candidate = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("candidate")
-    # Per row, after the joins and filters: only the services that pass get a distance.
-    nearest = (
-        select(func.min(_squared_distance()))
-        .select_from(_at.join(_location, _location.c.id == _at.c.location_id))
-        .where(_at.c.service_id == _service.c.id, _location.c.deleted_at.is_(None))
-        .scalar_subquery()
-    )
+    # Per row, after the joins and filters: only the services that pass get a distance,
+    # from the coordinates of their live locations kept by service (service_point).
+    nearest = select(func.min(_squared_distance(_point))).where(_point.c.service_id == _service.c.id).scalar_subquery()
     relevance: Any = literal(0.0)
     statement = (
         select(_service.c.id.label("id"), candidate.c.level.label("level"))

@@ -86,6 +86,19 @@ class ServiceAreaDomain(SQLModel, table=True):
     service_id: uuid.UUID = Field(primary_key=True, index=True)
 
 
+class ServicePoint(SQLModel, table=True):
+    """A service's live locations with their coordinates, which a search reads by service to
+    measure its nearest location. Database triggers keep it from service_location and
+    location (migration 0014): never written by the app."""
+
+    __tablename__ = "service_point"
+
+    service_id: uuid.UUID = Field(primary_key=True)
+    location_id: uuid.UUID = Field(primary_key=True, index=True)
+    lat: float
+    lon: float
+
+
 class ServiceAreaDocument(SQLModel, table=True):
     """A service's area links with its search stems (a leading space, then the stems), which
     a search with q reads by area: an area's services and their documents in one pass.
