@@ -241,7 +241,7 @@ def _by_area_near(s: Shape, level: int) -> Select[Any]:
 
 
 def _ranked(s: Shape) -> Any:
-    subject = fulltext.search_stems(s.dialect_name)[0] if s.text and _area_links(s) is not _area_document else None
+    subject = fulltext.search_stems(s.dialect_name)[0] if s.text and s.domain else None
     parts = [
         _by_radius(s) if level == RADIUS_LEVEL else _by_anywhere() if level == ANYWHERE_LEVEL
         else _by_area_near(s, level) if s.ring else _by_area(s, level, subject)
