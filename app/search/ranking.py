@@ -280,21 +280,18 @@ def _text_tested(s: Shape, part: Select[Any], level: int) -> Select[Any]:
     `service`; and the document, with the leading space the bound stems carry, is made
     there once per candidate rather than at each of its many uses in the relevance.
     """
-    if level not in PLACE_FREE_LEVELS and _area_links(s) is _area_document:
-        document = _area_document.c.document  # read with the area's links, its leading space stored
-        return part.where(*_matching(s, document)).add_columns(document.label("document"))
     service_id, stems = fulltext.search_stems(s.dialect_name)
     candidate_id = part.selected_columns.service_id
-    if level == ANYWHERE_LEVEL:
+    if level not in PLACE_FREE_LEVELS and _area_links(s) is _area_document:
+        document = _area_document.c.document  # read with the area's links, its leading space stored
+    elif level == ANYWHERE_LEVEL:
         # No condition narrows these candidates, so joined, SQLite started from the stems of
         # every service in the country (92 ms at 200,000 for a word nothing matched): each
         # candidate's stems come from a subquery of its own, behind the few candidates.
         document = literal(" ") + select(stems).where(service_id == candidate_id).scalar_subquery()
-        return part.where(*_matching(s, document)).add_columns(document.label("document"))
-    document = literal(" ") + stems
-    return part.join(service_id.table, service_id == candidate_id).where(
-        *_matching(s, document)
-    ).add_columns(document.label("document"))
+    else:
+        document, part = literal(" ") + stems, part.join(service_id.table, service_id == candidate_id)
+    return part.where(*_matching(s, document)).add_columns(document.label("document"))
 
 
 def _matching(s: Shape, document: Any) -> list[Any]:
