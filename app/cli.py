@@ -59,7 +59,7 @@ def seed_demo() -> None:
 @clients_app.command("create")
 def clients_create(
     name: Annotated[str, typer.Option(help="A name people recognise, e.g. the team or the HIS vendor.")],
-    role: Annotated[Role, typer.Option(help="reader, editor or admin.")],
+    role: Annotated[Role, typer.Option(help="reader, practice, editor or admin.")],
     gemeente: Annotated[list[str] | None, typer.Option(help="For editors: a gemeente it maintains (repeat).")] = None,
     organisation: Annotated[list[str] | None, typer.Option(help="For editors: limit to this organisation id (repeat).")] = None,
 ) -> None:

@@ -205,6 +205,7 @@ def api(writable_demo: Engine) -> Iterator[Api]:
         keys = {
             "admin": make_key(session, "Beheer", "admin"),
             "reader": make_key(session, "HIS Voorbeeld", "reader"),
+            "practice": make_key(session, "Huisartsenpraktijk Voorbeeld", "practice"),
             "editor": make_key(session, "Gemeente Middelburg", "editor", (MIDDELBURG,)),
             "editor_other_gemeente": make_key(session, "Gemeente Vlissingen", "editor", (VLISSINGEN,)),
             "editor_other_organisation": make_key(

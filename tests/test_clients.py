@@ -184,3 +184,11 @@ def test_every_contact_view_shows_direct_lines_to_keys_and_redacts_them_for_anon
         assert anonymous and all(set(c["redacted"]) == DIRECT_LINES for c in anonymous), name
         assert all(c[field] is None for c in anonymous for field in DIRECT_LINES), name
         assert any(_direct_lines_shown(c) for c in view(api.headers("reader"))), name
+
+
+def test_a_practice_key_reads_direct_lines_and_administers_nothing(api: Api) -> None:
+    practice = api.headers("practice")
+    contacts = api.client.get("/api/v1/contacts", headers=practice).json()["items"]
+    assert any(_direct_lines_shown(c) for c in contacts)
+    assert api.client.get("/api/v1/clients", headers=practice).status_code == 403
+    assert api.client.get("/api/v1/maintenance/stale", headers=practice).status_code == 403

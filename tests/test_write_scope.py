@@ -29,7 +29,7 @@ TARGETS = {
     "contacts": CONTACT, "front-doors": FRONT_DOOR,
 }
 REFUSED = {
-    "anonymous": 401, "reader": 403, "editor_other_gemeente": 403,
+    "anonymous": 401, "reader": 403, "practice": 403, "editor_other_gemeente": 403,
     "editor_other_organisation": 403, "revoked": 401, "expired": 401,
 }
 

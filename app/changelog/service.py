@@ -213,7 +213,7 @@ def list_audit(
 ) -> tuple[list[AuditEntry], str | None]:
     """The trail, newest first. An editor sees the changes to its own gemeenten' entries only."""
     statement = select(ChangeLogEntry)
-    if principal.role == Role.reader:
+    if not principal.role.edits:
         raise Forbidden("The audit trail is for editors and admins.")
     if principal.role == Role.editor:
         if gemeente and gemeente not in principal.gemeenten:

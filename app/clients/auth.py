@@ -137,8 +137,8 @@ def get_actor(
     ] = None,
 ) -> Actor:
     """Who writes: an editor or admin key, with the staff member it acts for."""
-    if principal.role == Role.reader:
-        raise Forbidden("A reader key can read but not change the catalogue.")
+    if not principal.role.edits:
+        raise Forbidden(f"A {principal.role} key can read but not change the catalogue.")
     return Actor.client(principal, _staff_name(on_behalf_of) if on_behalf_of else None)
 
 

@@ -11,9 +11,15 @@ from app.db import UTCDateTime, utcnow
 
 
 class Role(StrEnum):
-    reader = "reader"  # reads with direct lines: HIS integrations, POH tools
+    reader = "reader"  # reads with direct lines: HIS integrations
+    practice = "practice"  # a GP practice: reads with direct lines, signs in to the practice page, refers
     editor = "editor"  # maintains the entries of its gemeenten (optionally: of some organisations)
     admin = "admin"  # everything, including clients and owner sets
+
+    @property
+    def edits(self) -> bool:
+        """Editors and admins change the catalogue; readers and practices read it, direct lines included."""
+        return self in (Role.editor, Role.admin)
 
 
 class ClientGemeente(SQLModel, table=True):

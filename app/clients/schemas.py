@@ -23,7 +23,7 @@ class ClientWrite(WriteSchema):
     model_config = ConfigDict(json_schema_extra={"examples": [CLIENT_WRITE_EXAMPLE]})
 
     name: Name = Field(examples=["Gemeente Middelburg, team sociale kaart"])
-    role: Role = Field(description="reader: reads with direct lines; editor: maintains its gemeenten; admin: all.")
+    role: Role = Field(description="reader: reads with direct lines (HIS); practice: a GP practice, reads with direct lines; editor: maintains its gemeenten; admin: all.")
     gemeenten: Annotated[list[GemeenteCode], AfterValidator(unique_codes)] = Field(
         default_factory=list, examples=[["GM0687"]], description="For editors: the gemeenten it maintains."
     )

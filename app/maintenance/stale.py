@@ -23,7 +23,7 @@ EXPIRY_WINDOW_DAYS = 30
 
 def _gemeenten_in_view(principal: Principal, gemeente: str | None) -> list[str] | None:
     """The gemeenten to report on; None means all (an admin without a filter)."""
-    if principal.role == Role.reader:
+    if not principal.role.edits:
         raise Forbidden("The maintenance report is for editors and admins.")
     if principal.role == Role.admin:
         return [gemeente] if gemeente else None
