@@ -11,9 +11,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Connection, DateTime, Engine, TypeDecorator, create_engine, event, func, select
+from sqlalchemy import Connection, DateTime, Engine, Table, TypeDecorator, create_engine, event, func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from app import dialect
 from app.settings import Settings, get_settings
@@ -42,6 +42,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Core table, for statements that skip the ORM."""
+    # SQLAlchemy's declarative mapping sets __table__ when the class is made; SQLModel does not declare it.
+    return model.__table__  # type: ignore[attr-defined]
 
 
 def utcnow() -> datetime:
@@ -136,7 +142,7 @@ def reads_only(endpoint: T) -> T:
     body): its request starts no write transaction, which on SQLite would hold the
     database's one write lock while it runs, queueing every writer and every other such
     search behind it."""
-    endpoint.reads_only = True  # type: ignore[attr-defined]
+    endpoint.reads_only = True  # type: ignore[attr-defined]  # marks the endpoint function itself; may_write reads it back with getattr
     return endpoint
 
 

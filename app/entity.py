@@ -42,7 +42,7 @@ E = TypeVar("E", bound=CatalogueEntry)
 
 def get_live(session: Session, model: type[E], entity_id: uuid.UUID, options: Sequence[Any] = ()) -> E:
     """The entry, or 404 when it never existed and 410 when it was deleted."""
-    what = model.__tablename__.replace("_", " ")  # type: ignore[attr-defined]
+    what = str(model.__tablename__).replace("_", " ")
     entity = session.exec(select(model).where(model.id == entity_id).options(*options)).first()
     if entity is None:
         raise NotFound(f"No {what} with id {entity_id}.", field="id")
@@ -64,12 +64,12 @@ def load_for_save(session: Session, model: type[E], entity_id: uuid.UUID | None,
 
 def refuse_deleted(entity: CatalogueEntry) -> None:
     if entity.deleted_at is not None:
-        what = entity.__tablename__.replace("_", " ")  # type: ignore[attr-defined]
+        what = str(entity.__tablename__).replace("_", " ")
         raise Gone(f"The {what} {entity.id} was deleted; a deleted entry cannot be changed.", field="id")
 
 
 def is_live(model: type[CatalogueEntry]) -> Any:
-    return model.deleted_at.is_(None)  # type: ignore[union-attr]
+    return model.deleted_at.is_(None)  # type: ignore[union-attr]  # SQLModel types columns and relationships as their Python values
 
 
 def live_by_external_id(session: Session, model: type[CatalogueEntry], external_ids: Iterable[str]) -> dict[str, uuid.UUID]:
@@ -80,7 +80,7 @@ def live_by_external_id(session: Session, model: type[CatalogueEntry], external_
     rows = session.exec(
         select(model.external_id, model.id).where(is_live(model), col(model.external_id).in_(wanted))
     ).all()
-    return {external_id: entity_id for external_id, entity_id in rows}  # type: ignore[misc]
+    return {external_id: entity_id for external_id, entity_id in rows}  # type: ignore[misc]  # external_id is not null in these rows (the where clause)
 
 
 def require_unique_external_id(
@@ -93,7 +93,7 @@ def require_unique_external_id(
         return
     other = (live_by_external_id(session, model, [external_id]) if known is None else known).get(external_id)
     if other is not None and other != entity_id:
-        what = model.__tablename__.replace("_", " ")  # type: ignore[attr-defined]
+        what = str(model.__tablename__).replace("_", " ")
         raise Conflict(f"The external_id {external_id!r} is already used by {what} {other}.", field="external_id")
 
 
@@ -145,6 +145,6 @@ def require_reference(session: Session, model: type[SQLModel], key: object, fiel
     if key is None:
         return
     row = session.get(model, key)
-    if row is None or row.deleted_at is not None:  # type: ignore[attr-defined]
+    if row is None or row.deleted_at is not None:  # type: ignore[attr-defined]  # every model passed here is a CatalogueEntry
         gone = " (it was deleted)" if row is not None else ""
         raise InvalidInput(f"No {field.removesuffix('_id').replace('_', ' ')} with id {key}{gone}.", field=field)

@@ -244,9 +244,9 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(DataError, _data_error)  # type: ignore[arg-type]
-    app.add_exception_handler(IntegrityError, _integrity_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception, not a subclass
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception, not a subclass
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception, not a subclass
+    app.add_exception_handler(DataError, _data_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception, not a subclass
+    app.add_exception_handler(IntegrityError, _integrity_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception, not a subclass
     app.add_exception_handler(Exception, _unexpected_error)

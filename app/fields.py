@@ -171,3 +171,8 @@ class WriteSchema(BaseModel):
         if _holds_nul(value):
             raise ValueError(NUL_REFUSED)
         return value
+
+
+def schema_examples(*examples: dict[str, Any]) -> dict[str, Any]:
+    """A model's `json_schema_extra`: the examples the OpenAPI document shows for it."""
+    return {"examples": list(examples)}

@@ -107,10 +107,9 @@ def keyset_page(
         key, bound = tuple_(*order), tuple_(*after)
         statement = statement.where(key < bound if descending else key > bound)
     ordering = [column.desc() for column in order] if descending else order
-    rows = list(session.exec(statement.order_by(*ordering).limit(limit + 1)).all())  # type: ignore[call-overload]
+    rows = list(session.exec(statement.order_by(*ordering).limit(limit + 1)).all())  # type: ignore[call-overload]  # SQLModel's exec overloads know its own select, not SQLAlchemy's Select it extends
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
     last = rows[-1]
-    key = [getattr(last, column.key) for column in order]  # type: ignore[attr-defined]
-    return rows, encode_cursor(scope, key)
+    return rows, encode_cursor(scope, [getattr(last, str(column.key)) for column in order])

@@ -82,7 +82,7 @@ def body_types(route: APIRoute) -> BodyTypes | None:
     else:  # JSON; a PATCH declares application/merge-patch+json, and takes plain JSON as before
         declared_type = getattr(route.body_field.field_info, "media_type", JSON)
         offered = tuple(dict.fromkeys([declared_type, JSON]))
-    return BodyTypes(offered, "Accept-Patch" if "PATCH" in route.methods else "Accept")
+    return BodyTypes(offered, "Accept-Patch" if "PATCH" in (route.methods or ()) else "Accept")
 
 
 def _query_fields(dependant: Dependant) -> Iterator[ModelField]:

@@ -13,6 +13,7 @@ from app.areas.models import Area, AreaKind, Postcode4, Postcode4Buurt, Postcode
 from app.areas.reference import save_reference_rows, stored_rows
 from app.areas.sources import Pc4List, Pc6Table
 from app.clients.scope import Actor
+from app.db import table_of
 
 _PC4 = re.compile(r"^[1-9][0-9]{3}$")
 _PC6 = re.compile(r"^[1-9][0-9]{3}[A-Z]{2}$")
@@ -81,7 +82,7 @@ def import_pc6_table(
 
 
 def _save_pc6s(session: Session, wanted: dict[str, str]) -> Written:
-    pc6_table = Postcode6.__table__  # type: ignore[attr-defined]
+    pc6_table = table_of(Postcode6)
     stored: dict[str, str] = {}
     keys = list(wanted)
     for start in range(0, len(keys), _CHUNK):
@@ -101,7 +102,7 @@ def _save_pc6s(session: Session, wanted: dict[str, str]) -> Written:
 
 
 def _save_exact_links(session: Session, wanted: dict[str, str]) -> int:
-    links_table = Postcode4Buurt.__table__  # type: ignore[attr-defined]
+    links_table = table_of(Postcode4Buurt)
     exact: defaultdict[str, set[str]] = defaultdict(set)
     for pc6, buurt in wanted.items():
         exact[pc6[:4]].add(buurt)
@@ -142,13 +143,13 @@ def _fill_pc4_gemeenten(
 def points_from_postcodes(session: Session, actor: Actor) -> list[str]:
     """A current gemeente still without a point gets the middle of its residential PC4s."""
     pointless = session.execute(
-        select(Area.code).where(Area.kind == AreaKind.gemeente, col(Area.lat).is_(None), col(Area.retired_year).is_(None))
+        select(col(Area.code)).where(col(Area.kind) == AreaKind.gemeente, col(Area.lat).is_(None), col(Area.retired_year).is_(None))
     ).scalars().all()
     if not pointless:
         return []
     sums: defaultdict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
-    for code, lat, lon in session.execute(select(Postcode4.gemeente_code, Postcode4.lat, Postcode4.lon).where(
-        col(Postcode4.gemeente_code).in_(pointless), Postcode4.kind != PostcodeKind.po_box,
+    for code, lat, lon in session.execute(select(col(Postcode4.gemeente_code), col(Postcode4.lat), col(Postcode4.lon)).where(
+        col(Postcode4.gemeente_code).in_(pointless), col(Postcode4.kind) != PostcodeKind.po_box,
     )):
         total = sums[code]
         total[0], total[1], total[2] = total[0] + lat, total[1] + lon, total[2] + 1

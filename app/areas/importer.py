@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.areas import import_postcodes, redivision
 from app.areas.locate import GemeenteFinder
@@ -24,6 +24,7 @@ from app.areas.reference import save_reference_rows
 from app.areas.service import derive_pc4_buurten, parent_code_of
 from app.areas.sources import AreaList, Pc4List, Pc6Table, Source, SuccessorList, expand_paths, read_source
 from app.clients.scope import Actor
+from app.db import table_of
 from app.errors import InvalidInput
 
 ACTOR = Actor("cli:areas-import")
@@ -134,7 +135,7 @@ def import_areas(
         summary.count("pc4_buurt_link").added += links
     if area_lists or pc4_lists:
         progress("PC4 -> buurt links", 0, 1)
-        gemeenten = session.execute(select(Postcode4.gemeente_code).distinct()).scalars().all()
+        gemeenten = session.execute(select(col(Postcode4.gemeente_code)).distinct()).scalars().all()
         summary.count("pc4_buurt_link").added += derive_pc4_buurten(session, [g for g in gemeenten if g])
     summary.count("gemeente").changed += len(import_postcodes.points_from_postcodes(session, actor))
     progress("re-pointing the catalogue", 0, 1)
@@ -156,7 +157,7 @@ def _import_area_list(session: Session, area_list: AreaList, actor: Actor, summa
     its kind, codes it lacks retire in its year. An older list only adds history: a code
     seen earlier gets the earlier first_year; one not stored is added as retired in the
     newest known year (it is absent from that list)."""
-    area = Area.__table__  # type: ignore[attr-defined]
+    area = table_of(Area)
     kind, year = area_list.kind, area_list.year
     stored = {row.code: row for row in session.execute(select(area).where(area.c.kind == kind))}
     latest = max((y for row in stored.values() for y in (row.first_year, row.retired_year) if y), default=None)
@@ -200,7 +201,7 @@ def _parent_kind(kind: AreaKind) -> AreaKind:
     return AreaKind.gemeente if kind == AreaKind.wijk else AreaKind.wijk
 
 
-def _area_values(item, kind: AreaKind, parent: str | None, year: int, old, newer: bool,  # type: ignore[no-untyped-def]
+def _area_values(item, kind: AreaKind, parent: str | None, year: int, old, newer: bool,
                  latest: int | None) -> dict[str, object]:
     values: dict[str, object] = {"code": item.code, "kind": kind, "parent_code": parent}
     has_point = item.lat is not None and item.lon is not None

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.areas.models import Area, AreaKind
 from app.areas.sources import normalise_name
+from app.db import table_of
 
 _CELL = 0.05  # degrees: a grid cell of about 5 by 3.5 km
 _MAX_REACH = 40  # cells: nothing within about 150 km is not a Dutch place
@@ -75,7 +76,7 @@ class GemeenteFinder:
     """
 
     def __init__(self, session: Session, provinces: dict[str, str] | None = None) -> None:
-        area = Area.__table__  # type: ignore[attr-defined]
+        area = table_of(Area)
         self.gemeenten: dict[str, GemeenteInfo] = {}
         labelled: list[tuple[float, float, str]] = []
         for row in session.execute(select(

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from app.areas.locate import GemeenteFinder
@@ -22,6 +23,7 @@ from app.areas.reference import Written, save_reference_rows, stored_rows
 from app.areas.sources import Successor
 from app.clients.scope import Actor
 from app.contacts.models import ContactArea
+from app.db import table_of
 from app.entity import is_live
 from app.front_doors import service as front_doors
 from app.front_doors.models import FrontDoor
@@ -94,8 +96,8 @@ def _changed_or_created(written: Written) -> list[str]:
 def points_from_predecessors(session: Session, actor: Actor) -> list[str]:
     """A current gemeente without a point (the CBS list has none) gets the middle of its
     predecessors' points. Returns the codes given a point."""
-    area = Area.__table__  # type: ignore[attr-defined]
-    gemeenten = session.execute(select(
+    area = table_of(Area)
+    gemeenten = session.execute(core_select(
         area.c.code, area.c.lat, area.c.lon, area.c.retired_year, area.c.successor_codes, area.c.parent_code,
         area.c.kind,
     ).where(area.c.kind == "gemeente")).all()
@@ -119,7 +121,7 @@ def repoint_postcodes(session: Session, finder: GemeenteFinder, actor: Actor) ->
     if not moved:
         return 0
     rows = []
-    for pc4 in session.execute(select(Postcode4.__table__).where(  # type: ignore[attr-defined]
+    for pc4 in session.execute(core_select(table_of(Postcode4)).where(
         col(Postcode4.gemeente_code).in_(moved)
     )):
         current = finder.current(pc4.gemeente_code, pc4.lat, pc4.lon)
@@ -141,7 +143,7 @@ def _successor_map(session: Session) -> dict[str, list[str]]:
                 if successor in seen:
                     continue
                 seen.add(successor)
-                (stack if successor in direct else out).append(successor)  # type: ignore[attr-defined]
+                (stack if successor in direct else out).append(successor)
         resolved[code] = sorted(out)
     return {code: out for code, out in resolved.items() if out}
 
@@ -208,7 +210,7 @@ def _repoint_front_doors(session: Session, actor: Actor, successors: dict[str, l
     there has its topic yet; else it stays (and shows in the maintenance list)."""
     doors = session.exec(
         select(FrontDoor).where(col(FrontDoor.area_code).in_(old), is_live(FrontDoor))
-        .order_by(FrontDoor.area_code, FrontDoor.topic, FrontDoor.id)
+        .order_by(col(FrontDoor.area_code), col(FrontDoor.topic), col(FrontDoor.id))
     ).all()
     targets = {new for door in doors for new in successors[door.area_code]}
     taken = {

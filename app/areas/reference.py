@@ -17,6 +17,7 @@ from app import dialect
 from app.areas.models import Area, Postcode4
 from app.changelog.service import Action, Change, EntityType, record_changes
 from app.clients.scope import Actor, gemeente_of
+from app.db import table_of
 
 _CHUNK = 2000  # keys per IN list: well below SQLite's limit on bound variables
 
@@ -37,7 +38,7 @@ _KEYS: dict[type, tuple[str, EntityType]] = {Area: ("code", EntityType.area), Po
 
 def stored_rows(session: Session, model: type[Area] | type[Postcode4], keys: Sequence[str]) -> dict[str, Any]:
     """The stored rows (Core rows, read-only) under these keys."""
-    table: Table = model.__table__  # type: ignore[attr-defined]
+    table: Table = table_of(model)
     key_column = table.c[_KEYS[model][0]]
     found: dict[str, Any] = {}
     unique = list(dict.fromkeys(keys))
@@ -53,7 +54,7 @@ def save_reference_rows(
     """Insert or update these rows (each a dict of the columns it sets, key included); a row
     equal to the stored one writes nothing. Areas must come parents first."""
     key_name, entity_type = _KEYS[model]
-    table: Table = model.__table__  # type: ignore[attr-defined]
+    table: Table = table_of(model)
     session.flush()  # Core statements below: pending ORM changes go first
     stored = stored_rows(session, model, [str(row[key_name]) for row in rows])
     written = Written()

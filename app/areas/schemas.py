@@ -2,6 +2,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.fields import schema_examples
+
 _GEMEENTE_REF = {"code": "GM0687", "kind": "gemeente", "name": "Middelburg"}
 _WIJK_REFS = [
     {"code": "WK068700", "kind": "wijk", "name": "Wijk 00 Middelburg-Centrum"},
@@ -28,7 +30,7 @@ class AreaRef(BaseModel):
 
 
 class AreaOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [AREA_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(AREA_EXAMPLE))
 
     code: str = Field(examples=["WK068700"])
     kind: str = Field(examples=["wijk"])
@@ -49,7 +51,7 @@ class BuurtRef(AreaRef):
 
 
 class PostcodeOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [POSTCODE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(POSTCODE_EXAMPLE))
 
     postcode: str = Field(examples=["4331AB"], description="The canonical form of what was asked.")
     pc4: str = Field(examples=["4331"])

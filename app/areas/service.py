@@ -15,6 +15,7 @@ from app.areas.postcode import normalise_postcode
 from app.areas.reference import save_reference_rows
 from app.areas.schemas import AreaOut, AreaRef, BuurtRef, PostcodeOut
 from app.clients.scope import Actor
+from app.db import table_of
 from app.dialect import insert_rows
 from app.errors import InvalidInput, NotFound, PostcodeNotResidential
 
@@ -80,7 +81,7 @@ def require_areas(session: Session, codes: Iterable[str], field: str) -> None:
 
 # Prebuilt Core statements: search resolves a postcode on every request, and rows cost
 # far less than ORM instances. The buurten, their wijken and the gemeente come in one query.
-_pc4, _pc6, _link, _area = (m.__table__ for m in (Postcode4, Postcode6, Postcode4Buurt, Area))  # type: ignore[attr-defined]
+_pc4, _pc6, _link, _area = (table_of(m) for m in (Postcode4, Postcode6, Postcode4Buurt, Area))
 # The PC4 with its buurt links (one row per link; buurt_code null without links).
 _PC4 = (
     core_select(_pc4, _link.c.buurt_code, _link.c.approximate)
@@ -156,7 +157,7 @@ def derive_pc4_buurten(session: Session, gemeente_codes: Iterable[str]) -> int:
     Returns the number of links written.
     """
     gemeenten = list(gemeente_codes)
-    exact = select(Postcode4Buurt.pc4).where(Postcode4Buurt.approximate.is_(False))  # type: ignore[attr-defined]
+    exact = select(Postcode4Buurt.pc4).where(Postcode4Buurt.approximate.is_(False))  # type: ignore[attr-defined]  # SQLModel types columns and relationships as their Python values
     pc4s = session.exec(
         select(Postcode4).where(
             col(Postcode4.gemeente_code).in_(gemeenten), Postcode4.kind != PostcodeKind.po_box,
@@ -172,7 +173,7 @@ def derive_pc4_buurten(session: Session, gemeente_codes: Iterable[str]) -> int:
     wijk_codes = select(Area.code).where(col(Area.parent_code).in_(list(owner)))
     buurten = session.exec(
         select(Area).where(
-            col(Area.parent_code).in_(wijk_codes), Area.retired_year.is_(None), Area.lat.is_not(None)  # type: ignore[union-attr]
+            col(Area.parent_code).in_(wijk_codes), Area.retired_year.is_(None), Area.lat.is_not(None)  # type: ignore[union-attr]  # SQLModel types columns and relationships as their Python values
         )
     ).all()
     by_gemeente: dict[str, list[Area]] = defaultdict(list)
@@ -188,10 +189,10 @@ def derive_pc4_buurten(session: Session, gemeente_codes: Iterable[str]) -> int:
         if not codes:
             continue
         for buurt in candidates:
-            nearest = min(codes, key=lambda p: _distance_sq(p.lat, p.lon, buurt.lat, buurt.lon))  # type: ignore[arg-type]
+            nearest = min(codes, key=lambda p: _distance_sq(p.lat, p.lon, buurt.lat, buurt.lon))  # type: ignore[arg-type]  # only PC4s and buurten with a point reach this
             links.add((nearest.pc4, buurt.code))
         for pc4 in codes:
-            nearest_buurt = min(candidates, key=lambda b: _distance_sq(pc4.lat, pc4.lon, b.lat, b.lon))  # type: ignore[arg-type]
+            nearest_buurt = min(candidates, key=lambda b: _distance_sq(pc4.lat, pc4.lon, b.lat, b.lon))  # type: ignore[arg-type]  # only PC4s and buurten with a point reach this
             links.add((pc4.pc4, nearest_buurt.code))
     existing = {
         (link.pc4, link.buurt_code): link
@@ -202,7 +203,7 @@ def derive_pc4_buurten(session: Session, gemeente_codes: Iterable[str]) -> int:
             session.delete(link)
     session.flush()
     added = [{"pc4": pc4, "buurt_code": buurt, "approximate": True} for pc4, buurt in sorted(links - existing.keys())]
-    insert_rows(session, Postcode4Buurt.__table__, added)  # type: ignore[arg-type]
+    insert_rows(session, table_of(Postcode4Buurt), added)
     return len(added)
 
 

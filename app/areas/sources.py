@@ -256,7 +256,7 @@ def _successor_list(path: Path, header: list[str], rows: Iterator[list[str]], ye
         if when_year is None:
             result.problems.append(f"{path.name} row {number}: no year")
             continue
-        result.rows.append(Successor(_gemeente_code(row[old_at]), _gemeente_code(row[new_at]), when_year))  # type: ignore[index]
+        result.rows.append(Successor(_gemeente_code(row[old_at]), _gemeente_code(row[new_at]), when_year))  # type: ignore[index]  # both column indexes were found in the header above
     return [result]
 
 

@@ -19,7 +19,7 @@ from app.changelog.models import ChangeLogEntry, ChangeLogGemeente
 from app.changelog.schemas import AuditEntry
 from app.clients.models import Role
 from app.clients.scope import Actor, Principal
-from app.db import CommittedWrites, utcnow
+from app.db import CommittedWrites, table_of, utcnow
 from app.errors import Forbidden
 from app.pagination import keyset_page
 
@@ -77,6 +77,7 @@ def record_change(
     entry = ChangeLogEntry(**_entry_values(Change(entity_type, entity_id, version, action, changes), actor))
     session.add(entry)
     session.flush()
+    assert entry.position is not None  # the database numbers the entry at flush
     session.add_all(ChangeLogGemeente(position=entry.position, gemeente_code=code) for code in sorted(set(gemeenten)))
     _refresh_search_cards(session, [(entity_type, entity_id)])
     return entry
@@ -124,12 +125,12 @@ def record_changes(session: Session, actor: Actor, changes: Sequence[Change], *,
         return
     _begin_append(session)
     now = utcnow()
-    table = ChangeLogEntry.__table__
+    table = table_of(ChangeLogEntry)
     positions = dialect.insert_rows(
-        session, table, [_entry_values(change, actor) | {"changed_at": now} for change in changes],  # type: ignore[arg-type]
-        returning=table.c.position,  # type: ignore[attr-defined]
+        session, table, [_entry_values(change, actor) | {"changed_at": now} for change in changes],
+        returning=table.c.position,
     )
-    dialect.insert_rows(session, ChangeLogGemeente.__table__, [  # type: ignore[arg-type]
+    dialect.insert_rows(session, table_of(ChangeLogGemeente), [
         {"position": position, "gemeente_code": code}
         for position, change in zip(positions, changes, strict=True)
         for code in sorted(set(change.gemeenten))
@@ -195,7 +196,7 @@ def bump_version(entity: Versioned, *, is_new: bool) -> None:
         return
     entity.version += 1
     if hasattr(entity, "updated_at"):
-        entity.updated_at = utcnow()  # type: ignore[attr-defined]
+        entity.updated_at = utcnow()
 
 
 def list_audit(
@@ -237,10 +238,10 @@ def list_audit(
     if until:
         statement = statement.where(ChangeLogEntry.changed_at < until)
     rows, next_cursor = keyset_page(
-        session, statement, scope="audit", order=[ChangeLogEntry.position],  # type: ignore[list-item]
+        session, statement, scope="audit", order=[ChangeLogEntry.position],  # type: ignore[list-item]  # SQLModel types columns and relationships as their Python values
         cursor=cursor, limit=limit, descending=True,
     )
-    owners: dict[int, list[str]] = {row.position: [] for row in rows}  # type: ignore[misc]
+    owners: dict[int, list[str]] = {row.position: [] for row in rows}
     for link in session.exec(
         select(ChangeLogGemeente).where(col(ChangeLogGemeente.position).in_(owners)).order_by(ChangeLogGemeente.gemeente_code)
     ).all():
@@ -249,7 +250,7 @@ def list_audit(
         AuditEntry(
             **row.model_dump(include={"position", "entity_type", "entity_id", "action", "version", "actor",
                                       "client_id", "on_behalf_of", "changes"}),
-            at=row.changed_at, gemeenten=owners[row.position],  # type: ignore[index]
+            at=row.changed_at, gemeenten=owners[row.position],
         )
         for row in rows
     ], next_cursor

@@ -91,7 +91,7 @@ async def get_principal(
     Async, so that an anonymous request, or a read with a key the worker remembers
     (RecentKeys), costs no thread-pool round trip; other keys are looked up in the thread pool."""
     if (known := principal_without_lookup(request)) is not NOT_RECALLED:
-        return known  # type: ignore[return-value]
+        return known  # type: ignore[return-value]  # NOT_RECALLED is excluded above; the rest is a Principal or None
     if credentials is None:
         raise Unauthorized("Send the API key as `Authorization: Bearer <key>`.", headers=_CHALLENGE)
     recent: RecentKeys = request.app.state.recent_keys

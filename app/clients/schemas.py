@@ -6,7 +6,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from app.clients.models import Role
 from app.db import utcnow
-from app.fields import GemeenteCode, LocalDateTime, Name, WriteSchema, unique_codes
+from app.fields import GemeenteCode, LocalDateTime, Name, WriteSchema, schema_examples, unique_codes
 
 CLIENT_WRITE_EXAMPLE = {"name": "Gemeente Middelburg, team sociale kaart", "role": "editor", "gemeenten": ["GM0687"],
                         "organisations": []}
@@ -20,7 +20,7 @@ CLIENT_EXAMPLE = {
 
 
 class ClientWrite(WriteSchema):
-    model_config = ConfigDict(json_schema_extra={"examples": [CLIENT_WRITE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(CLIENT_WRITE_EXAMPLE))
 
     name: Name = Field(examples=["Gemeente Middelburg, team sociale kaart"])
     role: Role = Field(description="reader: reads with direct lines (HIS); practice: a GP practice, reads with direct lines; editor: maintains its gemeenten; admin: all.")
@@ -50,13 +50,13 @@ KeyExpiry = Annotated[LocalDateTime, AfterValidator(_in_the_future)]
 
 
 class ClientCreate(ClientWrite):
-    model_config = ConfigDict(json_schema_extra={"examples": [{**CLIENT_WRITE_EXAMPLE, "key_expires_at": "2027-11-02T00:00:00Z"}]})
+    model_config = ConfigDict(json_schema_extra=schema_examples({**CLIENT_WRITE_EXAMPLE, "key_expires_at": "2027-11-02T00:00:00Z"}))
 
     key_expires_at: KeyExpiry | None = Field(default=None, description="When the first key stops working.")
 
 
 class KeyCreate(WriteSchema):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"expires_at": "2027-11-02T00:00:00Z"}]})
+    model_config = ConfigDict(json_schema_extra=schema_examples({"expires_at": "2027-11-02T00:00:00Z"}))
 
     expires_at: KeyExpiry | None = None
 
@@ -70,13 +70,13 @@ class KeyOut(BaseModel):
 
 
 class KeyCreated(KeyOut):
-    model_config = ConfigDict(json_schema_extra={"examples": [{**_KEY_EXAMPLE, "key": _SECRET_EXAMPLE}]})
+    model_config = ConfigDict(json_schema_extra=schema_examples({**_KEY_EXAMPLE, "key": _SECRET_EXAMPLE}))
 
     key: str = Field(description="The key itself. Shown once: only its digest is stored.")
 
 
 class ClientOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [CLIENT_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(CLIENT_EXAMPLE))
 
     id: uuid.UUID
     name: str
@@ -89,6 +89,6 @@ class ClientOut(BaseModel):
 
 
 class ClientCreated(ClientOut):
-    model_config = ConfigDict(json_schema_extra={"examples": [{**CLIENT_EXAMPLE, "key": _SECRET_EXAMPLE}]})
+    model_config = ConfigDict(json_schema_extra=schema_examples({**CLIENT_EXAMPLE, "key": _SECRET_EXAMPLE}))
 
     key: str = Field(description="The first key. Shown once: only its digest is stored.")

@@ -4,7 +4,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator, model_validator
 
-from app.fields import CheckedAt, CodeList, DutchPhone, ExternalId, Name, WriteSchema
+from app.fields import CheckedAt, CodeList, DutchPhone, ExternalId, Name, WriteSchema, schema_examples
 
 CONTACT_WRITE_EXAMPLE = {
     "external_id": "MBG-CON-41",
@@ -30,7 +30,7 @@ CONTACT_EXAMPLE = {
 
 
 class ContactWrite(WriteSchema):
-    model_config = ConfigDict(json_schema_extra={"examples": [CONTACT_WRITE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(CONTACT_WRITE_EXAMPLE))
 
     id: uuid.UUID | None = None
     external_id: ExternalId | None = None
@@ -63,7 +63,7 @@ class ContactWrite(WriteSchema):
 
 
 class ContactOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [CONTACT_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(CONTACT_EXAMPLE))
 
     id: uuid.UUID
     external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")

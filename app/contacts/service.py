@@ -18,7 +18,7 @@ from app.clients.scope import Actor, authorize_write, gemeente_of
 from app.clock import local_today
 from app.contacts.models import Contact, ContactArea
 from app.contacts.schemas import ContactOut, ContactWrite
-from app.db import utcnow
+from app.db import table_of, utcnow
 from app.entity import (
     NO_OWNERS,
     Ownership,
@@ -38,7 +38,7 @@ from app.services.models import Service
 from app.services.owners import service_attachment, service_ownerships
 from app.visibility import Viewer, redact_direct_lines
 
-CONTACT_LOAD = (selectinload(Contact.areas),)  # type: ignore[arg-type]
+CONTACT_LOAD = (selectinload(Contact.areas),)  # type: ignore[arg-type]  # SQLModel types columns and relationships as their Python values
 
 
 def is_current(contact: Contact, today: date) -> bool:
@@ -120,13 +120,13 @@ def list_contacts(
     if organisation_id:
         statement = statement.where(Contact.organisation_id == organisation_id)
     rows, next_cursor = keyset_page(
-        session, statement, scope="contacts", order=[Contact.name, Contact.id],  # type: ignore[list-item]
+        session, statement, scope="contacts", order=[Contact.name, Contact.id],  # type: ignore[list-item]  # SQLModel types columns and relationships as their Python values
         cursor=cursor, limit=limit,
     )
     return [to_out(row, viewer, today) for row in rows], next_cursor
 
 
-_contact, _contact_area = Contact.__table__, ContactArea.__table__  # type: ignore[attr-defined]
+_contact, _contact_area = table_of(Contact), table_of(ContactArea)
 _TODAY = bindparam("today", type_=Date())
 # Built once, with the ids and today as parameters: service reads and front doors run it on every request.
 # With the areas each covers (one row per area; area_code null without areas); id keeps
@@ -179,7 +179,7 @@ def ownership(session: Session, data: ContactWrite) -> Ownership:
     organisations = (service.organisations if service else frozenset()) | ({data.organisation_id} - {None})
     owned_through = "service_id" if service else "organisation_id"
     return Ownership(
-        gemeenten=gemeenten, organisations=organisations, areas=frozenset(data.areas),  # type: ignore[arg-type]
+        gemeenten=gemeenten, organisations=organisations, areas=frozenset(data.areas),  # type: ignore[arg-type]  # data.areas holds area codes, the attachment's keys
         attached=(
             service_attachment(session, data.service_id, gives_owners=True),
             organisation_attachment(session, data.organisation_id, gives_owners=data.service_id is None),
@@ -203,7 +203,7 @@ def _require_front_doors_kept(session: Session, data: ContactWrite, before: Cont
         return
     doors = session.exec(select(FrontDoor.id).where(
         FrontDoor.contact_id == data.id, FrontDoor.service_id != data.service_id, is_live(FrontDoor),
-    ).order_by(FrontDoor.id)).all()
+    ).order_by(col(FrontDoor.id))).all()
     if doors:
         raise Conflict(
             f"Front door(s) {', '.join(map(str, doors))} name this contact for their service; point them at "
@@ -216,7 +216,8 @@ def save_contact(session: Session, data: ContactWrite, actor: Actor) -> tuple[Co
     require_reference(session, Service, data.service_id, "service_id")
     require_reference(session, Organisation, data.organisation_id, "organisation_id")
     require_areas(session, data.areas, "areas")
-    data = data.model_copy(update={"id": data.id or uuid.uuid4()})
+    entity_id = data.id or uuid.uuid4()
+    data = data.model_copy(update={"id": entity_id})
     existing = load_for_save(session, Contact, data.id, CONTACT_LOAD)
     before = as_write(existing) if existing else None
     after = ownership(session, data)
@@ -224,12 +225,12 @@ def save_contact(session: Session, data: ContactWrite, actor: Actor) -> tuple[Co
     if existing is not None and before == data:
         return existing, False
     _require_front_doors_kept(session, data, before)
-    require_unique_external_id(session, Contact, data.id, data.external_id)
-    contact = existing or Contact(id=data.id, name=data.name, role=data.role)
+    require_unique_external_id(session, Contact, entity_id, data.external_id)
+    contact = existing or Contact(id=entity_id, name=data.name, role=data.role)
     for name, value in data.model_dump(exclude={"id", "areas"}).items():
         setattr(contact, name, value)
     current = {area.area_code: area for area in (existing.areas if existing else [])}
-    contact.areas = [current.get(code) or ContactArea(area_code=code) for code in data.areas]
+    contact.areas = [current.get(code) or ContactArea(contact_id=contact.id, area_code=code) for code in data.areas]
     record_save(session, EntityType.contact, contact, actor, before, data, after.gemeenten)
     return contact, True
 

@@ -209,7 +209,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
     processors = [table.c[name].type.dialect_impl(connection.dialect).bind_processor(connection.dialect) for name in names]
     columns = ", ".join([*names, *([returning.name] if keys else [])])
     raw = connection.connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:  # type: ignore[union-attr]
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:  # type: ignore[union-attr]  # PostgreSQL only: the raw connection is psycopg's
         for i, row in enumerate(rows):
             values = [
                 value if process is None or value is None else process(value)

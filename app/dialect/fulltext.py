@@ -112,7 +112,7 @@ def upsert_search_documents(
     if added := [row for row in rows if row["service_id"] in new]:
         raw = session.connection().connection.driver_connection
         copy_sql = f"COPY {SEARCH_TABLE} (service_id, document, stems) FROM STDIN"
-        with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
+        with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]  # PostgreSQL only: the raw connection is psycopg's
             for row in added:
                 copy.write_row((row["service_id"], row["document"], row["stems"]))
     if replaced := [row for row in rows if row["service_id"] not in new]:

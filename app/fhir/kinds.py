@@ -143,7 +143,7 @@ HEALTHCARE_SERVICE = Kind(
         clauses={
             **_common(Service),
             "name": _name(Service.name),
-            "active": lambda v, _m: params.boolean_clause(Service.status == ServiceStatus.active, v, "active"),
+            "active": lambda v, _m: params.boolean_clause(col(Service.status) == ServiceStatus.active, v, "active"),
             "service-category": lambda v, _m: _within(Service.id, select(ServiceNeedDomain.service_id).where(
                 params.token_clause(ServiceNeedDomain.domain_code, v, systems.NEED_DOMAIN))),
             "characteristic": _characteristic,
@@ -208,7 +208,7 @@ def _area_changes() -> Any:
     """When each area last changed: areas keep no timestamp of their own, the change log does."""
     return (
         select(
-            ChangeLogEntry.entity_id.label("code"),  # type: ignore[attr-defined]
+            ChangeLogEntry.entity_id.label("code"),  # type: ignore[attr-defined]  # SQLModel types columns and relationships as their Python values
             func.max(ChangeLogEntry.changed_at).label("changed_at"),
         )
         .where(ChangeLogEntry.entity_type == EntityType.area)
@@ -221,7 +221,9 @@ AREA_CHANGES = _area_changes()
 
 
 def _areas() -> Select[Any]:
-    return select(Area, AREA_CHANGES.c.changed_at).outerjoin(AREA_CHANGES, AREA_CHANGES.c.code == Area.code)
+    # SQLModel's select is SQLAlchemy's with its own type parameters, which mypy cannot relate to Select[Any].
+    statement = select(Area, AREA_CHANGES.c.changed_at).outerjoin(AREA_CHANGES, AREA_CHANGES.c.code == Area.code)
+    return statement  # type: ignore[return-value]
 
 
 def _render_areas(session: Session, rows: list[Any], _viewer: Viewer) -> list[dict[str, Any]]:
@@ -244,7 +246,7 @@ def _area_codes(values: Any) -> list[str]:
 
 def _read_location(session: Session, resource_id: str, viewer: Viewer) -> dict[str, Any]:
     if is_area_code(resource_id):
-        rows = session.exec(_areas().where(Area.code == resource_id)).all()
+        rows = session.exec(_areas().where(col(Area.code) == resource_id)).all()  # type: ignore[call-overload]  # see _areas
         if not rows:
             raise _not_found("Location", resource_id)
         return _render_areas(session, list(rows), viewer)[0]

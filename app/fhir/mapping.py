@@ -125,9 +125,10 @@ def _merged(intervals: list[tuple[time, time]]) -> list[tuple[time, time]]:
 def _closed_parts(day: date, open_hours: list[tuple[time, time]]) -> list[dict[str, str]]:
     """The periods of `day` outside its open hours, as local date-times (end: next midnight)."""
     end_of_day = _local(day + timedelta(days=1), time(0))
-    bounds = [time(0)] + [moment for interval in open_hours for moment in interval] + [None]
+    starts = [time(0), *(closes for _, closes in open_hours)]
+    ends: list[time | None] = [*(opens for opens, _ in open_hours), None]
     periods = []
-    for start, end in zip(bounds[::2], bounds[1::2], strict=True):
+    for start, end in zip(starts, ends, strict=True):
         if end is None:
             periods.append({"start": _local(day, start), "end": end_of_day})
         elif start < end:

@@ -67,7 +67,8 @@ def search(
             skip -= total
             continue
         page = statement.options(*source.options).order_by(*source.order).offset(skip).limit(room)
-        rows = list(session.exec(page).all())
+        # Sources build their statements with SQLModel's select, so exec returns entities (see kinds._areas).
+        rows = list(session.exec(page).all())  # type: ignore[call-overload]
         resources += source.render(session, rows, viewer)
         room, skip = room - len(rows), 0
     return SearchResult(resources, sum(totals), applied, count, offset)

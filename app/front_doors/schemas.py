@@ -5,7 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.areas.schemas import AreaRef, PostcodeOut
 from app.contacts.schemas import CONTACT_EXAMPLE, ContactOut
-from app.fields import AreaCode, CheckedAt, ExternalId, Text, WriteSchema
+from app.fields import AreaCode, CheckedAt, ExternalId, Text, WriteSchema, schema_examples
 from app.pagination import Page, page_examples
 
 FRONT_DOOR_WRITE_EXAMPLE = {
@@ -41,7 +41,7 @@ FRONT_DOOR_PLACE_EXAMPLE = {
 
 
 class FrontDoorWrite(WriteSchema):
-    model_config = ConfigDict(json_schema_extra={"examples": [FRONT_DOOR_WRITE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(FRONT_DOOR_WRITE_EXAMPLE))
 
     id: uuid.UUID | None = None
     external_id: ExternalId | None = None
@@ -62,7 +62,7 @@ class ServiceRef(BaseModel):
 
 
 class FrontDoorOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [FRONT_DOOR_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(FRONT_DOOR_EXAMPLE))
 
     id: uuid.UUID
     external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")

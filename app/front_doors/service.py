@@ -3,10 +3,9 @@
 import hashlib
 import uuid
 from functools import partial
-from typing import Any
 
-from sqlalchemy import Select
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.areas.models import Area
 from app.areas.schemas import AreaRef, PostcodeOut
@@ -16,6 +15,7 @@ from app.clients.scope import Actor, authorize_write, gemeente_of
 from app.clock import local_today
 from app.contacts import service as contacts
 from app.contacts.models import Contact
+from app.db import table_of
 from app.entity import (
     Attachment,
     Ownership,
@@ -66,7 +66,9 @@ def get_front_door(session: Session, door_id: uuid.UUID, viewer: Viewer) -> Fron
     return to_outs(session, [get_live(session, FrontDoor, door_id)], viewer)[0]
 
 
-def _with_topics(session: Session, statement: Select[Any], topics: list[str]) -> Select[Any]:
+def _with_topics(
+    session: Session, statement: SelectOfScalar[FrontDoor], topics: list[str]
+) -> SelectOfScalar[FrontDoor]:
     """Only front doors for any of `topics` (none: all); an unknown topic is a 422 on `topic`."""
     if not topics:
         return statement
@@ -79,10 +81,10 @@ def list_front_doors(
 ) -> tuple[list[FrontDoorOut], str | None]:
     statement = _with_topics(session, select(FrontDoor).where(is_live(FrontDoor)), topics)
     if area_code:
-        statement = statement.where(FrontDoor.area_code == area_code)
+        statement = statement.where(col(FrontDoor.area_code) == area_code)
     rows, next_cursor = keyset_page(
         session, statement, scope="front-doors",
-        order=[FrontDoor.area_code, FrontDoor.topic, FrontDoor.id],  # type: ignore[list-item]
+        order=[FrontDoor.area_code, FrontDoor.topic, FrontDoor.id],  # type: ignore[list-item]  # SQLModel types columns and relationships as their Python values
         cursor=cursor, limit=limit,
     )
     return to_outs(session, rows, viewer), next_cursor
@@ -98,7 +100,7 @@ def ownership(session: Session, data: FrontDoorWrite) -> Ownership:
         areas_field="area_code",
         attached=(
             service_attachment(session, data.service_id, gives_owners=False),
-            Attachment("contact_id", frozenset({data.contact_id} - {None}), partial(contacts.contact_ownerships, session)),  # type: ignore[arg-type]
+            Attachment("contact_id", frozenset({data.contact_id} - {None}), partial(contacts.contact_ownerships, session)),  # type: ignore[arg-type]  # the set difference drops None, which mypy cannot follow
         ),
         gemeenten_field="area_code", organisations_field="service_id",
     )
@@ -136,7 +138,8 @@ def save_front_door(session: Session, data: FrontDoorWrite, actor: Actor) -> tup
     require_front_door_topics(session, [data.topic], "topic")
     require_reference(session, Service, data.service_id, "service_id")
     require_reference(session, Contact, data.contact_id, "contact_id")
-    data = data.model_copy(update={"id": data.id or uuid.uuid4()})
+    entity_id = data.id or uuid.uuid4()
+    data = data.model_copy(update={"id": entity_id})
     existing = load_for_save(session, FrontDoor, data.id)
     before = as_write(existing) if existing else None
     after = ownership(session, data)
@@ -144,9 +147,9 @@ def save_front_door(session: Session, data: FrontDoorWrite, actor: Actor) -> tup
     if existing is not None and before == data:
         return existing, False
     _require_contact_of_service(session, data, before)
-    require_unique_external_id(session, FrontDoor, data.id, data.external_id)
+    require_unique_external_id(session, FrontDoor, entity_id, data.external_id)
     _require_free_place(session, data)
-    door = existing or FrontDoor(id=data.id, area_code=data.area_code, topic=data.topic, service_id=data.service_id)
+    door = existing or FrontDoor(id=entity_id, area_code=data.area_code, topic=data.topic, service_id=data.service_id)
     for name, value in data.model_dump(exclude={"id"}).items():
         setattr(door, name, value)
     record_save(session, EntityType.front_door, door, actor, before, data, after.gemeenten)
@@ -178,7 +181,7 @@ def front_doors_for_postcode(
     chosen = sorted(best.values(), key=lambda d: d.topic)
     scope = _postcode_scope(place.postcode, topics)
     if cursor is not None:
-        (after,) = decode_cursor(scope, cursor, [col(FrontDoor.topic)])
+        (after,) = decode_cursor(scope, cursor, [table_of(FrontDoor).c.topic])
         chosen = [door for door in chosen if door.topic > after]
     next_cursor = encode_cursor(scope, [chosen[limit - 1].topic]) if len(chosen) > limit else None
     chosen = chosen[:limit]

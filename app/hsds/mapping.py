@@ -142,7 +142,7 @@ def service_summary(service: Service, ctx: Context, *, with_organization: bool =
     return service_minimal(service).model_copy(update={
         "organization_id": str(service.organisation_id),
         "description": service.description,
-        "application_process": f"Toegang: {ACCESS_ROUTE_LABELS[service.access_route][0]}.",  # type: ignore[index]
+        "application_process": f"Toegang: {ACCESS_ROUTE_LABELS[service.access_route][0]}.",  # type: ignore[index]  # the stored string is one of AccessRoute's values
         "fees_description": _fees(service),
         "wait_time": _wait_time(service),
         "eligibility_description": _eligibility_text(service, ctx),

@@ -10,6 +10,7 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.fields import schema_examples
 from app.pagination import page_examples
 
 T = TypeVar("T")
@@ -54,10 +55,10 @@ _TERM_EXAMPLE = {
 class HsdsApiDetails(BaseModel):
     """The `/` endpoint: how this API relates to HSDS."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
+    model_config = ConfigDict(json_schema_extra=schema_examples({
         "version": "3.0", "profile": "https://docs.openreferral.org/en/3.0/",
         "openapi_url": "https://wijkkaart.example/openapi.json",
-    }]})
+    }))
 
     version: str = Field(examples=["3.0"], description="HSDS version of this API.")
     profile: str = Field(description="URL of the HSDS profile this API follows (none: the specification itself).")
@@ -83,7 +84,7 @@ class HsdsPage(BaseModel, Generic[T]):
 
 
 class HsdsTaxonomy(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [_TAXONOMY_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(_TAXONOMY_EXAMPLE))
 
     id: str = Field(description="A stable UUID derived from the short name.")
     name: str = Field(examples=["zrm"], description="Short name; also accepted as `taxonomy_id`.")
@@ -92,7 +93,7 @@ class HsdsTaxonomy(BaseModel):
 
 
 class HsdsTaxonomyTerm(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [_TERM_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(_TERM_EXAMPLE))
 
     id: str
     code: str = Field(examples=["financien"], description="The code this API uses elsewhere (/api/v1).")
@@ -201,10 +202,10 @@ class HsdsOrganizationIdentifier(BaseModel):
 
 
 class HsdsServiceAtLocation(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
+    model_config = ConfigDict(json_schema_extra=schema_examples({
         "id": "8a751a92-3160-5c4e-9581-f0dae79daa49", "service_id": _SERVICE_EXAMPLE["id"],
         "location_id": _LOCATION_EXAMPLE["id"], "location": _LOCATION_EXAMPLE, "service": _SERVICE_EXAMPLE,
-    }]})
+    }))
 
     id: str = Field(description="A stable UUID derived from the service and location ids.")
     service_id: str
@@ -215,7 +216,7 @@ class HsdsServiceAtLocation(BaseModel):
 
 
 class HsdsService(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [_SERVICE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(_SERVICE_EXAMPLE))
 
     id: str
     organization_id: str | None = None
@@ -239,7 +240,7 @@ class HsdsService(BaseModel):
 
 
 class HsdsOrganization(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [_ORGANIZATION_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(_ORGANIZATION_EXAMPLE))
 
     id: str
     name: str

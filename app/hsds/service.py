@@ -67,10 +67,10 @@ def envelope(contents: list[T], total: int, paging: Paging) -> hsds.HsdsPage[T]:
 def _page(
     session: Session, statement: Select[Any], order: Sequence[Any], paging: Paging, load: Sequence[Any] = ()
 ) -> tuple[list[Any], int]:
-    total = session.exec(select(func.count()).select_from(statement.subquery())).one()  # type: ignore[call-overload]
+    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
     rows = session.exec(
         statement.options(*load).order_by(*order).offset((paging.page - 1) * paging.per_page).limit(paging.per_page)
-    ).all()  # type: ignore[call-overload]
+    ).all()  # type: ignore[call-overload]  # SQLModel's exec overloads know its own select, not SQLAlchemy's Select it extends
     return list(rows), total
 
 

@@ -103,7 +103,7 @@ class Batch:
             self.changes_truncated = True
             return
         self.changes.append(RowChange(
-            entity=row.entity, file=row.file, row=row.number, id=row.id, external_id=getattr(data, "external_id", None),  # type: ignore[arg-type]
+            entity=row.entity, file=row.file, row=row.number, id=row.id, external_id=getattr(data, "external_id", None),
             action="update" if before else "create",
             fields=sorted(changed_fields(before, data)) if before is not None else [],
         ))

@@ -337,7 +337,7 @@ def write_row(entity: str, data: BaseModel, decimal_comma: bool) -> list[str]:
         if column.field[0] == ELIGIBILITY:
             value = getattr(value, column.field[1]) if value is not None else None
         if column.kind == "hours":
-            cells.append("|".join(f"{WEEKDAYS[i.weekday]} {_clock(i.opens)}-{_clock(i.closes)}" for i in value))
+            cells.append("|".join(f"{WEEKDAYS[i.weekday]} {_clock(i.opens)}-{_clock(i.closes)}" for i in value or ()))
         elif column.kind == "exceptions":
             cells.append("|".join(
                 " ".join(part for part in (
@@ -345,7 +345,7 @@ def write_row(entity: str, data: BaseModel, decimal_comma: bool) -> list[str]:
                     f"{_clock(e.opens)}-{_clock(e.closes)}" if e.opens and e.closes else "gesloten",
                     _escape(e.note) if e.note else "",
                 ) if part)
-                for e in value
+                for e in value or ()
             ))
         elif isinstance(value, list):
             cells.append("|".join(_escape(_write(item, decimal_comma)) for item in value))

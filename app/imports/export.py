@@ -27,7 +27,7 @@ def _entries(session: Session, entity: str) -> Iterator[Any]:
     kind = KINDS[entity]
     last = None
     while True:
-        statement = select(kind.model).where(is_live(kind.model)).options(*kind.load).order_by(kind.model.id).limit(_PAGE)
+        statement = select(kind.model).where(is_live(kind.model)).options(*kind.load).order_by(col(kind.model.id)).limit(_PAGE)
         if last is not None:
             statement = statement.where(col(kind.model.id) > last)
         page = session.exec(statement).all()

@@ -3,6 +3,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.fields import schema_examples
+
 
 class Counts(BaseModel):
     created: int = 0
@@ -21,7 +23,7 @@ class RowChange(BaseModel):
 
 
 class ImportReport(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
+    model_config = ConfigDict(json_schema_extra=schema_examples({
         "dry_run": True,
         "counts": {"services": {"created": 1, "updated": 1, "unchanged": 40}},
         "changes": [
@@ -31,7 +33,7 @@ class ImportReport(BaseModel):
              "external_id": "MBG-WMO-02", "action": "create", "fields": []},
         ],
         "changes_truncated": False,
-    }]})
+    }))
 
     dry_run: bool = Field(description="True: this is what the import would do; nothing was written.")
     counts: dict[str, Counts] = Field(description="Per kind of entry.")
@@ -52,10 +54,10 @@ class ImportBatch(BaseModel):
     that kind (as PUT takes it) whose references may use ids or external ids. Fields
     left out keep their stored value; items are matched on `id`, else `external_id`."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
+    model_config = ConfigDict(json_schema_extra=schema_examples({
         "services": [{"external_id": "MBG-WMO-01", "waiting_days": 14, "waiting_reported_on": "2026-11-01"}],
         "contacts": [{"external_id": "MBG-CON-41", "role": "schuldhulpverlener"}],
-    }]})
+    }))
 
     organisations: list[dict[str, Any]] = Field(default_factory=list)
     locations: list[dict[str, Any]] = Field(default_factory=list)

@@ -213,18 +213,18 @@ def _resolve_references(batch: Batch, entity: str, rows: list[Row]) -> list[Row]
     for row in rows:
         for column in columns:
             for value in _values(row.patch.get(column.name)):
-                if value not in batch.external[column.refers_to]:  # type: ignore[index]
-                    wanted[column.refers_to].add(value)  # type: ignore[index]
+                if value not in batch.external[column.refers_to]:  # type: ignore[index]  # `columns` holds only columns with refers_to
+                    wanted[column.refers_to].add(value)  # type: ignore[index]  # `columns` holds only columns with refers_to
     stored = {target: live_by_external_id(batch.session, KINDS[target].model, values) for target, values in wanted.items()}
     resolved = []
     for row in rows:
         problems = []
         for column in columns:
-            value = row.patch.get(column.name)
-            if value is None or column.refers_to is None:
+            cell = row.patch.get(column.name)
+            if cell is None or column.refers_to is None:
                 continue
             ids = []
-            for key in _values(value):
+            for key in _values(cell):
                 found = batch.external[column.refers_to].get(key) or stored[column.refers_to].get(key)
                 if found is None:
                     found = _uuid(key)
@@ -234,7 +234,7 @@ def _resolve_references(batch: Batch, entity: str, rows: list[Row]) -> list[Row]
                     problems.append((column.name, f"refers to the {what} of {bad.file} row {bad.number}, which is bad" if bad
                                      else f"no {what} with id or external_id {key!r}"))
                 ids.append(found)
-            row.patch[column.name] = ids if isinstance(value, list) else ids[0]
+            row.patch[column.name] = ids if isinstance(cell, list) else ids[0]
         if problems:
             for name, message in problems:
                 batch.fail(row, name, message)

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from app import dialect
 from app.changelog.service import Action, Change, EntityType, changed_fields, record_changes
-from app.db import utcnow
+from app.db import table_of, utcnow
 from app.dialect import fulltext
 from app.entity import Ownership, live_by_external_id, refuse_deleted, require_unique_external_id
 from app.errors import DomainError, InvalidInput
@@ -76,7 +76,7 @@ def save_services(batch: Batch, rows: list[Row]) -> None:
     }
     staged = []
     for row in rows:
-        existing = stored.get(row.id)  # type: ignore[arg-type]
+        existing = stored.get(row.id)  # type: ignore[arg-type]  # a row without an id finds nothing, as intended
         try:
             if existing is not None:
                 refuse_deleted(existing)
@@ -87,7 +87,7 @@ def save_services(batch: Batch, rows: list[Row]) -> None:
         except DomainError as exc:
             batch.fail_domain(row, exc)
             continue
-        staged.append(_Staged(row, data, existing))  # type: ignore[arg-type]
+        staged.append(_Staged(row, data, existing))  # type: ignore[arg-type]  # merged_write returns the kind's write schema, ServiceWrite here
     organisations, staged = _checked_references(batch, staged)
     external_ids = live_by_external_id(session, Service, {s.data.external_id for s in staged if s.data.external_id})
     writes = []
@@ -99,7 +99,7 @@ def save_services(batch: Batch, rows: list[Row]) -> None:
             if item.existing is not None and item.before == item.data:
                 batch.done(item.row, item.data, item.before, changed=False)
                 continue
-            require_unique_external_id(session, Service, item.data.id, item.data.external_id, external_ids)  # type: ignore[arg-type]
+            require_unique_external_id(session, Service, item.data.id, item.data.external_id, external_ids)  # type: ignore[arg-type]  # plan_save gave every row its id
         except DomainError as exc:
             batch.fail_domain(item.row, exc)
             continue
@@ -127,7 +127,7 @@ def _checked_references(batch: Batch, staged: list[_Staged]) -> tuple[dict[uuid.
 
 
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
-    dialect.insert_rows(session, model.__table__, rows)
+    dialect.insert_rows(session, table_of(model), rows)
 
 
 def _write(
@@ -166,14 +166,14 @@ def _write(
         Change(
             EntityType.service, item.data.id, versions[item.data.id],
             Action.create if item.existing is None else Action.update,
-            changes=changed_fields(item.before, item.data), gemeenten=item.after.gemeenten,  # type: ignore[union-attr]
+            changes=changed_fields(item.before, item.data), gemeenten=item.after.gemeenten,  # type: ignore[union-attr]  # plan_save set `after` for every planned write
         )
         for item in writes
     ], refresh_cards=False)
     # The documents refresh_service_documents and the cards refresh_search_cards would
     # make, from what is at hand: they would read back every service just written.
     cards.store_service_cards(session, {
-        item.data.id: cards.service_card(  # type: ignore[misc]
+        item.data.id: cards.service_card(  # type: ignore[misc]  # plan_save gave every row its id
             item.data, organisations[item.data.organisation_id].name, item.data.need_domains,
             item.data.target_groups, item.data.eligibility,
         )
@@ -181,11 +181,11 @@ def _write(
     })
     labels = domain_labels_in_order(session)
     fulltext.upsert_search_documents(session, {
-        item.data.id: service_document(  # type: ignore[misc]
+        item.data.id: service_document(  # type: ignore[misc]  # plan_save gave every row its id
             item.data.name, item.data.description, organisations[item.data.organisation_id].name,
             [label for code, label in labels if code in item.data.need_domains],
         )
         for item in writes
-    }, new={item.data.id for item in created})
+    }, new={item.data.id for item in created})  # type: ignore[misc]  # plan_save gave every new row its id
     for item in writes:
         batch.done(item.row, item.data, item.before, changed=True)

@@ -32,7 +32,9 @@ def list_locations(
 ) -> Page[LocationOut]:
     items, next_cursor = service.list_locations(session, organisation_id=organisation_id, cursor=cursor, limit=limit)
     if wants_geojson(request):
-        return feature_collection(items, lambda location: (location.lat, location.lon), next_cursor, response.headers)  # type: ignore[attr-defined, return-value]
+        # The declared return type is the JSON page FastAPI documents; GeoJSON is the alternative representation.
+        return feature_collection(  # type: ignore[return-value]
+            items, lambda location: (location.lat, location.lon), next_cursor, response.headers)
     return Page(items=items, next_cursor=next_cursor, limit=limit)
 
 

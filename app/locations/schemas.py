@@ -4,7 +4,7 @@ from datetime import date, datetime, time
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.fields import CheckedAt, ExternalId, LocalTime, Name, Postcode6, Text, WriteSchema
+from app.fields import CheckedAt, ExternalId, LocalTime, Name, Postcode6, Text, WriteSchema, schema_examples
 
 
 class OpeningInterval(WriteSchema):
@@ -81,7 +81,7 @@ LOCATION_EXAMPLE = {
 
 
 class LocationWrite(WriteSchema):
-    model_config = ConfigDict(json_schema_extra={"examples": [LOCATION_WRITE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(LOCATION_WRITE_EXAMPLE))
 
     id: uuid.UUID | None = None
     external_id: ExternalId | None = None
@@ -117,7 +117,7 @@ class LocationWrite(WriteSchema):
 
 
 class LocationOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [LOCATION_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(LOCATION_EXAMPLE))
 
     id: uuid.UUID
     external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")

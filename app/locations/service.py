@@ -28,7 +28,7 @@ from app.organisations.models import Organisation
 from app.organisations.service import organisation_attachment, organisation_owners, organisation_ownerships
 from app.pagination import keyset_page
 
-LOCATION_LOAD = (selectinload(Location.opening_hours), selectinload(Location.exceptions))  # type: ignore[arg-type]
+LOCATION_LOAD = (selectinload(Location.opening_hours), selectinload(Location.exceptions))  # type: ignore[arg-type]  # SQLModel types columns and relationships as their Python values
 
 
 _OUT_FIELDS = (
@@ -89,7 +89,7 @@ def list_locations(
     if organisation_id:
         statement = statement.where(Location.organisation_id == organisation_id)
     rows, next_cursor = keyset_page(
-        session, statement, scope="locations", order=[Location.name, Location.id],  # type: ignore[list-item]
+        session, statement, scope="locations", order=[Location.name, Location.id],  # type: ignore[list-item]  # SQLModel types columns and relationships as their Python values
         cursor=cursor, limit=limit,
     )
     return [to_out(row) for row in rows], next_cursor
@@ -111,8 +111,8 @@ def location_ownerships(session: Session, location_ids: Iterable[uuid.UUID]) -> 
     organisation_of = dict(session.exec(
         select(Location.id, Location.organisation_id).where(col(Location.id).in_(wanted))
     ).all())
-    owners = organisation_ownerships(session, set(organisation_of.values()) - {None})
-    return {i: owners[organisation_of[i]] if organisation_of.get(i) else NO_OWNERS for i in wanted}
+    owners = organisation_ownerships(session, {o for o in organisation_of.values() if o is not None})
+    return {i: owners[organisation] if (organisation := organisation_of.get(i)) else NO_OWNERS for i in wanted}
 
 
 def _require_visiting_postcode(session: Session, data: LocationWrite, before: LocationWrite | None) -> None:
@@ -131,7 +131,8 @@ def _require_visiting_postcode(session: Session, data: LocationWrite, before: Lo
 
 def save_location(session: Session, data: LocationWrite, actor: Actor) -> tuple[Location, bool]:
     require_reference(session, Organisation, data.organisation_id, "organisation_id")
-    data = data.model_copy(update={"id": data.id or uuid.uuid4()})
+    entity_id = data.id or uuid.uuid4()
+    data = data.model_copy(update={"id": entity_id})
     existing = load_for_save(session, Location, data.id, LOCATION_LOAD)
     before = as_write(existing) if existing else None
     after = ownership(session, data)
@@ -139,8 +140,8 @@ def save_location(session: Session, data: LocationWrite, actor: Actor) -> tuple[
     if existing is not None and before == data:
         return existing, False
     _require_visiting_postcode(session, data, before)
-    require_unique_external_id(session, Location, data.id, data.external_id)
-    location = existing or Location(id=data.id, lat=data.lat, lon=data.lon, name=data.name)
+    require_unique_external_id(session, Location, entity_id, data.external_id)
+    location = existing or Location(id=entity_id, lat=data.lat, lon=data.lon, name=data.name)
     for name, value in data.model_dump(exclude={"id", "opening_hours", "exceptions"}).items():
         setattr(location, name, value)
     location.opening_hours = [OpeningHours(**h.model_dump()) for h in data.opening_hours]

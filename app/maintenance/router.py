@@ -53,7 +53,7 @@ def _named_id(endpoint: Callable[..., Any], id_name: str) -> Callable[..., Any]:
         kwargs["entity_id"] = kwargs.pop(id_name)
         return endpoint(**kwargs)
 
-    renamed.__signature__ = signature.replace(  # type: ignore[attr-defined]
+    renamed.__signature__ = signature.replace(  # type: ignore[attr-defined]  # FastAPI reads the parameters from __signature__
         parameters=[p.replace(name=id_name) if p.name == "entity_id" else p for p in signature.parameters.values()]
     )
     renamed.__name__ = endpoint.__name__
@@ -76,7 +76,7 @@ def add_write_routes(
         return out
 
     def create(
-        session: SessionDep, actor: WriteActor, request: Request, response: Response, data: Write,  # type: ignore[valid-type]
+        session: SessionDep, actor: WriteActor, request: Request, response: Response, data: Write,  # type: ignore[valid-type]  # the kind's schema, a class chosen at start-up
     ) -> Any:
         entity = service.create(session, kind, data, actor)
         response.headers["Location"] = f"{request.url.path.rstrip('/')}/{entity.id}"
@@ -84,14 +84,14 @@ def add_write_routes(
 
     def replace(
         session: SessionDep, actor: WriteActor, response: Response, entity_id: uuid.UUID,
-        data: Write, if_match: IfMatch = None,  # type: ignore[valid-type]
+        data: Write, if_match: IfMatch = None,  # type: ignore[valid-type]  # the kind's schema, a class chosen at start-up
     ) -> Any:
         entity = service.replace(session, kind, entity_id, data, expected_versions(if_match), actor)
         return answer(session, response, entity)
 
     def update(
         session: SessionDep, actor: WriteActor, response: Response, entity_id: uuid.UUID,
-        patch: Annotated[Patch, Body(media_type="application/merge-patch+json")],  # type: ignore[valid-type]
+        patch: Annotated[Patch, Body(media_type="application/merge-patch+json")],  # type: ignore[valid-type]  # the kind's patch model, made at start-up
         if_match: IfMatch = None,
     ) -> Any:
         changes = patch_changes(patch)

@@ -4,6 +4,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from app.fields import schema_examples
+
 _PATCH_MODELS: dict[type[BaseModel], type[BaseModel]] = {}
 # A patch example is the write schema's example cut down to the fields of a typical small change.
 _PATCHED_IN_EXAMPLES = ("phone", "role", "waiting_days", "waiting_reported_on", "accessibility_note", "note")
@@ -11,8 +13,11 @@ _PATCHED_IN_EXAMPLES = ("phone", "role", "waiting_days", "waiting_reported_on", 
 
 def _patch_examples(write_schema: type[BaseModel]) -> list[dict[str, Any]]:
     extra = write_schema.model_config.get("json_schema_extra")
-    examples = extra.get("examples", []) if isinstance(extra, dict) else []
-    return [{name: value for name, value in example.items() if name in _PATCHED_IN_EXAMPLES} for example in examples]
+    examples = extra.get("examples") if isinstance(extra, dict) else None
+    return [
+        {name: value for name, value in example.items() if name in _PATCHED_IN_EXAMPLES}
+        for example in (examples if isinstance(examples, list) else []) if isinstance(example, dict)
+    ]
 
 
 def patch_model(write_schema: type[BaseModel]) -> type[BaseModel]:
@@ -27,9 +32,9 @@ def patch_model(write_schema: type[BaseModel]) -> type[BaseModel]:
             for name, field in write_schema.model_fields.items()
             if name != "id"
         }
-        _PATCH_MODELS[write_schema] = create_model(  # type: ignore[call-overload]
+        _PATCH_MODELS[write_schema] = create_model(
             f"{write_schema.__name__.removesuffix('Write')}Patch",
-            __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": _patch_examples(write_schema)}),
+            __config__=ConfigDict(extra="forbid", json_schema_extra=schema_examples(*_patch_examples(write_schema))),
             __doc__=f"Changes to {write_schema.__name__.removesuffix('Write').lower()} fields; "
             "those left out stay, null clears, objects merge (RFC 7396).",
             **fields,
@@ -66,7 +71,7 @@ class RetiredAreaUse(BaseModel):
 
 
 class StaleReport(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
+    model_config = ConfigDict(json_schema_extra=schema_examples({
         "gemeenten": ["GM0687"], "older_than_days": 365,
         "services_not_verified": [{"id": "db003ae6-aa56-4e50-8352-4fb0e0e33336", "name": "Bewegen voor ouderen in het dorpshuis",
                                    "last_verified_at": "2025-06-01T09:00:00Z"}],
@@ -77,7 +82,7 @@ class StaleReport(BaseModel):
                                "last_verified_at": "2026-01-10T09:00:00Z"}],
         "retired_area_uses": [{"entity_type": "service", "id": "ab90fe43-31fa-46e8-bf12-0b335887934f",
                                "name": "Schuldhulpverlening Walcheren", "area_code": "GM0003"}],
-    }]})
+    }))
 
     gemeenten: list[str] | None = Field(description="The gemeenten reported on; null: all.")
     older_than_days: int

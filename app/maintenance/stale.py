@@ -68,7 +68,7 @@ def stale_report(session: Session, principal: Principal, gemeente: str | None, o
         select(Contact).where(
             is_live(Contact), _owned_contacts(gemeenten),
             col(Contact.valid_until) >= today, col(Contact.valid_until) <= today + timedelta(days=EXPIRY_WINDOW_DAYS),
-        ).order_by(Contact.valid_until, Contact.name)
+        ).order_by(col(Contact.valid_until), col(Contact.name))
     ).all()
     return StaleReport(
         gemeenten=gemeenten,
@@ -85,12 +85,12 @@ def retired_area_uses(session: Session, gemeenten: list[str] | None) -> list[Ret
     retired = select(Area.code).where(col(Area.retired_year).is_not(None))
     service_uses = session.exec(
         select(Service.id, Service.name, ServiceArea.area_code)
-        .join(ServiceArea, ServiceArea.service_id == Service.id)  # type: ignore[arg-type]
+        .join(ServiceArea, ServiceArea.service_id == Service.id)  # type: ignore[arg-type]  # SQLModel types columns and relationships as their Python values
         .where(is_live(Service), _owned_services(gemeenten), col(ServiceArea.area_code).in_(retired))
     ).all()
     contact_uses = session.exec(
         select(Contact.id, Contact.name, ContactArea.area_code)
-        .join(ContactArea, ContactArea.contact_id == Contact.id)  # type: ignore[arg-type]
+        .join(ContactArea, ContactArea.contact_id == Contact.id)  # type: ignore[arg-type]  # SQLModel types columns and relationships as their Python values
         .where(is_live(Contact), _owned_contacts(gemeenten), col(ContactArea.area_code).in_(retired))
     ).all()
     door_uses = session.exec(

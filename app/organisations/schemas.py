@@ -14,6 +14,7 @@ from app.fields import (
     Text,
     Url,
     WriteSchema,
+    schema_examples,
     unique_codes,
 )
 
@@ -38,7 +39,7 @@ ORGANISATION_EXAMPLE = {
 class OrganisationWrite(WriteSchema):
     """An organisation as a maintainer sends it (and as the seed files hold it)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [ORGANISATION_WRITE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(ORGANISATION_WRITE_EXAMPLE))
 
     id: uuid.UUID | None = None
     external_id: ExternalId | None = None
@@ -61,7 +62,7 @@ class OrganisationRef(BaseModel):
 
 
 class OrganisationOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ORGANISATION_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(ORGANISATION_EXAMPLE))
 
     id: uuid.UUID
     external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")

@@ -16,7 +16,7 @@ from app.organisations.schemas import OrganisationOut, OrganisationWrite
 from app.pagination import keyset_page
 from app.search.text import refresh_organisation_services
 
-ORGANISATION_LOAD = (selectinload(Organisation.owners),)  # type: ignore[arg-type]
+ORGANISATION_LOAD = (selectinload(Organisation.owners),)  # type: ignore[arg-type]  # SQLModel types columns and relationships as their Python values
 
 
 def to_out(organisation: Organisation) -> OrganisationOut:
@@ -44,7 +44,7 @@ def list_organisations(
         owned = select(OrganisationOwner.organisation_id).where(OrganisationOwner.gemeente_code == gemeente)
         statement = statement.where(col(Organisation.id).in_(owned))
     rows, next_cursor = keyset_page(
-        session, statement, scope="organisations", order=[Organisation.name, Organisation.id],  # type: ignore[list-item]
+        session, statement, scope="organisations", order=[Organisation.name, Organisation.id],  # type: ignore[list-item]  # SQLModel types columns and relationships as their Python values
         cursor=cursor, limit=limit,
     )
     return [to_out(row) for row in rows], next_cursor
@@ -81,7 +81,7 @@ def organisation_attachment(
                                      organisations=frozenset({loaded.id}))}
 
     return Attachment(
-        "organisation_id", frozenset({organisation_id} - {None}),  # type: ignore[arg-type]
+        "organisation_id", frozenset({organisation_id} - {None}),  # type: ignore[arg-type]  # the set difference drops None, which mypy cannot follow
         read_owners, gives_owners=gives_owners,
     )
 
@@ -95,21 +95,22 @@ def ownership(_session: Session, data: OrganisationWrite) -> Ownership:
 
 def save_organisation(session: Session, data: OrganisationWrite, actor: Actor) -> tuple[Organisation, bool]:
     """Create or replace; a replace that changes nothing writes nothing. Returns (entry, changed)."""
-    data = data.model_copy(update={"id": data.id or uuid.uuid4()})
+    entity_id = data.id or uuid.uuid4()
+    data = data.model_copy(update={"id": entity_id})
     require_areas(session, data.owners, "owners")
     existing = load_for_save(session, Organisation, data.id, ORGANISATION_LOAD)
     before = as_write(existing) if existing else None
     authorize_write(actor, ownership(session, before) if before else None, ownership(session, data))
     if existing is not None and before == data:
         return existing, False
-    require_unique_external_id(session, Organisation, data.id, data.external_id)
-    organisation = existing or Organisation(id=data.id)
+    require_unique_external_id(session, Organisation, entity_id, data.external_id)
+    organisation = existing or Organisation(id=entity_id, name=data.name)
     fields = data.model_dump(mode="json", exclude={"id", "owners", "last_verified_at"})
     for name, value in fields.items():
         setattr(organisation, name, value)
     organisation.last_verified_at = data.last_verified_at
     current = {owner.gemeente_code: owner for owner in (existing.owners if existing else [])}
-    organisation.owners = [current.get(code) or OrganisationOwner(gemeente_code=code) for code in data.owners]
+    organisation.owners = [current.get(code) or OrganisationOwner(organisation_id=organisation.id, gemeente_code=code) for code in data.owners]
     record_save(session, EntityType.organisation, organisation, actor, before, data, data.owners)
     refresh_organisation_services(session, organisation.id)
     return organisation, True

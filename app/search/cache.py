@@ -41,7 +41,7 @@ from app.http_cache import LIST_SECONDS
 from app.search.schemas import SearchCriteria
 from app.visibility import Viewer
 
-_DATA_VERSION = select(func.max(ChangeLogEntry.position))  # type: ignore[arg-type]
+_DATA_VERSION = select(func.max(ChangeLogEntry.position))
 DATA_VERSION_SECONDS = 1.0
 _clock = time.monotonic
 _REQUESTS_REMEMBERED = 4096
@@ -113,7 +113,7 @@ class ResponseCache:
 
 def for_app(request: Request) -> ResponseCache:
     """The app's cache, made by create_app (new_cache)."""
-    return request.app.state.search_cache  # type: ignore[no-any-return]
+    return request.app.state.search_cache
 
 
 def new_cache(megabytes: int) -> ResponseCache:

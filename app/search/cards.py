@@ -24,14 +24,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import orjson
-from sqlalchemy import Date, Integer, String, and_, bindparam, cast, delete, func, literal, null, select
+from sqlalchemy import BindParameter, Date, Integer, String, and_, bindparam, cast, delete, func, literal, null, select
 from sqlmodel import Session
 
 from app import dialect
 from app.clock import local_today
 from app.contacts import service as contacts
 from app.contacts.models import Contact, ContactArea
-from app.db import space_joined
+from app.db import space_joined, table_of
 from app.entity import as_record
 from app.locations import service as locations
 from app.locations.models import Location, OpeningException, OpeningHours
@@ -55,12 +55,12 @@ from app.visibility import Viewer
 FORMAT = 1
 SERVICE, LOCATION, CONTACT = "service", "location", "contact"
 
-_card = SearchCard.__table__  # type: ignore[attr-defined]
-_location, _hours, _exception = (m.__table__ for m in (Location, OpeningHours, OpeningException))  # type: ignore[attr-defined]
-_service, _organisation, _eligibility = (m.__table__ for m in (Service, Organisation, Eligibility))  # type: ignore[attr-defined]
-_at, _domain, _group = (m.__table__ for m in (ServiceLocation, ServiceNeedDomain, ServiceTargetGroup))  # type: ignore[attr-defined]
-_area, _contact, _contact_area = ServiceArea.__table__, Contact.__table__, ContactArea.__table__  # type: ignore[attr-defined]
-_IDS = bindparam("ids", expanding=True)
+_card = table_of(SearchCard)
+_location, _hours, _exception = (table_of(m) for m in (Location, OpeningHours, OpeningException))
+_service, _organisation, _eligibility = (table_of(m) for m in (Service, Organisation, Eligibility))
+_at, _domain, _group = (table_of(m) for m in (ServiceLocation, ServiceNeedDomain, ServiceTargetGroup))
+_area, _contact, _contact_area = table_of(ServiceArea), table_of(Contact), table_of(ContactArea)
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _TODAY = bindparam("today", type_=Date())
 
 _RULES = select(_eligibility).where(_eligibility.c.service_id.in_(_IDS))

@@ -213,7 +213,7 @@ def patient_home(session: Session, postcode: str, field: str) -> PostcodeOut:
 def check_service_eligibility(session: Session, service_id: uuid.UUID, patient: PatientAttributes) -> EligibilityVerdict:
     service = get_live(
         session, Service, service_id,
-        (selectinload(Service.eligibility), selectinload(Service.areas)),  # type: ignore[arg-type]
+        (selectinload(Service.eligibility), selectinload(Service.areas)),  # type: ignore[arg-type]  # SQLModel types columns and relationships as their Python values
     )
     if service.status != ServiceStatus.active:
         # Search leaves such a service out; an "eligible" for one that takes nobody would mislead.

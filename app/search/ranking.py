@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Float,
     Integer,
     Select,
@@ -33,7 +34,9 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
+from sqlalchemy.types import TypeEngine
 
+from app.db import table_of
 from app.dialect import fulltext
 from app.dialect.fulltext import PrefixQuery
 from app.locations.models import Location
@@ -61,17 +64,17 @@ PLACE_FREE_LEVELS = (RADIUS_LEVEL, ANYWHERE_LEVEL)  # reached from any place, wi
 ORDER_KEYS = ("level", "neg_relevance", "d2", "id")
 
 # Core tables, not ORM attributes: plain columns keep statement building cheap.
-_location = Location.__table__  # type: ignore[attr-defined]
-_service = Service.__table__  # type: ignore[attr-defined]
-_area = ServiceArea.__table__  # type: ignore[attr-defined]
-_at = ServiceLocation.__table__  # type: ignore[attr-defined]
-_domain = ServiceNeedDomain.__table__  # type: ignore[attr-defined]
-_group = ServiceTargetGroup.__table__  # type: ignore[attr-defined]
-_open_at = ServiceOpenLocation.__table__  # type: ignore[attr-defined]
-_anywhere = ServiceAnywhere.__table__  # type: ignore[attr-defined]
-_area_domain = ServiceAreaDomain.__table__  # type: ignore[attr-defined]
-_area_document = ServiceAreaDocument.__table__  # type: ignore[attr-defined]
-_point = ServicePoint.__table__  # type: ignore[attr-defined]
+_location = table_of(Location)
+_service = table_of(Service)
+_area = table_of(ServiceArea)
+_at = table_of(ServiceLocation)
+_domain = table_of(ServiceNeedDomain)
+_group = table_of(ServiceTargetGroup)
+_open_at = table_of(ServiceOpenLocation)
+_anywhere = table_of(ServiceAnywhere)
+_area_domain = table_of(ServiceAreaDomain)
+_area_document = table_of(ServiceAreaDocument)
+_point = table_of(ServicePoint)
 
 
 @dataclass(frozen=True)
@@ -365,7 +368,9 @@ def batch_statement(s: Shape) -> Select[Any]:
     order = [ranked.c[key] for key in ORDER_KEYS]
     statement = select(ranked).order_by(*order).limit(bindparam("size", type_=Integer()))
     if s.after:
-        types = (Integer(), Float(), Float(), Uuid())
-        after = [bindparam(f"after_{key}", type_=type_) for key, type_ in zip(ORDER_KEYS, types, strict=True)]
+        types: tuple[TypeEngine[Any], ...] = (Integer(), Float(), Float(), Uuid())
+        after: list[BindParameter[Any]] = [
+            bindparam(f"after_{key}", type_=type_) for key, type_ in zip(ORDER_KEYS, types, strict=True)
+        ]
         statement = statement.where(tuple_(*order) > tuple_(*after))
     return statement

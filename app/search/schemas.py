@@ -5,7 +5,7 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from app.contacts.schemas import ContactOut
-from app.fields import LanguageCode, LocalDateTime, blank_is_none
+from app.fields import LanguageCode, LocalDateTime, blank_is_none, schema_examples
 from app.locations.opening import OpeningState
 from app.locations.schemas import LocationOut
 from app.organisations.schemas import OrganisationRef
@@ -138,7 +138,7 @@ class SearchPlace(BaseModel):
 
 
 class SearchPage(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [SEARCH_PAGE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(SEARCH_PAGE_EXAMPLE))
 
     items: list[SearchResult]
     next_cursor: str | None
@@ -153,7 +153,7 @@ class SearchRequest(SearchCriteria):
     and never accepted in a URL.
     """
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SEARCH_REQUEST_EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=schema_examples(SEARCH_REQUEST_EXAMPLE))
 
     patient: PatientAttributes | None = None
     eligible_only: bool = Field(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, Uuid, column
+from sqlalchemy import ColumnElement, Float, Integer, Uuid, column
 from sqlmodel import Session
 
 from app.areas.schemas import PostcodeOut
@@ -31,7 +31,7 @@ from app.taxonomy.service import require_need_domains, require_target_groups
 from app.visibility import Viewer
 
 # The types a cursor's key is read back as (ranking.ORDER_KEYS).
-_CURSOR_COLUMNS = [column("level", Integer()), column("neg_relevance", Float()), column("d2", Float()),
+_CURSOR_COLUMNS: list[ColumnElement[Any]] = [column("level", Integer()), column("neg_relevance", Float()), column("d2", Float()),
                    column("id", Uuid())]
 RING_KM = 2.0  # see _rings
 
@@ -39,7 +39,7 @@ RING_KM = 2.0  # see _rings
 def search_place(criteria: SearchCriteria, resolved: PostcodeOut | None) -> SearchPlace:
     """Where the search is centred: the resolved postcode, or the point asked."""
     if resolved is None:
-        return SearchPlace(postcode=None, resolved_via=None, lat=criteria.lat, lon=criteria.lon,  # type: ignore[arg-type]
+        return SearchPlace(postcode=None, resolved_via=None, lat=criteria.lat, lon=criteria.lon,
                            gemeente=None, wijken=[], buurten=[])
     return SearchPlace(
         postcode=resolved.postcode, resolved_via=resolved.resolved_via, lat=resolved.lat, lon=resolved.lon,
@@ -169,7 +169,8 @@ def _moment(criteria: SearchCriteria) -> datetime | None:
 
 def _opening(live: list[dict[str, Any]], moment: datetime) -> dict[str, Any]:
     """The service's opening state at `moment`, from its locations' cards."""
-    states = [opening_state(locations.opening_times(loc), moment) for loc in live]
+    # A card's opening times stand in for a Location: opening_state reads only those two lists.
+    states = [opening_state(locations.opening_times(loc), moment) for loc in live]  # type: ignore[arg-type]
     return Opening(state=combined_state(states), at=moment).model_dump(mode="json")
 
 

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-import snowballstemmer  # type: ignore[import-untyped]
+import snowballstemmer
 from sqlalchemy import Subquery
 from sqlmodel import Session, col, select
 
@@ -71,7 +71,7 @@ def _stem(word: str) -> str:
     # would spend most of its time here without the cache. A new stemmer per word: a
     # stemmer keeps state while it works, so it is not thread-safe. dutch_porter is the
     # algorithm of PostgreSQL's 'dutch' configuration.
-    return snowballstemmer.stemmer("dutch_porter").stemWord(word)  # type: ignore[no-any-return]
+    return snowballstemmer.stemmer("dutch_porter").stemWord(word)
 
 
 @functools.cache

@@ -31,6 +31,6 @@ def service_ownerships(session: Session, service_ids: Iterable[uuid.UUID]) -> di
 def service_attachment(session: Session, service_id: uuid.UUID | None, *, gives_owners: bool) -> Attachment:
     """An entry's `service_id`, for the scope check (app/clients/scope.py)."""
     return Attachment(
-        "service_id", frozenset({service_id} - {None}),  # type: ignore[arg-type]
+        "service_id", frozenset({service_id} - {None}),  # type: ignore[arg-type]  # the set difference drops None, which mypy cannot follow
         partial(service_ownerships, session), gives_owners=gives_owners,
     )

@@ -1,6 +1,6 @@
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -15,6 +15,7 @@ from app.fields import (
     ReportedOn,
     Text,
     WriteSchema,
+    schema_examples,
     unique_codes,
 )
 from app.locations.schemas import LOCATION_EXAMPLE, LocationOut
@@ -54,7 +55,7 @@ class WaitingTime(BaseModel):
     reported_on: date | None = Field(description="The date the waiting time was reported.")
 
 
-_ELIGIBILITY_EXAMPLE = {
+_ELIGIBILITY_EXAMPLE: dict[str, Any] = {
     "min_age": 18, "max_age": None, "must_live_in_area": True, "max_income_pct_social_minimum": 120,
     "household_types": [], "required_target_group": None, "needs_beschikking": False, "needs_gp_referral": False,
     "note": "Voor inwoners van Walcheren met betalingsachterstanden.",
@@ -79,7 +80,7 @@ SERVICE_WRITE_EXAMPLE = {
     "eligibility": _ELIGIBILITY_EXAMPLE,
     "last_verified_at": "2026-09-20T09:00:00Z",
 }
-SERVICE_EXAMPLE = {
+SERVICE_EXAMPLE: dict[str, Any] = {
     "id": "ab90fe43-31fa-46e8-bf12-0b335887934f",
     "organisation": {"id": ORGANISATION_EXAMPLE["id"], "name": ORGANISATION_EXAMPLE["name"]},
     **_SERVICE_FIELDS,
@@ -96,7 +97,7 @@ SERVICE_EXAMPLE = {
 
 
 class ServiceWrite(WriteSchema):
-    model_config = ConfigDict(json_schema_extra={"examples": [SERVICE_WRITE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(SERVICE_WRITE_EXAMPLE))
 
     id: uuid.UUID | None = None
     external_id: ExternalId | None = None
@@ -122,7 +123,7 @@ class ServiceWrite(WriteSchema):
 
 
 class ServiceOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [SERVICE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra=schema_examples(SERVICE_EXAMPLE))
 
     id: uuid.UUID
     external_id: str | None = Field(default=None, description="The maintainer's own key, if it set one.")

@@ -35,18 +35,18 @@ from app.taxonomy.service import require_need_domains, require_target_groups
 from app.visibility import Viewer
 
 # The service row's own columns that a write sets (the rest are links and eligibility).
-SERVICE_COLUMNS = frozenset({
+SERVICE_COLUMNS: set[str] = {
     "external_id", "organisation_id", "name", "description", "access_route", "cost", "cost_note", "languages",
     "waiting_days", "waiting_reported_on", "status", "last_verified_at",
-})
+}
 SERVICE_LOAD = (
-    selectinload(Service.organisation).selectinload(Organisation.owners),  # type: ignore[arg-type]
-    selectinload(Service.need_domains),  # type: ignore[arg-type]
-    selectinload(Service.target_groups),  # type: ignore[arg-type]
-    selectinload(Service.areas),  # type: ignore[arg-type]
-    selectinload(Service.owners),  # type: ignore[arg-type]
-    selectinload(Service.eligibility),  # type: ignore[arg-type]
-    selectinload(Service.locations).options(*locations.LOCATION_LOAD),  # type: ignore[arg-type]
+    selectinload(Service.organisation).selectinload(Organisation.owners),  # type: ignore[arg-type]  # SQLModel types columns and relationships as their Python values
+    selectinload(Service.need_domains),  # type: ignore[arg-type]  # SQLModel types columns and relationships as their Python values
+    selectinload(Service.target_groups),  # type: ignore[arg-type]  # SQLModel types columns and relationships as their Python values
+    selectinload(Service.areas),  # type: ignore[arg-type]  # SQLModel types columns and relationships as their Python values
+    selectinload(Service.owners),  # type: ignore[arg-type]  # SQLModel types columns and relationships as their Python values
+    selectinload(Service.eligibility),  # type: ignore[arg-type]  # SQLModel types columns and relationships as their Python values
+    selectinload(Service.locations).options(*locations.LOCATION_LOAD),  # type: ignore[arg-type]  # SQLModel types columns and relationships as their Python values
 )
 
 
@@ -127,7 +127,7 @@ def list_services(
     if status:
         statement = statement.where(Service.status == status)
     rows, next_cursor = keyset_page(
-        session, statement, scope="services", order=[Service.name, Service.id],  # type: ignore[list-item]
+        session, statement, scope="services", order=[Service.name, Service.id],  # type: ignore[list-item]  # SQLModel types columns and relationships as their Python values
         cursor=cursor, limit=limit,
     )
     return to_outs(session, rows, viewer), next_cursor
@@ -141,7 +141,7 @@ def validate_references(session: Session, items: Sequence[ServiceWrite]) -> dict
         organisation.id: organisation
         for organisation in session.exec(
             select(Organisation).where(col(Organisation.id).in_(wanted), is_live(Organisation))
-            .options(selectinload(Organisation.owners))  # type: ignore[arg-type]
+            .options(selectinload(Organisation.owners))  # type: ignore[arg-type]  # SQLModel types columns and relationships as their Python values
         ).all()
     }
     if missing := sorted(str(i) for i in wanted - organisations.keys()):
@@ -150,7 +150,7 @@ def validate_references(session: Session, items: Sequence[ServiceWrite]) -> dict
     require_target_groups(session, {code for data in items for code in data.target_groups}, "target_groups")
     required = {data.eligibility.required_target_group for data in items if data.eligibility}
     if required - {None}:
-        require_target_groups(session, required - {None}, "eligibility.required_target_group")  # type: ignore[arg-type]
+        require_target_groups(session, required - {None}, "eligibility.required_target_group")  # type: ignore[arg-type]  # the set difference drops None, which mypy cannot follow
     require_areas(session, {code for data in items for code in data.areas}, "areas")
     if owners := {code for data in items for code in data.owners or ()}:
         require_areas(session, owners, "owners")
@@ -191,13 +191,14 @@ def plan_save(
 def save_service(session: Session, data: ServiceWrite, actor: Actor) -> tuple[Service, bool]:
     """Create or replace the whole aggregate; any change bumps the service's one version."""
     organisation = validate_references(session, [data])[data.organisation_id]
-    data = data.model_copy(update={"id": data.id or uuid.uuid4()})
+    entity_id = data.id or uuid.uuid4()
+    data = data.model_copy(update={"id": entity_id})
     existing = load_for_save(session, Service, data.id, SERVICE_LOAD)
     data, before, after = plan_save(session, data, existing, organisation, actor)
     if existing is not None and before == data:
         return existing, False
-    require_unique_external_id(session, Service, data.id, data.external_id)
-    service = existing or Service(id=data.id, organisation_id=data.organisation_id,
+    require_unique_external_id(session, Service, entity_id, data.external_id)
+    service = existing or Service(id=entity_id, organisation_id=data.organisation_id,
                                   name=data.name, access_route=data.access_route)
     if existing is None:
         for relation in ("need_domains", "target_groups", "areas", "owners", "locations"):
@@ -215,13 +216,13 @@ def save_service(session: Session, data: ServiceWrite, actor: Actor) -> tuple[Se
 def _replace_links(session: Session, service: Service, data: ServiceWrite) -> None:
     # Keep the link rows that stay, so the flush touches only what changed.
     domains = {d.domain_code: d for d in service.need_domains}
-    service.need_domains = [domains.get(c) or ServiceNeedDomain(domain_code=c) for c in data.need_domains]
+    service.need_domains = [domains.get(c) or ServiceNeedDomain(service_id=service.id, domain_code=c) for c in data.need_domains]
     groups = {g.group_code: g for g in service.target_groups}
-    service.target_groups = [groups.get(c) or ServiceTargetGroup(group_code=c) for c in data.target_groups]
+    service.target_groups = [groups.get(c) or ServiceTargetGroup(service_id=service.id, group_code=c) for c in data.target_groups]
     areas = {a.area_code: a for a in service.areas}
-    service.areas = [areas.get(c) or ServiceArea(area_code=c) for c in data.areas]
+    service.areas = [areas.get(c) or ServiceArea(service_id=service.id, area_code=c) for c in data.areas]
     owners = {o.gemeente_code: o for o in service.owners}
-    service.owners = [owners.get(c) or ServiceOwner(gemeente_code=c) for c in data.owners or []]
+    service.owners = [owners.get(c) or ServiceOwner(service_id=service.id, gemeente_code=c) for c in data.owners or []]
     kept = {location.id: location for location in service.locations}
     service.locations = [kept.get(i) or session.get_one(Location, i) for i in data.location_ids]
     if data.eligibility is None:

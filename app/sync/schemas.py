@@ -4,6 +4,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.changelog.service import EntityType, Operation
+from app.fields import schema_examples
 
 
 class Change(BaseModel):
@@ -22,7 +23,7 @@ class Change(BaseModel):
 
 
 class ChangePage(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
+    model_config = ConfigDict(json_schema_extra=schema_examples({
         "items": [
             {"position": 4182, "entity_type": "contact", "entity_id": "a49b160b-7a16-4103-8691-b29d3f83daa3",
              "operation": "upsert", "version": 2, "changed_at": "2026-11-02T10:20:31Z",
@@ -34,7 +35,7 @@ class ChangePage(BaseModel):
         ],
         "next_cursor": "4G0Jl7u6sSMFozLKmNoYOnsicyI6ImNoYW5nZXMiLCJrIjpbNDE4M119",
         "has_more": False,
-    }]})
+    }))
 
     items: list[Change]
     next_cursor: str = Field(description="Pass as `since` next time; also when there was nothing new.")

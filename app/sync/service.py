@@ -31,7 +31,7 @@ CURSOR_SCOPE = "changes"
 View = dict[str, Any]
 
 
-def entity_views(session: Session, wanted: Iterable[tuple[EntityType, str]], viewer: Viewer) -> dict[tuple[str, str], View]:
+def entity_views(session: Session, wanted: Iterable[tuple[str, str]], viewer: Viewer) -> dict[tuple[str, str], View]:
     """The views of the live entries among `wanted`, by (kind, id)."""
     by_kind: dict[EntityType, list[str]] = {}
     for kind, entity_id in wanted:
@@ -46,7 +46,7 @@ def entity_views(session: Session, wanted: Iterable[tuple[EntityType, str]], vie
 def _position(cursor: str | None) -> int:
     if cursor is None:
         return 0
-    (position,) = decode_cursor(CURSOR_SCOPE, cursor, [ChangeLogEntry.position], "since")  # type: ignore[list-item]
+    (position,) = decode_cursor(CURSOR_SCOPE, cursor, [ChangeLogEntry.position], "since")  # type: ignore[list-item]  # SQLModel types columns and relationships as their Python values
     return int(position)
 
 
@@ -59,7 +59,7 @@ def changes_since(session: Session, viewer: Viewer, since: str | None, limit: in
                    field="since")
     rows = session.exec(
         select(ChangeLogEntry).where(col(ChangeLogEntry.position) > after)
-        .order_by(ChangeLogEntry.position).limit(limit + 1)
+        .order_by(col(ChangeLogEntry.position)).limit(limit + 1)
     ).all()
     page = rows[:limit]
     views = entity_views(session, ((row.entity_type, row.entity_id) for row in page if row.operation == "upsert"), viewer)

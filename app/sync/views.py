@@ -18,12 +18,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, select
+from sqlmodel import col
 
 from app.areas.models import Area, Postcode4
 from app.changelog.service import EntityType
 from app.clock import local_today
 from app.contacts.models import Contact, ContactArea
 from app.contacts.service import current_clause
+from app.db import table_of
 from app.entity import is_live
 from app.front_doors.models import FrontDoor
 from app.locations.models import Location, OpeningException, OpeningHours
@@ -59,7 +61,7 @@ _ADDRESS = list(Address.model_fields)
 
 
 def _columns(model: Any, names: Iterable[str] | None = None) -> list[Any]:
-    table = model.__table__
+    table = table_of(model)
     return [read_as(table.c[name]) for name in (names or table.c.keys())]
 
 
@@ -116,12 +118,12 @@ class _Following:
 
     def codes(self, key: str) -> list[str]:
         """The second column of the rows of `key`, sorted (codes, as the write schemas keep them)."""
-        return sorted([row[1] for row in self.take(key)])
+        return sorted([row[1] for row in self.take(key)])  # type: ignore[misc]  # Row[Any] reads as an empty tuple type
 
 
 def _plain(model: Any, key: Any) -> Callable[[_Rows, Viewer], Iterator[tuple[str, View]]]:
     """Views that are the row itself (areas, postcodes)."""
-    names = list(model.__table__.c.keys())
+    names = list(table_of(model).c.keys())
 
     def build(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
         for row in rows(select(*_columns(model)), key):
@@ -131,7 +133,7 @@ def _plain(model: Any, key: Any) -> Callable[[_Rows, Viewer], Iterator[tuple[str
 
 
 def _organisations(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
-    names = list(Organisation.__table__.c.keys())
+    names = list(table_of(Organisation).c.keys())
     owners = rows.following(_linked(OrganisationOwner.organisation_id, OrganisationOwner.gemeente_code),
                             OrganisationOwner.organisation_id)
     for row in rows(_walked(Organisation), Organisation.id):
@@ -141,11 +143,11 @@ def _organisations(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
 
 
 def _locations(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
-    names = list(Location.__table__.c.keys())
-    hours = rows.following(_linked(OpeningHours.location_id, *(OpeningHours.__table__.c[n] for n in _HOURS)),
+    names = list(table_of(Location).c.keys())
+    hours = rows.following(_linked(OpeningHours.location_id, *(table_of(OpeningHours).c[n] for n in _HOURS)),
                            OpeningHours.location_id, OpeningHours.weekday, OpeningHours.opens)
     exceptions = rows.following(
-        _linked(OpeningException.location_id, *(OpeningException.__table__.c[n] for n in _EXCEPTION)),
+        _linked(OpeningException.location_id, *(table_of(OpeningException).c[n] for n in _EXCEPTION)),
         OpeningException.location_id, OpeningException.date,
     )
     for row in rows(_walked(Location), Location.id):
@@ -164,11 +166,11 @@ def _services(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
     groups = codes(ServiceTargetGroup, ServiceTargetGroup.group_code)
     areas = codes(ServiceArea, ServiceArea.area_code)
     owners = codes(ServiceOwner, ServiceOwner.gemeente_code)
-    rules = rows.following(_linked(Eligibility.service_id, *(Eligibility.__table__.c[n] for n in _RULES)),
+    rules = rows.following(_linked(Eligibility.service_id, *(table_of(Eligibility).c[n] for n in _RULES)),
                            Eligibility.service_id)
     located = rows.following(
         _linked(ServiceLocation.service_id, Location.id)
-        .join(Location, Location.id == ServiceLocation.location_id).where(is_live(Location)),
+        .join(Location, col(Location.id) == ServiceLocation.location_id).where(is_live(Location)),
         ServiceLocation.service_id, Location.name, Location.id,
     )
     # The view's own fields first, in order (zip stops there), then the waiting-time pair.
@@ -182,12 +184,12 @@ def _services(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
         view["areas"] = areas.codes(key)
         view["owners"] = owners.codes(key)
         view["eligibility"] = _rules(rule[0]) if rule else None
-        view["location_ids"] = [link[1] for link in located.take(key)]
+        view["location_ids"] = [link[1] for link in located.take(key)]  # type: ignore[misc]  # as in codes()
         yield row.id, view
 
 
 def _rules(row: Row[Any]) -> View:
-    rules = dict(zip(_RULES, row[1:]))
+    rules: View = dict(zip(_RULES, row[1:], strict=False))
     rules["household_types"] = sorted(set(rules["household_types"]))  # as EligibilityRules keeps them
     return rules
 

@@ -1,6 +1,7 @@
 """Reading the vocabularies, and checking codes against them."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -9,19 +10,21 @@ from app.taxonomy.models import NeedDomain, TargetGroup
 from app.taxonomy.schemas import Taxonomy, Term
 from app.taxonomy.vocabulary import ACCESS_ROUTE_LABELS, HOUSEHOLD_TYPE_LABELS, STATUTORY_ROUTE_LABELS
 
+_Code = TypeVar("_Code", bound=str)
 
-def _terms(labels: dict) -> list[Term]:  # type: ignore[type-arg]
+
+def _terms(labels: Mapping[_Code, tuple[str, str]]) -> list[Term]:
     return [Term(code=code, label=nl, label_en=en) for code, (nl, en) in labels.items()]
 
 
 def get_taxonomy(session: Session) -> Taxonomy:
     domains = [
         Term(code=d.code, label=d.label, label_en=d.label_en)
-        for d in session.exec(select(NeedDomain).order_by(NeedDomain.position)).all()
+        for d in session.exec(select(NeedDomain).order_by(col(NeedDomain.position))).all()
     ]
     groups = [
         Term(code=g.code, label=g.label, label_en=g.label_en)
-        for g in session.exec(select(TargetGroup).order_by(TargetGroup.position)).all()
+        for g in session.exec(select(TargetGroup).order_by(col(TargetGroup.position))).all()
     ]
     statutory = _terms(STATUTORY_ROUTE_LABELS)
     return Taxonomy(
