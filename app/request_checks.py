@@ -14,7 +14,7 @@ or those `openapi_extra` documents for a route that reads its body itself (the i
 A request then pays for one header comparison and a count of its query parameters.
 
 The FHIR routes do not use this class: they read their parameters themselves, and there
-a repeated parameter means "all of" (README, FHIR R4).
+a repeated parameter means "all of" (docs/integrations.md, FHIR R4).
 """
 
 from collections import Counter

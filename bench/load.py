@@ -9,7 +9,7 @@ database (bench/search_scale.py builds or reuses it), a reader API client create
 under uvicorn (--workers, loopback; by default two per core, as `wijkkaart serve --workers N`
 deploys it: a worker's event loop and search threads share one GIL, and a request waits
 less for a busy worker when there are more of them than cores; with two per core instead
-of one the held p99 was lower on both databases, bench/README.md, eleventh session).
+of one the held p99 is lower on both databases: docs/adr/0010-two-workers-per-core.md).
 Locust, run as a library in this process, first warms the workers up (untimed), then
 sends as fast as its users can to find the saturation throughput, then holds 80 % of it
 for --seconds, the requests arriving as a Poisson process (independent users), over a mix

@@ -10,7 +10,7 @@ take the same four searches in turn, direct ASGI calls interleaved call by call:
 - 1 in 20 refused: before every 20th search, an untimed one refused with 422 after it
   read the postcode (an unknown need domain), and a readiness probe;
 - unprepared: psycopg's preparing switched off, what a search costs when every statement
-  is planned anew (as after every refused request before the thirteenth session).
+  is planned anew (as after every refused request if reads that fail ended with a ROLLBACK).
 Prints each one's median and mean search latency.
 """
 

@@ -36,7 +36,7 @@ def create() -> FastAPI:
         return Response(payload, media_type="application/json")
 
     # Matched first: routes are tried in turn, and the search is near the front (the first
-    # of /api/v1's); added last, /bare paid for trying all the app's others first.
+    # of /api/v1's); added last, /bare would pay for trying all the app's others first.
     app.router.routes.insert(0, app.router.routes.pop())
     return app
 

@@ -1,10 +1,9 @@
 """The sync views as the ORM and the read endpoints build them, one entry at a time.
 
-This was the export's own path before it was rebuilt on streamed Core rows (app.sync.views);
-it stays here as the definition that the fast path must match, value for value and in order.
-One thing is pinned down here that was not before: a table model's model_dump lists the
-fields in the order the ORM happened to load them, which varied with PYTHONHASHSEED from
-one process to the next; the views now list them in the model's field order.
+This is the definition that the export's fast path (streamed Core rows, app.sync.views) must
+match, value for value and in order. Fields are listed in the model's field order: a table
+model's model_dump lists them in the order the ORM loads them, which varies with
+PYTHONHASHSEED from one process to the next.
 """
 
 import uuid

@@ -39,7 +39,7 @@ def test_searches_at_once_default_by_dialect_and_follow_the_setting() -> None:
 
 def test_a_connection_whose_ping_fails_is_replaced(backend: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # As when a reset socket interrupts the ping and psycopg refuses to restore autocommit:
-    # not a disconnect error, yet the connection must not be used (it was a 500).
+    # not a disconnect error, yet the connection must not be used (nor the request answered with a 500).
     if backend.name != "postgresql":
         pytest.skip("SQLite's connections are files: nothing to ping")
     engine = make_engine(backend.fresh_url(), Settings(search_rate_limit=""))

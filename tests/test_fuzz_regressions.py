@@ -1,4 +1,5 @@
-"""Cases schema fuzzing (tests/test_schema_fuzz.py) or probing at its edges found, kept as plain tests."""
+"""Edge cases of the kind schema fuzzing (tests/test_schema_fuzz.py) probes, as plain tests: each must be a
+documented 4xx problem, never a 500 or an undocumented status."""
 
 import re
 
@@ -10,7 +11,7 @@ from tests.conftest import Api
 
 
 def test_a_body_that_is_not_json_is_a_422_naming_the_body(api: Api) -> None:
-    # Was an undocumented 400 from FastAPI's body parser on every operation with a JSON body.
+    # Not FastAPI's body parser's undocumented 400, on every operation with a JSON body.
     response = api.client.post(
         "/api/v1/organisations", content=b"\xff\xfe{", headers=api.headers("admin", **{"Content-Type": "application/json"}),
     )
@@ -21,7 +22,7 @@ def test_a_body_that_is_not_json_is_a_422_naming_the_body(api: Api) -> None:
 
 
 def test_a_malformed_multipart_import_is_a_422_naming_the_body(api: Api) -> None:
-    # Was an undocumented 400 from Starlette's form parser: a part without its headers.
+    # Not Starlette's form parser's undocumented 400: a part without its headers.
     boundary = "a222103b9b30b1f9e8be6882ecedb1d2"
     response = api.client.post(
         "/api/v1/import", content=f"--{boundary}\r\n[]--{boundary}--\r\n".encode(),
@@ -36,7 +37,7 @@ def test_a_malformed_multipart_import_is_a_422_naming_the_body(api: Api) -> None
 
 @pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00"])
 def test_a_moment_past_the_calendar_is_a_422_naming_it(api: Api, moment: str) -> None:
-    # Was a 500 (OverflowError): the moment has no UTC or no local time in Python's years 1 to 9999.
+    # Not a 500 (OverflowError): the moment has no UTC or no local time in Python's years 1 to 9999.
     admin = api.headers("admin")
     for path, params in (
         ("/api/v1/search", {"postcode": "4331", "open_at": moment}), ("/api/v1/audit", {"since": moment}),
@@ -60,7 +61,7 @@ def test_a_moment_past_the_calendar_is_a_422_naming_it(api: Api, moment: str) ->
 
 
 def test_an_if_match_with_a_number_no_version_can_be_is_a_412(api: Api) -> None:
-    # Was a 500: int() of a 5,000-digit "version" raises (Python's limit on digits).
+    # Not a 500: int() of a 5,000-digit "version" raises (Python's limit on digits).
     service = api.client.get("/api/v1/services", params={"limit": 1}).json()["items"][0]["id"]
     for tag in ('"' + "9" * 5000 + '"', '"' + "9" * 19 + '-ab"'):
         response = api.client.patch(f"/api/v1/services/{service}", json={"name": "Nieuw"},
@@ -83,8 +84,8 @@ def test_numbers_of_thousands_of_digits_are_a_4xx(api: Api) -> None:
 
 
 def test_a_lone_surrogate_echoed_in_a_problem_is_a_422_with_its_escape(api: Api) -> None:
-    # Was a 500: the problem's detail quoted the postcode sent, "\ud800" (valid in a JSON string,
-    # not in UTF-8), and writing the response as UTF-8 failed.
+    # Not a 500: the problem's detail quotes the postcode sent, "\ud800" (valid in a JSON string,
+    # not in UTF-8), which must not break writing the response.
     response = api.client.post("/api/v1/search", content=b'{"postcode": "\\ud800"}',
                                headers={"Content-Type": "application/json"})
     assert response.status_code == 422, response.text
@@ -101,7 +102,7 @@ def test_a_body_that_is_not_json_is_a_422_naming_the_body_and_where_it_breaks(ap
 
 
 def test_an_import_nested_too_deeply_is_a_422_naming_the_body(api: Api) -> None:
-    # Was a 500: json.loads raised RecursionError on a JSON batch nested thousands deep.
+    # Not a 500: json.loads raises RecursionError on a JSON batch nested thousands deep.
     body = '{"services": ' + "[" * 3000 + "]" * 3000 + "}"
     response = api.client.post("/api/v1/import", content=body.encode(),
                                headers=api.headers("admin", **{"Content-Type": "application/json"}))
@@ -116,7 +117,7 @@ def test_an_import_nested_too_deeply_is_a_422_naming_the_body(api: Api) -> None:
 
 def test_a_write_that_loses_a_race_for_an_external_id_is_a_409(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     # Two creates with one external_id at the same moment both pass the service's check; the
-    # database's unique index refuses the second. Was a 500 (IntegrityError); the race is
+    # database's unique index refuses the second: a 409, not a 500 (IntegrityError). The race is
     # reproduced by skipping the check, so that the index is what refuses.
     organisation = api.client.get("/api/v1/organisations", params={"limit": 1}).json()["items"][0]["id"]
     body = {"organisation_id": organisation, "name": "Dubbel", "need_domains": ["financien"],
@@ -148,8 +149,8 @@ def test_opening_times_match_their_schema(demo_client: TestClient) -> None:
 
 
 def test_an_opening_time_with_an_offset_is_a_422(api: Api) -> None:
-    # Was a 500: a number (read as seconds in UTC) or an offset made the time aware, and comparing
-    # it with a local one raised TypeError.
+    # Not a 500: a number (read as seconds in UTC) or an offset makes the time aware, and comparing
+    # it with a local one raises TypeError.
     organisation = api.client.get("/api/v1/organisations", params={"limit": 1}).json()["items"][0]["id"]
     for hours in (
         {"exceptions": [{"date": "2026-12-24", "opens": "09:00", "closes": 0}]},

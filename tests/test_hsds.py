@@ -309,7 +309,7 @@ def test_filters_combine(demo_client) -> None:
     assert {s["id"] for s in grouped} == {s["id"] for s in app_all if s["target_groups"]}
     found = demo_client.get("/hsds/services", params={"search": "schulden"}).json()["contents"]
     assert found and any("schuld" in s["name"].lower() for s in found[:3])
-    # A form's empty search field is no search (it was a 422).
+    # A form's empty search field is no search, not a 422.
     every = demo_client.get("/hsds/services", params={"per_page": 100}).json()["contents"]
     for blank in ("", "  "):
         assert demo_client.get("/hsds/services", params={"search": blank, "per_page": 100}).json()["contents"] == every

@@ -1,7 +1,7 @@
 """Languages are ISO 639-1 codes, on every path a code comes in by: service writes (POST,
 PUT, PATCH), the search's `language` (GET and POST), bulk imports (CSV and JSON). An unknown
-code is a 422 naming the field (a list item by its index) and changes nothing; a code stored
-before this rule stays readable, and a service holding one can still be verified, exported
+code is a 422 naming the field (a list item by its index) and changes nothing; a stored code
+that is not ISO 639-1 stays readable, and a service holding one can still be verified, exported
 and deleted."""
 
 import json

@@ -49,7 +49,7 @@ def _media_examples(media: dict[str, Any]) -> list[Any]:
 
 def _nulls_dropped(error: ValidationError) -> bool:
     """FastAPI leaves nulls out of the OpenAPI document, examples included: a required
-    property that may be null and is missing from an example was a null."""
+    property that may be null and is missing from an example is a null."""
     if error.validator != "required":
         return False
     missing = [name for name in error.validator_value if name not in error.instance]

@@ -145,7 +145,7 @@ def test_unknown_paths_and_methods_are_problems_too(demo_client) -> None:
     wrong = demo_client.delete("/api/v1/taxonomy")
     assert wrong.status_code == 405 and wrong.headers["content-type"] == PROBLEM
     assert demo_client.get("/problems/not-found").status_code == 200
-    unknown = demo_client.get("/problems/no-such-type")  # was a 200 saying "Unknown problem type (404)"
+    unknown = demo_client.get("/problems/no-such-type")  # a 404, not a 200 describing an unknown type
     assert unknown.status_code == 404 and unknown.headers["content-type"] == PROBLEM
 
 

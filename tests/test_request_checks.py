@@ -199,7 +199,7 @@ def test_list_parameters_may_repeat(demo_client: TestClient) -> None:
 
 def test_a_repeated_parameter_is_never_answered_from_the_search_cache(demo_client: TestClient) -> None:
     # The search replays a query string it answered before (app/search/router.py, _ReplayingRoute);
-    # one with a repeated parameter was answered, so remembered and replayed, as its last value.
+    # one with a repeated parameter must be refused, not remembered and replayed as its last value.
     once = "/api/v1/search?postcode=4331&radius_km=5"
     assert [demo_client.get(once).status_code for _ in range(2)] == [200, 200]
     twice = "/api/v1/search?postcode=4331&radius_km=5&radius_km=5"

@@ -31,8 +31,8 @@ class RecentKeys:
     """The keys that authenticated in this worker within KEY_MEMORY_SECONDS, by digest, for reads.
 
     Nearly every HIS request carries a key. Looking it up costs a database transaction and
-    two thread-pool round trips: it doubled the cost of a search answered from the
-    response cache (bench/README.md, ninth session). Reads take the client remembered here;
+    two thread-pool round trips: it would double the cost of a search answered from the
+    response cache (docs/adr/0011-keyed-reads-without-round-trips.md). Reads take the client remembered here;
     writes always look the key up, so a change to a client's role or scope binds its next
     write at once. A revocation or scope change committed in this process forgets every
     key at once; one committed through another worker reaches this one within

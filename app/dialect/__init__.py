@@ -31,11 +31,12 @@ def engine_options(url: str, limits: Settings) -> dict[str, Any]:
         in_memory = parsed.database in (None, "", ":memory:")
         return {"connect_args": {"check_same_thread": False, "timeout": 30}, **({} if in_memory else pool)}
     # No parallel workers: the API runs many small statements side by side, and starting
-    # workers (a few ms each) cost more than they saved; the planner also chose them on
+    # workers (a few ms each) costs more than they save; the planner also chooses them on
     # misestimates (a parallel scan of every service area for one gemeente's 1,300).
     # A random page read priced as on SSD or in memory, where the catalogue lives, not as on
-    # a spinning disk (the default, 4): at 4 the planner hash-joined a scan of all 200,000
-    # services for a gemeente's 413 text matches rather than look each up (86 ms instead of 10).
+    # a spinning disk (the default, 4): at 4 the planner hash-joins a scan of all 200,000
+    # services for a gemeente's 413 text matches rather than look each up (86 ms against 10;
+    # docs/adr/0007-postgresql-session-settings.md).
     options = ["-c max_parallel_workers_per_gather=0", "-c random_page_cost=1.1"]
     if limits.db_statement_timeout:
         options.append(f"-c statement_timeout={round(limits.db_statement_timeout * 1000)}")
@@ -50,8 +51,8 @@ def search_threads(dialect_name: str, limits: Settings) -> int:
 
     On SQLite all of a search's work is this process's CPU: past two threads (one in Python
     while another is inside SQLite, which releases the GIL) they only take the GIL from each
-    other, and 8 concurrent misses were answered at 37-42 requests/s with 40 threads against
-    57-63 with 2 (bench/README.md, third session). On PostgreSQL a search mostly waits on
+    other: 8 concurrent misses are answered at 37-42 requests/s with 40 threads against
+    57-63 with 2 (docs/adr/0010-two-workers-per-core.md). On PostgreSQL a search mostly waits on
     the server, so as many as the pool has connections.
     """
     if limits.search_threads:
@@ -122,8 +123,8 @@ def configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout = 30000")
     # Read the database file through a memory map: pages come straight from the OS page
     # cache instead of being copied into each connection's small page cache (2 MB by
-    # default, a national catalogue is some 250 MB). Address space, not memory; measured
-    # in bench/README.md (search_scale, second session).
+    # default, a national catalogue is some 250 MB). Address space, not memory: every worker
+    # reads the same pages of the OS page cache.
     cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
     cursor.close()
 
@@ -142,7 +143,7 @@ def begin_sqlite_transaction(connection: Any) -> None:
 def ends_reads_on_event_loop(dialect_name: str) -> bool:
     """Whether a read's transaction (see app.db.get_session) may be committed on the event loop,
     saving a thread-pool round trip (some 5 % of a loaded worker's CPU per search:
-    bench/README.md, ninth session).
+    docs/adr/0011-keyed-reads-without-round-trips.md).
 
     SQLite: ending a read in WAL mode waits on no lock and writes nothing. PostgreSQL: COMMIT
     is a network round trip, which during an outage would hold the event loop up to the

@@ -119,7 +119,7 @@ def _require_free_place(session: Session, data: FrontDoorWrite) -> None:
 
 def _require_contact_of_service(session: Session, data: FrontDoorWrite, before: FrontDoorWrite | None) -> None:
     """The person to call must be one of the front door's service's contacts. Checked when
-    either of the two is set or changed, so a door stored before this rule can still move
+    either of the two is set or changed, so a stored door that breaks the rule can still move
     (re-division) or take a new note; the 422 names the field the write changed."""
     if data.contact_id is None or (before and (before.service_id, before.contact_id) == (data.service_id, data.contact_id)):
         return

@@ -53,7 +53,7 @@ _REQUEST_BODY = {
         "Rows are matched on `id`, else `external_id`: a match is replaced by the row's columns "
         "(columns left out stay), no match is created. Every row goes through the same checks, scope "
         "rules and audit trail as a single write. Any bad row: 422 listing every bad row "
-        "(file, row, field), and nothing is written. See README, \"Bulk import\", for the CSV layout."
+        "(file, row, field), and nothing is written. See docs/maintenance.md, \"Bulk import\", for the CSV layout."
     ),
     responses=WRITE_PROBLEM_RESPONSES,
     openapi_extra=_REQUEST_BODY,

@@ -41,7 +41,7 @@ def to_out(location: Location | Any) -> LocationOut:
     """From a Location, or any record with its attributes (app.entity.as_record).
 
     Built without validation: every value was validated when it was written, and a search
-    page builds twenty of these (validating the hours took a tenth of a search)."""
+    page builds twenty of these (validating the hours would take a tenth of a search)."""
     return LocationOut.model_construct(
         **{name: getattr(location, name) for name in _OUT_FIELDS},
         address=Address.model_construct(
@@ -117,7 +117,7 @@ def location_ownerships(session: Session, location_ids: Iterable[uuid.UUID]) -> 
 
 def _require_visiting_postcode(session: Session, data: LocationWrite, before: LocationWrite | None) -> None:
     """A location is where people go: a PC4 that serves PO boxes only is a mistake. Checked when
-    the postcode is set or changed, so a location stored before this rule can still be saved.
+    the postcode is set or changed, so a stored location that breaks the rule can still be saved.
     (A PC4 the reference data does not hold is let through: it may be loaded for a few regions.)"""
     if data.postcode is None or (before is not None and before.postcode == data.postcode):
         return

@@ -2,7 +2,7 @@
 rendered in the transaction that writes the entry, so that a page reads them in one statement.
 
 A page of twenty results carries some 250 rows (services, locations, their hours,
-contacts). Read and built into output models per search, they took about 9 ms of a 14 ms
+contacts). Read and built into output models per search, they would take about 9 ms of a 14 ms
 search at 200,000 services; parsed from stored JSON they take a fraction of that. What
 depends on the patient, the viewer or the clock (the nearest location, whom to call,
 direct lines, the opening state, whether a contact is current) is decided per search

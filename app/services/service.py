@@ -93,7 +93,7 @@ def as_write(service: Service) -> ServiceWrite:
         location_ids=[location.id for location in service.locations],
         eligibility=eligibility_rules(service),
     )
-    # The languages as stored, not judged again: a code stored before codes were checked must
+    # The languages as stored, not judged again: a stored code that is not ISO 639-1 must
     # not make a service fail to delete, verify, export or move. A write that keeps one is
     # refused (languages.N): a patch or an import row is validated whole.
     return data.model_copy(update={"languages": service.languages})

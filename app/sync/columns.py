@@ -1,8 +1,8 @@
 """How sync reads columns for the views it builds in bulk: in the forms cheapest to turn into
 JSON, with the conversions done by the database where it can.
 
-Every export line went through uuid.UUID objects, aware datetimes and the json module;
-at national scale those were most of the export's time.
+Passing every export line through uuid.UUID objects, aware datetimes and the json module
+would be most of the export's time at national scale (bench/sync_export.py).
 """
 
 from typing import Any

@@ -9,13 +9,13 @@ reads one service's stems at a time, on both databases with the same SQL.
 
 SQLite: the stems move to a plain table, service_search_stems (the key is indexed), and
 the FTS5 table becomes an external-content index of it, kept in step by triggers; a
-service's document is now replaced or deleted through its key instead of a scan of the
+service's document is replaced or deleted through its key, not found by a scan of the
 FTS5 table. PostgreSQL: service_search gains the stems as text beside the tsvector
 (rebuilt from the tsvector's positions).
 
 Both: service_location's index on location_id becomes a covering one on (location_id,
 service_id), so that the radius level reads the services at the locations within reach from the index alone
-(on SQLite a whole radius level took a quarter less time with it).
+(on SQLite a whole radius level takes a quarter less time with it).
 """
 
 from collections.abc import Sequence

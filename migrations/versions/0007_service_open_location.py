@@ -6,7 +6,7 @@ Create Date: 2026-11-24
 
 The search's radius level wants, for the locations near a patient, the services there that
 have no service areas. Reading every link at those locations and testing each service for
-areas (an anti-join per link) was most of the slowest searches: a rare word in a dense
+areas (an anti-join per link) is most of the slowest searches' cost: a rare word in a dense
 place reaches thousands of links. This table holds only the links of services without
 areas, keyed by location, so the radius level reads them from the key alone.
 

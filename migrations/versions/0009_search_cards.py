@@ -4,8 +4,8 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-02
 
-A search page of twenty results read its services, locations, opening hours and contacts
-in four statements and built some 250 output objects from them: about 9 of a 14 ms search
+Reading a search page's services, locations, opening hours and contacts in four
+statements and building some 250 output objects from them costs about 9 of a 14 ms search
 at 200,000 services. The cards hold those parts as JSON, rendered in the transaction that
 writes the entry (app/search/cards.py), so a page reads them in one statement. The table
 starts empty: `wijkkaart db upgrade` renders the missing cards after migrating, and a

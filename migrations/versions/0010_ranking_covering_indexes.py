@@ -9,8 +9,8 @@ active?) and each of its locations by id (live, and how far?). Through the prima
 alone each lookup also reads the table's row; with these columns in an index it reads the
 index only. Over load.py's 2,000 searches at 200,000 services, the same code on a
 database with and one without them, alternating search by search, two runs each: SQLite's
-statements took 3.41 and 3.36 ms a search instead of 3.56 and 3.59, PostgreSQL's 7.48 and
-6.84 instead of 8.13 and 6.95; no page changed. A few per cent of a search, for an index
+statements take 3.41 and 3.36 ms a search with them against 3.56 and 3.59 without,
+PostgreSQL's 7.48 and 6.84 against 8.13 and 6.95; the pages are the same. A few per cent of a search, for an index
 write more per service or location saved. (SQLite has no INCLUDE, so the columns are key
 columns on both databases.)
 """

@@ -6,7 +6,7 @@ Create Date: 2026-12-05
 
 A telephone line or an online course has no area and no address: open to anyone,
 anywhere. The search's area levels never reach such a service and its radius level needs a
-location, so a practice nurse never saw one. The search's last level ("anywhere") reads
+location, so without this level a practice nurse would never see one. The search's last level ("anywhere") reads
 them from this table, which holds their ids alone: finding services without areas and
 locations at search time would test every service in the country.
 

@@ -5,7 +5,7 @@ Revises: 0011
 Create Date: 2026-12-05
 
 A search with a need domain ranks, at each area level, the services of that area that
-help in that domain. From service_area alone it had to read every service of the area
+help in that domain. From service_area alone it would read every service of the area
 and test each for the domain: nationally a gemeente holds hundreds to over a thousand
 services, of which a domain keeps a fraction. Keyed by area and domain, this table hands
 over that fraction only.

@@ -5,7 +5,7 @@ Revises: 0012
 Create Date: 2026-12-05
 
 A search with q tests, at each area level, the services of that area against the query.
-From service_area it looked each one's document up by its key: nationally a gemeente
+From service_area it would look each one's document up by its key: nationally a gemeente
 holds up to some 1,300 services, and the lookups (an index and a table probe apiece)
 cost more than the test. Keyed by area, this table hands over an area's services with
 their documents in one pass over adjacent rows. The document is stored with the
