@@ -172,7 +172,7 @@ def generate(session: Session, rng: random.Random, n_services: int, weights: dic
     positions = dict(session.execute(select(NeedDomain.code, NeedDomain.position)).all())
     stems_of: dict[str, list[str]] = {}
     documents: list[tuple[uuid.UUID, list[str]]] = []
-    scopes, shares = zip(*SCOPES)
+    scopes, shares = zip(*SCOPES, strict=False)
     for _ in range(n_services):
         org_id, org_name, gemeente, org_locations = rng.choice(orgs)
         scope = rng.choices(scopes, weights=shares)[0]

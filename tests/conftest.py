@@ -119,7 +119,9 @@ def postgres_backend() -> PostgresBackend:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqliteBackend | PostgresBackend]:
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SqliteBackend | PostgresBackend]:
     if request.param == "sqlite":
         instance: SqliteBackend | PostgresBackend = SqliteBackend(tmp_path_factory.mktemp("sqlite"))
     else:

@@ -7,6 +7,7 @@
 - restore(): back to forwarding (held bytes go on).
 """
 
+import contextlib
 import socket
 import struct
 import threading
@@ -97,7 +98,5 @@ class TcpProxy:
                 sink.sendall(data)
         except OSError:
             return
-        try:
+        with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass

@@ -111,5 +111,6 @@ def test_the_stale_report_lists_what_a_gemeente_should_check(api: Api) -> None:
     vlissingen = api.client.get("/api/v1/maintenance/stale", headers=api.headers("editor_other_gemeente")).json()
     assert "Tijdelijk Invaller" not in {c["name"] for c in vlissingen["contacts_expiring"]}
     assert vlissingen["retired_area_uses"] == []
-    refused = api.client.get("/api/v1/maintenance/stale", params={"gemeente": "GM0687"}, headers=api.headers("editor_other_gemeente"))
+    refused = api.client.get("/api/v1/maintenance/stale", params={"gemeente": "GM0687"},
+                             headers=api.headers("editor_other_gemeente"))
     assert refused.status_code == 403

@@ -13,8 +13,8 @@ from app.settings import Settings
 
 def test_the_default_base_names_every_code_system_and_the_cbs_naming_system() -> None:
     assert Settings().fhir_canonical_base == "https://wijkkaart.example/fhir"
-    assert systems.NEED_DOMAIN == f"{systems.CANONICAL}/CodeSystem/need-domain"
-    assert systems.CBS_AREA_CODE == f"{systems.CANONICAL}/NamingSystem/cbs-area-code"
+    assert f"{systems.CANONICAL}/CodeSystem/need-domain" == systems.NEED_DOMAIN
+    assert f"{systems.CANONICAL}/NamingSystem/cbs-area-code" == systems.CBS_AREA_CODE
 
 
 def test_a_deployment_sets_its_own_base() -> None:

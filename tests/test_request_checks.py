@@ -105,7 +105,8 @@ def test_a_body_in_another_media_type_changes_nothing_and_the_right_one_goes_thr
         if method in ("PUT", "PATCH") and not template.startswith("/api/v1/clients"):
             headers["If-Match"] = api.client.get(url, headers=headers).headers["ETag"]
         before = dump(api.engine)
-        for sent in ("text/plain", "text/csv; charset=utf-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        for sent in ("text/plain", "text/csv; charset=utf-8", "application/x-www-form-urlencoded",
+                     "multipart/form-data; boundary=x"):
             if sent.split(";")[0] in types:
                 continue
             response = api.client.request(method, url, content=body, headers=headers | {"Content-Type": sent})

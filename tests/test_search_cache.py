@@ -76,7 +76,8 @@ def test_a_cache_hit_needs_neither_the_database_nor_the_thread_pool(api, monkeyp
 
     monkeypatch.setattr(anyio.to_thread, "run_sync", counting_run_sync)
     engine = api.client.app.state.engine
-    listener = lambda *args: checkouts.append(args)
+    def listener(*args):
+        return checkouts.append(args)
     event.listen(engine, "checkout", listener)
     try:
         replayed = api.client.get("/api/v1/search", params=params)

@@ -23,7 +23,8 @@ from tests.test_write_scope import SERVICE as SERVICE_ID
 LIVE = {cards.SERVICE: Service, cards.LOCATION: Location, cards.CONTACT: Contact}
 SEARCHES = [
     SearchCriteria(postcode="4331AB"), SearchCriteria(postcode="4337", domain=["financien"]),
-    SearchCriteria(postcode="4388", open_at=datetime(2026, 12, 18, 10, 0), limit=100), SearchCriteria(postcode="4382", radius_km=20),
+    SearchCriteria(postcode="4388", open_at=datetime(2026, 12, 18, 10, 0), limit=100),
+    SearchCriteria(postcode="4382", radius_km=20),
     SearchCriteria(postcode="4357", q="schulden"),
 ]
 

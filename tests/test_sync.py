@@ -41,10 +41,12 @@ class Writer:
     def step(self) -> None:
         choice = self.random.choice(["contact", "contact", "edit", "delete", "location", "service", "verify"])
         if choice == "contact" or (choice in ("edit", "delete") and not self.contacts):
-            created = self._send("POST", "/api/v1/contacts", new_item("contacts") | {"name": f"Invaller {self.random.random():.6f}"}, if_match=False)
+            body = new_item("contacts") | {"name": f"Invaller {self.random.random():.6f}"}
+            created = self._send("POST", "/api/v1/contacts", body, if_match=False)
             self.contacts.append(created.json()["id"])
         elif choice == "edit":
-            self._send("PATCH", f"/api/v1/contacts/{self.random.choice(self.contacts)}", {"role": f"rol {self.random.randint(1, 99)}"})
+            role = f"rol {self.random.randint(1, 99)}"
+            self._send("PATCH", f"/api/v1/contacts/{self.random.choice(self.contacts)}", {"role": role})
         elif choice == "delete":
             self._send("DELETE", f"/api/v1/contacts/{self.contacts.pop(self.random.randrange(len(self.contacts)))}")
         elif choice == "location":

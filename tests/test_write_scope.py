@@ -65,7 +65,8 @@ WRITES = [
         Write("POST", f"/api/v1/{path}", lambda path=path: new_item(path), if_match=False),
         Write("PUT", f"/api/v1/{path}/{target}", lambda path=path, target=target: seed_item(path, target) | {"note": "x"}
               if path == "front-doors" else seed_item(path, target) | {"name": "Vervangen"}),
-        Write("PATCH", f"/api/v1/{path}/{target}", lambda path=path: {"note": "x"} if path == "front-doors" else {"name": "Gewijzigd"}),
+        Write("PATCH", f"/api/v1/{path}/{target}",
+              lambda path=path: {"note": "x"} if path == "front-doors" else {"name": "Gewijzigd"}),
         Write("DELETE", f"/api/v1/{path}/{target}", lambda: None),
         Write("POST", f"/api/v1/{path}/{target}/verify", lambda: None, if_match=False),
     )

@@ -143,7 +143,9 @@ def _fill_pc4_gemeenten(
 def points_from_postcodes(session: Session, actor: Actor) -> list[str]:
     """A current gemeente still without a point gets the middle of its residential PC4s."""
     pointless = session.execute(
-        select(col(Area.code)).where(col(Area.kind) == AreaKind.gemeente, col(Area.lat).is_(None), col(Area.retired_year).is_(None))
+        select(col(Area.code)).where(
+            col(Area.kind) == AreaKind.gemeente, col(Area.lat).is_(None), col(Area.retired_year).is_(None)
+        )
     ).scalars().all()
     if not pointless:
         return []

@@ -69,7 +69,7 @@ class RecentKeys:
 NOT_RECALLED = object()  # principal_without_lookup(): the key must be looked up, or refused
 
 
-def principal_without_lookup(request: Request) -> Principal | None | object:
+def principal_without_lookup(request: Request) -> Principal | object | None:
     """The client of a read, where no database lookup is needed: None for an anonymous
     request, the client whose key this worker remembers (RecentKeys); else NOT_RECALLED."""
     if (authorization := request.headers.get("authorization")) is None:

@@ -23,12 +23,14 @@ class ClientWrite(WriteSchema):
     model_config = ConfigDict(json_schema_extra=schema_examples(CLIENT_WRITE_EXAMPLE))
 
     name: Name = Field(examples=["Gemeente Middelburg, team sociale kaart"])
-    role: Role = Field(description="reader: reads with direct lines (HIS); practice: a GP practice, reads with direct lines; editor: maintains its gemeenten; admin: all.")
+    role: Role = Field(description="reader: reads with direct lines (HIS); practice: a GP practice, reads with direct lines; "
+                            "editor: maintains its gemeenten; admin: all.")
     gemeenten: Annotated[list[GemeenteCode], AfterValidator(unique_codes)] = Field(
         default_factory=list, examples=[["GM0687"]], description="For editors: the gemeenten it maintains."
     )
     organisations: Annotated[list[uuid.UUID], AfterValidator(unique_codes)] = Field(
-        default_factory=list, description="For editors, optionally: only these organisations' entries (organisations its gemeenten own)."
+        default_factory=list,
+        description="For editors, optionally: only these organisations' entries (organisations its gemeenten own).",
     )
 
     @model_validator(mode="after")
@@ -50,7 +52,9 @@ KeyExpiry = Annotated[LocalDateTime, AfterValidator(_in_the_future)]
 
 
 class ClientCreate(ClientWrite):
-    model_config = ConfigDict(json_schema_extra=schema_examples({**CLIENT_WRITE_EXAMPLE, "key_expires_at": "2027-11-02T00:00:00Z"}))
+    model_config = ConfigDict(
+        json_schema_extra=schema_examples({**CLIENT_WRITE_EXAMPLE, "key_expires_at": "2027-11-02T00:00:00Z"})
+    )
 
     key_expires_at: KeyExpiry | None = Field(default=None, description="When the first key stops working.")
 

@@ -214,9 +214,9 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
         for i, row in enumerate(rows):
             values = [
                 value if process is None or value is None else process(value)
-                for process, value in zip(processors, (row[name] for name in names))
+                for process, value in zip(processors, (row[name] for name in names), strict=False)
             ]
-            copy.write_row(values + [keys[i]] if keys else values)
+            copy.write_row([*values, keys[i]] if keys else values)
     return keys
 
 

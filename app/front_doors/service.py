@@ -49,7 +49,9 @@ def to_outs(session: Session, doors: list[FrontDoor], viewer: Viewer) -> list[Fr
     }
     return [
         FrontDoorOut(
-            **door.model_dump(include={"id", "external_id", "topic", "note", "version", "created_at", "updated_at", "last_verified_at"}),
+            **door.model_dump(include={
+                "id", "external_id", "topic", "note", "version", "created_at", "updated_at", "last_verified_at",
+            }),
             area=AreaRef(code=door.area_code, kind=areas[door.area_code].kind, name=areas[door.area_code].name),
             service=ServiceRef(id=door.service_id, name=services[door.service_id].name),
             contact=contacts.to_out(people[door.contact_id], viewer, today) if door.contact_id in people else None,

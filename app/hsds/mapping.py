@@ -46,7 +46,9 @@ TAXONOMIES = {
 LINK_NEED, LINK_AUDIENCE, LINK_ELIGIBILITY = "need", "audience", "eligibility"
 
 # ended is for good (defunct); paused will come back (temporarily closed).
-STATUS: dict[str, hsds.Status] = {ServiceStatus.active: "active", ServiceStatus.paused: "temporarily closed", ServiceStatus.ended: "defunct"}
+STATUS: dict[str, hsds.Status] = {
+    ServiceStatus.active: "active", ServiceStatus.paused: "temporarily closed", ServiceStatus.ended: "defunct",
+}
 ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 DUTCH_DAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
 

@@ -264,7 +264,9 @@ def header_columns(entity: str, header: Sequence[str]) -> tuple[list[Column | No
     return columns, problems
 
 
-def row_patch(entity: str, columns: Sequence[Column | None], cells: Sequence[str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def row_patch(
+    entity: str, columns: Sequence[Column | None], cells: Sequence[str]
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """A data row as a merge patch of the write schema: the columns present replace the
     stored values, the others stay. Returns (patch, [(column, message)])."""
     patch: dict[str, Any] = {}
@@ -273,7 +275,7 @@ def row_patch(entity: str, columns: Sequence[Column | None], cells: Sequence[str
     problems: list[tuple[str, str]] = []
     if len(cells) > len(columns):
         problems.append(("row", f"{len(cells)} cells but {len(columns)} columns"))
-    for column, raw in zip(columns, cells):
+    for column, raw in zip(columns, cells, strict=False):
         if column is None:
             continue
         try:

@@ -83,7 +83,8 @@ class SearchRateLimit:
             if not await self.limiter.hit(self.item, "search", address):
                 stats = await self.limiter.get_window_stats(self.item, "search", address)
                 retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-                detail = f"More than {self.item} anonymous searches from this address; retry in {retry_after} s or use an API key."
+                detail = (f"More than {self.item} anonymous searches from this address; "
+                          f"retry in {retry_after} s or use an API key.")
                 response = error_response(scope, "too-many-requests", detail, {"Retry-After": str(retry_after)})
                 await response(scope, receive, send)
                 return

@@ -110,7 +110,9 @@ def save_organisation(session: Session, data: OrganisationWrite, actor: Actor) -
         setattr(organisation, name, value)
     organisation.last_verified_at = data.last_verified_at
     current = {owner.gemeente_code: owner for owner in (existing.owners if existing else [])}
-    organisation.owners = [current.get(code) or OrganisationOwner(organisation_id=organisation.id, gemeente_code=code) for code in data.owners]
+    organisation.owners = [
+        current.get(code) or OrganisationOwner(organisation_id=organisation.id, gemeente_code=code) for code in data.owners
+    ]
     record_save(session, EntityType.organisation, organisation, actor, before, data, data.owners)
     refresh_organisation_services(session, organisation.id)
     return organisation, True

@@ -206,7 +206,8 @@ def _by_area(s: Shape, level: int, subject: Any = None) -> Select[Any]:
     (and with a domain filter, in one of its domains).
 
     `subject` is the service id column that last test correlates to (by default the
-    level's own): with q and a domain, the stems' (_text_tested joins them), so that SQLite runs it after the text test, for the matches
+    level's own): with q and a domain, the stems' (_text_tested joins them), so that SQLite
+    runs it after the text test, for the matches
     only (1.5 instead of 2.6 ms over the 1,337 services of Amsterdam's gemeente level).
     """
     links = _area_links(s)

@@ -127,7 +127,7 @@ def _plain(model: Any, key: Any) -> Callable[[_Rows, Viewer], Iterator[tuple[str
 
     def build(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
         for row in rows(select(*_columns(model)), key):
-            yield row[0], dict(zip(names, row))
+            yield row[0], dict(zip(names, row, strict=False))
 
     return build
 
@@ -137,7 +137,7 @@ def _organisations(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
     owners = rows.following(_linked(OrganisationOwner.organisation_id, OrganisationOwner.gemeente_code),
                             OrganisationOwner.organisation_id)
     for row in rows(_walked(Organisation), Organisation.id):
-        values = dict(zip(names, row))
+        values = dict(zip(names, row, strict=False))
         values["owners"] = owners.codes(row.key)
         yield row.id, {name: values[name] for name in OrganisationOut.model_fields}
 
@@ -151,10 +151,10 @@ def _locations(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
         OpeningException.location_id, OpeningException.date,
     )
     for row in rows(_walked(Location), Location.id):
-        values = dict(zip(names, row))
+        values = dict(zip(names, row, strict=False))
         values["address"] = {name: values[name] for name in _ADDRESS}
-        values["opening_hours"] = [dict(zip(_HOURS, hour[1:])) for hour in hours.take(row.key)]
-        values["exceptions"] = [dict(zip(_EXCEPTION, day[1:])) for day in exceptions.take(row.key)]
+        values["opening_hours"] = [dict(zip(_HOURS, hour[1:], strict=False)) for hour in hours.take(row.key)]
+        values["exceptions"] = [dict(zip(_EXCEPTION, day[1:], strict=False)) for day in exceptions.take(row.key)]
         yield row.id, {name: values[name] for name in LocationOut.model_fields}
 
 
@@ -176,7 +176,7 @@ def _services(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
     # The view's own fields first, in order (zip stops there), then the waiting-time pair.
     for row in rows(_walked(Service, [*_SERVICE_OWN, "waiting_days", "waiting_reported_on"]), Service.id):
         key = row.key
-        view = dict(zip(_SERVICE_OWN, row))
+        view = dict(zip(_SERVICE_OWN, row, strict=False))
         view["waiting_time"] = {"days": row.waiting_days, "reported_on": row.waiting_reported_on}
         rule = rules.take(key)
         view["need_domains"] = domains.codes(key)
@@ -199,7 +199,7 @@ def _contacts(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
     covers = rows.following(_linked(ContactArea.contact_id, ContactArea.area_code), ContactArea.contact_id)
     statement = _walked(Contact, _CONTACT_OWN).add_columns(current_clause(local_today()).label("is_current"))
     for row in rows(statement, Contact.id):
-        view = redact_direct_lines(dict(zip(_CONTACT_OWN, row)), viewer)
+        view = redact_direct_lines(dict(zip(_CONTACT_OWN, row, strict=False)), viewer)
         view["is_current"] = row.is_current
         view["areas"] = covers.codes(row.key)
         yield row.id, view
@@ -207,7 +207,7 @@ def _contacts(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
 
 def _front_doors(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
     for row in rows(_walked(FrontDoor, _FRONT_DOOR_OWN), FrontDoor.id):
-        yield row.id, dict(zip(_FRONT_DOOR_OWN, row))
+        yield row.id, dict(zip(_FRONT_DOOR_OWN, row, strict=False))
 
 
 _BUILDERS: dict[EntityType, Callable[[_Rows, Viewer], Iterator[tuple[str, View]]]] = {
@@ -223,7 +223,9 @@ _BUILDERS: dict[EntityType, Callable[[_Rows, Viewer], Iterator[tuple[str, View]]
 _CODED = (EntityType.area, EntityType.postcode)
 
 
-def views(connection: Connection, kind: EntityType, viewer: Viewer, ids: Iterable[str] | None = None) -> Iterator[tuple[str, View]]:
+def views(
+    connection: Connection, kind: EntityType, viewer: Viewer, ids: Iterable[str] | None = None
+) -> Iterator[tuple[str, View]]:
     """(id, view) of every live entry of one kind in key order, or of those among `ids`."""
     keys = None if ids is None else [i if kind in _CODED else uuid.UUID(i) for i in ids]
     return _BUILDERS[kind](_Rows(connection, keys), viewer)
