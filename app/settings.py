@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         default=10.0, ge=0,
         description="One statement, enforced by PostgreSQL; the client gives up 2 s later if no answer comes. 0: off.",
     )
+    db_idle_in_transaction_timeout: float = Field(
+        default=60.0, ge=0,
+        description="PostgreSQL ends a session whose transaction sat idle this long (a client that crashed or hung "
+        "with a transaction open would otherwise hold its locks, and every writer behind them, for ever). 0: off.",
+    )
     db_prepared_statements: bool = Field(
         default=True,
         description="PostgreSQL: prepare a statement once a connection has run it five times (psycopg's default). "

@@ -39,6 +39,8 @@ def engine_options(url: str, limits: Settings) -> dict[str, Any]:
     options = ["-c max_parallel_workers_per_gather=0", "-c random_page_cost=1.1"]
     if limits.db_statement_timeout:
         options.append(f"-c statement_timeout={round(limits.db_statement_timeout * 1000)}")
+    if limits.db_idle_in_transaction_timeout:
+        options.append(f"-c idle_in_transaction_session_timeout={round(limits.db_idle_in_transaction_timeout * 1000)}")
     connect: dict[str, Any] = {"connect_timeout": limits.db_connect_timeout, "options": " ".join(options)}
     if not limits.db_prepared_statements:
         connect["prepare_threshold"] = None  # psycopg: never prepare (app.db.get_session says why it matters)
