@@ -422,3 +422,28 @@ def test_multi_values_and_opening_times_read_back_as_written() -> None:
     assert LocationWrite.model_validate(patch) == location
     _, bad = row_patch("locations", columns[-3:-1], ["zondag vroeg", "31-12-2026 open"])
     assert [name for name, _ in bad] == ["opening_hours", "exceptions"]
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_every_bad_field_of_every_bad_row_is_reported_and_nothing_written(api: Api, dry_run: bool) -> None:
+    # A cell that cannot be read (month 13) in a row with a new external_id, next to fields
+    # the schema or a reference refuses: the steward learns all of them in one try.
+    services = (
+        f"{SERVICE_HEADER};waiting_reported_on\r\n"
+        f"NEW-1;{ORGANISATION};Spreekuur;financien;vrij_toegankelijk;WK068703;-3;1-13-2026\r\n"
+        "NEW-2;NO-SUCH-ORG;;financien;vrij_toegankelijk;WK068703;14;2026-13-01\r\n"
+        f"NEW-3;{ORGANISATION};Goed;financien;vrij_toegankelijk;WK068703;14;2026-11-01\r\n"
+        f"{SERVICE};{ORGANISATION};Gewijzigd;financien;vrij_toegankelijk;WK068703;-1;31-02-2026\r\n"
+    ).encode()
+    before = dump(api.engine)
+
+    response = upload(api, "editor", {"services.csv": services}, dry_run=dry_run)
+
+    assert response.status_code == 422, response.text
+    reported = {(error["row"], error["field"]) for error in response.json()["errors"]}
+    assert reported == {
+        (2, "waiting_reported_on"), (2, "waiting_days"),
+        (3, "waiting_reported_on"), (3, "organisation_id"), (3, "name"),
+        (5, "waiting_reported_on"), (5, "waiting_days"),
+    }
+    assert dump(api.engine) == before

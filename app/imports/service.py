@@ -59,7 +59,7 @@ def _csv_part(source: Source, entity: str) -> Part:
                 patch, problems = csv_layout.row_patch(entity, columns, cells)
                 yield from (RowError(entity=entity, file=source.name, row=number, field=name, message=message)
                             for name, message in problems)
-                yield Row(entity, source.name, number, patch, csv=True, bad=bool(problems))
+                yield Row(entity, source.name, number, patch, csv=True, reported={name for name, _ in problems})
         except SourceError as exc:  # e.g. a byte no encoding we read knows, halfway
             yield RowError(entity=entity, file=source.name, row=None, field="file", message=f"{source.name} {exc}")
 
@@ -153,20 +153,44 @@ def run_import(
 
 
 def _apply_chunk(batch: Batch, entity: str, chunk: list[Row | RowError]) -> None:
-    rows = []
+    rows, unreadable = [], []
     for item in chunk:
         if isinstance(item, RowError):
             batch.errors.append(item)
         elif item.bad:
             batch.remember_bad(item)
+            unreadable.append(item)
         else:
             rows.append(item)
-    rows = _identify(batch, entity, rows)
-    rows = _resolve_references(batch, entity, rows)
+    identified = _identify(batch, entity, rows)
+    # The references of rows with unreadable cells are checked too, to be reported with them.
+    writable = [row for row in _resolve_references(batch, entity, identified + unreadable) if not row.bad]
     if entity == "services":
-        save_services(batch, rows)
+        save_services(batch, writable)
     else:
-        _save_each(batch, KINDS[entity], rows)
+        _save_each(batch, KINDS[entity], writable)
+    _check_the_rest(batch, entity, unreadable + [row for row in identified if row.bad])
+
+
+def _check_the_rest(batch: Batch, entity: str, rows: list[Row]) -> None:
+    """Check the other fields of rows already found bad (a cell that could not be read, a
+    reference to nothing) by the schema's rules, against the entry each would change. Such a
+    row is never written; this completes its report, so that a steward fixes every fault of
+    a row in one try."""
+    if not rows:
+        return
+    kind = KINDS[entity]
+    stored = live_by_external_id(batch.session, kind.model, {
+        row.patch["external_id"] for row in rows if row.id is None and isinstance(row.patch.get("external_id"), str)
+    })
+    for row in rows:
+        given = row.patch.get("id")
+        entry_id = row.id or (_uuid(str(given)) if given else stored.get(row.patch.get("external_id")))  # type: ignore[arg-type]
+        try:
+            before = batch.session.get(kind.model, entry_id, options=kind.load) if entry_id else None
+            merged_write(kind, kind.as_write(before) if before is not None else None, row)
+        except ValidationError as exc:
+            batch.fail_validation(row, exc)
 
 
 def _identify(batch: Batch, entity: str, rows: list[Row]) -> list[Row]:
@@ -234,7 +258,8 @@ def _resolve_references(batch: Batch, entity: str, rows: list[Row]) -> list[Row]
                     problems.append((column.name, f"refers to the {what} of {bad.file} row {bad.number}, which is bad" if bad
                                      else f"no {what} with id or external_id {key!r}"))
                 ids.append(found)
-            row.patch[column.name] = ids if isinstance(value, list) else ids[0]
+            if None not in ids:  # else the value stays as sent, for the schema check to see it given (_check_the_rest)
+                row.patch[column.name] = ids if isinstance(value, list) else ids[0]
         if problems:
             for name, message in problems:
                 batch.fail(row, name, message)
