@@ -1,7 +1,8 @@
 """Engine, the per-request session (one transaction per request) and the schema check."""
 
-from collections.abc import AsyncIterator
-from contextlib import suppress
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -131,21 +132,60 @@ def assert_schema_current(engine: Engine) -> None:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def reads_only(endpoint: T) -> T:
-    """Mark a POST endpoint that only reads (a search with the patient's attributes in its
-    body): its request starts no write transaction, which on SQLite would hold the
-    database's one write lock while it runs, queueing every writer and every other such
-    search behind it."""
-    endpoint.reads_only = True  # type: ignore[attr-defined]
-    return endpoint
+def reads_only_when(reads_only: Callable[[Request], bool]) -> Callable[[T], T]:
+    """Mark a POST endpoint that only reads for the requests `reads_only` says (a search with
+    the patient's attributes in its body, an import's dry run): such a request starts no
+    write transaction, which on SQLite would hold the database's one write lock while it
+    runs, queueing every writer and every other such request behind it."""
+
+    def mark(endpoint: T) -> T:
+        endpoint.reads_only = reads_only  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+reads_only = reads_only_when(lambda _request: True)  # every request of the endpoint only reads
 
 
 def may_write(request: Request) -> bool:
-    """Whether the request may write: all but GET, HEAD, OPTIONS and the endpoints marked `reads_only`."""
+    """Whether the request may write: all but GET, HEAD, OPTIONS and what `reads_only_when` marks."""
     if request.method in SAFE_METHODS:
         return False
     endpoint = getattr(request.scope.get("route"), "endpoint", None)
-    return not getattr(endpoint, "reads_only", False)
+    only_reads = getattr(endpoint, "reads_only", None)
+    return only_reads is None or not only_reads(request)
+
+
+@contextmanager
+def scratch_session(session: Session) -> Iterator[Session]:
+    """A session for writes that are rolled back in the end (an import's dry run), blocking no
+    other writer while they run.
+
+    SQLite has one write lock per database, held by a writing transaction to its end: the
+    writes go to a private copy of the database, taken from one read snapshot (which blocks
+    no writer in WAL mode) and deleted afterwards. PostgreSQL locks rows, not the database:
+    the writes go through `session` itself, without the change-log lock that orders committed
+    appends (app.dialect.lock_change_log); only the rows the work changes stay locked until
+    it ends.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite" or not bind.url.database or bind.url.database == ":memory:":
+        session.info[dialect.DISCARDED] = True
+        try:
+            yield session
+        finally:
+            session.info.pop(dialect.DISCARDED, None)
+        return
+    with tempfile.TemporaryDirectory(prefix="wijkkaart-scratch-") as directory:
+        copy = Path(directory) / "copy.db"
+        dialect.copy_sqlite_database(bind.url.database, copy)
+        engine = make_engine(f"sqlite:///{copy}")
+        try:
+            with Session(engine, expire_on_commit=False) as scratch:  # closing rolls back
+                yield scratch
+        finally:
+            engine.dispose()
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

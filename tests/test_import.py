@@ -3,7 +3,9 @@ runs, all or nothing, scope, export -> import as a no-op, external ids, the audi
 
 import csv
 import io
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from typer.testing import CliRunner
 from app.changelog.models import ChangeLogEntry
 from app.cli import app as cli
 from app.clients.scope import Actor
+from app.imports import service as import_service
 from app.imports.csv_layout import ENTITIES, LAYOUTS, header_columns, row_patch, split_values, write_row
 from app.imports.service import json_parts, run_import
 from app.locations.schemas import LocationWrite
@@ -447,3 +450,33 @@ def test_every_bad_field_of_every_bad_row_is_reported_and_nothing_written(api: A
         (5, "waiting_reported_on"), (5, "waiting_days"),
     }
     assert dump(api.engine) == before
+
+
+def test_a_write_during_a_dry_run_goes_through(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The dry run is held halfway, after it wrote its first rows, until the other write is answered.
+    halfway, answered = threading.Event(), threading.Event()
+    apply_chunk = import_service._apply_chunk
+
+    def held(*args: Any) -> None:
+        apply_chunk(*args)
+        halfway.set()
+        answered.wait(120)
+
+    monkeypatch.setattr(import_service, "_apply_chunk", held)
+    services = f"{SERVICE_HEADER}\nNEW-1;{ORGANISATION};Spreekuur;financien;vrij_toegankelijk;WK068703;3\n".encode()
+    path = f"/api/v1/services/{SERVICE}"
+    with ThreadPoolExecutor(1) as pool:
+        dry_run = pool.submit(upload, api, "editor", {"services.csv": services}, dry_run=True)
+        try:
+            assert halfway.wait(60)
+            etag = api.client.get(path, headers=api.headers("editor")).headers["ETag"]
+            written = api.client.patch(path, json={"waiting_days": 5}, headers=api.headers("editor", **{"If-Match": etag}))
+        finally:
+            answered.set()
+        report = dry_run.result(120)
+
+    assert written.status_code == 200, written.text  # not a 503 after waiting for the dry run's lock
+    assert report.status_code == 200, report.text
+    assert report.json()["dry_run"] and report.json()["counts"]["services"]["created"] == 1
+    assert api.client.get(path).json()["waiting_time"]["days"] == 5
+    assert "NEW-1" not in export(api, "admin", "services").decode("utf-8-sig")

@@ -3,6 +3,8 @@ bulk writes and locking here; the free-text index in app/dialect/fulltext.py."""
 
 import sqlite3
 from collections.abc import Sequence
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -130,6 +132,13 @@ def configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def copy_sqlite_database(source: str, target: Path) -> None:
+    """Copy a SQLite database file as one read snapshot (the backup API, in one step), which
+    in WAL mode holds up no writer."""
+    with closing(sqlite3.connect(source)) as reading, closing(sqlite3.connect(target)) as writing:
+        reading.backup(writing)
+
+
 _IMMEDIATE = "sqlite_begin_immediate"
 
 
@@ -230,15 +239,21 @@ def begin_snapshot(session: Session) -> None:
         session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
 
 
+# Session.info key: this transaction's writes are rolled back in the end (app.db.scratch_session).
+DISCARDED = "writes_discarded"
+
+
 def lock_change_log(session: Session) -> None:
     """Serialise change-log appends until commit.
 
     On PostgreSQL, sequence values are handed out before commit, so without this a
     reader of `position > n` could pass a row that commits later with a smaller
     number. The transaction-scoped advisory lock makes appends commit in position
-    order. SQLite allows one writer at a time, which already gives that order.
+    order. SQLite allows one writer at a time, which already gives that order. Appends
+    that are rolled back in any case need no order, and take no lock that would hold
+    up every other writer while they run.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get(DISCARDED):
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK_KEY})
 
 

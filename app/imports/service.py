@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.clients.scope import Actor
+from app.db import scratch_session
 from app.entity import live_by_external_id, load_for_save
 from app.errors import DomainError, InvalidInput
 from app.imports import csv_layout
@@ -121,7 +122,18 @@ def run_import(
 ) -> ImportReport:
     """Apply the parts in one savepoint; any bad row (or `errors` from reading) rolls it
     all back and raises InvalidInput listing every bad row. A dry run rolls back too and
-    reports what the import would do."""
+    reports what the import would do; it writes through a scratch session, so that no
+    other writer waits for it (app.db.scratch_session)."""
+    if dry_run:
+        with scratch_session(session) as scratch:
+            return _run(scratch, parts, actor, dry_run=True, errors=errors, progress=progress)
+    return _run(session, parts, actor, dry_run=False, errors=errors, progress=progress)
+
+
+def _run(
+    session: Session, parts: list[Part], actor: Actor, *, dry_run: bool, errors: Iterable[RowError],
+    progress: Progress | None,
+) -> ImportReport:
     batch = Batch(session, actor, errors=list(errors))
     savepoint = session.begin_nested()
     try:
