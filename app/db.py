@@ -2,11 +2,12 @@
 
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import asynccontextmanager, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import anyio
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -17,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app import dialect
+from app.errors import Overloaded
 from app.settings import Settings, get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -188,8 +190,41 @@ def scratch_session(session: Session) -> Iterator[Session]:
             engine.dispose()
 
 
+class Admission:
+    """Requests' turns at the database: at most `concurrent` at once (the pool's steady size), the
+    next `queued` waiting on the event loop, and any further one refused at once (503).
+
+    A request waits here holding nothing. Without it, requests took pooled connections in one
+    thread hop (authentication, a write's BEGIN) and waited for a thread for the next; under
+    CPU load the threads then sat waiting for connections held by requests waiting for
+    threads, until the pool's timeout answered them 503 with the database idle. With no more
+    sessions than connections, no thread waits for a connection; the pool's overflow is left
+    for what runs outside a request's session (a streamed export, the readiness probe).
+    """
+
+    def __init__(self, concurrent: int, queued: int, retry_after_seconds: int) -> None:
+        self.limiter = anyio.CapacityLimiter(concurrent)
+        self.queued = queued
+        self.retry_after = str(retry_after_seconds)
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        if self.limiter.available_tokens < 1 and self.limiter.statistics().tasks_waiting >= self.queued:
+            raise Overloaded(
+                "This server has more requests waiting than it queues; retry shortly.",
+                headers={"Retry-After": self.retry_after},
+            )
+        borrower = object()  # released by whichever task ends the request
+        await self.limiter.acquire_on_behalf_of(borrower)
+        try:
+            yield
+        finally:
+            self.limiter.release_on_behalf_of(borrower)
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One session and one transaction per request: commit on success, roll back a write on error.
+    """One session and one transaction per request, in the request's turn at the database
+    (Admission): commit on success, roll back a write on error.
 
     The session connects on its first statement, in the thread pool where the endpoints
     that use it run; only a transaction that began is ended there (a read's on SQLite on
@@ -203,26 +238,27 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     search whose statements are prepared skips the planner (bench/prepared_statements.py:
     5.4 ms, and 9.1 ms when one request in twenty was refused and rolled back).
     """
-    session = Session(request.app.state.engine, expire_on_commit=False)
-    writes = may_write(request)
-    try:
-        if writes:
-            await run_in_threadpool(dialect.begin_write, session)
-        yield session
-        if session.in_transaction():
-            await _commit(session, writes)
-    except Exception as error:
-        if not writes and session.in_transaction() and not isinstance(error, SQLAlchemyError):
-            with suppress(SQLAlchemyError):  # the request's own error is the answer
+    async with request.app.state.admission.turn():
+        session = Session(request.app.state.engine, expire_on_commit=False)
+        writes = may_write(request)
+        try:
+            if writes:
+                await run_in_threadpool(dialect.begin_write, session)
+            yield session
+            if session.in_transaction():
                 await _commit(session, writes)
-        raise
-    finally:
-        # close() rolls back what an error left open; without a transaction the session
-        # holds no connection, and closing it waits on nothing.
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
+        except Exception as error:
+            if not writes and session.in_transaction() and not isinstance(error, SQLAlchemyError):
+                with suppress(SQLAlchemyError):  # the request's own error is the answer
+                    await _commit(session, writes)
+            raise
+        finally:
+            # close() rolls back what an error left open; without a transaction the session
+            # holds no connection, and closing it waits on nothing.
+            if session.in_transaction():
+                await run_in_threadpool(session.close)
+            else:
+                session.close()
 
 
 async def _commit(session: Session, writes: bool) -> None:
