@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, Table, event, insert, text
+from sqlalchemy import Engine, String, Table, event, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
+from app.folding import fold, fold_table
 from app.settings import Settings
 
 # Any constant: the key of the PostgreSQL advisory lock that orders change-log appends.
@@ -114,6 +117,34 @@ def discard_failed_pings(engine: Engine) -> None:
             context.is_disconnect = True
 
 
+class folded(FunctionElement[str]):
+    """app.folding.fold of a text, in SQL, for matching without case or accents. SQLite calls
+    `fold` itself (registered on every connection: configure_sqlite_connection); PostgreSQL
+    applies fold's table with translate(), then lower()."""
+
+    type = String()
+    name = "wk_fold"
+    inherit_cache = True
+
+
+def _fold_or_none(text: str | None) -> str | None:
+    return None if text is None else fold(text)
+
+
+@compiles(folded, "sqlite")
+def _folded_on_sqlite(element: folded, compiler: Any, **kw: Any) -> str:
+    return f"wk_fold({compiler.process(element.clauses, **kw)})"
+
+
+_LETTERS, _FOLDED_LETTERS, _DELETED = fold_table()  # no quote or % among them: safe as literals
+
+
+@compiles(folded, "postgresql")
+def _folded_on_postgresql(element: folded, compiler: Any, **kw: Any) -> str:
+    text_sql = compiler.process(element.clauses, **kw)
+    return f"lower(translate({text_sql}, '{_LETTERS}{_DELETED}', '{_FOLDED_LETTERS}'))"
+
+
 SQLITE_MMAP_BYTES = 1 << 30
 
 
@@ -130,6 +161,7 @@ def configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     # in bench/README.md (search_scale, second session).
     cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
     cursor.close()
+    dbapi_connection.create_function("wk_fold", 1, _fold_or_none, deterministic=True)  # see `folded`
 
 
 def copy_sqlite_database(source: str, target: Path) -> None:

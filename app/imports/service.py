@@ -21,6 +21,7 @@ from app.clients.scope import Actor
 from app.db import scratch_session
 from app.entity import live_by_external_id, load_for_save
 from app.errors import DomainError, InvalidInput
+from app.folding import nfc, nfc_everywhere
 from app.imports import csv_layout
 from app.imports.batch import KINDS, Batch, Row, merged_write
 from app.imports.csv_layout import ENTITIES, LAYOUTS
@@ -57,7 +58,8 @@ def _csv_part(source: Source, entity: str) -> Part:
                             for name, message in problems)
                 return
             for number, cells in lines:
-                patch, problems = csv_layout.row_patch(entity, columns, cells)
+                # NFC before anything looks at them: a row is matched on its external_id by equality.
+                patch, problems = csv_layout.row_patch(entity, columns, [nfc(cell) for cell in cells])
                 yield from (RowError(entity=entity, file=source.name, row=number, field=name, message=message)
                             for name, message in problems)
                 yield Row(entity, source.name, number, patch, csv=True, reported={name for name, _ in problems})
@@ -75,7 +77,7 @@ def _json_parts(document: Any, file: str, entity: str | None = None) -> list[Par
         def rows(kind: str = kind, items: list[Any] = items, label: str = label) -> Iterator[Row | RowError]:
             for number, item in enumerate(items, 1):
                 if isinstance(item, dict):
-                    yield Row(kind, label, number, dict(item), csv=False)
+                    yield Row(kind, label, number, nfc_everywhere(item), csv=False)
                 else:
                     yield RowError(entity=kind, file=label, row=number, field="row", message="must be an object")
 
