@@ -12,7 +12,7 @@ from app.main import create_app
 from tests.live_server import live_server
 
 
-def _example_path(template: str) -> str:
+def example_path(template: str) -> str:
     # Any value fits a path parameter for routing; which entry it names does not matter here.
     return re.sub(r"\{[^}]+\}", "x", template)
 
@@ -25,7 +25,7 @@ def test_options_lists_every_method_of_every_path(demo_client: TestClient) -> No
     assert {"GET", "POST"} <= methods["/api/v1/search"]
     for template, declared in methods.items():
         expected = declared | {"OPTIONS"} | ({"HEAD"} if "GET" in declared else set())
-        response = demo_client.options(_example_path(template))
+        response = demo_client.options(example_path(template))
         assert response.status_code == 204, (template, response.status_code)
         assert set(response.headers["allow"].split(", ")) == expected, template
 

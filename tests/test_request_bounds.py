@@ -6,7 +6,6 @@ the depth of an expression (a 500). The routes are found from the app itself, so
 cannot be missed.
 """
 
-import re
 from typing import Any
 
 import pytest
@@ -14,13 +13,10 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from app.request_checks import MAX_QUERY_VALUES, MAX_VALUES_PER_PARAMETER
+from tests.test_ops_methods import example_path
 
 PROBLEM = "application/problem+json"
 OVER = MAX_VALUES_PER_PARAMETER + 1
-
-
-def _example_path(template: str) -> str:
-    return re.sub(r"\{[^}]+\}", "x", template)
 
 
 def _is_array(schema: dict[str, Any]) -> bool:
@@ -47,7 +43,7 @@ def test_every_list_query_parameter_refuses_too_many_values(demo_client: TestCli
     lists = list_query_parameters(demo_client)
     assert ("GET", "/api/v1/search", "domain") in lists and ("GET", "/api/v1/front-doors", "topic") in lists
     for method, path, name in lists:
-        response = demo_client.request(method, _example_path(path), params=[(name, "x")] * OVER)
+        response = demo_client.request(method, example_path(path), params=[(name, "x")] * OVER)
         assert response.status_code == 422, (method, path, name, response.status_code)
         assert response.headers["content-type"] == PROBLEM
         assert response.json()["field"] == name, (method, path)
