@@ -194,12 +194,12 @@ class Admission:
     """Requests' turns at the database: at most `concurrent` at once (the pool's steady size), the
     next `queued` waiting on the event loop, and any further one refused at once (503).
 
-    A request waits here holding nothing. Without it, requests took pooled connections in one
-    thread hop (authentication, a write's BEGIN) and waited for a thread for the next; under
-    CPU load the threads then sat waiting for connections held by requests waiting for
-    threads, until the pool's timeout answered them 503 with the database idle. With no more
-    sessions than connections, no thread waits for a connection; the pool's overflow is left
-    for what runs outside a request's session (a streamed export, the readiness probe).
+    A request waits here holding nothing. Once in, its session keeps a pooled connection
+    across thread hops (authentication, a write's BEGIN, the endpoint); were there more
+    sessions than connections, threads could sit waiting for connections held by requests
+    waiting for threads, until the pool's timeout answered 503 with the database idle. With
+    no more sessions than connections, no thread waits for a connection; the pool's overflow
+    is left for what runs outside a request's session (a streamed export, the readiness probe).
     """
 
     def __init__(self, concurrent: int, queued: int, retry_after_seconds: int) -> None:
