@@ -179,11 +179,12 @@ def _apply_chunk(batch: Batch, entity: str, chunk: list[Row | RowError]) -> None
     identified = _identify(batch, entity, rows)
     # The references of rows with unreadable cells are checked too, to be reported with them.
     writable = [row for row in _resolve_references(batch, entity, identified + unreadable) if not row.bad]
+    unresolved = [row for row in identified if row.bad]
     if entity == "services":
         save_services(batch, writable)
     else:
         _save_each(batch, KINDS[entity], writable)
-    _check_the_rest(batch, entity, unreadable + [row for row in identified if row.bad])
+    _check_the_rest(batch, entity, unreadable + unresolved)
 
 
 def _check_the_rest(batch: Batch, entity: str, rows: list[Row]) -> None:
