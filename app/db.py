@@ -1,11 +1,13 @@
 """Engine, the per-request session (one transaction per request) and the schema check."""
 
-from collections.abc import AsyncIterator
-from contextlib import suppress
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import anyio
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -16,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel
 
 from app import dialect
+from app.errors import Overloaded
 from app.settings import Settings, get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -137,25 +140,98 @@ def assert_schema_current(engine: Engine) -> None:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def reads_only(endpoint: T) -> T:
-    """Mark a POST endpoint that only reads (a search with the patient's attributes in its
-    body): its request starts no write transaction, which on SQLite would hold the
-    database's one write lock while it runs, queueing every writer and every other such
-    search behind it."""
-    endpoint.reads_only = True  # type: ignore[attr-defined]  # marks the endpoint function itself; may_write reads it back with getattr
-    return endpoint
+def reads_only_when(reads_only: Callable[[Request], bool]) -> Callable[[T], T]:
+    """Mark a POST endpoint that only reads for the requests `reads_only` says (a search with
+    the patient's attributes in its body, an import's dry run): such a request starts no
+    write transaction, which on SQLite would hold the database's one write lock while it
+    runs, queueing every writer and every other such request behind it."""
+
+    def mark(endpoint: T) -> T:
+        endpoint.reads_only = reads_only  # type: ignore[attr-defined]  # marks the endpoint function itself; may_write reads it back
+        return endpoint
+
+    return mark
+
+
+reads_only = reads_only_when(lambda _request: True)  # every request of the endpoint only reads
 
 
 def may_write(request: Request) -> bool:
-    """Whether the request may write: all but GET, HEAD, OPTIONS and the endpoints marked `reads_only`."""
+    """Whether the request may write: all but GET, HEAD, OPTIONS and what `reads_only_when` marks."""
     if request.method in SAFE_METHODS:
         return False
     endpoint = getattr(request.scope.get("route"), "endpoint", None)
-    return not getattr(endpoint, "reads_only", False)
+    only_reads = getattr(endpoint, "reads_only", None)
+    return only_reads is None or not only_reads(request)
+
+
+@contextmanager
+def scratch_session(session: Session) -> Iterator[Session]:
+    """A session for writes that are rolled back in the end (an import's dry run), blocking no
+    other writer while they run.
+
+    SQLite has one write lock per database, held by a writing transaction to its end: the
+    writes go to a private copy of the database, taken from one read snapshot (which blocks
+    no writer in WAL mode) and deleted afterwards. PostgreSQL locks rows, not the database:
+    the writes go through `session` itself, without the change-log lock that orders committed
+    appends (app.dialect.lock_change_log); only the rows the work changes stay locked until
+    it ends.
+    """
+    bind = session.get_bind()
+    url = bind.engine.url  # the session's bind, whether an engine or a connection of one
+    if bind.dialect.name != "sqlite" or not url.database or url.database == ":memory:":
+        session.info[dialect.DISCARDED] = True
+        try:
+            yield session
+        finally:
+            session.info.pop(dialect.DISCARDED, None)
+        return
+    with tempfile.TemporaryDirectory(prefix="wijkkaart-scratch-") as directory:
+        copy = Path(directory) / "copy.db"
+        dialect.copy_sqlite_database(url.database, copy)
+        engine = make_engine(f"sqlite:///{copy}")
+        try:
+            with Session(engine, expire_on_commit=False) as scratch:  # closing rolls back
+                yield scratch
+        finally:
+            engine.dispose()
+
+
+class Admission:
+    """Requests' turns at the database: at most `concurrent` at once (the pool's steady size), the
+    next `queued` waiting on the event loop, and any further one refused at once (503).
+
+    A request waits here holding nothing. Once in, its session keeps a pooled connection
+    across thread hops (authentication, a write's BEGIN, the endpoint); were there more
+    sessions than connections, threads could sit waiting for connections held by requests
+    waiting for threads, until the pool's timeout answered 503 with the database idle. With
+    no more sessions than connections, no thread waits for a connection; the pool's overflow
+    is left for what runs outside a request's session (a streamed export, the readiness probe).
+    """
+
+    def __init__(self, concurrent: int, queued: int, retry_after_seconds: int) -> None:
+        self.limiter = anyio.CapacityLimiter(concurrent)
+        self.queued = queued
+        self.retry_after = str(retry_after_seconds)
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        if self.limiter.available_tokens < 1 and self.limiter.statistics().tasks_waiting >= self.queued:
+            raise Overloaded(
+                "This server has more requests waiting than it queues; retry shortly.",
+                headers={"Retry-After": self.retry_after},
+            )
+        borrower = object()  # released by whichever task ends the request
+        await self.limiter.acquire_on_behalf_of(borrower)
+        try:
+            yield
+        finally:
+            self.limiter.release_on_behalf_of(borrower)
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One session and one transaction per request: commit on success, roll back a write on error.
+    """One session and one transaction per request, in the request's turn at the database
+    (Admission): commit on success, roll back a write on error.
 
     The session connects on its first statement, in the thread pool where the endpoints
     that use it run; only a transaction that began is ended there (a read's on SQLite on
@@ -169,26 +245,27 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     search whose statements are prepared skips the planner (bench/prepared_statements.py:
     5.4 ms, and 9.1 ms when one request in twenty was refused and rolled back).
     """
-    session = Session(request.app.state.engine, expire_on_commit=False)
-    writes = may_write(request)
-    try:
-        if writes:
-            await run_in_threadpool(dialect.begin_write, session)
-        yield session
-        if session.in_transaction():
-            await _commit(session, writes)
-    except Exception as error:
-        if not writes and session.in_transaction() and not isinstance(error, SQLAlchemyError):
-            with suppress(SQLAlchemyError):  # the request's own error is the answer
+    async with request.app.state.admission.turn():
+        session = Session(request.app.state.engine, expire_on_commit=False)
+        writes = may_write(request)
+        try:
+            if writes:
+                await run_in_threadpool(dialect.begin_write, session)
+            yield session
+            if session.in_transaction():
                 await _commit(session, writes)
-        raise
-    finally:
-        # close() rolls back what an error left open; without a transaction the session
-        # holds no connection, and closing it waits on nothing.
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
+        except Exception as error:
+            if not writes and session.in_transaction() and not isinstance(error, SQLAlchemyError):
+                with suppress(SQLAlchemyError):  # the request's own error is the answer
+                    await _commit(session, writes)
+            raise
+        finally:
+            # close() rolls back what an error left open; without a transaction the session
+            # holds no connection, and closing it waits on nothing.
+            if session.in_transaction():
+                await run_in_threadpool(session.close)
+            else:
+                session.close()
 
 
 async def _commit(session: Session, writes: bool) -> None:

@@ -42,6 +42,8 @@ PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
     "too-many-requests": (429, "Too many requests",
         "Anonymous searches from this address exceed the limit; wait for Retry-After seconds, or use an API key."),
     "internal-error": (500, "Internal error", "An unexpected failure on the server; it has been logged."),
+    "overloaded": (503, "Overloaded",
+        "More requests are waiting for this server than it queues; retry after Retry-After seconds."),
     "service-unavailable": (503, "Service unavailable",
         "The database cannot be reached or did not answer in time; retry after Retry-After seconds."),
 }
@@ -134,6 +136,10 @@ class PreconditionFailed(DomainError):
 
 class UnsupportedMediaType(DomainError):
     slug = "unsupported-media-type"
+
+
+class Overloaded(DomainError):
+    slug = "overloaded"
 
 
 def _message(error: Any) -> str:

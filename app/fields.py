@@ -23,6 +23,7 @@ from app.areas.postcode import normalise_postcode
 from app.clock import local_moment, local_today
 from app.db import utcnow
 from app.errors import InvalidInput
+from app.folding import nfc, nfc_everywhere
 
 GemeenteCode = Annotated[str, Field(pattern=r"^GM[0-9]{4}$", examples=["GM0687"])]
 AreaCode = Annotated[
@@ -69,6 +70,7 @@ LocalTime = Annotated[time, AfterValidator(_without_offset), WithJsonSchema({
 })]
 ExternalId = Annotated[
     str,
+    AfterValidator(nfc),  # one key, however its accents were composed
     Field(
         min_length=1, max_length=100, examples=["MBG-WMO-01"],
         description="Your own key for the entry (e.g. from your own register); bulk imports match rows on it. "
@@ -165,12 +167,13 @@ class WriteSchema(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _without_nul(cls, value: Any) -> Any:
+    def _nfc_without_nul(cls, value: Any) -> Any:
         # PostgreSQL cannot store a NUL in text, SQLite would, and the CSV import refuses it:
         # refused here, every database holds the same and every export imports again.
         if _holds_nul(value):
             raise ValueError(NUL_REFUSED)
-        return value
+        # Every text as NFC: an "ö" typed as o and a combining diaeresis is the same id and name.
+        return nfc_everywhere(value)
 
 
 def schema_examples(*examples: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from app.changelog.router import router as audit_router
 from app.clients.auth import RecentKeys
 from app.clients.router import router as clients_router
 from app.contacts.router import router as contacts_router
-from app.db import assert_schema_current, make_engine
+from app.db import Admission, assert_schema_current, make_engine
 from app.errors import PROBLEM_TYPES, NotFound, install_problem_handlers
 from app.fhir.outcome import install_outcome_handlers
 from app.fhir.router import router as fhir_router
@@ -64,6 +64,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
         generate_unique_id_function=lambda route: route.name,
     )
     app.state.engine = engine
+    app.state.admission = Admission(settings.db_pool_size, settings.max_queued_requests, settings.retry_after_seconds)
     app.state.recent_keys = RecentKeys()  # app/clients/auth.py
     # The search's computation, off the event loop (app/search/router.py).
     app.state.search_limiter = anyio.CapacityLimiter(dialect.search_threads(engine.dialect.name, settings))

@@ -6,6 +6,10 @@
   a 422 about "a valid dictionary".
 - A query parameter the route reads one value of, sent more than once, is a 422 naming
   it. FastAPI would take the last one silently (`radius_km=500&radius_km=5` searched 5 km).
+- A query of more values than a request may carry is a 422 naming the parameter: at most
+  MAX_VALUES_PER_PARAMETER values of one parameter, MAX_QUERY_VALUES in all. Each value
+  of a list becomes a clause of a query; thousands of them ran PostgreSQL into its
+  statement timeout and past SQLite's limit on the depth of an expression.
 
 Both are derived from what the route declares, once, when FastAPI builds its handler: a
 parameter is a list when FastAPI reads all its values (its annotation is a sequence, also
@@ -14,7 +18,8 @@ or those `openapi_extra` documents for a route that reads its body itself (the i
 A request then pays for one header comparison and a count of its query parameters.
 
 The FHIR routes do not use this class: they read their parameters themselves, and there
-a repeated parameter means "all of" (docs/integrations.md, FHIR R4).
+a repeated parameter means "all of" (docs/integrations.md, FHIR R4). They bound their values with
+refuse_too_many, counting each of a value's comma-separated alternatives.
 """
 
 from collections import Counter
@@ -34,6 +39,11 @@ from starlette.responses import Response
 from app.errors import PROBLEM_MEDIA_TYPE, InvalidInput, Problem, UnsupportedMediaType
 
 JSON = "application/json"
+# Values of one query parameter, and of all of a request's query parameters together. A
+# list filter names at most the few dozen codes of a taxonomy; a page of a list is read by
+# its cursor, not by ids in the query.
+MAX_VALUES_PER_PARAMETER = 50
+MAX_QUERY_VALUES = 100
 _LONGEST_ECHOED = 100  # characters of a refused Content-Type repeated in the detail
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -115,9 +125,42 @@ def single_valued(dependant: Dependant) -> frozenset[str]:
     )
 
 
-def _refuse_repeats(request: Request, single: frozenset[str]) -> None:
+def _one(_value: str) -> int:
+    return 1
+
+
+def refuse_too_many(items: list[tuple[str, str]], values_in: Callable[[str], int] = _one) -> None:
+    """A 422 naming each parameter with more than MAX_VALUES_PER_PARAMETER values, or, when the
+    query holds more than MAX_QUERY_VALUES in all, the one with the most. `values_in`: how many
+    values one occurrence carries (FHIR: its comma-separated alternatives)."""
+    if len(items) <= MAX_VALUES_PER_PARAMETER and values_in is _one:  # the usual case: nothing to count
+        return
+    counts: Counter[str] = Counter()
+    for name, value in items:
+        counts[name] += values_in(value)
+    errors = [
+        {"field": name, "in": "query", "message": f"takes at most {MAX_VALUES_PER_PARAMETER} values; it was given {count}"}
+        for name, count in counts.items() if count > MAX_VALUES_PER_PARAMETER
+    ]
+    if not errors and counts.total() > MAX_QUERY_VALUES:
+        name, count = counts.most_common(1)[0]
+        errors = [{"field": name, "in": "query", "message": f"the query holds {counts.total()} values, of which "
+                   f"{count} of this parameter; a request takes at most {MAX_QUERY_VALUES}"}]
+    if errors:
+        _refuse(errors)
+
+
+def _refuse(errors: list[dict[str, str]]) -> None:
+    detail = f"{errors[0]['field']}: {errors[0]['message']}"
+    if len(errors) > 1:
+        detail += f" (and {len(errors) - 1} more)"
+    raise InvalidInput(detail, field=errors[0]["field"], errors=errors)
+
+
+def _refuse_repeats_and_excess(request: Request, single: frozenset[str]) -> None:
     sent = request.query_params  # parsed once per request; FastAPI reads the same
     items = sent.multi_items()
+    refuse_too_many(items)
     if len(items) == len(sent):  # no name sent twice: the usual case
         return
     counts = Counter(name for name, _ in items if name in single)
@@ -126,10 +169,7 @@ def _refuse_repeats(request: Request, single: frozenset[str]) -> None:
         for name, count in counts.items() if count > 1
     ]
     if errors:
-        detail = f"{errors[0]['field']}: {errors[0]['message']}"
-        if len(errors) > 1:
-            detail += f" (and {len(errors) - 1} more)"
-        raise InvalidInput(detail, field=errors[0]["field"], errors=errors)
+        _refuse(errors)
 
 
 async def _refuse_media_type(request: Request, types: BodyTypes) -> None:
@@ -151,8 +191,8 @@ def unsupported_media_type_response(types: BodyTypes) -> dict[str, Any]:
 
 
 class CheckedRoute(APIRoute):
-    """An APIRoute that refuses a body in a media type it does not take (415) and a repeated
-    single-valued query parameter (422) before its parameters are read and its dependencies
+    """An APIRoute that refuses a body in a media type it does not take (415), a repeated
+    single-valued query parameter and a query of too many values (422) before its parameters are read and its dependencies
     solved: nothing is looked up, opened or written for such a request."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
@@ -167,12 +207,9 @@ class CheckedRoute(APIRoute):
         # Read from the route as declared, with its own router's dependencies; the routers
         # that include it (/api/v1) add none that read the query.
         types, single = body_types(self), single_valued(self.dependant)
-        if types is None and not single:
-            return handler
 
         async def checked(request: Request) -> Response:
-            if single:
-                _refuse_repeats(request, single)
+            _refuse_repeats_and_excess(request, single)
             if types is not None:
                 await _refuse_media_type(request, types)
             return await handler(request)

@@ -42,12 +42,24 @@ class Settings(BaseSettings):
         default=10.0, ge=0,
         description="One statement, enforced by PostgreSQL; the client gives up 2 s later if no answer comes. 0: off.",
     )
+    db_idle_in_transaction_timeout: float = Field(
+        default=60.0, ge=0,
+        description="PostgreSQL ends a session whose transaction sat idle this long (a client that crashed or hung "
+        "with a transaction open would otherwise hold its locks, and every writer behind them, for ever). 0: off.",
+    )
     db_prepared_statements: bool = Field(
         default=True,
         description="PostgreSQL: prepare a statement once a connection has run it five times (psycopg's default). "
         "Off only behind a pooler that cannot keep them, such as PgBouncer older than 1.21 in transaction mode.",
     )
-    retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After of a 503 while the database is away.")
+    max_queued_requests: int = Field(
+        default=150, ge=0,
+        description="Per worker process: requests waiting for their turn at the database (at most db_pool_size use "
+        "it at once) without holding a connection or a thread; past this many, a request gets 503 at once.",
+    )
+    retry_after_seconds: int = Field(
+        default=5, ge=1, description="Retry-After of a 503 while the database is away or too many requests wait."
+    )
     health_timeout: float = Field(default=2.0, gt=0, description="How long /health/ready waits for the database.")
 
     # --- Limits

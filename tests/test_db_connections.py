@@ -6,6 +6,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from app.db import make_engine
 from app.dialect import SQLITE_MMAP_BYTES, search_threads
@@ -19,6 +20,7 @@ def test_connections_are_configured_for_the_api(backend: Any) -> None:
         with engine.connect() as connection:
             if backend.name == "postgresql":
                 assert connection.execute(text("SHOW statement_timeout")).scalar() == "3s"
+                assert connection.execute(text("SHOW idle_in_transaction_session_timeout")).scalar() == "1min"
                 assert connection.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
                 assert connection.execute(text("SHOW random_page_cost")).scalar() == "1.1"
                 assert connection.connection.driver_connection.prepare_threshold == 5
@@ -26,6 +28,27 @@ def test_connections_are_configured_for_the_api(backend: Any) -> None:
                 assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
                 assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
                 assert connection.execute(text("PRAGMA mmap_size")).scalar() == SQLITE_MMAP_BYTES
+    finally:
+        engine.dispose()
+
+
+def test_a_transaction_left_idle_is_ended_and_frees_its_locks(backend: Any) -> None:
+    """A client that crashed or hung inside a transaction holds its locks only until the
+    server's idle-in-transaction timeout ends its session; the next writer then goes on."""
+    if backend.name != "postgresql":
+        pytest.skip("SQLite has no server to end another client's session")
+    engine = make_engine(backend.fresh_url(), Settings(db_idle_in_transaction_timeout=0.5))
+    try:
+        abandoned = engine.connect()
+        abandoned.begin()
+        abandoned.execute(text("LOCK TABLE organisation IN EXCLUSIVE MODE"))  # what a crashed import held
+        with engine.connect() as writer:
+            writer.execute(text("SET lock_timeout = '20s'"))  # far longer than the idle timeout, short of for ever
+            writer.execute(text("LOCK TABLE organisation IN EXCLUSIVE MODE"))  # waits until the abandoned one ends
+            writer.rollback()
+        with pytest.raises(DBAPIError, match="idle-in-transaction timeout"):  # the server ended it
+            abandoned.execute(text("SELECT 1"))
+        abandoned.invalidate()
     finally:
         engine.dispose()
 

@@ -3,7 +3,9 @@ runs, all or nothing, scope, export -> import as a no-op, external ids, the audi
 
 import csv
 import io
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from typer.testing import CliRunner
 from app.changelog.models import ChangeLogEntry
 from app.cli import app as cli
 from app.clients.scope import Actor
+from app.imports import service as import_service
 from app.imports.csv_layout import ENTITIES, LAYOUTS, header_columns, row_patch, split_values, write_row
 from app.imports.service import json_parts, run_import
 from app.locations.schemas import LocationWrite
@@ -422,3 +425,58 @@ def test_multi_values_and_opening_times_read_back_as_written() -> None:
     assert LocationWrite.model_validate(patch) == location
     _, bad = row_patch("locations", columns[-3:-1], ["zondag vroeg", "31-12-2026 open"])
     assert [name for name, _ in bad] == ["opening_hours", "exceptions"]
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_every_bad_field_of_every_bad_row_is_reported_and_nothing_written(api: Api, dry_run: bool) -> None:
+    # A cell that cannot be read (month 13) in a row with a new external_id, next to fields
+    # the schema or a reference refuses: the steward learns all of them in one try.
+    services = (
+        f"{SERVICE_HEADER};waiting_reported_on\r\n"
+        f"NEW-1;{ORGANISATION};Spreekuur;financien;vrij_toegankelijk;WK068703;-3;1-13-2026\r\n"
+        "NEW-2;NO-SUCH-ORG;;financien;vrij_toegankelijk;WK068703;14;2026-13-01\r\n"
+        f"NEW-3;{ORGANISATION};Goed;financien;vrij_toegankelijk;WK068703;14;2026-11-01\r\n"
+        f"{SERVICE};{ORGANISATION};Gewijzigd;financien;vrij_toegankelijk;WK068703;-1;31-02-2026\r\n"
+    ).encode()
+    before = dump(api.engine)
+
+    response = upload(api, "editor", {"services.csv": services}, dry_run=dry_run)
+
+    assert response.status_code == 422, response.text
+    reported = {(error["row"], error["field"]) for error in response.json()["errors"]}
+    assert reported == {
+        (2, "waiting_reported_on"), (2, "waiting_days"),
+        (3, "waiting_reported_on"), (3, "organisation_id"), (3, "name"),
+        (5, "waiting_reported_on"), (5, "waiting_days"),
+    }
+    assert dump(api.engine) == before
+
+
+def test_a_write_during_a_dry_run_goes_through(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The dry run is held halfway, after it wrote its first rows, until the other write is answered.
+    halfway, answered = threading.Event(), threading.Event()
+    apply_chunk = import_service._apply_chunk
+
+    def held(*args: Any) -> None:
+        apply_chunk(*args)
+        halfway.set()
+        answered.wait(120)
+
+    monkeypatch.setattr(import_service, "_apply_chunk", held)
+    services = f"{SERVICE_HEADER}\nNEW-1;{ORGANISATION};Spreekuur;financien;vrij_toegankelijk;WK068703;3\n".encode()
+    path = f"/api/v1/services/{SERVICE}"
+    with ThreadPoolExecutor(1) as pool:
+        dry_run = pool.submit(upload, api, "editor", {"services.csv": services}, dry_run=True)
+        try:
+            assert halfway.wait(60)
+            etag = api.client.get(path, headers=api.headers("editor")).headers["ETag"]
+            written = api.client.patch(path, json={"waiting_days": 5}, headers=api.headers("editor", **{"If-Match": etag}))
+        finally:
+            answered.set()
+        report = dry_run.result(120)
+
+    assert written.status_code == 200, written.text  # not a 503 after waiting for the dry run's lock
+    assert report.status_code == 200, report.text
+    assert report.json()["dry_run"] and report.json()["counts"]["services"]["created"] == 1
+    assert api.client.get(path).json()["waiting_time"]["days"] == 5
+    assert "NEW-1" not in export(api, "admin", "services").decode("utf-8-sig")

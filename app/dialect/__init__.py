@@ -3,14 +3,19 @@ bulk writes and locking here; the free-text index in app/dialect/fulltext.py."""
 
 import sqlite3
 from collections.abc import Sequence
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, Table, event, insert, text
+from sqlalchemy import Engine, String, Table, event, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
+from app.folding import fold, fold_table
 from app.settings import Settings
 
 # Any constant: the key of the PostgreSQL advisory lock that orders change-log appends.
@@ -40,6 +45,8 @@ def engine_options(url: str, limits: Settings) -> dict[str, Any]:
     options = ["-c max_parallel_workers_per_gather=0", "-c random_page_cost=1.1"]
     if limits.db_statement_timeout:
         options.append(f"-c statement_timeout={round(limits.db_statement_timeout * 1000)}")
+    if limits.db_idle_in_transaction_timeout:
+        options.append(f"-c idle_in_transaction_session_timeout={round(limits.db_idle_in_transaction_timeout * 1000)}")
     connect: dict[str, Any] = {"connect_timeout": limits.db_connect_timeout, "options": " ".join(options)}
     if not limits.db_prepared_statements:
         connect["prepare_threshold"] = None  # psycopg: never prepare (app.db.get_session says why it matters)
@@ -111,6 +118,34 @@ def discard_failed_pings(engine: Engine) -> None:
             context.is_disconnect = True
 
 
+class folded(FunctionElement[str]):
+    """app.folding.fold of a text, in SQL, for matching without case or accents. SQLite calls
+    `fold` itself (registered on every connection: configure_sqlite_connection); PostgreSQL
+    applies fold's table with translate(), then lower()."""
+
+    type = String()
+    name = "wk_fold"
+    inherit_cache = True
+
+
+def _fold_or_none(text: str | None) -> str | None:
+    return None if text is None else fold(text)
+
+
+@compiles(folded, "sqlite")
+def _folded_on_sqlite(element: folded, compiler: Any, **kw: Any) -> str:
+    return f"wk_fold({compiler.process(element.clauses, **kw)})"
+
+
+_LETTERS, _FOLDED_LETTERS, _DELETED = fold_table()  # no quote or % among them: safe as literals
+
+
+@compiles(folded, "postgresql")
+def _folded_on_postgresql(element: folded, compiler: Any, **kw: Any) -> str:
+    text_sql = compiler.process(element.clauses, **kw)
+    return f"lower(translate({text_sql}, '{_LETTERS}{_DELETED}', '{_FOLDED_LETTERS}'))"
+
+
 SQLITE_MMAP_BYTES = 1 << 30
 
 
@@ -127,6 +162,14 @@ def configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     # reads the same pages of the OS page cache.
     cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
     cursor.close()
+    dbapi_connection.create_function("wk_fold", 1, _fold_or_none, deterministic=True)  # see `folded`
+
+
+def copy_sqlite_database(source: str, target: Path) -> None:
+    """Copy a SQLite database file as one read snapshot (the backup API, in one step), which
+    in WAL mode holds up no writer."""
+    with closing(sqlite3.connect(source)) as reading, closing(sqlite3.connect(target)) as writing:
+        reading.backup(writing)
 
 
 _IMMEDIATE = "sqlite_begin_immediate"
@@ -229,15 +272,21 @@ def begin_snapshot(session: Session) -> None:
         session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
 
 
+# Session.info key: this transaction's writes are rolled back in the end (app.db.scratch_session).
+DISCARDED = "writes_discarded"
+
+
 def lock_change_log(session: Session) -> None:
     """Serialise change-log appends until commit.
 
     On PostgreSQL, sequence values are handed out before commit, so without this a
     reader of `position > n` could pass a row that commits later with a smaller
     number. The transaction-scoped advisory lock makes appends commit in position
-    order. SQLite allows one writer at a time, which already gives that order.
+    order. SQLite allows one writer at a time, which already gives that order. Appends
+    that are rolled back in any case need no order, and take no lock that would hold
+    up every other writer while they run.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get(DISCARDED):
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK_KEY})
 
 

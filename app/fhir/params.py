@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, not_, or_, true
 
 from app.clock import local_aware, local_moment, local_zone
+from app.dialect import folded
 from app.errors import InvalidInput
+from app.folding import fold, nfc
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 100
@@ -107,17 +109,17 @@ def _escaped(value: str) -> str:
 
 
 def string_clause(column: Any, value: str, modifier: str | None) -> ColumnElement[bool]:
-    """FHIR string search, case-insensitive: by default the value starts the text or one
-    of its words ('middelburg' finds 'Wmo-loket Middelburg'); `:contains` anywhere;
-    `:exact` the whole text, case and all."""
+    """FHIR string search, without case or accents ('cooperatie' finds 'Coöperatie'): by
+    default the value starts the text or one of its words ('middelburg' finds 'Wmo-loket
+    Middelburg'); `:contains` anywhere; `:exact` the whole text, case, accents and all."""
 
     def one(text: str) -> ColumnElement[bool]:
         if modifier == "exact":
-            return column == text
-        pattern = _escaped(text)
+            return column == nfc(text)
+        pattern, text_folded = _escaped(fold(text)), folded(column)
         if modifier == "contains":
-            return column.ilike(f"%{pattern}%", escape="\\")
-        return or_(*(column.ilike(f"{start}{pattern}%", escape="\\") for start in ("", "% ", "%-")))
+            return text_folded.ilike(f"%{pattern}%", escape="\\")
+        return or_(*(text_folded.ilike(f"{start}{pattern}%", escape="\\") for start in ("", "% ", "%-")))
 
     return any_of(one(text) for text in alternatives(value))
 

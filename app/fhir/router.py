@@ -17,7 +17,9 @@ from app.fhir import service
 from app.fhir.capability import capability_statement
 from app.fhir.kinds import KINDS, Kind
 from app.fhir.outcome import PREFIX, FhirResponse
+from app.fhir.params import alternatives
 from app.http_cache import LIST_SECONDS, REFERENCE_SECONDS, cache_for, conditional
+from app.request_checks import refuse_too_many
 from app.visibility import ViewerDep
 
 JSON_FORMATS = frozenset({"json", "application/json", "application/fhir+json"})
@@ -29,9 +31,15 @@ def json_only(request: Request) -> None:
         raise HTTPException(406, "This server answers in JSON only: _format=json or application/fhir+json.")
 
 
+async def bounded_query(request: Request) -> None:
+    """At most so many values per parameter and per request (app/request_checks.py), each of
+    a value's comma-separated alternatives counted: every one becomes a clause of the search."""
+    refuse_too_many(request.query_params.multi_items(), lambda value: max(1, len(alternatives(value))))
+
+
 router = APIRouter(
     prefix=PREFIX, tags=["FHIR R4"], include_in_schema=False, default_response_class=FhirResponse,
-    dependencies=[Depends(json_only)],
+    dependencies=[Depends(json_only), Depends(bounded_query)],
 )
 
 

@@ -21,8 +21,10 @@ from app.areas.service import resolve_postcode
 from app.clock import local_today
 from app.contacts import service as contacts
 from app.contacts.models import Contact
+from app.dialect import folded
 from app.entity import get_live, is_live
 from app.errors import InvalidInput, NotFound
+from app.folding import fold
 from app.hsds import mapping
 from app.hsds import schemas as hsds
 from app.hsds.mapping import DOELGROEP, TAXONOMIES, ZRM, Context
@@ -243,9 +245,10 @@ def list_organizations(
 ) -> hsds.HsdsPage[hsds.HsdsOrganization]:
     statement = select(Organisation).where(is_live(Organisation))
     if search:
+        wanted = fold(search)  # without case or accents, as every text search here
         statement = statement.where(or_(
-            col(Organisation.name).icontains(search, autoescape=True),
-            col(Organisation.description).icontains(search, autoescape=True),
+            folded(col(Organisation.name)).contains(wanted, autoescape=True),
+            folded(col(Organisation.description)).contains(wanted, autoescape=True),
         ))
     rows, total = _page(session, statement, [Organisation.name, Organisation.id], paging)
     if not full:

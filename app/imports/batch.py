@@ -38,7 +38,11 @@ class Row:
     patch: dict[str, Any]
     csv: bool
     id: uuid.UUID | None = None
-    bad: bool = False  # a cell of it was reported bad already
+    reported: set[str] = field(default_factory=set)  # its fields reported bad so far
+
+    @property
+    def bad(self) -> bool:
+        return bool(self.reported)
 
     @property
     def where(self) -> "Where":
@@ -69,6 +73,7 @@ class Batch:
 
     def fail(self, row: Row, field_name: str, message: str) -> None:
         self.errors.append(RowError(entity=row.entity, file=row.file, row=row.number, field=field_name, message=message))
+        row.reported.add(field_name)
         self.remember_bad(row)
 
     def remember_bad(self, row: Row) -> None:
@@ -76,8 +81,10 @@ class Batch:
         for key in (row.patch.get("id"), row.patch.get("external_id")):
             if isinstance(key, str):
                 self.bad_keys[row.entity].setdefault(key, row.where)
+        # A row that got no id (a cell of it was bad) took no external id, and may share it
+        # with no entry this batch knows.
         external_id = row.patch.get("external_id")
-        if isinstance(external_id, str) and self.external[row.entity].get(external_id) == row.id:
+        if row.id is not None and isinstance(external_id, str) and self.external[row.entity].get(external_id) == row.id:
             del self.external[row.entity][external_id]
 
     def fail_domain(self, row: Row, exc: DomainError) -> None:
@@ -86,9 +93,12 @@ class Batch:
 
     def fail_validation(self, row: Row, exc: ValidationError) -> None:
         # By pydantic's location, which a rule on the whole entry (a contact needs a service or an
-        # organisation) leaves empty: the row's, where the API's problem says "request".
+        # organisation) leaves empty: the row's, where the API's problem says "request". A field
+        # reported already (a cell that could not be read is missing here) is not reported twice.
+        already = set(row.reported)
         for error, reported in zip(exc.errors(), invalid_input(exc).extra["errors"], strict=True):
-            self.fail(row, row.field_name(error["loc"]), reported["message"])
+            if (name := row.field_name(error["loc"])) not in already:
+                self.fail(row, name, reported["message"])
 
     def done(self, row: Row, data: BaseModel, before: BaseModel | None, changed: bool) -> None:
         counts = self.counts[row.entity]

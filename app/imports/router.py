@@ -5,12 +5,13 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from app.clients.auth import WriteActor
-from app.db import SessionDep
+from app.db import SessionDep, reads_only_when
 from app.errors import WRITE_PROBLEM_RESPONSES, InvalidInput
 from app.fields import GemeenteCode
 from app.imports.csv_layout import ENTITIES
@@ -46,6 +47,18 @@ _REQUEST_BODY = {
 }
 
 
+_BOOLEAN = TypeAdapter(bool)
+
+
+def _dry_run(request: Request) -> bool:
+    """Whether the request asks for a dry run, read as FastAPI reads `dry_run` (a value it
+    refuses: no, and FastAPI answers 422)."""
+    try:
+        return _BOOLEAN.validate_python(request.query_params.get("dry_run", False))
+    except ValidationError:
+        return False
+
+
 @router.post(
     "/import",
     summary="Import entries in bulk from CSV files or JSON: all rows or none",
@@ -58,6 +71,7 @@ _REQUEST_BODY = {
     responses=WRITE_PROBLEM_RESPONSES,
     openapi_extra=_REQUEST_BODY,
 )
+@reads_only_when(_dry_run)  # a dry run writes to a scratch copy: the request holds no write lock
 async def import_entries(
     request: Request,
     session: SessionDep,

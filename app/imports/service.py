@@ -18,8 +18,10 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.clients.scope import Actor
+from app.db import scratch_session
 from app.entity import live_by_external_id, load_for_save
 from app.errors import DomainError, InvalidInput
+from app.folding import nfc, nfc_everywhere
 from app.imports import csv_layout
 from app.imports.batch import KINDS, Batch, Row, merged_write
 from app.imports.csv_layout import ENTITIES, LAYOUTS
@@ -56,10 +58,11 @@ def _csv_part(source: Source, entity: str) -> Part:
                             for name, message in problems)
                 return
             for number, cells in lines:
-                patch, problems = csv_layout.row_patch(entity, columns, cells)
+                # NFC before anything looks at them: a row is matched on its external_id by equality.
+                patch, problems = csv_layout.row_patch(entity, columns, [nfc(cell) for cell in cells])
                 yield from (RowError(entity=entity, file=source.name, row=number, field=name, message=message)
                             for name, message in problems)
-                yield Row(entity, source.name, number, patch, csv=True, bad=bool(problems))
+                yield Row(entity, source.name, number, patch, csv=True, reported={name for name, _ in problems})
         except SourceError as exc:  # e.g. a byte no encoding we read knows, halfway
             yield RowError(entity=entity, file=source.name, row=None, field="file", message=f"{source.name} {exc}")
 
@@ -74,7 +77,7 @@ def _json_parts(document: Any, file: str, entity: str | None = None) -> list[Par
         def rows(kind: str = kind, items: list[Any] = items, label: str = label) -> Iterator[Row | RowError]:
             for number, item in enumerate(items, 1):
                 if isinstance(item, dict):
-                    yield Row(kind, label, number, dict(item), csv=False)
+                    yield Row(kind, label, number, nfc_everywhere(item), csv=False)
                 else:
                     yield RowError(entity=kind, file=label, row=number, field="row", message="must be an object")
 
@@ -121,7 +124,18 @@ def run_import(
 ) -> ImportReport:
     """Apply the parts in one savepoint; any bad row (or `errors` from reading) rolls it
     all back and raises InvalidInput listing every bad row. A dry run rolls back too and
-    reports what the import would do."""
+    reports what the import would do; it writes through a scratch session, so that no
+    other writer waits for it (app.db.scratch_session)."""
+    if dry_run:
+        with scratch_session(session) as scratch:
+            return _run(scratch, parts, actor, dry_run=True, errors=errors, progress=progress)
+    return _run(session, parts, actor, dry_run=False, errors=errors, progress=progress)
+
+
+def _run(
+    session: Session, parts: list[Part], actor: Actor, *, dry_run: bool, errors: Iterable[RowError],
+    progress: Progress | None,
+) -> ImportReport:
     batch = Batch(session, actor, errors=list(errors))
     savepoint = session.begin_nested()
     try:
@@ -153,20 +167,45 @@ def run_import(
 
 
 def _apply_chunk(batch: Batch, entity: str, chunk: list[Row | RowError]) -> None:
-    rows = []
+    rows, unreadable = [], []
     for item in chunk:
         if isinstance(item, RowError):
             batch.errors.append(item)
         elif item.bad:
             batch.remember_bad(item)
+            unreadable.append(item)
         else:
             rows.append(item)
-    rows = _identify(batch, entity, rows)
-    rows = _resolve_references(batch, entity, rows)
+    identified = _identify(batch, entity, rows)
+    # The references of rows with unreadable cells are checked too, to be reported with them.
+    writable = [row for row in _resolve_references(batch, entity, identified + unreadable) if not row.bad]
+    unresolved = [row for row in identified if row.bad]
     if entity == "services":
-        save_services(batch, rows)
+        save_services(batch, writable)
     else:
-        _save_each(batch, KINDS[entity], rows)
+        _save_each(batch, KINDS[entity], writable)
+    _check_the_rest(batch, entity, unreadable + unresolved)
+
+
+def _check_the_rest(batch: Batch, entity: str, rows: list[Row]) -> None:
+    """Check the other fields of rows already found bad (a cell that could not be read, a
+    reference to nothing) by the schema's rules, against the entry each would change. Such a
+    row is never written; this completes its report, so that a steward fixes every fault of
+    a row in one try."""
+    if not rows:
+        return
+    kind = KINDS[entity]
+    stored = live_by_external_id(batch.session, kind.model, {
+        row.patch["external_id"] for row in rows if row.id is None and isinstance(row.patch.get("external_id"), str)
+    })
+    for row in rows:
+        given = row.patch.get("id")
+        entry_id = row.id or (_uuid(str(given)) if given else stored.get(row.patch.get("external_id")))  # type: ignore[arg-type]
+        try:
+            before = batch.session.get(kind.model, entry_id, options=kind.load) if entry_id else None
+            merged_write(kind, kind.as_write(before) if before is not None else None, row)
+        except ValidationError as exc:
+            batch.fail_validation(row, exc)
 
 
 def _identify(batch: Batch, entity: str, rows: list[Row]) -> list[Row]:
@@ -234,7 +273,8 @@ def _resolve_references(batch: Batch, entity: str, rows: list[Row]) -> list[Row]
                     problems.append((column.name, f"refers to the {what} of {bad.file} row {bad.number}, which is bad" if bad
                                      else f"no {what} with id or external_id {key!r}"))
                 ids.append(found)
-            row.patch[column.name] = ids if isinstance(cell, list) else ids[0]
+            if None not in ids:  # else the value stays as sent, for the schema check to see it given (_check_the_rest)
+                row.patch[column.name] = ids if isinstance(cell, list) else ids[0]
         if problems:
             for name, message in problems:
                 batch.fail(row, name, message)

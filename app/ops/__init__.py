@@ -1,8 +1,9 @@
 """Operations: health, metrics, request logs and ids, limits, database outages, the collector.
 
 `install_operations` wires them into the app (see create_app). Middleware, outermost first:
-FreezeAfterWarmUp > ObserveRequests (request id, metrics, log line) > HeadAsGet > SecurityHeaders > CORS >
-BodyLimit > SearchRateLimit, all pure ASGI so that streamed responses stay streamed.
+FreezeAfterWarmUp > ObserveRequests (request id, metrics, log line) > AnswerUnexpectedErrors > HeadAsGet >
+SecurityHeaders > CORS > BodyLimit > SearchRateLimit > AllowedMethods, all pure ASGI so that streamed
+responses stay streamed.
 """
 
 from fastapi import FastAPI
@@ -14,9 +15,11 @@ from app.ops.collector import FreezeAfterWarmUp
 from app.ops.head import HeadAsGet
 from app.ops.limits import BodyLimit, SearchRateLimit, SecurityHeaders, search_rate_limit
 from app.ops.logs import configure_logging
+from app.ops.methods import AllowedMethods
 from app.ops.metrics import Metrics
 from app.ops.observe import ObserveRequests
 from app.ops.outage import install_outage_handlers
+from app.ops.problems import AnswerUnexpectedErrors
 from app.settings import Settings
 
 # What a browser client (an HIS web plugin) may send and read.
@@ -35,6 +38,7 @@ def install_operations(app: FastAPI, engine: Engine, settings: Settings) -> None
         app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
 
     # add_middleware puts each one outside the ones added before it.
+    app.add_middleware(AllowedMethods)
     if (item := search_rate_limit(settings)) is not None:
         app.add_middleware(SearchRateLimit, item=item, storage_uri=settings.rate_limit_storage)
     app.add_middleware(BodyLimit, settings=settings)
@@ -45,6 +49,7 @@ def install_operations(app: FastAPI, engine: Engine, settings: Settings) -> None
         )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)  # inside the request log, which keeps the method sent
+    app.add_middleware(AnswerUnexpectedErrors)  # inside the request log: its 500 is logged with the request
     app.add_middleware(ObserveRequests, metrics=metrics)
     if settings.gc_freeze_after_requests:
         app.add_middleware(FreezeAfterWarmUp, requests=settings.gc_freeze_after_requests)

@@ -10,6 +10,7 @@ from app.locations.opening import OpeningState
 from app.locations.schemas import LocationOut
 from app.organisations.schemas import OrganisationRef
 from app.pagination import MAX_LIMIT
+from app.request_checks import MAX_VALUES_PER_PARAMETER
 from app.search.eligibility import EligibilityVerdict, PatientAttributes
 from app.services.schemas import SERVICE_EXAMPLE, EligibilityRules, WaitingTime
 from app.taxonomy.vocabulary import AccessRoute, Cost
@@ -59,7 +60,8 @@ class SearchCriteria(BaseModel):
     lat: float | None = Field(default=None, ge=50.5, le=53.8, description="With lon, instead of a postcode.")
     lon: float | None = Field(default=None, ge=3.0, le=7.5)
     domain: list[Annotated[str, Field(max_length=40)]] = Field(
-        default_factory=list, description="ZRM need domains; a service matches any of them.", examples=[["financien"]]
+        default_factory=list, max_length=MAX_VALUES_PER_PARAMETER,
+        description="ZRM need domains; a service matches any of them.", examples=[["financien"]],
     )
     target_group: str | None = Field(default=None, max_length=40, examples=["mantelzorgers"])
     access_route: AccessRoute | None = None

@@ -9,7 +9,6 @@ indexed stems, because Dutch writes compounds as one word: "schuld" finds
 import csv
 import functools
 import re
-import unicodedata
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -21,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.dialect import fulltext
 from app.errors import InvalidInput
+from app.folding import fold
 from app.organisations.models import Organisation
 from app.services.models import Service, ServiceNeedDomain
 from app.taxonomy.models import NeedDomain
@@ -37,28 +37,9 @@ _WORD = re.compile(r"[^\W_]+")
 _NOT_STEM = re.compile(r"[^a-z0-9]+")
 
 
-class _WithoutCombiningMarks(dict[int, str | None]):
-    """A str.translate table that deletes combining characters, filled as characters
-    come: translate then runs at C speed, unlike a loop over the characters."""
-
-    def __missing__(self, code: int) -> str | None:
-        self[code] = None if unicodedata.combining(chr(code)) else chr(code)
-        return self[code]
-
-
-_STRIP_MARKS = _WithoutCombiningMarks()
-
-
-def _fold(text: str) -> str:
-    """Lower-case without accents: "Financiën" -> "financien"."""
-    if text.isascii():
-        return text.lower()  # nothing to strip
-    return unicodedata.normalize("NFKD", text.lower()).translate(_STRIP_MARKS)
-
-
 def stem_words(text: str) -> list[str]:
     """The stems of a text's words, in order, without stop words and very short words."""
-    words = [w for w in _WORD.findall(_fold(text)) if len(w) >= _MIN_LENGTH and w not in STOP_WORDS]
+    words = [w for w in _WORD.findall(fold(text)) if len(w) >= _MIN_LENGTH and w not in STOP_WORDS]
     stemmed = [_stem(word) for word in words]
     # Letters that do not fold to a-z (e.g. "ß") are dropped: the index holds [a-z0-9] only.
     stems = (_NOT_STEM.sub("", stem) for stem in stemmed)
