@@ -45,9 +45,21 @@ class Page(BaseModel, Generic[T]):
     limit: int
 
 
+def _mac(message: bytes) -> bytes:
+    return hmac.new(get_settings().secret_key.encode(), message, hashlib.sha256).digest()
+
+
 def _sign(payload: bytes) -> bytes:
-    key = get_settings().secret_key.encode()
-    return hmac.new(key, payload, hashlib.sha256).digest()[:16]
+    return _mac(payload)[:16]
+
+
+def keyed_scope(kind: str, criteria: str) -> str:
+    """A cursor scope that binds a cursor to `criteria` without carrying them: a MAC under
+    the server secret. A cursor's scope travels in the clear, so a plain hash of criteria
+    that hold a patient's values would let anyone holding the cursor try every age and
+    income until one matched; without the secret there is nothing to try against. (The
+    prefix keeps these MACs apart from cursor signatures, which sign JSON.)"""
+    return f"{kind}:{_mac(b'scope:' + criteria.encode()).hex()[:32]}"
 
 
 def _to_json(value: Any) -> Any:
