@@ -29,7 +29,7 @@ from app.organisations.router import router as organisations_router
 from app.search import cache as search_cache
 from app.search.router import router as search_router
 from app.services.router import router as services_router
-from app.settings import Settings, get_settings
+from app.settings import Settings, get_settings, require_secret
 from app.sync.router import router as sync_router
 from app.taxonomy.router import router as taxonomy_router
 
@@ -48,6 +48,7 @@ Practitioner, PractitionerRole), described by its CapabilityStatement at `/fhir/
 
 def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    require_secret(settings)
     engine = engine or make_engine(settings.database_url, settings)
 
     @asynccontextmanager

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, tuple_
 from sqlmodel import Session
 
 from app.errors import InvalidInput
-from app.settings import get_settings
+from app.settings import get_settings, require_secret
 
 T = TypeVar("T")
 
@@ -46,7 +46,9 @@ class Page(BaseModel, Generic[T]):
 
 
 def _mac(message: bytes) -> bytes:
-    return hmac.new(get_settings().secret_key.encode(), message, hashlib.sha256).digest()
+    settings = get_settings()
+    require_secret(settings)
+    return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).digest()  # type: ignore[union-attr]
 
 
 def _sign(payload: bytes) -> bytes:
