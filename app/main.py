@@ -4,18 +4,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import Engine
 
 from app import dialect
 from app.areas.router import router as areas_router
 from app.changelog.router import router as audit_router
-from app.clients.auth import RecentKeys
+from app.clients.auth import RecentKeys, get_principal
 from app.clients.router import router as clients_router
 from app.contacts.router import router as contacts_router
 from app.db import assert_schema_current, make_engine
-from app.errors import PROBLEM_TYPES, NotFound, install_problem_handlers
+from app.errors import PROBLEM_RESPONSES, PROBLEM_TYPES, NotFound, install_problem_handlers
 from app.fhir.outcome import install_outcome_handlers
 from app.fhir.router import router as fhir_router
 from app.front_doors.router import router as front_doors_router
@@ -63,6 +63,10 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
         title="Wijkkaart", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
         # Operation ids are the route names (read_service, update_contact, …): what generated clients call.
         generate_unique_id_function=lambda route: route.name,
+        # A key that is sent is checked on every route, also where a route reads nothing that
+        # depends on it: an unknown, revoked or expired key is a 401, never an anonymous read.
+        # (FastAPI solves it once per request; the routes that use the client get the same one.)
+        dependencies=[Depends(get_principal)], responses={401: PROBLEM_RESPONSES[401]},
     )
     app.state.engine = engine
     app.state.recent_keys = RecentKeys()  # app/clients/auth.py

@@ -5,10 +5,14 @@ import base64
 import hashlib
 import json
 import os
+import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from typer.testing import CliRunner
@@ -18,6 +22,7 @@ from app.main import create_app
 from app.search.eligibility import PatientAttributes
 from app.search.schemas import SearchCriteria
 from app.settings import SecretMissing, Settings, get_settings
+from tests.conftest import Api
 
 SEARCH = {"postcode": "4331AB", "limit": 2}
 PATIENT = {"age": 67, "income_pct_social_minimum": 130}
@@ -103,3 +108,48 @@ def test_serve_without_a_secret_refuses_other_hosts_and_makes_one_up_on_loopback
         monkeypatch.delenv("WIJKKAART_SECRET_KEY")
         get_settings.cache_clear()
     assert len(started) == 2 and started[0] != started[1] and all(len(secret or "") >= 32 for secret in started)
+
+
+# Routes outside the API's key rule: FastAPI's own documentation, and /metrics with a token of its own.
+_NOT_API_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/metrics"}
+_PATH_VALUES = {"code": "GM0687", "postcode": "4331AB", "slug": "not-found"}
+
+
+def _get_paths(app: FastAPI) -> list[str]:
+    """Every GET route of the app, its parameters filled in; fails on a route of another kind."""
+    paths = []
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute):
+            assert route.path in _NOT_API_ROUTES, f"{route.path} is not an API route: does it check keys?"
+            continue
+        if "GET" in (route.methods or ()):
+            paths.append(re.sub(r"{(\w+)}", lambda m: _PATH_VALUES.get(m.group(1), str(uuid.uuid4())), route.path))
+    return paths
+
+
+def test_a_key_that_is_sent_must_be_valid_on_every_route(api: Api) -> None:
+    paths = _get_paths(api.client.app)  # type: ignore[arg-type]
+    assert {"/api/v1/organisations", "/api/v1/taxonomy", "/api/v1/postcodes/4331AB", "/hsds/services", "/fhir/metadata"} <= set(paths)
+    bad = {
+        "unknown": "Bearer wk_not-a-key-anyone-was-given", "revoked": f"Bearer {api.keys['revoked']}",
+        "expired": f"Bearer {api.keys['expired']}", "other scheme": "Basic d2s6d2s=",
+    }
+    refused = {}
+    for path in paths:
+        for name, authorization in bad.items():
+            response = api.client.get(path, headers={"Authorization": authorization})
+            fhir = path.startswith("/fhir")
+            media_type = "application/fhir+json" if fhir else "application/problem+json"
+            if not (
+                response.status_code == 401 and response.headers["content-type"].startswith(media_type)
+                and response.headers.get("www-authenticate", "").startswith("Bearer")
+            ):
+                refused[(path, name)] = response.status_code
+    assert refused == {}
+
+
+@pytest.mark.parametrize("path", ["/organisations", "/locations", "/taxonomy", "/areas/GM0687", "/postcodes/4331AB"])
+def test_public_reads_stay_open_without_a_key_and_with_a_good_one(api: Api, path: str) -> None:
+    assert api.client.get(f"/api/v1{path}").status_code == 200
+    assert api.client.get(f"/api/v1{path}", headers=api.headers("reader")).status_code == 200
+    assert api.client.get(f"/api/v1{path}", headers=api.headers("revoked")).status_code == 401
