@@ -65,6 +65,9 @@ class Settings(BaseSettings):
 
     # --- Observability
     metrics_enabled: bool = True
+    # /metrics answers only `Authorization: Bearer <this token>` (Prometheus: `authorization:
+    # credentials`); unset, /metrics is not served: it stays off the public surface.
+    metrics_token: str | None = Field(default=None, min_length=16)
     log_json: bool = True
     log_level: str = "INFO"
     # Per worker process: after this many requests, freeze what they built for good (app/ops/collector.py); 0: never.

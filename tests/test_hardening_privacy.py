@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
@@ -153,3 +154,22 @@ def test_public_reads_stay_open_without_a_key_and_with_a_good_one(api: Api, path
     assert api.client.get(f"/api/v1{path}").status_code == 200
     assert api.client.get(f"/api/v1{path}", headers=api.headers("reader")).status_code == 200
     assert api.client.get(f"/api/v1{path}", headers=api.headers("revoked")).status_code == 401
+
+
+def test_metrics_are_not_served_without_a_token(demo_client: TestClient) -> None:
+    assert demo_client.get("/metrics").status_code == 404
+    assert demo_client.get("/metrics", headers={"Authorization": "Bearer anything"}).status_code == 404
+
+
+def test_metrics_answer_only_their_token(demo_engine: Engine) -> None:
+    token = "scrape-token-of-sixteen-or-more"
+    with TestClient(create_app(demo_engine, Settings(metrics_token=token))) as client:
+        for authorization in ({}, {"Authorization": "Bearer wrong-token-of-some-length"}, {"Authorization": token}):
+            refused = client.get("/metrics", headers=authorization)
+            assert refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json"
+            assert refused.headers["www-authenticate"].startswith("Bearer")
+            assert "wijkkaart_http_requests_total" not in refused.text
+        scraped = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert scraped.status_code == 200 and "wijkkaart_db_pool_size" in scraped.text
+    with pytest.raises(ValidationError, match="metrics_token"):
+        Settings(metrics_token="short")
