@@ -2,7 +2,9 @@
 erasure, CSV export and /metrics."""
 
 import base64
+import csv
 import hashlib
+import io
 import json
 import os
 import re
@@ -24,6 +26,8 @@ from app.search.eligibility import PatientAttributes
 from app.search.schemas import SearchCriteria
 from app.settings import SecretMissing, Settings, get_settings
 from tests.conftest import Api
+from tests.test_import import export, upload
+from tests.test_write_scope import SERVICE
 
 SEARCH = {"postcode": "4331AB", "limit": 2}
 PATIENT = {"age": 67, "income_pct_social_minimum": 130}
@@ -173,3 +177,54 @@ def test_metrics_answer_only_their_token(demo_engine: Engine) -> None:
         assert scraped.status_code == 200 and "wijkkaart_db_pool_size" in scraped.text
     with pytest.raises(ValidationError, match="metrics_token"):
         Settings(metrics_token="short")
+
+
+FORMULAS = {
+    "GM0687-F1": ('=HYPERLINK("https://example.org","klik")', "-2+3 en verder"),
+    "GM0687-F2": ("@SOM(A1:A9)", "+31 118 612 345 belt u terug"),
+    "GM0687-F3": ("'=al tussen aanhalingstekens", "''+twee aanhalingstekens"),
+    "GM0687-F4": ("Gewone naam", "'een citaat, geen formule"),
+}
+
+
+def _organisation_rows(api: Api) -> dict[str, dict[str, str]]:
+    text = export(api, "admin", "organisations").decode("utf-8-sig")
+    return {row["external_id"]: row for row in csv.DictReader(io.StringIO(text), delimiter=";")}
+
+
+def test_csv_export_neutralises_formulas_and_import_reads_the_values_back(api: Api) -> None:
+    items = [
+        {"external_id": external_id, "name": name, "description": description, "owners": ["GM0687"]}
+        for external_id, (name, description) in FORMULAS.items()
+    ]
+    created = api.client.post("/api/v1/import", json={"organisations": items}, headers=api.headers("admin"))
+    assert created.status_code == 200, created.text
+    rows = _organisation_rows(api)
+    # A spreadsheet runs none of the cells: each one that starts like a formula starts with '.
+    cells = [cell for row in rows.values() for cell in row.values()]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert rows["GM0687-F1"]["name"] == "'" + FORMULAS["GM0687-F1"][0]
+    assert rows["GM0687-F2"]["description"] == "'" + FORMULAS["GM0687-F2"][1]
+    assert rows["GM0687-F3"]["name"] == "''=al tussen aanhalingstekens"
+    assert rows["GM0687-F4"]["description"] == "'een citaat, geen formule"  # not a formula: as it is
+    # JSON keeps the values as they are.
+    for organisation in api.client.get("/api/v1/organisations", params={"limit": 100}).json()["items"]:
+        if organisation["external_id"] in FORMULAS:
+            assert (organisation["name"], organisation["description"]) == FORMULAS[organisation["external_id"]]
+    # The export imported again gives back every value: nothing changes.
+    again = upload(api, "admin", {"organisations.csv": export(api, "admin", "organisations")})
+    assert again.status_code == 200, again.text
+    assert again.json()["counts"]["organisations"]["updated"] == 0
+
+
+def test_a_phone_number_with_a_plus_imports_quoted_or_not(api: Api) -> None:
+    rows = f"external_id;name;role;service_id;phone\nGM0687-P1;Test Een;wijkcoach;{SERVICE};+31 118 612 345\n"
+    rows += f"GM0687-P2;Test Twee;wijkcoach;{SERVICE};'+31 6 12345678\n"
+    imported = upload(api, "admin", {"contacts.csv": rows.encode()})
+    assert imported.status_code == 200, imported.text
+    ids = {change["external_id"]: change["id"] for change in imported.json()["changes"]}
+    phones = [api.client.get(f"/api/v1/contacts/{ids[key]}", headers=api.headers("reader")).json()["phone"]
+              for key in ("GM0687-P1", "GM0687-P2")]
+    assert phones == ["0118 612 345", "06 12345678"]  # stored in national form: exported without a '
+    exported = export(api, "admin", "contacts").decode("utf-8-sig")
+    assert ";0118 612 345;" in exported and ";06 12345678;" in exported
