@@ -18,16 +18,19 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from app import cli
+from app.changelog.models import ChangeLogEntry
+from app.contacts.models import Contact
 from app.main import create_app
 from app.search.eligibility import PatientAttributes
 from app.search.schemas import SearchCriteria
 from app.settings import SecretMissing, Settings, get_settings
 from tests.conftest import Api
 from tests.test_import import export, upload
-from tests.test_write_scope import SERVICE
+from tests.test_write_scope import CONTACT, FRONT_DOOR, ORGANISATION, SERVICE
 
 SEARCH = {"postcode": "4331AB", "limit": 2}
 PATIENT = {"age": 67, "income_pct_social_minimum": 130}
@@ -228,3 +231,39 @@ def test_a_phone_number_with_a_plus_imports_quoted_or_not(api: Api) -> None:
     assert phones == ["0118 612 345", "06 12345678"]  # stored in national form: exported without a '
     exported = export(api, "admin", "contacts").decode("utf-8-sig")
     assert ";0118 612 345;" in exported and ";06 12345678;" in exported
+
+
+def _patch(api: Api, path: str, body: dict[str, Any]) -> None:
+    etag = api.client.get(path, headers=api.headers("admin")).headers["ETag"]
+    response = api.client.patch(path, json=body, headers=api.headers("admin", **{"If-Match": etag}))
+    assert response.status_code == 200, response.text
+
+
+def test_erasure_clears_every_field_that_identifies_the_person_and_lists_the_prose_that_names_them(api: Api) -> None:
+    contact_path = f"/api/v1/contacts/{CONTACT}"
+    person = api.client.get(contact_path, headers=api.headers("admin")).json()
+    _patch(api, contact_path, {"name": "Anouk de Groot", "external_id": "GM0687-MW-31415", "email": "a.groot@welzijn.example"})
+    door_note = "Bel eerst mevrouw DE GROOT (dinsdag)."
+    _patch(api, f"/api/v1/front-doors/{FRONT_DOOR}", {"note": door_note})
+    _patch(api, f"/api/v1/services/{SERVICE}", {"cost_note": "Vraag naar Anouk.", "description": "Een groot loket."})
+    _patch(api, f"/api/v1/organisations/{ORGANISATION}", {"description": "Anoukx en de grootste: geen van beide."})
+
+    erased = api.client.post(f"{contact_path}/erase", headers=api.headers("admin"))
+    assert erased.status_code == 200, erased.text
+    mentions = {(m["entity_type"], m["id"], m["field"]) for m in erased.json()["mentions"]}
+    assert mentions == {("front_door", FRONT_DOOR, "note"), ("service", SERVICE, "cost_note")}
+    # Prose is the steward's to edit: erasure lists it and leaves it as it is.
+    assert api.client.get(f"/api/v1/front-doors/{FRONT_DOOR}").json()["note"] == door_note
+    again = api.client.post(f"{contact_path}/erase", headers=api.headers("admin"))
+    assert again.status_code == 200 and again.json()["mentions"] == []
+
+    with Session(api.engine) as session:
+        row = session.get(Contact, uuid.UUID(CONTACT))
+        assert row is not None
+        assert (row.name, row.external_id, row.phone, row.email, row.secure_messaging) == ("(gewist)", None, None, None, None)
+        payloads = [entry.changes for entry in session.exec(select(ChangeLogEntry).where(ChangeLogEntry.entity_id == CONTACT))]
+    trail = api.client.get("/api/v1/audit", params={"entity_id": CONTACT, "limit": 100}, headers=api.headers("admin")).json()
+    assert len(trail["items"]) >= 3
+    for kept in (repr(payloads), repr(trail)):
+        for identifying in ("GM0687-MW-31415", person["name"], "Anouk", "Groot", "a.groot@", person["phone"]):
+            assert identifying not in kept
