@@ -107,7 +107,7 @@ class Erasure(BaseModel):
     id: uuid.UUID
     erased_at: datetime
     mentions: list[Mention] = Field(description=(
-        "Live entries whose free text (descriptions, notes, a contact's role) still holds a word of the "
-        "person's name: erasure does not rewrite prose, so edit these. Only the erasure that removed the "
-        "name can say; erasing again lists none."
+        "Live entries whose free text (descriptions, notes, a contact's role) still names the person "
+        "(full name, first name or surname, as whole words in any case): erasure does not rewrite prose, so "
+        "edit these. Only the erasure that removed the name can say; erasing again lists none."
     ))
