@@ -1,6 +1,7 @@
 # Small, non-root image running uvicorn. Migrations are a separate step:
 #   docker run --rm -e DATABASE_URL=... wijkkaart wijkkaart db upgrade     (prestart)
-#   docker run -p 8000:8000 -e DATABASE_URL=... wijkkaart
+#   docker run -p 8000:8000 -e DATABASE_URL=... -e WIJKKAART_SECRET_KEY=... wijkkaart
+# The app refuses to start without WIJKKAART_SECRET_KEY (the same in every container).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

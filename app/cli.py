@@ -1,5 +1,7 @@
 """The `wijkkaart` command line."""
 
+import os
+import secrets
 from typing import Annotated
 
 import typer
@@ -9,7 +11,7 @@ from sqlmodel import Session
 
 from app.clients.models import Role
 from app.db import alembic_config, make_engine
-from app.settings import get_settings
+from app.settings import SECRET_HELP, get_settings
 
 app = typer.Typer(help="Wijkkaart: the sociale kaart API.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
@@ -197,9 +199,24 @@ def areas_import(
         typer.echo(line)
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Run the API with uvicorn (docs at /docs)."""
+    """Run the API with uvicorn (docs at /docs). Without WIJKKAART_SECRET_KEY it serves only
+    on a loopback address (a demo on this machine), with a secret made up for this run."""
+    if not get_settings().secret_key:
+        if host not in LOOPBACK_HOSTS:
+            typer.echo(f"Not serving on {host}: {SECRET_HELP}", err=True)
+            raise typer.Exit(code=2)
+        # Set in the environment, so that every worker process signs with the same one.
+        os.environ["WIJKKAART_SECRET_KEY"] = secrets.token_urlsafe(32)
+        get_settings.cache_clear()
+        typer.echo(
+            "WIJKKAART_SECRET_KEY is not set: serving on this machine only, with a secret made up for this run. "
+            "Cursors handed out now (also sync cursors) are refused after a restart.", err=True,
+        )
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
 
 

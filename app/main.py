@@ -4,18 +4,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import Engine
 
 from app import dialect
 from app.areas.router import router as areas_router
 from app.changelog.router import router as audit_router
-from app.clients.auth import RecentKeys
+from app.clients.auth import RecentKeys, get_principal
 from app.clients.router import router as clients_router
 from app.contacts.router import router as contacts_router
 from app.db import Admission, assert_schema_current, make_engine
-from app.errors import PROBLEM_TYPES, NotFound, install_problem_handlers
+from app.errors import PROBLEM_RESPONSES, PROBLEM_TYPES, NotFound, install_problem_handlers
 from app.fhir.outcome import install_outcome_handlers
 from app.fhir.router import router as fhir_router
 from app.front_doors.router import router as front_doors_router
@@ -29,7 +29,7 @@ from app.organisations.router import router as organisations_router
 from app.search import cache as search_cache
 from app.search.router import router as search_router
 from app.services.router import router as services_router
-from app.settings import Settings, get_settings
+from app.settings import Settings, get_settings, require_secret
 from app.sync.router import router as sync_router
 from app.taxonomy.router import router as taxonomy_router
 
@@ -48,6 +48,7 @@ Practitioner, PractitionerRole), described by its CapabilityStatement at `/fhir/
 
 def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    require_secret(settings)
     engine = engine or make_engine(settings.database_url, settings)
 
     @asynccontextmanager
@@ -62,6 +63,10 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
         title="Wijkkaart", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
         # Operation ids are the route names (read_service, update_contact, …): what generated clients call.
         generate_unique_id_function=lambda route: route.name,
+        # A key that is sent is checked on every route, also where a route reads nothing that
+        # depends on it: an unknown, revoked or expired key is a 401, never an anonymous read.
+        # (FastAPI solves it once per request; the routes that use the client get the same one.)
+        dependencies=[Depends(get_principal)], responses={401: PROBLEM_RESPONSES[401]},
     )
     app.state.engine = engine
     app.state.admission = Admission(settings.db_pool_size, settings.max_queued_requests, settings.retry_after_seconds)

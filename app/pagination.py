@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, tuple_
 from sqlmodel import Session
 
 from app.errors import InvalidInput
-from app.settings import get_settings
+from app.settings import get_settings, require_secret
 
 T = TypeVar("T")
 
@@ -45,9 +45,23 @@ class Page(BaseModel, Generic[T]):
     limit: int
 
 
+def _mac(message: bytes) -> bytes:
+    settings = get_settings()
+    require_secret(settings)
+    return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).digest()  # type: ignore[union-attr]
+
+
 def _sign(payload: bytes) -> bytes:
-    key = get_settings().secret_key.encode()
-    return hmac.new(key, payload, hashlib.sha256).digest()[:16]
+    return _mac(payload)[:16]
+
+
+def keyed_scope(kind: str, criteria: str) -> str:
+    """A cursor scope that binds a cursor to `criteria` without carrying them: a MAC under
+    the server secret. A cursor's scope travels in the clear, so a plain hash of criteria
+    that hold a patient's values would let anyone holding the cursor try every age and
+    income until one matched; without the secret there is nothing to try against. (The
+    prefix keeps these MACs apart from cursor signatures, which sign JSON.)"""
+    return f"{kind}:{_mac(b'scope:' + criteria.encode()).hex()[:32]}"
 
 
 def _to_json(value: Any) -> Any:

@@ -17,10 +17,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "WIJKKAART_DATABASE_URL"),
         description="SQLAlchemy URL; SQLite file in the working directory by default.",
     )
-    # Signs pagination cursors so a tampered cursor is recognised. Cursors only
-    # point into data the caller may read anyway, so a shared default is harmless;
-    # set your own to make cursors unforgeable across deployments.
-    secret_key: str = "wijkkaart-development-secret"
+    # Signs cursors and keys their scopes (app/pagination.py): whoever knows it can forge a
+    # cursor and test a search cursor's scope against guessed patient values. There is no
+    # default: the app refuses to start without one (require_secret); `wijkkaart serve` on a
+    # loopback address makes one up for its own run.
+    secret_key: str | None = None
     # The zone in which contact validity ("today") and opening hours are judged.
     timezone: str = "Europe/Amsterdam"
     # The base of the FHIR code-system and naming-system URLs (app/fhir/systems.py): a name,
@@ -76,6 +77,9 @@ class Settings(BaseSettings):
 
     # --- Observability
     metrics_enabled: bool = True
+    # /metrics answers only `Authorization: Bearer <this token>` (Prometheus: `authorization:
+    # credentials`); unset, /metrics is not served: it stays off the public surface.
+    metrics_token: str | None = Field(default=None, min_length=16)
     log_json: bool = True
     log_level: str = "INFO"
     # Per worker process: after this many requests, freeze what they built for good (app/ops/collector.py); 0: never.
@@ -87,6 +91,23 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+
+class SecretMissing(RuntimeError):
+    """No WIJKKAART_SECRET_KEY: the app has nothing to sign its cursors with."""
+
+
+SECRET_HELP = (
+    "WIJKKAART_SECRET_KEY is not set. It signs cursors and hides a search cursor's patient values; "
+    "set it to a long random value, the same for every worker and machine and kept across restarts "
+    "(so that cursors, such as a sync client's, stay valid), e.g. "
+    "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+)
+
+
+def require_secret(settings: Settings) -> None:
+    if not settings.secret_key:
+        raise SecretMissing(SECRET_HELP)
 
 
 @lru_cache

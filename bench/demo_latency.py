@@ -9,6 +9,7 @@ This is the small-data baseline; the national-scale search benchmark is separate
 
 import argparse
 import os
+import secrets
 import statistics
 import tempfile
 import time
@@ -25,6 +26,8 @@ from app.db import alembic_config, make_engine
 from app.demo import load_demo
 from app.main import create_app
 from app.settings import get_settings
+
+os.environ.setdefault("WIJKKAART_SECRET_KEY", secrets.token_urlsafe(32))  # the app starts only with one
 
 REQUESTS = {
     "search 4331AB": "/api/v1/search?postcode=4331AB",

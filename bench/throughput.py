@@ -12,6 +12,7 @@ two cores as little as possible and measures both endpoints the same way.
 import asyncio
 import itertools
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -22,6 +23,8 @@ from pathlib import Path
 from fastapi import FastAPI, Response
 
 from app.main import create_app
+
+os.environ.setdefault("WIJKKAART_SECRET_KEY", secrets.token_urlsafe(32))  # the app starts only with one
 
 PAYLOAD_ENV = "WIJKKAART_BENCH_BARE_PAYLOAD"
 

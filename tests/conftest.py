@@ -11,6 +11,8 @@ import os
 # The suite searches anonymously far more often than a person would: no rate limit here
 # (tests/test_ops_limits.py builds apps with one).
 os.environ.setdefault("WIJKKAART_SEARCH_RATE_LIMIT", "off")
+# The app refuses to start without a secret (tests/test_hardening_privacy.py).
+os.environ.setdefault("WIJKKAART_SECRET_KEY", "wijkkaart-test-suite-secret")
 import shutil
 import uuid
 from collections.abc import Iterator

@@ -4,6 +4,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.main import create_app
+from app.settings import Settings
 
 
 def test_live(demo_client: TestClient) -> None:
@@ -38,10 +39,14 @@ def test_not_ready_when_migrations_are_behind(engine: Engine) -> None:
     assert body["checks"]["migrations"]["detail"].startswith("at 0001, code needs ")
 
 
-def test_metrics_per_route_template_and_pool(demo_client: TestClient) -> None:
-    demo_client.get("/api/v1/postcodes/4331AB")
-    demo_client.get("/api/v1/no/such/path")
-    text = demo_client.get("/metrics").text
+METRICS_TOKEN = "a-scraper-token-for-the-tests"
+
+
+def test_metrics_per_route_template_and_pool(demo_engine: Engine) -> None:
+    with TestClient(create_app(demo_engine, Settings(metrics_token=METRICS_TOKEN))) as client:
+        client.get("/api/v1/postcodes/4331AB")
+        client.get("/api/v1/no/such/path")
+        text = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
     assert 'wijkkaart_http_requests_total{method="GET",route="/api/v1/postcodes/{postcode}",status="200"}' in text
     assert 'route="<unmatched>",status="404"' in text
     assert "4331AB" not in text

@@ -67,7 +67,7 @@ def test_every_write_path_keeps_the_cards_fresh(api: Api) -> None:
         response = getattr(api.client, method)(path, json=body, headers=_etag(api, path))
         assert response.status_code == 200, (path, response.text)
     assert api.client.post(f"/api/v1/locations/{LOCATION}/verify", headers=api.headers("admin")).status_code == 200
-    assert api.client.post(f"/api/v1/contacts/{CONTACT}/erase", headers=api.headers("admin")).status_code == 204
+    assert api.client.post(f"/api/v1/contacts/{CONTACT}/erase", headers=api.headers("admin")).status_code == 200
     row = {"external_id": "GM0687-CARD-1", "organisation_id": ORGANISATION, "name": "Budgetcursus",
            "need_domains": ["financien"], "access_route": "vrij_toegankelijk", "areas": ["GM0687"]}
     imported = api.client.post("/api/v1/import", json={"services": [row]}, headers=api.headers("admin"))

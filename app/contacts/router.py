@@ -1,12 +1,12 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response
 
 from app.clients.auth import AdminClient
 from app.clients.scope import Actor
 from app.contacts import service
-from app.contacts.schemas import ContactOut
+from app.contacts.schemas import ContactOut, Erasure
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES, WRITE_PROBLEM_RESPONSES
 from app.http_cache import LIST_SECONDS, cache_for, conditional
@@ -54,13 +54,14 @@ add_write_routes(router, CONTACT, service.get_contact, ContactOut)
 
 
 @router.post(
-    "/{contact_id}/erase", status_code=status.HTTP_204_NO_CONTENT,
+    "/{contact_id}/erase",
     summary="Erase a person who has left (admin; privacy)",
     description=(
-        "Removes the person's name and direct lines from the contact, from the audit trail and from "
-        "change payloads; a tombstone with the id remains, and the contact reads as deleted (410)."
+        "Removes the person's name, external id and direct lines from the contact, from the audit trail "
+        "and from change payloads; a tombstone with the id remains, and the contact reads as deleted (410). "
+        "`mentions` lists the entries whose free text still names the person, for the steward to edit."
     ),
     responses=WRITE_PROBLEM_RESPONSES,
 )
-def erase_contact(session: SessionDep, admin: AdminClient, contact_id: uuid.UUID) -> None:
-    service.erase_contact(session, contact_id, Actor.client(admin))
+def erase_contact(session: SessionDep, admin: AdminClient, contact_id: uuid.UUID) -> Erasure:
+    return service.erase_contact(session, contact_id, Actor.client(admin))

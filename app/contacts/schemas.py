@@ -87,3 +87,27 @@ class ContactOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     last_verified_at: datetime | None
+
+
+class Mention(BaseModel):
+    entity_type: str = Field(examples=["front_door"])
+    id: uuid.UUID
+    field: str = Field(examples=["note"], description="The free-text field, as the entry's write body names it.")
+
+
+ERASURE_EXAMPLE = {
+    "id": "a49b160b-7a16-4103-8691-b29d3f83daa3", "erased_at": "2026-10-01T09:00:00Z",
+    "mentions": [{"entity_type": "front_door", "id": "6f0b2d0e-8c1e-4c52-9a0a-3f7f8d2b1c11", "field": "note"}],
+}
+
+
+class Erasure(BaseModel):
+    model_config = ConfigDict(json_schema_extra=schema_examples(ERASURE_EXAMPLE))
+
+    id: uuid.UUID
+    erased_at: datetime
+    mentions: list[Mention] = Field(description=(
+        "Live entries whose free text (descriptions, notes, a contact's role) still names the person "
+        "(full name, first name or surname, as whole words in any case): erasure does not rewrite prose, so "
+        "edit these. Only the erasure that removed the name can say; erasing again lists none."
+    ))

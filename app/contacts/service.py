@@ -1,5 +1,6 @@
 """Contact persons: validity, the visibility-aware view, reads and the one save path."""
 
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ from app.changelog.service import Action, EntityType, record_save, scrub_changes
 from app.clients.scope import Actor, authorize_write, gemeente_of
 from app.clock import local_today
 from app.contacts.models import Contact, ContactArea
-from app.contacts.schemas import ContactOut, ContactWrite
+from app.contacts.schemas import ContactOut, ContactWrite, Erasure, Mention
 from app.db import table_of, utcnow
 from app.entity import (
     NO_OWNERS,
@@ -31,10 +32,11 @@ from app.entity import (
 )
 from app.errors import Conflict, NotFound
 from app.front_doors.models import FrontDoor
+from app.locations.models import Location, OpeningException
 from app.organisations.models import Organisation
 from app.organisations.service import organisation_attachment, organisation_owners
 from app.pagination import keyset_page
-from app.services.models import Service
+from app.services.models import Eligibility, Service
 from app.services.owners import service_attachment, service_ownerships
 from app.visibility import Viewer, redact_direct_lines
 
@@ -235,29 +237,77 @@ def save_contact(session: Session, data: ContactWrite, actor: Actor) -> tuple[Co
     return contact, True
 
 
-# What identifies the person; the role ("wijkcoach") and the coverage stay.
-PERSONAL_FIELDS = ("name", "phone", "email", "secure_messaging")
+# What identifies the person, also the maintainer's own key for them (often their staff
+# number or their name); the role ("wijkcoach") and the coverage stay.
+PERSONAL_FIELDS = ("name", "external_id", "phone", "email", "secure_messaging")
 ERASED_NAME = "(gewist)"
 
 
-def erase_contact(session: Session, contact_id: uuid.UUID, actor: Actor) -> None:
+def erase_contact(session: Session, contact_id: uuid.UUID, actor: Actor) -> Erasure:
     """Erase a person who has left: their personal fields go from the contact and from
-    every recorded change; a deleted tombstone keeps the id. Erasing twice changes nothing."""
+    every recorded change; a deleted tombstone keeps the id. Erasing twice changes nothing.
+    The answer lists the free text elsewhere that still names them (mentions_of)."""
     contact = session.exec(
         select(Contact).where(Contact.id == contact_id).options(*CONTACT_LOAD).with_for_update()
     ).first()
     if contact is None:
         raise NotFound(f"No contact with id {contact_id}.", field="contact_id")
     if contact.erased_at is not None:
-        return
+        return Erasure(id=contact.id, erased_at=contact.erased_at, mentions=[])
     owned = ownership(session, as_write(contact))
     authorize_write(actor, owned, None)
-    contact.name, contact.phone, contact.email, contact.secure_messaging = ERASED_NAME, None, None, None
+    mentions = mentions_of(session, contact.name, contact_id)
+    for field in PERSONAL_FIELDS:
+        setattr(contact, field, ERASED_NAME if field == "name" else None)
     contact.erased_at = utcnow()
     contact.deleted_at = contact.deleted_at or contact.erased_at
     scrub_changes(session, EntityType.contact, contact_id, PERSONAL_FIELDS)
     write_and_record(session, EntityType.contact, contact, actor, Action.erase, gemeenten=owned.gemeenten)
     _unname_in_front_doors(session, contact_id, actor)
+    return Erasure(id=contact.id, erased_at=contact.erased_at, mentions=mentions)
+
+
+# Free text a steward writes, that may name a person: (entity type, the entry, the text, the
+# field as the write body names it). Text in a child table is reported on its entry.
+_FREE_TEXT: tuple[tuple[EntityType, Any, Any, str], ...] = (
+    (EntityType.organisation, Organisation, Organisation.description, "description"),
+    (EntityType.service, Service, Service.description, "description"),
+    (EntityType.service, Service, Service.cost_note, "cost_note"),
+    (EntityType.service, Service, Eligibility.note, "eligibility.note"),
+    (EntityType.location, Location, Location.accessibility_note, "accessibility_note"),
+    (EntityType.location, Location, OpeningException.note, "exceptions.note"),
+    (EntityType.contact, Contact, Contact.role, "role"),
+    (EntityType.front_door, FrontDoor, FrontDoor.note, "note"),
+)
+_CHILD_OF = {Eligibility: Eligibility.service_id, OpeningException: OpeningException.location_id}
+
+
+def _name_phrases(name: str) -> list[str]:
+    """How free text refers to a person: the full name, the first name, or the surname with
+    its particles ("de Vries": "Vries" alone, or "Groot" of "de Groot", is a common word)."""
+    full = " ".join(name.split())
+    first, _, surname = full.partition(" ")
+    return [phrase for phrase in {full, first, surname} if len(phrase) >= 3]
+
+
+def mentions_of(session: Session, name: str, contact_id: uuid.UUID) -> list[Mention]:
+    """The live entries whose free text names the person (_name_phrases, as whole words, in
+    any case): "Bel mevrouw De Vries" names Anouk de Vries. It errs towards listing too much:
+    the steward reads each one."""
+    phrases = _name_phrases(name)
+    if not phrases:
+        return []
+    pattern = "|".join(r"\s+".join(map(re.escape, phrase.split())) for phrase in phrases)
+    named = re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE)
+    found: set[tuple[str, uuid.UUID, str]] = set()
+    for entity_type, model, text, field in _FREE_TEXT:
+        statement = select(model.id, text).where(
+            is_live(model), model.id != contact_id, or_(*(col(text).icontains(p, autoescape=True) for p in phrases))
+        )
+        if (link := _CHILD_OF.get(text.class_)) is not None:
+            statement = statement.select_from(model).join(text.class_, link == model.id)
+        found.update((entity_type.value, entry_id, field) for entry_id, value in session.exec(statement) if named.search(value))
+    return [Mention(entity_type=kind, id=entry_id, field=field) for kind, entry_id, field in sorted(found, key=str)]
 
 
 def _unname_in_front_doors(session: Session, contact_id: uuid.UUID, actor: Actor) -> None:

@@ -237,9 +237,26 @@ def _empty(entity: str, column: Column) -> Any:
     return [] if new_list else value
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(cell: str) -> str:
+    """A cell as export writes it: one a spreadsheet would run as a formula gets a leading `'`
+    (OWASP's advice), and so does one that already starts with `'`s before such a character,
+    so that `unneutralised` gives every value back exactly."""
+    return "'" + cell if cell.lstrip("'").startswith(_FORMULA_STARTS) else cell
+
+
+def unneutralised(cell: str) -> str:
+    """A cell as import reads it: the `'` that `neutralised` (or a steward, as Excel has it)
+    puts before a formula character goes; any other `'` is part of the value."""
+    return cell[1:] if cell.startswith("'") and cell.lstrip("'").startswith(_FORMULA_STARTS) else cell
+
+
 def read_cell(entity: str, column: Column, raw: str) -> Any:
     """One cell as a value for the write schema (which then checks it). Raises CellError."""
-    cell = raw if column.kind == "text" else raw.strip()
+    cell = unneutralised(raw if column.kind == "text" else raw.strip())
     if cell.strip() == "":  # a cell of spaces alone is empty too, as it looks in a spreadsheet
         return _empty(entity, column)
     if "\x00" in cell:
@@ -331,7 +348,7 @@ def _write(value: Any, decimal_comma: bool) -> str:
 
 
 def write_row(entity: str, data: BaseModel, decimal_comma: bool) -> list[str]:
-    """An entry as the cells of its layout; reading them back gives the same entry."""
+    """An entry as the cells of its layout, none of them a formula; reading them back gives the same entry."""
     values = dict(data)
     cells = []
     for column in LAYOUTS[entity]:
@@ -353,4 +370,4 @@ def write_row(entity: str, data: BaseModel, decimal_comma: bool) -> list[str]:
             cells.append("|".join(_escape(_write(item, decimal_comma)) for item in value))
         else:
             cells.append(_write(value, decimal_comma))
-    return cells
+    return [neutralised(cell) for cell in cells]

@@ -33,7 +33,7 @@ def install_operations(app: FastAPI, engine: Engine, settings: Settings) -> None
     install_outage_handlers(app, settings.retry_after_seconds)
     app.state.readiness = health.ReadinessProbe(engine, settings.health_timeout)
     app.include_router(health.router)
-    metrics = Metrics(engine) if settings.metrics_enabled else None
+    metrics = Metrics(engine, settings.metrics_token) if settings.metrics_enabled and settings.metrics_token else None
     if metrics is not None:
         app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
 

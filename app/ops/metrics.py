@@ -2,8 +2,11 @@
 
 Each app has its own registry (tests build many apps in one process). With several
 uvicorn workers each worker answers /metrics for itself; scrape them per container.
+/metrics is served only with a token (WIJKKAART_METRICS_TOKEN), which a scrape sends as
+`Authorization: Bearer <token>`: request counts per route say who uses what, and when.
 """
 
+import hmac
 from collections.abc import Iterator
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -12,6 +15,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 from starlette.requests import Request
 from starlette.responses import Response
+
+from app.errors import Unauthorized
 
 
 class PoolCollector(Collector):
@@ -35,7 +40,8 @@ class PoolCollector(Collector):
 
 
 class Metrics:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, token: str) -> None:
+        self._authorization = f"Bearer {token}".encode()
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "wijkkaart_http_requests", "HTTP requests answered, by route template and status.",
@@ -51,6 +57,10 @@ class Metrics:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
 
-    def endpoint(self, _request: Request) -> Response:
+    def endpoint(self, request: Request) -> Response:
+        sent = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(sent, self._authorization):
+            raise Unauthorized("Send the metrics token: `Authorization: Bearer <WIJKKAART_METRICS_TOKEN>`.",
+                               headers={"WWW-Authenticate": 'Bearer realm="wijkkaart-metrics"'})
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST,
                         headers={"Cache-Control": "no-store"})

@@ -3,7 +3,6 @@ results put together from the stored cards of its services, locations and contac
 (cards.py). Only the returned page gets geopy's exact distance, contacts and opening state.
 """
 
-import hashlib
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
@@ -19,7 +18,7 @@ from app.db import utcnow
 from app.dialect.fulltext import PrefixQuery
 from app.locations import service as locations
 from app.locations.opening import combined_state, opening_state
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import decode_cursor, encode_cursor, keyed_scope
 from app.search import cards, ranking
 from app.search.cards import load_eligibility
 from app.search.distance import PageDistances
@@ -153,10 +152,11 @@ def _home(session: Session, patient: PatientAttributes, resolved: PostcodeOut | 
 
 
 def _scope(criteria: SearchCriteria, patient: PatientAttributes | None, eligible_only: bool) -> str:
-    """Cursors are bound to the criteria they were issued for (patient values only as a hash)."""
+    """Cursors are bound to the criteria and patient values they were issued for, keyed
+    (pagination.keyed_scope): a cursor tells nothing of the patient."""
     fingerprint = criteria.model_dump_json(exclude={"cursor", "limit"})
     fingerprint += patient.model_dump_json() if patient else ""
-    return "search:" + hashlib.sha256(f"{fingerprint}{eligible_only}".encode()).hexdigest()[:16]
+    return keyed_scope("search", f"{fingerprint}{eligible_only}")
 
 
 def _moment(criteria: SearchCriteria) -> datetime | None:
