@@ -1,6 +1,6 @@
 """The FastAPI application."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import anyio
@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from app import dialect
 from app.areas.router import router as areas_router
 from app.changelog.router import router as audit_router
-from app.clients.auth import RecentKeys
+from app.clients.auth import RecentKeys, cannot_have_written
 from app.clients.router import router as clients_router
 from app.contacts.router import router as contacts_router
 from app.db import assert_schema_current, make_engine
@@ -26,6 +26,7 @@ from app.maintenance.router import router as maintenance_router
 from app.ops import install_operations
 from app.ops.collector import freeze_long_lived
 from app.organisations.router import router as organisations_router
+from app.replicas import Databases
 from app.search import cache as search_cache
 from app.search.router import router as search_router
 from app.services.router import router as services_router
@@ -46,16 +47,27 @@ Practitioner, PractitionerRole), described by its CapabilityStatement at `/fhir/
 """
 
 
-def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
+def create_app(
+    engine: Engine | None = None, settings: Settings | None = None, replicas: Sequence[Engine] | None = None
+) -> FastAPI:
+    """The app on `engine` (the primary) and `replicas` (default: both from `settings`)."""
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url, settings)
+    if replicas is None:
+        replicas = [make_engine(url, settings, read_only=True) for url in settings.read_database_urls]
+    databases = Databases(
+        engine, replicas, max_lag=settings.read_replica_max_lag_seconds,
+        check_seconds=settings.read_replica_check_seconds, cannot_have_written=cannot_have_written,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Refuse to serve a schema older (or newer) than this code.
         assert_schema_current(engine)
+        databases.start()
         freeze_long_lived()
         yield
+        databases.close()
         app.state.readiness.close()
 
     app = FastAPI(
@@ -63,14 +75,15 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
         # Operation ids are the route names (read_service, update_contact, …): what generated clients call.
         generate_unique_id_function=lambda route: route.name,
     )
-    app.state.engine = engine
+    app.state.engine = engine  # the primary
+    app.state.databases = databases  # which database each request uses (app.db.get_session)
     app.state.recent_keys = RecentKeys()  # app/clients/auth.py
     # The search's computation, off the event loop (app/search/router.py).
     app.state.search_limiter = anyio.CapacityLimiter(dialect.search_threads(engine.dialect.name, settings))
     app.state.search_cache = search_cache.new_cache(settings.search_cache_mb)
     install_problem_handlers(app)
     # Health, metrics, request logs, limits, and 503 for a database outage (before the next line).
-    install_operations(app, engine, settings)
+    install_operations(app, databases, settings)
     install_outcome_handlers(app)  # errors under /fhir as OperationOutcome
 
     api = APIRouter(prefix="/api/v1")

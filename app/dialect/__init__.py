@@ -22,7 +22,7 @@ CHANGE_LOG_LOCK_KEY = 7_351_002
 ANSWER_GRACE_SECONDS = 2.0
 
 
-def engine_options(url: str, limits: Settings) -> dict[str, Any]:
+def engine_options(url: str, limits: Settings, *, read_only: bool = False) -> dict[str, Any]:
     pool = {"pool_size": limits.db_pool_size, "max_overflow": limits.db_max_overflow, "pool_timeout": limits.db_pool_timeout}
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -37,6 +37,10 @@ def engine_options(url: str, limits: Settings) -> dict[str, Any]:
     # a spinning disk (the default, 4): at 4 the planner hash-joined a scan of all 200,000
     # services for a gemeente's 413 text matches rather than look each up (86 ms instead of 10).
     options = ["-c max_parallel_workers_per_gather=0", "-c random_page_cost=1.1"]
+    if read_only:
+        # A replica's connections: a standby refuses writes anyway; saying so here makes a
+        # write on a read path fail alike on a replica and on a database that is none.
+        options.append("-c default_transaction_read_only=on")
     if limits.db_statement_timeout:
         options.append(f"-c statement_timeout={round(limits.db_statement_timeout * 1000)}")
     connect: dict[str, Any] = {"connect_timeout": limits.db_connect_timeout, "options": " ".join(options)}

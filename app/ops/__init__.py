@@ -2,11 +2,10 @@
 
 `install_operations` wires them into the app (see create_app). Middleware, outermost first:
 FreezeAfterWarmUp > ObserveRequests (request id, metrics, log line) > HeadAsGet > SecurityHeaders > CORS >
-BodyLimit > SearchRateLimit, all pure ASGI so that streamed responses stay streamed.
+(ReadOnlyNotice, with replicas) > BodyLimit > SearchRateLimit, all pure ASGI so that streamed responses stay streamed.
 """
 
 from fastapi import FastAPI
-from sqlalchemy import Engine
 from starlette.middleware.cors import CORSMiddleware
 
 from app.ops import health
@@ -16,18 +15,20 @@ from app.ops.limits import BodyLimit, SearchRateLimit, SecurityHeaders, search_r
 from app.ops.logs import configure_logging
 from app.ops.metrics import Metrics
 from app.ops.observe import ObserveRequests
-from app.ops.outage import install_outage_handlers
+from app.ops.outage import ReadOnlyNotice, install_outage_handlers
+from app.replicas import READ_ONLY_HEADER, Databases
 from app.settings import Settings
 
 # What a browser client (an HIS web plugin) may send and read.
 _CORS_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Request-ID", "X-On-Behalf-Of", "Prefer"]
-_CORS_EXPOSED = ["ETag", "Location", "Retry-After", "X-Request-ID", "Link", "Accept", "Accept-Patch"]
+_CORS_EXPOSED = ["ETag", "Location", "Retry-After", "X-Request-ID", "Link", "Accept", "Accept-Patch", READ_ONLY_HEADER]
 
 
-def install_operations(app: FastAPI, engine: Engine, settings: Settings) -> None:
+def install_operations(app: FastAPI, databases: Databases, settings: Settings) -> None:
     """Call before the FHIR outcome handlers are installed (they recast the outage handler)."""
     configure_logging(settings)
     install_outage_handlers(app, settings.retry_after_seconds)
+    engine = databases.primary
     app.state.readiness = health.ReadinessProbe(engine, settings.health_timeout)
     app.include_router(health.router)
     metrics = Metrics(engine) if settings.metrics_enabled else None
@@ -44,6 +45,8 @@ def install_operations(app: FastAPI, engine: Engine, settings: Settings) -> None
             allow_headers=_CORS_HEADERS, expose_headers=_CORS_EXPOSED, max_age=600,
         )
     app.add_middleware(SecurityHeaders)
+    if databases.replicas:
+        app.add_middleware(ReadOnlyNotice, databases=databases)
     app.add_middleware(HeadAsGet)  # inside the request log, which keeps the method sent
     app.add_middleware(ObserveRequests, metrics=metrics)
     if settings.gc_freeze_after_requests:
