@@ -11,7 +11,9 @@ replayed. A replica is in rotation while it answers and is at most
 `read_replica_max_lag_seconds` behind, measured as the age of the oldest primary position
 (as sampled by the monitor) that it has not replayed. A replica that replayed everything
 is 0 s behind however long the primary has been idle, and one that stops replaying falls
-out of rotation once the primary has moved on for longer than the limit. A replica found
+out of rotation once the primary has moved on for longer than the limit. While the primary
+does not answer, each replica keeps the lag it last had: the API is read-only then, and
+reads go on from the replicas that were in rotation. A replica found
 disconnected during a request leaves rotation at once; the next check that reaches it
 brings it back.
 
@@ -160,8 +162,11 @@ class Databases:
             replica.answers, replica.detail = False, f"unreachable ({exc.__class__.__name__})"
             return
         replica.replayed = max(replica.replayed, replayed)
-        missing_since = next((at for at, position in self._samples if position > replica.replayed), None)
-        replica.behind = 0.0 if missing_since is None else now - missing_since
+        if self.primary_answers:
+            missing_since = next((at for at, position in self._samples if position > replica.replayed), None)
+            replica.behind = 0.0 if missing_since is None else now - missing_since
+        # else the lag stays as last measured: the primary's last position may never have
+        # been sent, so a replica that kept up would seem to fall further behind for good.
         replica.answers = True
         replica.detail = (
             f"in rotation, {replica.behind:.1f} s behind" if self._serves(replica)
