@@ -157,6 +157,7 @@ class ApiProcess:
     def __init__(self, environment: Mapping[str, str], log: Path) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.log = log
         self._log = log.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
