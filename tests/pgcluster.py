@@ -152,7 +152,8 @@ class Cluster:
 
 
 class ApiProcess:
-    """The API under uvicorn in a process of its own, with the environment given."""
+    """The API under uvicorn in a process of its own, with the environment given (starting:
+    see wait_until_up)."""
 
     def __init__(self, environment: Mapping[str, str], log: Path) -> None:
         self.port = free_port()
@@ -164,17 +165,20 @@ class ApiProcess:
              "--port", str(self.port), "--no-access-log"],
             cwd=REPO, env={**os.environ, **environment}, stdout=self._log, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
+
+    def wait_until_up(self, timeout: float = 120) -> "ApiProcess":
+        """Until it answers; start several processes first, then wait for each (start-up is mostly imports)."""
+        deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the API exited during start-up; see {log}")
+                raise RuntimeError(f"the API exited during start-up; see {self.log}")
             try:
                 if httpx.get(f"{self.base}/health/live", timeout=1).status_code == 200:
-                    break
+                    return self
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the API did not start within 60 s; see {log}")
+                raise RuntimeError(f"the API did not start within {timeout:g} s; see {self.log}")
             time.sleep(0.2)
 
     def close(self) -> None:

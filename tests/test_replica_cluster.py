@@ -74,6 +74,9 @@ def deployment() -> Iterator[Deployment]:
     nodes: list[ApiProcess] = []
     try:
         cluster.start()
+        # The API processes start (imports, mostly) while the demo region loads.
+        environment = api_environment(cluster.primary.url(), [cluster.standby.url()], **NODE_SETTINGS)
+        nodes = [ApiProcess(environment, cluster.root / f"api-{name}.log") for name in ("a", "b")]
         engine = make_engine(cluster.primary.url())
         with Session(engine) as session, session.begin():
             load_demo(session)
@@ -84,8 +87,8 @@ def deployment() -> Iterator[Deployment]:
             }
         engine.dispose()
         cluster.wait_for_replay()
-        environment = api_environment(cluster.primary.url(), [cluster.standby.url()], **NODE_SETTINGS)
-        nodes = [ApiProcess(environment, cluster.root / f"api-{name}.log") for name in ("a", "b")]
+        for node in nodes:
+            node.wait_until_up()
         with httpx.Client(base_url=nodes[0].base, timeout=30) as a, httpx.Client(base_url=nodes[1].base, timeout=30) as b:
             yield Deployment(cluster, a, b, keys, [node.log for node in nodes])
     finally:
