@@ -89,7 +89,8 @@ def make_engine(url: str, settings: Settings | None = None, *, read_only: bool =
     """
     settings = settings or get_settings()
     # hide_parameters: bound values (a patient's postcode, say) never reach a log or an error text.
-    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **dialect.engine_options(url, settings, read_only=read_only))
+    options = dialect.engine_options(url, settings, read_only=read_only)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", dialect.configure_sqlite_connection)
         event.listen(engine, "begin", dialect.begin_sqlite_transaction)

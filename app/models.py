@@ -25,7 +25,7 @@ from app.taxonomy.models import NeedDomain, TargetGroup
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApiClient", "ApiKey", "Area", "ChangeLogEntry", "ChangeLogGemeente", "ClientGemeente", "ClientWritePosition", "ClientOrganisation", "Contact", "ContactArea", "Eligibility", "FrontDoor", "Location",
+    "ApiClient", "ApiKey", "Area", "ChangeLogEntry", "ChangeLogGemeente", "ClientGemeente", "ClientOrganisation", "ClientWritePosition", "Contact", "ContactArea", "Eligibility", "FrontDoor", "Location",
     "NeedDomain", "OpeningException", "OpeningHours", "Organisation", "OrganisationOwner",
     "Postcode4", "Postcode4Buurt", "Postcode6", "SearchCard", "Service", "ServiceArea", "ServiceLocation",
     "ServiceNeedDomain", "ServiceOwner", "ServiceTargetGroup", "TargetGroup", "metadata",

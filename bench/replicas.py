@@ -58,8 +58,8 @@ def main() -> None:
             load_demo(session)
         engine.dispose()
         cluster.wait_for_replay()
-        postcodes = cluster.primary.sql("SELECT pc6 FROM postcode6 ORDER BY pc6").split()
-        paths = [f"/api/v1/search?postcode={code}" for code in postcodes] + ["/api/v1/services?limit=50"]
+        postcodes = cluster.primary.sql("SELECT pc4 FROM postcode4 ORDER BY pc4").split()
+        paths = [f"/api/v1/search?postcode={code}&limit=10" for code in postcodes] + ["/api/v1/services?limit=10"]
         primary, replica = cluster.primary.url(), cluster.standby.url()
         setups = {
             "one process, reads on the primary": [api_environment(primary, [], **SETTINGS)],
@@ -68,7 +68,7 @@ def main() -> None:
             ],
         }
         print(f"{len(postcodes)} postcodes and a service list, {arguments.concurrency} connections, "
-              f"{arguments.seconds:g} s a setup, search response cache off")
+              f"{arguments.seconds:g} s a setup, search response cache off", flush=True)
         rates = []
         for label, environments in setups.items():
             nodes = _started(environments, cluster, label.split(",")[0].replace(" ", "-"))
@@ -80,7 +80,7 @@ def main() -> None:
                 for node in nodes:
                     node.close()
             rates.append(rate)
-            print(f"{label}: {rate:.1f} requests/s ({count} in {time.perf_counter() - started:.1f} s)")
+            print(f"{label}: {rate:.1f} requests/s ({count} in {time.perf_counter() - started:.1f} s)", flush=True)
         print(f"ratio, two processes split over primary and replica / one on the primary: {rates[1] / rates[0]:.2f}")
     finally:
         cluster.close()

@@ -106,7 +106,7 @@ class Cluster:
         self.standby = Server(self, "standby")
 
     def as_postgres(self, arguments: list[str]) -> str:
-        done = subprocess.run([*self._run_as, *arguments], capture_output=True, text=True, timeout=120, cwd=self.root)
+        done = subprocess.run([*self._run_as, *arguments], check=False, capture_output=True, text=True, timeout=120, cwd=self.root)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(arguments[:2])} failed: {done.stderr.strip() or done.stdout.strip()}")
         return done.stdout
