@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel
 
 from app import dialect
 from app.errors import Overloaded
+from app.replicas import Databases
 from app.settings import Settings, get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -88,15 +89,17 @@ class CommittedWrites:
         session.info.pop(self._flag, None)
 
 
-def make_engine(url: str, settings: Settings | None = None) -> Engine:
-    """The engine, with the pool size and timeouts of `settings` (default: the environment's).
+def make_engine(url: str, settings: Settings | None = None, *, read_only: bool = False) -> Engine:
+    """The engine, with the pool size and timeouts of `settings` (default: the environment's);
+    `read_only`: every transaction reads only (a replica's, PostgreSQL).
 
     pool_pre_ping tests a pooled connection before each use, so one left dead by a database
     restart is replaced instead of failing a request: recovery needs no restart of ours.
     """
     settings = settings or get_settings()
     # hide_parameters: bound values (a patient's postcode, say) never reach a log or an error text.
-    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **dialect.engine_options(url, settings))
+    options = dialect.engine_options(url, settings, read_only=read_only)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", dialect.configure_sqlite_connection)
         event.listen(engine, "begin", dialect.begin_sqlite_transaction)
@@ -233,6 +236,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session and one transaction per request, in the request's turn at the database
     (Admission): commit on success, roll back a write on error.
 
+    A request that may write uses the primary; one that only reads, a replica that holds its
+    client's last write, or the primary (app.replicas: with no replicas, always the primary).
+
+
     The session connects on its first statement, in the thread pool where the endpoints
     that use it run; only a transaction that began is ended there (a read's on SQLite on
     the event loop: dialect.ends_reads_on_event_loop). So a request that never reaches the
@@ -245,15 +252,21 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     search whose statements are prepared skips the planner (bench/prepared_statements.py:
     5.4 ms, and 9.1 ms when one request in twenty was refused and rolled back).
     """
+    databases: Databases = request.app.state.databases
     async with request.app.state.admission.turn():
-        session = Session(request.app.state.engine, expire_on_commit=False)
         writes = may_write(request)
+        engine = databases.primary if writes else (
+            databases.known_reading(request) or await run_in_threadpool(databases.for_read, request)
+        )
+        session = Session(engine, expire_on_commit=False)
         try:
             if writes:
                 await run_in_threadpool(dialect.begin_write, session)
             yield session
             if session.in_transaction():
                 await _commit(session, writes)
+                if writes and databases.replicas:
+                    await run_in_threadpool(databases.committed_write, request)
         except Exception as error:
             if not writes and session.in_transaction() and not isinstance(error, SQLAlchemyError):
                 with suppress(SQLAlchemyError):  # the request's own error is the answer

@@ -1,6 +1,6 @@
 """The FastAPI application."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import anyio
@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from app import dialect
 from app.areas.router import router as areas_router
 from app.changelog.router import router as audit_router
-from app.clients.auth import RecentKeys, get_principal
+from app.clients.auth import RecentKeys, cannot_have_written, get_principal
 from app.clients.router import router as clients_router
 from app.contacts.router import router as contacts_router
 from app.db import Admission, assert_schema_current, make_engine
@@ -26,6 +26,7 @@ from app.maintenance.router import router as maintenance_router
 from app.ops import install_operations
 from app.ops.collector import freeze_long_lived
 from app.organisations.router import router as organisations_router
+from app.replicas import Databases
 from app.search import cache as search_cache
 from app.search.router import router as search_router
 from app.services.router import router as services_router
@@ -46,17 +47,28 @@ Practitioner, PractitionerRole), described by its CapabilityStatement at `/fhir/
 """
 
 
-def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
+def create_app(
+    engine: Engine | None = None, settings: Settings | None = None, replicas: Sequence[Engine] | None = None
+) -> FastAPI:
+    """The app on `engine` (the primary) and `replicas` (default: both from `settings`)."""
     settings = settings or get_settings()
     require_secret(settings)
     engine = engine or make_engine(settings.database_url, settings)
+    if replicas is None:
+        replicas = [make_engine(url, settings, read_only=True) for url in settings.read_database_urls]
+    databases = Databases(
+        engine, replicas, max_lag=settings.read_replica_max_lag_seconds,
+        check_seconds=settings.read_replica_check_seconds, cannot_have_written=cannot_have_written,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Refuse to serve a schema older (or newer) than this code.
         assert_schema_current(engine)
+        databases.start()
         freeze_long_lived()
         yield
+        databases.close()
         app.state.readiness.close()
 
     app = FastAPI(
@@ -68,7 +80,8 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
         # (FastAPI solves it once per request; the routes that use the client get the same one.)
         dependencies=[Depends(get_principal)], responses={401: PROBLEM_RESPONSES[401]},
     )
-    app.state.engine = engine
+    app.state.engine = engine  # the primary
+    app.state.databases = databases  # which database each request uses (app.db.get_session)
     app.state.admission = Admission(settings.db_pool_size, settings.max_queued_requests, settings.retry_after_seconds)
     app.state.recent_keys = RecentKeys()  # app/clients/auth.py
     # The search's computation, off the event loop (app/search/router.py).
@@ -76,7 +89,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     app.state.search_cache = search_cache.new_cache(settings.search_cache_mb)
     install_problem_handlers(app)
     # Health, metrics, request logs, limits, and 503 for a database outage (before the next line).
-    install_operations(app, engine, settings)
+    install_operations(app, databases, settings)
     install_outcome_handlers(app)  # errors under /fhir as OperationOutcome
 
     api = APIRouter(prefix="/api/v1")

@@ -9,6 +9,7 @@ from app.contacts.models import Contact, ContactArea
 from app.front_doors.models import FrontDoor
 from app.locations.models import Location, OpeningException, OpeningHours
 from app.organisations.models import Organisation, OrganisationOwner
+from app.replicas import ClientWritePosition
 from app.search.models import SearchCard
 from app.services.models import (
     Eligibility,
@@ -24,8 +25,8 @@ from app.taxonomy.models import NeedDomain, TargetGroup
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApiClient", "ApiKey", "Area", "ChangeLogEntry", "ChangeLogGemeente", "ClientGemeente", "ClientOrganisation", "Contact",
-    "ContactArea", "Eligibility", "FrontDoor", "Location",
+    "ApiClient", "ApiKey", "Area", "ChangeLogEntry", "ChangeLogGemeente", "ClientGemeente", "ClientOrganisation",
+    "ClientWritePosition", "Contact", "ContactArea", "Eligibility", "FrontDoor", "Location",
     "NeedDomain", "OpeningException", "OpeningHours", "Organisation", "OrganisationOwner",
     "Postcode4", "Postcode4Buurt", "Postcode6", "SearchCard", "Service", "ServiceArea", "ServiceLocation",
     "ServiceNeedDomain", "ServiceOwner", "ServiceTargetGroup", "TargetGroup", "metadata",

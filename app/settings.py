@@ -61,6 +61,17 @@ class Settings(BaseSettings):
     retry_after_seconds: int = Field(
         default=5, ge=1, description="Retry-After of a 503 while the database is away or too many requests wait."
     )
+    # --- Read replicas: PostgreSQL streaming standbys of the primary (docs/replicas.md). Requests
+    # that only read go to a replica in rotation; writes, and reads in a request that writes, to the primary.
+    read_database_urls: Annotated[list[str], NoDecode] = Field(
+        default=[], description="Replica URLs, comma-separated; empty: every request uses the primary."
+    )
+    read_replica_max_lag_seconds: float = Field(
+        default=10.0, gt=0, description="A replica further behind the primary than this is out of rotation."
+    )
+    read_replica_check_seconds: float = Field(
+        default=1.0, gt=0, description="How often each database is asked whether it answers and how far it replayed."
+    )
     health_timeout: float = Field(default=2.0, gt=0, description="How long /health/ready waits for the database.")
 
     # --- Limits
@@ -85,11 +96,11 @@ class Settings(BaseSettings):
     # Per worker process: after this many requests, freeze what they built for good (app/ops/collector.py); 0: never.
     gc_freeze_after_requests: int = Field(default=200, ge=0)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "read_database_urls", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
 

@@ -81,6 +81,13 @@ def principal_without_lookup(request: Request) -> Principal | object | None:
     return NOT_RECALLED if principal is None else principal
 
 
+def cannot_have_written(request: Request) -> bool:
+    """Whether the request's client cannot have written: anonymous, or a key this worker
+    remembers as one of a role that does not edit (app.replicas: its reads look up no last write)."""
+    principal = principal_without_lookup(request)
+    return principal is None or (isinstance(principal, Principal) and not principal.role.edits)
+
+
 async def get_principal(
     request: Request,
     session: SessionDep,

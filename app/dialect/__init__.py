@@ -27,7 +27,7 @@ CHANGE_LOG_LOCK_KEY = 7_351_002
 ANSWER_GRACE_SECONDS = 2.0
 
 
-def engine_options(url: str, limits: Settings) -> dict[str, Any]:
+def engine_options(url: str, limits: Settings, *, read_only: bool = False) -> dict[str, Any]:
     pool = {"pool_size": limits.db_pool_size, "max_overflow": limits.db_max_overflow, "pool_timeout": limits.db_pool_timeout}
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -43,6 +43,10 @@ def engine_options(url: str, limits: Settings) -> dict[str, Any]:
     # services for a gemeente's 413 text matches rather than look each up (86 ms against 10;
     # docs/adr/0007-postgresql-session-settings.md).
     options = ["-c max_parallel_workers_per_gather=0", "-c random_page_cost=1.1"]
+    if read_only:
+        # A replica's connections: a standby refuses writes anyway; saying so here makes a
+        # write on a read path fail alike on a replica and on a database that is none.
+        options.append("-c default_transaction_read_only=on")
     if limits.db_statement_timeout:
         options.append(f"-c statement_timeout={round(limits.db_statement_timeout * 1000)}")
     if limits.db_idle_in_transaction_timeout:

@@ -1,5 +1,10 @@
 """/health/live (the process answers) and /health/ready (the database answers, at the migration head).
 
+With read replicas (app.replicas), /health/ready also lists each replica, in rotation or
+not and why; a replica out of rotation does not make the node unready, since its reads go
+elsewhere. While the primary does not answer but a replica does, the node is `read-only`
+(200: it still answers reads).
+
 Readiness asks the database on every probe, through the pool (whose pre-ping replaces a
 dead connection), on a worker thread it waits for at most `health_timeout` seconds. One
 check runs at a time: a probe that arrives while one is still waiting waits for that one.
@@ -18,6 +23,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from app.db import current_revisions, migration_heads
+from app.replicas import Databases
 
 
 class Check(BaseModel):
@@ -26,8 +32,9 @@ class Check(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: Literal["ready", "not-ready"]
+    status: Literal["ready", "read-only", "not-ready"]
     checks: dict[str, Check] = Field(description="`database` (reachable) and `migrations` (at the head of this code).")
+    replicas: dict[str, Check] = Field(default={}, description="Each read replica: `ok` while it is in rotation.")
 
 
 class ReadinessProbe:
@@ -89,9 +96,15 @@ def live() -> JSONResponse:
 
 @router.get("/ready")
 def ready(request: Request) -> JSONResponse:
-    """200 when the database answers and its schema is at this code's migration head; else 503, `checks` says which failed."""
+    """200 when the database answers and its schema is at this code's migration head, or
+    (`read-only`) when only a replica in rotation does; else 503, `checks` says which failed."""
     probe: ReadinessProbe = request.app.state.readiness
+    databases: Databases = request.app.state.databases
     checks = probe.run()
-    ok = all(check.ok for check in checks.values())
-    body = Readiness(status="ready" if ok else "not-ready", checks=checks)
-    return JSONResponse(body.model_dump(), status_code=200 if ok else 503, headers=_NO_STORE)
+    replicas = {name: Check(ok=serves, detail=detail) for name, (serves, detail) in databases.rotation().items()}
+    if all(check.ok for check in checks.values()):
+        status: Literal["ready", "read-only", "not-ready"] = "ready"
+    else:
+        status = "read-only" if any(check.ok for check in replicas.values()) else "not-ready"
+    body = Readiness(status=status, checks=checks, replicas=replicas)
+    return JSONResponse(body.model_dump(), status_code=503 if status == "not-ready" else 200, headers=_NO_STORE)

@@ -13,9 +13,12 @@ import psycopg
 from fastapi import FastAPI, Request
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem
+from app.replicas import READ_ONLY_HEADER, Databases
 
 log = logging.getLogger("wijkkaart")
 
@@ -54,3 +57,24 @@ def install_outage_handlers(app: FastAPI, retry_after_seconds: int) -> None:
     app.add_exception_handler(DBAPIError, database_unavailable)
     app.add_exception_handler(PoolTimeout, database_unavailable)
 
+
+
+class ReadOnlyNotice:
+    """While the primary does not answer (app.replicas), every response says the API is
+    read-only: reads are answered from the replicas, writes get a 503 with Retry-After."""
+
+    def __init__(self, app: ASGIApp, databases: Databases) -> None:
+        self.app = app
+        self.databases = databases
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_notice(message: Message) -> None:
+            if message["type"] == "http.response.start" and not self.databases.primary_answers:
+                MutableHeaders(scope=message)[READ_ONLY_HEADER] = "primary database unreachable; writes answer 503"
+            await send(message)
+
+        await self.app(scope, receive, send_with_notice)

@@ -30,7 +30,7 @@ from typing import Any
 
 from cachetools import TTLCache
 from fastapi import Request
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from app.changelog.models import ChangeLogEntry
@@ -51,27 +51,30 @@ UNKNOWN = object()  # DataVersion.known(): the version must be read anew
 
 
 class DataVersion:
-    """The newest change-log position, re-read when DATA_VERSION_SECONDS have passed or
-    this process committed a write since."""
+    """The newest change-log position of each database a search reads (the primary, each
+    replica: one may lag the other), re-read when DATA_VERSION_SECONDS have passed or this
+    process committed a write since."""
 
     def __init__(self) -> None:
-        self._value: Any = None
-        self._read_at = -float("inf")
-        self._writes_seen = -1
+        # engine -> (position, when read, APPENDED.count when read)
+        self._seen: dict[Engine, tuple[Any, float, int]] = {}
 
-    def known(self) -> Any:
+    def known(self, engine: Engine) -> Any:
         """The version without a database read, or UNKNOWN when it must be read."""
-        if _clock() - self._read_at >= DATA_VERSION_SECONDS or self._writes_seen != APPENDED.count:
+        seen = self._seen.get(engine)
+        if seen is None or _clock() - seen[1] >= DATA_VERSION_SECONDS or seen[2] != APPENDED.count:
             return UNKNOWN
-        return self._value
+        return seen[0]
 
-    def read(self, session: Session) -> Any:
-        if (value := self.known()) is not UNKNOWN:
+    def read(self, session: Session, fresh: bool = False) -> Any:
+        """The version of the session's database; `fresh`: read from it whatever is known."""
+        engine = session.get_bind()
+        if not fresh and (value := self.known(engine)) is not UNKNOWN:  # type: ignore[arg-type]
             return value
-        self._writes_seen = APPENDED.count
-        self._value = session.execute(_DATA_VERSION).scalar()
-        self._read_at = _clock()
-        return self._value
+        writes_seen = APPENDED.count
+        value = session.execute(_DATA_VERSION).scalar()
+        self._seen[engine] = (value, _clock(), writes_seen)  # type: ignore[index]
+        return value
 
 
 @dataclass(frozen=True)

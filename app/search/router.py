@@ -36,8 +36,10 @@ class _ReplayingRoute(CheckedRoute):
 def _replayed(request: Request) -> Response | None:
     if request.method != "GET" or not (responses := cache.for_app(request)).enabled:
         return None
-    # Both known without the database, or the request goes the usual way.
-    version, viewer = responses.data_version.known(), viewer_without_lookup(request)
+    # All known without the database, or the request goes the usual way.
+    if (engine := request.app.state.databases.known_reading(request)) is None:
+        return None
+    version, viewer = responses.data_version.known(engine), viewer_without_lookup(request)
     if version is cache.UNKNOWN or viewer is None:
         return None
     sent = cache.request_key(request, viewer, _representation(request), version)
@@ -96,9 +98,12 @@ async def search_get(
     responses = cache.for_app(request)
     key, sent = "", None
     if responses.enabled:
-        version = responses.data_version.known()
+        # A client that may have written reads the version anew: a write it made through
+        # another API node must not be answered from this node's older entries.
+        fresh = request.app.state.databases.looks_up_last_write(request)
+        version = cache.UNKNOWN if fresh else responses.data_version.known(session.get_bind().engine)
         if version is cache.UNKNOWN:
-            version = await run_in_threadpool(responses.data_version.read, session)
+            version = await run_in_threadpool(responses.data_version.read, session, fresh)
         representation = _representation(request)
         key = cache.key(criteria, viewer, representation, version)
         sent = cache.request_key(request, viewer, representation, version)

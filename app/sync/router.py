@@ -63,7 +63,7 @@ def list_changes(
                401: PROBLEM_RESPONSES[401]},
 )
 def export_catalogue(request: Request, viewer: ViewerDep) -> StreamingResponse:
-    engine = request.app.state.engine
+    engine = request.app.state.databases.for_read(request)  # a replica's, where one serves (app.replicas)
 
     def lines(who: Viewer) -> Iterator[bytes]:
         # Its own session: the request's ends before a streamed body is sent.
