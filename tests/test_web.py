@@ -245,6 +245,12 @@ def test_the_handout_is_a_printable_page_in_plain_dutch(demo_client: TestClient)
     assert "U kunt zelf bellen of langsgaan" in text  # vrij toegankelijk
     # The note the practice may type is in no form: the browser never sends it.
     assert re.search(r"<textarea[^>]*>", response.text) and "<form" not in response.text.split('class="handout"')[1]
+    # With the patient's postcode: the location nearest to it and the contact the result card names.
+    card = card_of(demo_client.get(DEBT_SEARCH).text, DEBT["service"]["id"])
+    near = text_of(demo_client.get(f"/diensten/{DEBT['service']['id']}/folder?postcode=4331AB").text)
+    address = re.search(r"Adres</dt><dd>([^<]+)</dd>", card).group(1)  # type: ignore[union-attr]
+    assert unescape(address).split(", ")[0] in near
+    assert f"U spreekt met {contact_shown(card)['name']}" in near
     assert demo_client.get("/diensten/00000000-0000-0000-0000-000000000000/folder").status_code == 404
     assert demo_client.get("/diensten/geen-id/folder").status_code == 404
 
@@ -256,7 +262,9 @@ def test_static_files_and_offline_api_docs_are_served_here(demo_client: TestClie
         html = demo_client.get(path).text
         assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
         assert assets and all(asset.startswith("/docs-assets/") for asset in assets)
-        assert all(demo_client.get(asset).status_code == 200 for asset in assets)
+        for asset in assets:
+            served = demo_client.get(asset)
+            assert served.status_code == 200 and b"cdn.redoc.ly" not in served.content
         assert "googleapis" not in html and "cdn." not in html
 
 

@@ -95,7 +95,7 @@ def search_rate_limit(settings: Settings) -> RateLimitItem | None:
     return parse(text) if text and text.lower() != "off" else None
 
 
-# The interactive docs run an inline script: no CSP there (the practice page sets its own).
+# The interactive docs run inline code: they set a policy of their own (app/web/router.py).
 _DOCS = ("/docs", "/redoc")
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

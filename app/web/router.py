@@ -5,6 +5,7 @@ Works without JavaScript; every asset is served from here (no CDN). The search i
 to share); the eligibility check is a POST whose values reach no URL, cookie, log or cache.
 """
 
+import functools
 import uuid
 from urllib.parse import urlencode
 from importlib.resources import files
@@ -35,10 +36,25 @@ PAGE_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
-# Swagger UI and ReDoc as the fastapi-offline package ships them.
+# Swagger UI and ReDoc as the fastapi-offline package ships them; their policy keeps them off
+# the internet (ReDoc would fetch its logo from a CDN) while letting their own inline code run.
 DOCS_ASSETS = Path(str(files("fastapi_offline") / "static"))
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"
+)
+
+# ReDoc draws its "powered by" logo from a CDN, whatever its options: the copy served here
+# draws an empty image in its place, so that /redoc makes no request beyond this server.
+REDOC_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+NO_IMAGE = b"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E"
 
 router = APIRouter(include_in_schema=False)
+
+
+@functools.cache
+def _redoc_script() -> bytes:
+    return (DOCS_ASSETS / "redoc.standalone.js").read_bytes().replace(REDOC_LOGO, NO_IMAGE)
 
 
 def _practice(request: Request, session: Session) -> Principal | None:
@@ -151,10 +167,9 @@ async def sign_out(request: Request) -> Response:
 
 
 @router.get("/diensten/{service_id}/folder", response_class=HTMLResponse)
-def patient_handout(request: Request, session: SessionDep, service_id: str) -> HTMLResponse:
-    vocab = service.vocabulary(session)
+def patient_handout(request: Request, session: SessionDep, service_id: str, postcode: str | None = None) -> HTMLResponse:
     try:
-        handout = service.handout(session, uuid.UUID(service_id), vocab)
+        handout = service.handout(session, uuid.UUID(service_id), postcode)
     except (ValueError, DomainError):
         return _render(request, "not_found.html", {"practice": None}, status=404)
     return _render(request, "handout.html", {"handout": handout, "practice": None})
@@ -163,21 +178,31 @@ def patient_handout(request: Request, session: SessionDep, service_id: str) -> H
 def install(app: FastAPI) -> None:
     """The page, its static files, and /docs and /redoc with their assets from this server."""
     app.include_router(router)
+
+    @app.get("/docs-assets/redoc.offline.js", include_in_schema=False)
+    def redoc_script() -> Response:
+        return Response(_redoc_script(), media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} – API",
             swagger_js_url="/docs-assets/swagger-ui-bundle.js", swagger_css_url="/docs-assets/swagger-ui.css",
             swagger_favicon_url="/docs-assets/favicon.png",
+            swagger_ui_parameters={"validatorUrl": None},  # no badge from the online validator
         )
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
 
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:
-        return get_redoc_html(
+        page = get_redoc_html(
             openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} – API",
-            redoc_js_url="/docs-assets/redoc.standalone.js", redoc_favicon_url="/docs-assets/favicon.png",
+            redoc_js_url="/docs-assets/redoc.offline.js", redoc_favicon_url="/docs-assets/favicon.png",
             with_google_fonts=False,
         )
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page

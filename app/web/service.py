@@ -10,7 +10,10 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from app.areas.schemas import PostcodeOut
+from app.areas.service import area_specificity, resolve_postcode
 from app.clock import local_today, local_zone
+from app.contacts.service import choose_contact, current_contacts_by_service
 from app.errors import DomainError, InvalidInput, NotFound, PostcodeNotResidential
 from app.front_doors.service import front_doors_for_postcode
 from app.organisations.models import Organisation
@@ -399,25 +402,32 @@ def _front_door(door: Any, public: dict[str, dict[str, Any]], vocab: Vocabulary)
     }
 
 
-def handout(session: Session, service_id: uuid.UUID, vocab: Vocabulary) -> dict[str, Any]:
-    """The patient's leaflet for one service: public facts only, in plain Dutch (never direct lines)."""
+def handout(session: Session, service_id: uuid.UUID, postcode: str | None) -> dict[str, Any]:
+    """The patient's leaflet for one service: public facts only, in plain Dutch (never direct lines).
+    With the patient's postcode: the location nearest to it and the contact for its area."""
     out = get_service(session, service_id, ANONYMOUS)
     details = _public_details(session, [str(service_id)])[str(service_id)]
     today = local_today()
-    location = out.locations[0].model_dump(mode="json") if out.locations else None
+    place = _place(session, postcode)
+    levels = area_specificity(
+        [b.code for b in place.buurten], [w.code for w in place.wijken], place.gemeente.code if place.gemeente else None
+    ) if place else {}
+    person = choose_contact(current_contacts_by_service(session, [out.id], today)[out.id], levels)
+    locations = sorted(out.locations, key=lambda loc: (loc.lat - place.lat) ** 2 + (loc.lon - place.lon) ** 2) \
+        if place else out.locations
+    location = locations[0].model_dump(mode="json") if locations else None
     bring = ["Een geldig identiteitsbewijs (paspoort, id-kaart of rijbewijs)."]
     if out.access_route in BRING:
         bring.append(BRING[out.access_route])
     if "financien" in out.need_domains:
         bring.append(BRING_FOR_MONEY)
-    general = next((c for c in out.contacts if c.is_general), out.contacts[0] if out.contacts else None)
     return {
         "id": str(out.id),
         "name": out.name,
         "organisation": out.organisation.name,
         "description": out.description,
         "location": _location(location, today),
-        "contact": {"name": general.name, "role": general.role} if general else None,
+        "contact": {"name": person.name, "role": person.role} if person else None,
         "public_phone": details["phone"],
         "website": details["website"],
         "cost": "Gratis" if out.cost == "free" else "U betaalt een eigen bijdrage",
@@ -427,3 +437,13 @@ def handout(session: Session, service_id: uuid.UUID, vocab: Vocabulary) -> dict[
         "verified": details["verified"],
         "printed": dutch.long_date(datetime.now(local_zone())),
     }
+
+
+def _place(session: Session, postcode: str | None) -> PostcodeOut | None:
+    """The patient's postcode resolved, None when not given or not one the wijkkaart can place."""
+    if not postcode:
+        return None
+    try:
+        return resolve_postcode(session, postcode)
+    except DomainError:
+        return None
