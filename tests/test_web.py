@@ -33,7 +33,7 @@ DEBT = _debt_counselling()
 
 def text_of(html: str) -> str:
     """The page's visible text, white space collapsed."""
-    html = re.sub(r"<(script|style|title|svg)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"<(script|style|title|svg)\b.*?</\1>", " ", html, flags=re.DOTALL)
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
@@ -50,7 +50,7 @@ def shows_a_direct_line(html: str) -> bool:
 
 
 def card_of(html: str, service_id: str) -> str:
-    match = re.search(rf'<li class="result-card" id="dienst-{service_id}">(.*?)</li>\s*(?=<li class="result-card"|</ol>)', html, re.S)
+    match = re.search(rf'<li class="result-card" id="dienst-{service_id}">(.*?)</li>\s*(?=<li class="result-card"|</ol>)', html, re.DOTALL)
     assert match, f"no card for {service_id}"
     return match.group(1)
 
@@ -141,7 +141,7 @@ def test_more_results_link_to_the_next_page(demo_client: TestClient) -> None:
     link = re.search(r'<a class="button button--secondary" href="(/\?[^"]+)">Meer resultaten</a>', first)
     assert link
     second = demo_client.get(unescape(link.group(1))).text
-    ids = lambda html: set(re.findall(r'id="dienst-([^"]+)"', html))  # noqa: E731
+    ids = lambda html: set(re.findall(r'id="dienst-([^"]+)"', html))
     assert ids(second) and not ids(first) & ids(second)
 
 

@@ -12,7 +12,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,20 +25,18 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from alembic import command
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.wait import WebDriverWait
 from sqlmodel import Session
 
 from app.db import alembic_config, make_engine
 from app.demo import load_demo
 from tests.factories import make_key
 from tests.test_web import DEBT, shows_a_direct_line
-
-pytest.importorskip("selenium")
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
-from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 REQUIRE_BROWSER = os.environ.get("WIJKKAART_REQUIRE_BROWSER") == "1"

@@ -7,10 +7,10 @@ to share); the eligibility check is a POST whose values reach no URL, cookie, lo
 
 import functools
 import uuid
-from urllib.parse import urlencode
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -95,7 +95,7 @@ def _page(
         "map": results_map(place["lat"], place["lon"], outcome.cards) if place else None,
         "next_link": "/?" + urlencode(query.params(outcome.next_cursor)) if outcome.next_cursor else None,
     }
-    return _render(request, "index.html", context, status=200)
+    return _render(request, "index.html", context)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -116,11 +116,7 @@ async def check_eligibility(request: Request, session: SessionDep) -> HTMLRespon
         return _refused(request)
     query = service.PageQuery.from_form(values)
     form = service.PatientForm.from_form(values)
-    return await _in_thread(_page, request, session, query, form)
-
-
-async def _in_thread(page: Any, request: Request, session: Session, *args: Any) -> HTMLResponse:
-    return await run_in_threadpool(lambda: page(request, session, *args, _practice(request, session)))  # type: ignore[no-any-return]
+    return await run_in_threadpool(lambda: _page(request, session, query, form, _practice(request, session)))
 
 
 @router.get("/inloggen", response_class=HTMLResponse)
@@ -171,8 +167,8 @@ def patient_handout(request: Request, session: SessionDep, service_id: str, post
     try:
         handout = service.handout(session, uuid.UUID(service_id), postcode)
     except (ValueError, DomainError):
-        return _render(request, "not_found.html", {"practice": None}, status=404)
-    return _render(request, "handout.html", {"handout": handout, "practice": None})
+        return _render(request, "not_found.html", {"practice": _practice(request, session)}, status=404)
+    return _render(request, "handout.html", {"handout": handout, "practice": _practice(request, session)})
 
 
 def install(app: FastAPI) -> None:

@@ -3,7 +3,7 @@ and put in the words of the page. No HTTP here; the rules stay in the services t
 """
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -206,7 +206,7 @@ def find(session: Session, query: PageQuery, viewer: Viewer, vocab: Vocabulary, 
         page = search.search(session, criteria, viewer, patient=patient)
     except InvalidInput as exc:
         if exc.field == "cursor":  # a stale "more results" link: the first page instead
-            return find(session, PageQuery(**{**query.__dict__, "cursor": None}), viewer, vocab, form)
+            return find(session, replace(query, cursor=None), viewer, vocab, form)
         outcome.errors.update([_field_message(exc, query)])
         return outcome
     except (NotFound, PostcodeNotResidential) as exc:
