@@ -200,6 +200,14 @@ def test_keyboard_only_search_reaches_the_debt_counselling_phone(live_server: Li
     screenshot(browser, "resultaten")
 
 
+def test_messages_on_fields_pass_axe(live_server: LiveServer, browser: WebDriver) -> None:
+    browser.get(live_server.url + "/?postcode=12&q=schulden")
+    assert "Vul een Nederlandse postcode in" in browser.find_element(By.ID, "postcode-error").text
+    assert axe_violations(browser) == []
+    browser.get(live_server.url + "/?postcode=4331AB&domain=geen_domein&target_group=niemand")
+    assert axe_violations(browser) == []
+
+
 def test_signed_in_shows_the_direct_line_signed_out_does_not(live_server: LiveServer, browser: WebDriver) -> None:
     search = live_server.url + "/?postcode=4331AB&q=schulden"
     browser.get(search)

@@ -143,6 +143,7 @@ class Outcome:
     cards: list[dict[str, Any]] = field(default_factory=list)
     next_cursor: str | None = None
     checked: bool = False  # the eligibility check ran
+    notice: str | None = None
 
 
 def _field_message(exc: DomainError, query: PageQuery) -> tuple[str, str]:
@@ -217,8 +218,11 @@ def find(session: Session, query: PageQuery, viewer: Viewer, vocab: Vocabulary, 
     outcome.checked = patient is not None
     items = page["items"]
     if query.open_now:
-        items = [item for item in items if item["opening"] and item["opening"]["state"] == "open"]
-    if not items and query.q:
+        # Of this page of results, those open now (the search says per result whether it is).
+        found, items = items, [item for item in items if item["opening"] and item["opening"]["state"] == "open"]
+        if found and not items:
+            outcome.notice = "Op dit moment is geen van deze diensten open. Zoek zonder ‘Alleen wat nu open is’ om ze te zien."
+    if not items and query.q and not outcome.notice:
         outcome.errors["q"] = f"Niets gevonden voor ‘{query.q}’ bij deze postcode. Probeer een ander woord of kies een onderwerp."
     _, doors, _ = front_doors_for_postcode(session, viewer, query.postcode, topics=[], cursor=None, limit=50)
     public = _public_details(session, [item["service"]["id"] for item in items] + [str(d.service.id) for d in doors])
