@@ -114,6 +114,9 @@ def test_the_map_draws_a_numbered_marker_per_located_result(demo_client: TestCli
     ("postcode=4331AB&q=qqqzzzx", "q", "Niets gevonden voor ‘qqqzzzx’"),
     ("postcode=4331AB&domain=geen_domein", "domain", "Kies een onderwerp"),
     ("postcode=4331AB&target_group=niemand", "target_group", "Kies een doelgroep"),
+    # A NUL character, which PostgreSQL refuses in any string it is sent.
+    ("postcode=4331AB&target_group=a%00b", "target_group", "Kies een doelgroep"),
+    ("postcode=4331AB&domain=a%00b", "domain", "Kies een onderwerp"),
 ])
 def test_bad_input_is_a_dutch_message_next_to_its_field(demo_client: TestClient, query: str, field: str, message: str) -> None:
     response = demo_client.get(f"/?{query}")

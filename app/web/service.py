@@ -52,6 +52,16 @@ ROUTE_EXPLAINED = {
 }
 
 
+def _clean(value: str) -> str:
+    # No one types a NUL, and PostgreSQL refuses one in any string it is sent: it is dropped.
+    return value.replace("\x00", "")
+
+
+def _typed(values: Any, name: str, longest: int) -> str:
+    """A form field's value as typed, trimmed and cut to `longest` characters."""
+    return _clean(values.get(name) or "").strip()[:longest]
+
+
 @dataclass
 class PageQuery:
     """The search form's values as typed (a GET: nothing about the patient)."""
@@ -68,13 +78,13 @@ class PageQuery:
     def from_form(cls, values: Any) -> "PageQuery":
         """From query parameters or a posted form (a multi-dict)."""
         return cls(
-            postcode=(values.get("postcode") or "").strip()[:20],
-            q=(values.get("q") or "").strip()[:200],
-            domains=[d for d in values.getlist("domain") if d][:20],
-            target_group=(values.get("target_group") or "").strip()[:40],
-            free_only=(values.get("free_only") or "") in TRUE_VALUES,
-            open_now=(values.get("open_now") or "") in TRUE_VALUES,
-            cursor=values.get("cursor") or None,
+            postcode=_typed(values, "postcode", 20),
+            q=_typed(values, "q", 200),
+            domains=[_clean(d) for d in values.getlist("domain") if d][:20],
+            target_group=_typed(values, "target_group", 40),
+            free_only=_typed(values, "free_only", 10) in TRUE_VALUES,
+            open_now=_typed(values, "open_now", 10) in TRUE_VALUES,
+            cursor=_typed(values, "cursor", 500) or None,
         )
 
     @property
@@ -102,7 +112,7 @@ class PatientForm:
 
     @classmethod
     def from_form(cls, values: Any) -> "PatientForm":
-        return cls(**{name: (values.get(name) or "").strip()[:40] for name in ("age", "household", "income", "beschikking")})
+        return cls(**{name: _typed(values, name, 40) for name in ("age", "household", "income", "beschikking")})
 
 
 @dataclass
