@@ -149,6 +149,8 @@ def test_more_results_link_to_the_next_page(demo_client: TestClient) -> None:
     second = demo_client.get(unescape(link.group(1))).text
     ids = lambda html: set(re.findall(r'id="dienst-([^"]+)"', html))
     assert ids(second) and not ids(first) & ids(second)
+    # A link whose cursor no longer holds (or never did) shows the first page.
+    assert ids(demo_client.get("/?postcode=4331AB&cursor=verlopen").text) == ids(first)
 
 
 def test_the_eligibility_check_posts_and_gives_verdicts_in_dutch(demo_client: TestClient) -> None:
