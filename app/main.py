@@ -33,6 +33,7 @@ from app.services.router import router as services_router
 from app.settings import Settings, get_settings, require_secret
 from app.sync.router import router as sync_router
 from app.taxonomy.router import router as taxonomy_router
+from app.web.router import install as install_web
 
 DESCRIPTION = """
 The **wijkkaart** (sociale kaart) of the social domain: per neighbourhood, the local
@@ -73,6 +74,7 @@ def create_app(
 
     app = FastAPI(
         title="Wijkkaart", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served by app/web with their assets from this server
         # Operation ids are the route names (read_service, update_contact, …): what generated clients call.
         generate_unique_id_function=lambda route: route.name,
         # A key that is sent is checked on every route, also where a route reads nothing that
@@ -104,6 +106,8 @@ def create_app(
     app.include_router(hsds_router)
     # FHIR R4 likewise: /fhir.
     app.include_router(fhir_router)
+    # The practice page at /, its static files, and the API docs.
+    install_web(app)
 
     @app.get("/problems/{slug}", include_in_schema=False, response_class=PlainTextResponse)
     def describe_problem(slug: str) -> str:

@@ -94,7 +94,8 @@ def test_security_headers(demo_client: TestClient) -> None:
     assert headers["referrer-policy"] == "no-referrer"
     assert headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
     assert "strict-transport-security" not in headers  # plain HTTP
-    assert "content-security-policy" not in demo_client.get("/docs").headers  # Swagger UI loads a CDN script
+    # Swagger UI runs an inline script: the docs set a policy of their own (app/web/router.py).
+    assert "script-src 'self' 'unsafe-inline'" in demo_client.get("/docs").headers["content-security-policy"]
     https = TestClient(demo_client.app, base_url="https://testserver")
     assert https.get("/health/live").headers["strict-transport-security"] == "max-age=31536000"
 

@@ -60,7 +60,12 @@ _BY_DIGEST = (
 
 def authenticate(session: Session, key: str) -> tuple[Principal, datetime | None]:
     """The client a key belongs to and when the key expires, or 401 saying why not."""
-    row = session.execute(_BY_DIGEST, {"digest": digest(key)}).first()
+    return authenticate_digest(session, digest(key))
+
+
+def authenticate_digest(session: Session, key_digest: str) -> tuple[Principal, datetime | None]:
+    """authenticate() for a key known by its digest (a practice page's session holds no key)."""
+    row = session.execute(_BY_DIGEST, {"digest": key_digest}).first()
     if row is None:
         raise Unauthorized("Unknown API key.")
     if row.revoked_at or row.client_revoked_at:

@@ -96,7 +96,7 @@ def search_rate_limit(settings: Settings) -> RateLimitItem | None:
     return parse(text) if text and text.lower() != "off" else None
 
 
-# The interactive docs load their script and styles from a CDN: no CSP there.
+# The interactive docs run inline code: they set a policy of their own (app/web/router.py).
 _DOCS = ("/docs", "/redoc")
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
