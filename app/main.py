@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from app import dialect
 from app.areas.router import router as areas_router
 from app.changelog.router import router as audit_router
-from app.clients.auth import RecentKeys
+from app.clients.auth import RecentKeys, declare_optional_keys
 from app.clients.router import router as clients_router
 from app.contacts.router import router as contacts_router
 from app.db import assert_schema_current, make_engine
@@ -85,6 +85,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     app.include_router(hsds_router)
     # FHIR R4 likewise: /fhir.
     app.include_router(fhir_router)
+    declare_optional_keys(app)
 
     @app.get("/problems/{slug}", include_in_schema=False, response_class=PlainTextResponse)
     def describe_problem(slug: str) -> str:
