@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 from fastapi import APIRouter, FastAPI
@@ -11,11 +12,11 @@ from sqlalchemy import Engine
 from app import dialect
 from app.areas.router import router as areas_router
 from app.changelog.router import router as audit_router
-from app.clients.auth import RecentKeys, declare_optional_keys
+from app.clients.auth import RecentKeys, describe_optional_keys
 from app.clients.router import router as clients_router
 from app.contacts.router import router as contacts_router
 from app.db import assert_schema_current, make_engine
-from app.errors import PROBLEM_TYPES, NotFound, install_problem_handlers
+from app.errors import PROBLEM_TYPES, NotFound, describe_problems, install_problem_handlers
 from app.fhir.outcome import install_outcome_handlers
 from app.fhir.router import router as fhir_router
 from app.front_doors.router import router as front_doors_router
@@ -44,6 +45,20 @@ Lists share one envelope with opaque keyset cursors.
 The same catalogue speaks FHIR R4 under `/fhir` (HealthcareService, Organization, Location,
 Practitioner, PractitionerRole), described by its CapabilityStatement at `/fhir/metadata`.
 """
+
+
+def describe(app: FastAPI) -> None:
+    """The OpenAPI document as FastAPI writes it, with what it cannot say: optional keys,
+    and problems under their own media type."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        spec = generate()  # cached by FastAPI: the changes below are made once and hold
+        describe_optional_keys(spec)
+        describe_problems(spec)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
@@ -85,7 +100,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     app.include_router(hsds_router)
     # FHIR R4 likewise: /fhir.
     app.include_router(fhir_router)
-    declare_optional_keys(app)
+    describe(app)
 
     @app.get("/problems/{slug}", include_in_schema=False, response_class=PlainTextResponse)
     def describe_problem(slug: str) -> str:

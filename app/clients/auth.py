@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from cachetools import TTLCache
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
@@ -20,7 +20,7 @@ from app.errors import Forbidden, InvalidInput, Unauthorized
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="wijkkaart"'}
 # auto_error off: no key means anonymous. Two instances of the one scheme, so the OpenAPI
 # document can tell a route that reads a key (optional) from one that needs it (required):
-# see declare_optional_keys.
+# see describe_optional_keys.
 _REQUIRED, _OPTIONAL = "bearer", "bearer_optional"
 _KEY_DESCRIPTION = "An API key: `Authorization: Bearer wk_…`."
 _bearer = HTTPBearer(auto_error=False, scheme_name=_OPTIONAL, description=_KEY_DESCRIPTION)
@@ -162,23 +162,16 @@ WriteActor = Annotated[Actor, Depends(get_actor)]
 
 
 
-def declare_optional_keys(app: FastAPI) -> None:
+def describe_optional_keys(spec: dict[str, Any]) -> None:
     """In the OpenAPI document, the key is required where require_client asks for it, and
     optional (`security: [{}, {bearer: []}]`) where only get_principal reads it: generated
     clients then call public routes without a key. (FastAPI lists every security dependency
     as an alternative; each of the two has its scheme name, and this merges them into one.)"""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        spec = generate()
-        for operations in spec.get("paths", {}).values():
-            for operation in operations.values():
-                names = {name for requirement in operation.get("security", []) for name in requirement}
-                if _REQUIRED in names:
-                    operation["security"] = [{_REQUIRED: []}]
-                elif _OPTIONAL in names:
-                    operation["security"] = [{}, {_REQUIRED: []}]
-        spec.get("components", {}).get("securitySchemes", {}).pop(_OPTIONAL, None)
-        return spec
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            names = {name for requirement in operation.get("security", []) for name in requirement}
+            if _REQUIRED in names:
+                operation["security"] = [{_REQUIRED: []}]
+            elif _OPTIONAL in names:
+                operation["security"] = [{}, {_REQUIRED: []}]
+    spec.get("components", {}).get("securitySchemes", {}).pop(_OPTIONAL, None)
