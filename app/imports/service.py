@@ -22,7 +22,7 @@ from app.entity import live_by_external_id, load_for_save
 from app.errors import DomainError, InvalidInput
 from app.imports import csv_layout
 from app.imports.batch import KINDS, Batch, Row, merged_write
-from app.imports.csv_layout import ENTITIES, LAYOUTS
+from app.imports.csv_layout import ENTITIES, LAYOUTS, fold_term
 from app.imports.reading import Source, SourceError, count_rows, csv_rows, entity_of, json_document, json_items
 from app.imports.schemas import ImportReport, RowError
 from app.imports.service_batch import save_services
@@ -122,7 +122,7 @@ def run_import(
     """Apply the parts in one savepoint; any bad row (or `errors` from reading) rolls it
     all back and raises InvalidInput listing every bad row. A dry run rolls back too and
     reports what the import would do."""
-    batch = Batch(session, actor, errors=list(errors))
+    batch = Batch(session, actor, errors=list(errors), dry_run=dry_run)
     savepoint = session.begin_nested()
     try:
         for part in parts:
@@ -164,9 +164,25 @@ def _apply_chunk(batch: Batch, entity: str, chunk: list[Row | RowError]) -> None
     rows = _identify(batch, entity, rows)
     rows = _resolve_references(batch, entity, rows)
     if entity == "services":
+        _codes_by_label(batch, rows)
         save_services(batch, rows)
     else:
         _save_each(batch, KINDS[entity], rows)
+
+
+def _codes_by_label(batch: Batch, rows: list[Row]) -> None:
+    """Need domains and target groups may be named by their Dutch label ("Financiën") as
+    well as their code; a name that is neither stays, for the save to refuse."""
+    for row in rows:
+        places = [(row.patch, "need_domains", "need_domains"), (row.patch, "target_groups", "target_groups")]
+        if isinstance(rules := row.patch.get("eligibility"), dict):
+            places.append((rules, "required_target_group", "target_groups"))
+        for holder, name, table in places:
+            terms, value = batch.table_terms[table], holder.get(name)
+            if isinstance(value, str):
+                holder[name] = terms.get(fold_term(value), value)
+            elif isinstance(value, list):
+                holder[name] = [terms.get(fold_term(v), v) if isinstance(v, str) else v for v in value]
 
 
 def _identify(batch: Batch, entity: str, rows: list[Row]) -> list[Row]:
