@@ -444,3 +444,47 @@ def test_an_unexpected_failure_is_an_operation_outcome_too(demo_engine, monkeypa
     with TestClient(create_app(demo_engine), raise_server_exceptions=False) as client:
         assert "boom" not in outcome(client, f"/fhir/Organization/{ORGANISATION}", 500, "exception")
         assert client.get(f"/api/v1/organisations/{ORGANISATION}").status_code == 200
+
+
+def covering(service: dict[str, Any], code: str) -> bool:
+    """A service area that is the area, lies within it or holds it (CBS codes nest by prefix)."""
+    areas = [area["reference"].removeprefix("Location/") for area in service.get("coverageArea", [])]
+    digits = code[2:]
+    return any(area[2:].startswith(digits) or digits.startswith(area[2:]) for area in areas)
+
+
+@pytest.mark.parametrize("value", ["Location/GM0687", "GM0687", "Location/WK068703", "BU06870301"])
+def test_coverage_area_finds_the_services_for_an_area(demo_client, everything, value: str) -> None:
+    code = value.removeprefix("Location/")
+    found = walk(demo_client, "HealthcareService", count=100, **{"coverage-area": value})
+    expected = {s["id"] for s in everything["HealthcareService"] if covering(s, code)}
+    assert ids(found) == expected
+    assert 0 < len(expected) < len(everything["HealthcareService"])
+    assert search(demo_client, "HealthcareService", **{"coverage-area": "Organization/GM0687"})["total"] == 0
+
+
+def test_summary_count_gives_the_total_alone(demo_client) -> None:
+    bundle = search(demo_client, "HealthcareService", _summary="count", **{"service-category": "financien"})
+    assert "entry" not in bundle
+    assert bundle["total"] == search(demo_client, "HealthcareService", **{"service-category": "financien"})["total"] > 0
+
+
+@pytest.mark.parametrize(("resource_type", "parameter"), [
+    ("HealthcareService", "specialty"), ("HealthcareService", "program"), ("HealthcareService", "endpoint"),
+    ("Location", "address-state"), ("Location", "operational-status"), ("Organization", "address"),
+    ("Practitioner", "gender"), ("PractitionerRole", "role"), ("Organization", "_tag"),
+    ("Organization", "_elements"), ("Organization", "_summary"),
+])
+def test_a_standard_parameter_not_served_is_refused_not_ignored(demo_client, resource_type: str, parameter: str) -> None:
+    diagnostics = outcome(demo_client, f"/fhir/{resource_type}", 400, "invalid", params={parameter: "x"})
+    assert parameter in diagnostics
+
+
+def test_the_capability_statement_lists_what_is_served(demo_client) -> None:
+    statement = get(demo_client, "/fhir/metadata")
+    for resource in statement["rest"][0]["resource"]:
+        for parameter in resource["searchParam"]:
+            response = demo_client.get(f"/fhir/{resource['type']}", params={parameter["name"]: "x"})
+            assert response.status_code in (200, 400), response.text
+            if response.status_code == 400:  # a value of the wrong shape, never an unsupported parameter
+                assert "does not support" not in response.json()["issue"][0]["diagnostics"], parameter

@@ -6,16 +6,17 @@ catalogue's places and the CBS areas, so that a coverageArea reference resolves 
 Location search finds both. Paging is by offset over the sources in turn.
 """
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func
+from sqlalchemy import ColumnElement, Select, false, func, or_
 from sqlmodel import Session, col, select
 
 from app.areas.models import Area
-from app.areas.service import area_kind_of
+from app.areas.service import area_kind_of, parent_code_of
 from app.changelog.models import ChangeLogEntry
 from app.changelog.service import EntityType
 from app.clock import local_today
@@ -29,7 +30,7 @@ from app.locations.models import Location
 from app.organisations import service as organisations
 from app.organisations.models import Organisation
 from app.services import service as services
-from app.services.models import Service, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
+from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
 from app.taxonomy.service import get_taxonomy
 from app.taxonomy.vocabulary import ServiceStatus
 from app.visibility import ANONYMOUS, Viewer
@@ -61,6 +62,9 @@ class Kind:
     params: Sequence[Param]
     sources: Sequence[Source]
     read: Callable[[Session, str, Viewer], dict[str, Any]]
+    # The search parameters FHIR R4 defines for the type that this server does not serve:
+    # refused (400) rather than ignored, since ignoring one would widen the match.
+    refused: frozenset[str] = frozenset()
     by_name: Mapping[str, Param] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -125,6 +129,46 @@ def _characteristic(value: str, _modifier: str | None) -> ColumnElement[bool]:
     return _within(Service.id, groups) | params.token_clause(Service.cost, value, systems.COST)
 
 
+def _covering(value: str, _modifier: str | None) -> ColumnElement[bool]:
+    """Services for these CBS areas: a service area that is one of them, lies within one
+    (a wijk's service within its gemeente) or holds one (a gemeente's service for its buurten)."""
+    codes = _area_codes(params.references(value, "Location"))
+    if not codes:
+        return false()
+    holding = {ancestor for code in codes for ancestor in _with_ancestors(code)}
+    inside = [f"{kind}{code[2:]}%" for code in codes for kind in _CHILD_PREFIXES[code[:2]]]
+    area = col(ServiceArea.area_code)
+    matched = select(ServiceArea.service_id).where(or_(area.in_(holding), *(area.like(p) for p in inside)))
+    return _within(Service.id, matched)
+
+
+_CHILD_PREFIXES = {"GM": ("WK", "BU"), "WK": ("BU",), "BU": ()}
+
+
+def _with_ancestors(code: str) -> list[str]:
+    chain = [code]
+    while (parent := parent_code_of(chain[-1])) is not None:
+        chain.append(parent)
+    return chain
+
+
+# R4's search parameters for each type; those a Kind does not serve are refused.
+_RESOURCE_COMMON = frozenset({"_content", "_has", "_list", "_profile", "_query", "_security", "_source", "_tag", "_text",
+                              "_filter", "_elements", "_contained", "_containedType"})
+_ADDRESS = frozenset({"address", "address-city", "address-country", "address-postalcode", "address-state", "address-use"})
+R4_PARAMS = {
+    "HealthcareService": {"active", "characteristic", "coverage-area", "endpoint", "identifier", "location", "name",
+                          "organization", "program", "service-category", "service-type", "specialty"},
+    "Organization": {"active", *_ADDRESS, "endpoint", "identifier", "name", "partof", "phonetic", "type"},
+    "Location": {*_ADDRESS, "endpoint", "identifier", "name", "near", "operational-status", "organization", "partof",
+                 "status", "type"},
+    "Practitioner": {"active", *_ADDRESS, "communication", "email", "family", "gender", "given", "identifier", "name",
+                     "phone", "phonetic", "telecom"},
+    "PractitionerRole": {"active", "date", "email", "endpoint", "identifier", "location", "organization", "phone",
+                         "practitioner", "role", "service", "specialty", "telecom"},
+}
+
+
 HEALTHCARE_SERVICE = Kind(
     "HealthcareService",
     params=(
@@ -134,6 +178,8 @@ HEALTHCARE_SERVICE = Kind(
         Param("characteristic", "token", f"A target group ({systems.TARGET_GROUP}) or cost ({systems.COST})."),
         Param("location", "reference", "Offered at this Location (Location/<id>)."),
         Param("organization", "reference", "Provided by this Organization (Organization/<id>)."),
+        Param("coverage-area", "reference",
+              "For this CBS area (Location/GM0687 or GM0687): a service area that is it, lies within it or holds it."),
     ),
     sources=(Source(
         statement=lambda: select(Service).where(is_live(Service)),
@@ -150,6 +196,7 @@ HEALTHCARE_SERVICE = Kind(
             "location": lambda v, _m: _within(Service.id, select(ServiceLocation.service_id).where(
                 params.reference_clause(ServiceLocation.location_id, v, "Location"))),
             "organization": _refs(Service.organisation_id, "Organization"),
+            "coverage-area": _covering,
         },
     ),),
     read=lambda session, resource_id, viewer: _render_services(
@@ -383,4 +430,7 @@ PRACTITIONER_ROLE = Kind(
     read=_read_contact(_render_roles, "PractitionerRole"),
 )
 
-KINDS = {kind.type: kind for kind in (HEALTHCARE_SERVICE, ORGANIZATION, LOCATION, PRACTITIONER, PRACTITIONER_ROLE)}
+KINDS = {
+    kind.type: dataclasses.replace(kind, refused=frozenset(_RESOURCE_COMMON | R4_PARAMS[kind.type]) - set(kind.by_name))
+    for kind in (HEALTHCARE_SERVICE, ORGANIZATION, LOCATION, PRACTITIONER, PRACTITIONER_ROLE)
+}

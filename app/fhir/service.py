@@ -13,7 +13,14 @@ from app.fhir.kinds import Kind
 from app.visibility import Viewer
 
 # Parameters about the result rather than the match.
-RESULT_PARAMS = frozenset({"_count", "_offset", "_format"})
+RESULT_PARAMS = frozenset({"_count", "_offset", "_format", "_summary"})
+SUMMARIES = frozenset({"count", "false"})  # _summary=count: the total alone; false: the default
+# Result parameters FHIR defines that would change what a client gets, unserved: refused.
+RESULT_REFUSED = frozenset({"_elements", "_contained", "_containedType", "_total"})
+
+
+def _for(key: str, value: str) -> str:
+    return f" with the value '{value[:40]}' (only {' or '.join(sorted(SUMMARIES))})" if key == "_summary" else ""
 
 
 @dataclass(frozen=True)
@@ -35,12 +42,19 @@ def search(
     is always refused: silently dropping it would widen the match."""
     values = dict(query)
     count, offset = params.count(values.get("_count")), params.offset(values.get("_offset"))
+    if values.get("_summary") == "count":
+        count = 0  # the total alone, as _count=0 gives it
     applied: list[tuple[str, str]] = []
     filters: list[list[ColumnElement[bool]]] = [[] for _ in kind.sources]
     for key, value in query:
+        name, _, modifier = key.partition(":")
+        if name in kind.refused or key in RESULT_REFUSED or (key == "_summary" and value not in SUMMARIES):
+            raise InvalidInput(
+                f"{key}: FHIR defines this parameter, but this server does not support it{_for(key, value)}; "
+                "see /fhir/metadata for those it does.", field=key,
+            )
         if key in RESULT_PARAMS:
             continue
-        name, _, modifier = key.partition(":")
         param = kind.by_name.get(name)
         if param is None:
             if strict:
