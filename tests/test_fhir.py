@@ -488,3 +488,34 @@ def test_the_capability_statement_lists_what_is_served(demo_client) -> None:
             assert response.status_code in (200, 400), response.text
             if response.status_code == 400:  # a value of the wrong shape, never an unsupported parameter
                 assert "does not support" not in response.json()["issue"][0]["diagnostics"], parameter
+
+
+def rest_search_ids(client, postcode: str) -> set[str]:
+    found, cursor = set(), None
+    while True:
+        params = {"postcode": postcode, "limit": 100} | ({"cursor": cursor} if cursor else {})
+        body = client.get("/api/v1/search", params=params).json()
+        found |= {item["service"]["id"] for item in body["items"]}
+        if not (cursor := body.get("next_cursor")):
+            return found
+
+
+@pytest.mark.parametrize("postcode", ["4331AB", "4331", "4381"])
+def test_services_for_a_postcode_as_the_rest_search_finds_them(demo_client, postcode: str) -> None:
+    chained = {"coverage-area.address-postalcode": postcode, "active": "true"}
+    assert ids(walk(demo_client, "HealthcareService", count=100, **chained)) == rest_search_ids(demo_client, postcode)
+    # Location?address-postalcode gives the CBS areas holding the postcode, as the REST API resolves it.
+    areas = ids(walk(demo_client, "Location", count=100, **{"address-postalcode": postcode}))
+    resolved = demo_client.get(f"/api/v1/postcodes/{postcode}").json()
+    assert resolved["gemeente"]["code"] in areas, resolved
+
+
+def test_locations_by_postcode_and_city(demo_client, everything) -> None:
+    places = [r for r in everything["Location"] if r.get("address", {}).get("postalCode")]
+    place = places[0]
+    postcode, city = place["address"]["postalCode"], place["address"]["city"]
+    by_postcode = walk(demo_client, "Location", count=100, **{"address-postalcode": f"{postcode[:4]} {postcode[4:].lower()}"})
+    assert place["id"] in ids(by_postcode)
+    assert all(r["address"]["postalCode"] == postcode for r in by_postcode if "postalCode" in r.get("address", {}))
+    by_city = walk(demo_client, "Location", count=100, **{"address-city": city.lower()})
+    assert ids(by_city) == {r["id"] for r in places if r["address"].get("city", "").lower().startswith(city.lower())}

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from app.areas.models import Area
+from app.areas.models import Area, Postcode4, Postcode4Buurt, Postcode6
 from app.areas.service import area_kind_of, parent_code_of
 from app.changelog.models import ChangeLogEntry
 from app.changelog.service import EntityType
@@ -152,6 +153,31 @@ def _with_ancestors(code: str) -> list[str]:
     return chain
 
 
+def _holding_postcode(column: Any, value: str) -> ColumnElement[bool]:
+    """`column` is a CBS area that holds one of the postcodes (PC6 or PC4, spaces and case
+    aside): its buurt (a PC6's, else the PC4's buurten, as the REST search resolves it),
+    their wijken, or its gemeente."""
+
+    def one(raw: str) -> ColumnElement[bool]:
+        postcode = "".join(raw.split()).upper()
+        pc6 = select(Postcode6.buurt_code).where(Postcode6.pc6 == postcode)
+        pc4 = select(Postcode4Buurt.buurt_code).where(Postcode4Buurt.pc4 == postcode[:4], ~pc6.exists())
+        buurt = aliased(Area)
+        wijken = select(buurt.parent_code).where(col(buurt.code).in_(pc6) | col(buurt.code).in_(pc4))
+        gemeente = select(Postcode4.gemeente_code).where(Postcode4.pc4 == postcode[:4])
+        return or_(*(col(column).in_(codes) for codes in (pc6, pc4, wijken, gemeente)))
+
+    return params.any_of(one(raw) for raw in params.alternatives(value))
+
+
+def _for_postcode(value: str, _modifier: str | None) -> ColumnElement[bool]:
+    """As the REST search finds services for a postcode: those whose service areas hold it,
+    and those open to anyone (no service area)."""
+    anywhere = ~select(ServiceArea.service_id).where(ServiceArea.service_id == Service.id).exists()
+    holding = select(ServiceArea.service_id).where(_holding_postcode(ServiceArea.area_code, value))
+    return _within(Service.id, holding) | anywhere
+
+
 # R4's search parameters for each type; those a Kind does not serve are refused.
 _RESOURCE_COMMON = frozenset({"_content", "_has", "_list", "_profile", "_query", "_security", "_source", "_tag", "_text",
                               "_filter", "_elements", "_contained", "_containedType"})
@@ -180,6 +206,9 @@ HEALTHCARE_SERVICE = Kind(
         Param("organization", "reference", "Provided by this Organization (Organization/<id>)."),
         Param("coverage-area", "reference",
               "For this CBS area (Location/GM0687 or GM0687): a service area that is it, lies within it or holds it."),
+        Param("coverage-area.address-postalcode", "string",
+              "For a postcode (PC6 or PC4), as GET /api/v1/search finds services: a service area holding it "
+              "(its buurt, wijk or gemeente), or no service area (open to anyone)."),
     ),
     sources=(Source(
         statement=lambda: select(Service).where(is_live(Service)),
@@ -197,6 +226,7 @@ HEALTHCARE_SERVICE = Kind(
                 params.reference_clause(ServiceLocation.location_id, v, "Location"))),
             "organization": _refs(Service.organisation_id, "Organization"),
             "coverage-area": _covering,
+            "coverage-area.address-postalcode": _for_postcode,
         },
     ),),
     read=lambda session, resource_id, viewer: _render_services(
@@ -306,6 +336,10 @@ LOCATION = Kind(
         LAST_UPDATED, NAME,
         Param("organization", "reference", "Managed by this Organization (places only)."),
         Param("partof", "reference", "CBS areas within this one (Location/GM0687: its wijken)."),
+        Param("address-postalcode", "string",
+              "Places whose postcode starts with it (4331 or 4331 AB), and the CBS areas holding that postcode."),
+        Param("address-city", "string", "Places in this city (starts the name or one of its words; :contains, :exact).",
+              params.STRING_MODIFIERS),
     ),
     sources=(
         Source(
@@ -317,6 +351,11 @@ LOCATION = Kind(
                 **_common(Location),
                 "name": _name(Location.name),
                 "organization": _refs(Location.organisation_id, "Organization"),
+                "address-postalcode": lambda v, _m: params.any_of(
+                    col(Location.postcode).startswith("".join(code.split()).upper())
+                    for code in params.alternatives(v)
+                ),
+                "address-city": lambda v, m: params.string_clause(Location.city, v, m),
             },
         ),
         Source(
@@ -328,6 +367,7 @@ LOCATION = Kind(
                 "_lastUpdated": lambda v, _m: params.date_clause(AREA_CHANGES.c.changed_at, v, "_lastUpdated"),
                 "name": _name(Area.name),
                 "partof": _refs(Area.parent_code, "Location", _area_codes),
+                "address-postalcode": lambda v, _m: _holding_postcode(Area.code, v),
             },
         ),
     ),
