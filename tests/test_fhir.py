@@ -519,3 +519,16 @@ def test_locations_by_postcode_and_city(demo_client, everything) -> None:
     assert all(r["address"]["postalCode"] == postcode for r in by_postcode if "postalCode" in r.get("address", {}))
     by_city = walk(demo_client, "Location", count=100, **{"address-city": city.lower()})
     assert ids(by_city) == {r["id"] for r in places if r["address"].get("city", "").lower().startswith(city.lower())}
+
+
+def test_a_service_is_found_by_its_identifier(api: Api) -> None:
+    path = f"/api/v1/services/{SERVICE}"
+    tag = api.client.get(path, headers=api.headers("editor")).headers["ETag"]
+    changed = api.client.patch(path, json={"external_id": "MBG-WMO-01"}, headers=api.headers("editor", **{"If-Match": tag}))
+    assert changed.status_code == 200, changed.text
+    service = get(api.client, f"/fhir/HealthcareService/{SERVICE}")
+    system = service["identifier"][0]["system"]
+    assert service["identifier"][0]["value"] == "MBG-WMO-01"
+    for value in ("MBG-WMO-01", f"{system}|MBG-WMO-01"):
+        assert ids(walk(api.client, "HealthcareService", identifier=value)) == {SERVICE}
+    assert search(api.client, "HealthcareService", identifier="http://elders.example|MBG-WMO-01")["total"] == 0

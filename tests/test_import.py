@@ -240,8 +240,8 @@ def test_a_dry_run_reports_what_would_change_and_writes_nothing(api: Api) -> Non
 def test_csv_takes_the_dutch_words_and_labels(api: Api) -> None:
     header = "external_id;organisation_id;name;need_domains;target_groups;access_route;cost;status;household_types\n"
     rows = [
-        f"NL-1;{ORGANISATION};Budgetcafé;Financiën|werk & opleiding;Ouderen (50+);Vrij toegankelijk;gratis;actief;"
-        "Alleenstaande ouder\n",
+        (f"NL-1;{ORGANISATION};Budgetcafé;Financiën|werk & opleiding;Ouderen (50+);Vrij toegankelijk;gratis;actief;"
+         "Alleenstaande ouder\n"),
         f"NL-2;{ORGANISATION};Formulierenhulp;FINANCIEN;mantelzorgers;via_wijkteam;Eigen bijdrage;Gepauzeerd;\n",
     ]
     response = upload(api, "editor", {"services.csv": (header + "".join(rows)).encode()})

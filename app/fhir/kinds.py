@@ -206,6 +206,7 @@ HEALTHCARE_SERVICE = Kind(
         Param("organization", "reference", "Provided by this Organization (Organization/<id>)."),
         Param("coverage-area", "reference",
               "For this CBS area (Location/GM0687 or GM0687): a service area that is it, lies within it or holds it."),
+        Param("identifier", "token", f"The maintainer's external_id ({systems.SERVICE_EXTERNAL_ID}|…)."),
         Param("coverage-area.address-postalcode", "string",
               "For a postcode (PC6 or PC4), as GET /api/v1/search finds services: a service area holding it "
               "(its buurt, wijk or gemeente), or no service area (open to anyone)."),
@@ -226,6 +227,7 @@ HEALTHCARE_SERVICE = Kind(
                 params.reference_clause(ServiceLocation.location_id, v, "Location"))),
             "organization": _refs(Service.organisation_id, "Organization"),
             "coverage-area": _covering,
+            "identifier": lambda v, _m: params.token_clause(Service.external_id, v, systems.SERVICE_EXTERNAL_ID),
             "coverage-area.address-postalcode": _for_postcode,
         },
     ),),
