@@ -532,3 +532,21 @@ def test_a_service_is_found_by_its_identifier(api: Api) -> None:
     for value in ("MBG-WMO-01", f"{system}|MBG-WMO-01"):
         assert ids(walk(api.client, "HealthcareService", identifier=value)) == {SERVICE}
     assert search(api.client, "HealthcareService", identifier="http://elders.example|MBG-WMO-01")["total"] == 0
+
+
+def test_include_and_revinclude_add_the_referenced_resources(demo_client, everything) -> None:
+    bundle = search(demo_client, "HealthcareService", _count=5, _include=["HealthcareService:organization",
+                    "HealthcareService:location"], _revinclude="PractitionerRole:service")
+    matches = [e["resource"] for e in bundle["entry"] if e["search"]["mode"] == "match"]
+    included = [e["resource"] for e in bundle["entry"] if e["search"]["mode"] == "include"]
+    assert len(matches) == 5 and bundle["total"] == len(everything["HealthcareService"])
+    wanted = {s["providedBy"]["reference"] for s in matches} | {p["reference"] for s in matches for p in s.get("location", [])}
+    page = {f"HealthcareService/{s['id']}" for s in matches}
+    wanted |= {f"PractitionerRole/{r['id']}" for r in everything["PractitionerRole"]
+               if r.get("healthcareService", [{}])[0].get("reference") in page}
+    assert {f"{r['resourceType']}/{r['id']}" for r in included} == wanted
+    assert any(r["resourceType"] == "PractitionerRole" for r in included)
+    assert "_include=HealthcareService%3Aorganization" in bundle["link"][0]["url"]
+    outcome(demo_client, "/fhir/HealthcareService", 400, "invalid", params={"_include": "HealthcareService:endpoint"})
+    resources = {r["type"]: r for r in get(demo_client, "/fhir/metadata")["rest"][0]["resource"]}
+    assert resources["HealthcareService"]["searchRevInclude"] == ["PractitionerRole:service"]

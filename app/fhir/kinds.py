@@ -38,6 +38,7 @@ from app.visibility import ANONYMOUS, Viewer
 
 Clause = Callable[[str, str | None], ColumnElement[bool]]  # (value, modifier) -> where clause
 Render = Callable[[Session, list[Any], Viewer], list[dict[str, Any]]]
+Include = Callable[[Session, list[dict[str, Any]], Viewer], list[dict[str, Any]]]  # (page's resources) -> more
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ class Kind:
     # The search parameters FHIR R4 defines for the type that this server does not serve:
     # refused (400) rather than ignored, since ignoring one would widen the match.
     refused: frozenset[str] = frozenset()
+    # _include and _revinclude values (`HealthcareService:organization`) -> the resources they add to a page.
+    includes: Mapping[str, Include] = field(default_factory=dict)
+    revincludes: Mapping[str, Include] = field(default_factory=dict)
     by_name: Mapping[str, Param] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -470,6 +474,42 @@ PRACTITIONER_ROLE = Kind(
         "service": _refs(Contact.service_id, "HealthcareService"),
     }),),
     read=_read_contact(_render_roles, "PractitionerRole"),
+)
+
+def _referenced(element: str, model: Any, options: Sequence[Any], render: Render) -> Include:
+    """The live entries a page's resources refer to in `element` (a Reference or a list of them)."""
+
+    def include(session: Session, resources: list[dict[str, Any]], viewer: Viewer) -> list[dict[str, Any]]:
+        values = [resource.get(element) for resource in resources]
+        references = [r for value in values for r in (value if isinstance(value, list) else [value]) if r]
+        wanted = params.uuids(reference["reference"].rpartition("/")[2] for reference in references)
+        if not wanted:
+            return []
+        rows = session.exec(select(model).where(col(model.id).in_(wanted), is_live(model)).options(*options)).all()
+        return render(session, list(rows), viewer)
+
+    return include
+
+
+def _roles_for_services(session: Session, resources: list[dict[str, Any]], viewer: Viewer) -> list[dict[str, Any]]:
+    wanted = params.uuids(resource["id"] for resource in resources)
+    rows = session.exec(
+        select(Contact).where(col(Contact.service_id).in_(wanted), is_live(Contact))
+        .options(*contacts.CONTACT_LOAD).order_by(Contact.name, Contact.id)
+    ).all() if wanted else []
+    return _render_roles(session, list(rows), viewer)
+
+
+# Added here, once the resource types they include are defined.
+HEALTHCARE_SERVICE = dataclasses.replace(
+    HEALTHCARE_SERVICE,
+    includes={
+        "HealthcareService:organization": _referenced(
+            "providedBy", Organisation, organisations.ORGANISATION_LOAD, _render_organisations
+        ),
+        "HealthcareService:location": _referenced("location", Location, locations.LOCATION_LOAD, _render_places),
+    },
+    revincludes={"PractitionerRole:service": _roles_for_services},
 )
 
 KINDS = {

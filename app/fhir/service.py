@@ -13,7 +13,7 @@ from app.fhir.kinds import Kind
 from app.visibility import Viewer
 
 # Parameters about the result rather than the match.
-RESULT_PARAMS = frozenset({"_count", "_offset", "_format", "_summary"})
+RESULT_PARAMS = frozenset({"_count", "_offset", "_format", "_summary", "_include", "_revinclude"})
 SUMMARIES = frozenset({"count", "false"})  # _summary=count: the total alone; false: the default
 # Result parameters FHIR defines that would change what a client gets, unserved: refused.
 RESULT_REFUSED = frozenset({"_elements", "_contained", "_containedType", "_total"})
@@ -27,6 +27,7 @@ def _for(key: str, value: str) -> str:
 class SearchResult:
     resources: list[dict[str, Any]]
     total: int
+    included: list[dict[str, Any]]  # what _include and _revinclude add: entries of search mode "include"
     applied: list[tuple[str, str]]  # the search parameters used, for the self and paging links
     count: int
     offset: int
@@ -53,6 +54,13 @@ def search(
                 f"{key}: FHIR defines this parameter, but this server does not support it{_for(key, value)}; "
                 "see /fhir/metadata for those it does.", field=key,
             )
+        if key in ("_include", "_revinclude"):
+            served = kind.includes if key == "_include" else kind.revincludes
+            if value not in served:
+                raise InvalidInput(
+                    f"{key}={value[:60]}: not served; {key} takes {', '.join(served) or 'no value'} here.", field=key
+                )
+            applied.append((key, value))
         if key in RESULT_PARAMS:
             continue
         param = kind.by_name.get(name)
@@ -84,4 +92,10 @@ def search(
         rows = list(session.exec(page).all())
         resources += source.render(session, rows, viewer)
         room, skip = room - len(rows), 0
-    return SearchResult(resources, sum(totals), applied, count, offset)
+    included: dict[tuple[str, str], dict[str, Any]] = {}
+    for key, value in applied:
+        if key in ("_include", "_revinclude"):
+            served = kind.includes if key == "_include" else kind.revincludes
+            for resource in served[value](session, resources, viewer):
+                included.setdefault((resource["resourceType"], resource["id"]), resource)
+    return SearchResult(resources, sum(totals), list(included.values()), applied, count, offset)
