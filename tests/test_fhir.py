@@ -16,6 +16,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.organization import Organization
 from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.practitionerrole import PractitionerRole
+from geopy.distance import geodesic
 
 from app.fhir import mapping, systems
 from app.main import create_app
@@ -550,3 +551,20 @@ def test_include_and_revinclude_add_the_referenced_resources(demo_client, everyt
     outcome(demo_client, "/fhir/HealthcareService", 400, "invalid", params={"_include": "HealthcareService:endpoint"})
     resources = {r["type"]: r for r in get(demo_client, "/fhir/metadata")["rest"][0]["resource"]}
     assert resources["HealthcareService"]["searchRevInclude"] == ["PractitionerRole:service"]
+
+
+@pytest.mark.parametrize(("distance", "unit", "km"), [("2", "km", 2.0), ("1500", "m", 1.5), ("", "", 5.0)])
+def test_near_finds_places_and_areas_within_the_distance(demo_client, everything, distance: str, unit: str, km: float) -> None:
+    located = [r for r in everything["Location"] if "position" in r]
+    centre = located[0]["position"]
+    point = (centre["latitude"], centre["longitude"])
+    value = "|".join(part for part in (str(point[0]), str(point[1]), distance, unit) if part)
+    found = ids(walk(demo_client, "Location", count=100, near=value))
+    away = {r["id"]: geodesic(point, (r["position"]["latitude"], r["position"]["longitude"])).km for r in located}
+    assert {i for i, d in away.items() if d < km * 0.99} <= found <= {i for i, d in away.items() if d <= km * 1.01}
+    assert located[0]["id"] in found and len(found) < len(located)
+
+
+def test_a_malformed_near_is_refused(demo_client) -> None:
+    for value in ("51.5", "51.5|3.6|-1|km", "51.5|3.6|1|mi", "north|east"):
+        assert "near" in outcome(demo_client, "/fhir/Location", 400, "invalid", params={"near": value})

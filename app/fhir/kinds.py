@@ -30,6 +30,7 @@ from app.locations import service as locations
 from app.locations.models import Location
 from app.organisations import service as organisations
 from app.organisations.models import Organisation
+from app.search.ranking import KM_PER_DEGREE
 from app.services import service as services
 from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
 from app.taxonomy.service import get_taxonomy
@@ -346,6 +347,8 @@ LOCATION = Kind(
               "Places whose postcode starts with it (4331 or 4331 AB), and the CBS areas holding that postcode."),
         Param("address-city", "string", "Places in this city (starts the name or one of its words; :contains, :exact).",
               params.STRING_MODIFIERS),
+        Param("near", "special", "lat|lon|distance|unit: places and areas (by their label point) within the distance "
+              f"(unit km or m; default {params.NEAR_DEFAULT_KM:g} km)."),
     ),
     sources=(
         Source(
@@ -362,6 +365,7 @@ LOCATION = Kind(
                     for code in params.alternatives(v)
                 ),
                 "address-city": lambda v, m: params.string_clause(Location.city, v, m),
+                "near": lambda v, _m: params.near_clause(Location.lat, Location.lon, v, KM_PER_DEGREE),
             },
         ),
         Source(
@@ -374,6 +378,7 @@ LOCATION = Kind(
                 "name": _name(Area.name),
                 "partof": _refs(Area.parent_code, "Location", _area_codes),
                 "address-postalcode": lambda v, _m: _holding_postcode(Area.code, v),
+                "near": lambda v, _m: params.near_clause(Area.lat, Area.lon, v, KM_PER_DEGREE),
             },
         ),
     ),
