@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from app.errors import InvalidInput
 from app.fhir import params
-from app.fhir.kinds import Kind
+from app.fhir.kinds import Include, Kind
 from app.visibility import Viewer
 
 # Parameters about the result rather than the match.
@@ -46,6 +46,7 @@ def search(
     if values.get("_summary") == "count":
         count = 0  # the total alone, as _count=0 gives it
     applied: list[tuple[str, str]] = []
+    adding: list[Include] = []  # what _include and _revinclude ask for
     filters: list[list[ColumnElement[bool]]] = [[] for _ in kind.sources]
     for key, value in query:
         name, _, modifier = key.partition(":")
@@ -61,6 +62,7 @@ def search(
                     f"{key}={value[:60]}: not served; {key} takes {', '.join(served) or 'no value'} here.", field=key
                 )
             applied.append((key, value))
+            adding.append(served[value])
         if key in RESULT_PARAMS:
             continue
         param = kind.by_name.get(name)
@@ -93,9 +95,7 @@ def search(
         resources += source.render(session, rows, viewer)
         room, skip = room - len(rows), 0
     included: dict[tuple[str, str], dict[str, Any]] = {}
-    for key, value in applied:
-        if key in ("_include", "_revinclude"):
-            served = kind.includes if key == "_include" else kind.revincludes
-            for resource in served[value](session, resources, viewer):
-                included.setdefault((resource["resourceType"], resource["id"]), resource)
+    for include in adding:
+        for resource in include(session, resources, viewer):
+            included.setdefault((resource["resourceType"], resource["id"]), resource)
     return SearchResult(resources, sum(totals), list(included.values()), applied, count, offset)
