@@ -39,7 +39,8 @@ def db_upgrade(revision: str = "head") -> None:
         typer.echo(f"Search cards rendered: {render_missing(session)}.")
 
 
-@db_app.command("downgrade")
+# A relative target such as -1 looks like an option to the parser: take it as the argument.
+@db_app.command("downgrade", context_settings={"ignore_unknown_options": True})
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. -1 or base.")] = "-1") -> None:
     """Revert migrations down to REVISION."""
     command.downgrade(alembic_config(get_settings().database_url), revision)

@@ -70,6 +70,18 @@ def _problem_response(description: str) -> dict[str, Any]:
     return {"model": Problem, "description": description, "content": {PROBLEM_MEDIA_TYPE: {}}}
 
 
+def describe_problems(spec: dict[str, Any]) -> None:
+    """In the OpenAPI document, an error's Problem schema under the media type it is sent
+    as. (FastAPI puts a response model under application/json, which errors are not sent
+    as; generated clients then find no schema for what arrives and return nothing.)"""
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {})
+                if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
+                    content[PROBLEM_MEDIA_TYPE].setdefault("schema", content.pop("application/json")["schema"])
+
+
 # The error responses every read operation documents.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _problem_response("The API key sent is unknown, revoked or expired."),

@@ -3,6 +3,7 @@
 An entity's ETag is `"<version>-<digest>"`: the version is what If-Match checks (no lost
 updates), the digest of the representation makes If-None-Match exact, also when what
 the entry embeds (a service's contacts) or what the caller may see (direct lines) differs.
+Every response about an entity (a read, a write, a 412) tags it this one way.
 """
 
 import hashlib
@@ -19,10 +20,6 @@ from app.errors import PreconditionRequired
 _TAG = re.compile(r'^"([0-9]{1,18})(?:-[0-9a-f]+)?"$')
 REFERENCE_SECONDS = 3600  # areas, postcodes, taxonomy: change with yearly CBS files
 LIST_SECONDS = 60  # lists and search: a minute-old answer is fine mid-consultation
-
-
-def version_tag(version: int) -> str:
-    return f'"{version}"'
 
 
 def entity_tag(out: BaseModel) -> str:

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 from fastapi import APIRouter, Depends, FastAPI
@@ -11,11 +12,11 @@ from sqlalchemy import Engine
 from app import dialect
 from app.areas.router import router as areas_router
 from app.changelog.router import router as audit_router
-from app.clients.auth import RecentKeys, cannot_have_written, get_principal
+from app.clients.auth import RecentKeys, cannot_have_written, describe_optional_keys, get_principal
 from app.clients.router import router as clients_router
 from app.contacts.router import router as contacts_router
 from app.db import Admission, assert_schema_current, make_engine
-from app.errors import PROBLEM_RESPONSES, PROBLEM_TYPES, NotFound, install_problem_handlers
+from app.errors import PROBLEM_RESPONSES, PROBLEM_TYPES, NotFound, describe_problems, install_problem_handlers
 from app.fhir.outcome import install_outcome_handlers
 from app.fhir.router import router as fhir_router
 from app.front_doors.router import router as front_doors_router
@@ -46,6 +47,20 @@ Lists share one envelope with opaque keyset cursors.
 The same catalogue speaks FHIR R4 under `/fhir` (HealthcareService, Organization, Location,
 Practitioner, PractitionerRole), described by its CapabilityStatement at `/fhir/metadata`.
 """
+
+
+def describe(app: FastAPI) -> None:
+    """The OpenAPI document as FastAPI writes it, with what it cannot say: optional keys,
+    and problems under their own media type."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        spec = generate()  # cached by FastAPI: the changes below are made once and hold
+        describe_optional_keys(spec)
+        describe_problems(spec)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(
@@ -108,6 +123,7 @@ def create_app(
     app.include_router(fhir_router)
     # The practice page at /, its static files, and the API docs.
     install_web(app)
+    describe(app)
 
     @app.get("/problems/{slug}", include_in_schema=False, response_class=PlainTextResponse)
     def describe_problem(slug: str) -> str:

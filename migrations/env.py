@@ -33,6 +33,23 @@ def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    if connection.dialect.name != "sqlite":
+        _migrate(connection)
+        return
+    # Batch mode rebuilds a SQLite table by copying it and dropping the original; with
+    # foreign keys enforced, dropping a table that other rows reference fails (and a
+    # cascade would delete them). SQLite's own advice for schema changes: switch
+    # enforcement off (only possible outside a transaction), change the schema, then
+    # check every reference before the transaction commits.
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys = OFF")
+    try:
+        _migrate(connection, check_references=True)
+    finally:
+        driver.execute("PRAGMA foreign_keys = ON")
+
+
+def _migrate(connection, check_references: bool = False) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=app.models.metadata,
@@ -45,6 +62,10 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
     )
     with context.begin_transaction():
         context.run_migrations()
+        if check_references:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"Migration left rows pointing nowhere (table, rowid, parent): {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -16,6 +16,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.organization import Organization
 from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.practitionerrole import PractitionerRole
+from geopy.distance import geodesic
 
 from app.fhir import mapping, systems
 from app.main import create_app
@@ -444,3 +445,126 @@ def test_an_unexpected_failure_is_an_operation_outcome_too(demo_engine, monkeypa
     with TestClient(create_app(demo_engine), raise_server_exceptions=False) as client:
         assert "boom" not in outcome(client, f"/fhir/Organization/{ORGANISATION}", 500, "exception")
         assert client.get(f"/api/v1/organisations/{ORGANISATION}").status_code == 200
+
+
+def covering(service: dict[str, Any], code: str) -> bool:
+    """A service area that is the area, lies within it or holds it (CBS codes nest by prefix)."""
+    areas = [area["reference"].removeprefix("Location/") for area in service.get("coverageArea", [])]
+    digits = code[2:]
+    return any(area[2:].startswith(digits) or digits.startswith(area[2:]) for area in areas)
+
+
+@pytest.mark.parametrize("value", ["Location/GM0687", "GM0687", "Location/WK068703", "BU06870301"])
+def test_coverage_area_finds_the_services_for_an_area(demo_client, everything, value: str) -> None:
+    code = value.removeprefix("Location/")
+    found = walk(demo_client, "HealthcareService", count=100, **{"coverage-area": value})
+    expected = {s["id"] for s in everything["HealthcareService"] if covering(s, code)}
+    assert ids(found) == expected
+    assert 0 < len(expected) < len(everything["HealthcareService"])
+    assert search(demo_client, "HealthcareService", **{"coverage-area": "Organization/GM0687"})["total"] == 0
+
+
+def test_summary_count_gives_the_total_alone(demo_client) -> None:
+    bundle = search(demo_client, "HealthcareService", _summary="count", **{"service-category": "financien"})
+    assert "entry" not in bundle
+    assert bundle["total"] == search(demo_client, "HealthcareService", **{"service-category": "financien"})["total"] > 0
+
+
+@pytest.mark.parametrize(("resource_type", "parameter"), [
+    ("HealthcareService", "specialty"), ("HealthcareService", "program"), ("HealthcareService", "endpoint"),
+    ("Location", "address-state"), ("Location", "operational-status"), ("Organization", "address"),
+    ("Practitioner", "gender"), ("PractitionerRole", "role"), ("Organization", "_tag"),
+    ("Organization", "_elements"), ("Organization", "_summary"),
+])
+def test_a_standard_parameter_not_served_is_refused_not_ignored(demo_client, resource_type: str, parameter: str) -> None:
+    diagnostics = outcome(demo_client, f"/fhir/{resource_type}", 400, "invalid", params={parameter: "x"})
+    assert parameter in diagnostics
+
+
+def test_the_capability_statement_lists_what_is_served(demo_client) -> None:
+    statement = get(demo_client, "/fhir/metadata")
+    for resource in statement["rest"][0]["resource"]:
+        for parameter in resource["searchParam"]:
+            response = demo_client.get(f"/fhir/{resource['type']}", params={parameter["name"]: "x"})
+            assert response.status_code in (200, 400), response.text
+            if response.status_code == 400:  # a value of the wrong shape, never an unsupported parameter
+                assert "does not support" not in response.json()["issue"][0]["diagnostics"], parameter
+
+
+def rest_search_ids(client, postcode: str) -> set[str]:
+    found, cursor = set(), None
+    while True:
+        params = {"postcode": postcode, "limit": 100} | ({"cursor": cursor} if cursor else {})
+        body = client.get("/api/v1/search", params=params).json()
+        found |= {item["service"]["id"] for item in body["items"]}
+        if not (cursor := body.get("next_cursor")):
+            return found
+
+
+@pytest.mark.parametrize("postcode", ["4331AB", "4331", "4381"])
+def test_services_for_a_postcode_as_the_rest_search_finds_them(demo_client, postcode: str) -> None:
+    chained = {"coverage-area.address-postalcode": postcode, "active": "true"}
+    assert ids(walk(demo_client, "HealthcareService", count=100, **chained)) == rest_search_ids(demo_client, postcode)
+    # Location?address-postalcode gives the CBS areas holding the postcode, as the REST API resolves it.
+    areas = ids(walk(demo_client, "Location", count=100, **{"address-postalcode": postcode}))
+    resolved = demo_client.get(f"/api/v1/postcodes/{postcode}").json()
+    assert resolved["gemeente"]["code"] in areas, resolved
+
+
+def test_locations_by_postcode_and_city(demo_client, everything) -> None:
+    places = [r for r in everything["Location"] if r.get("address", {}).get("postalCode")]
+    place = places[0]
+    postcode, city = place["address"]["postalCode"], place["address"]["city"]
+    by_postcode = walk(demo_client, "Location", count=100, **{"address-postalcode": f"{postcode[:4]} {postcode[4:].lower()}"})
+    assert place["id"] in ids(by_postcode)
+    assert all(r["address"]["postalCode"] == postcode for r in by_postcode if "postalCode" in r.get("address", {}))
+    by_city = walk(demo_client, "Location", count=100, **{"address-city": city.lower()})
+    assert ids(by_city) == {r["id"] for r in places if r["address"].get("city", "").lower().startswith(city.lower())}
+
+
+def test_a_service_is_found_by_its_identifier(api: Api) -> None:
+    path = f"/api/v1/services/{SERVICE}"
+    tag = api.client.get(path, headers=api.headers("editor")).headers["ETag"]
+    changed = api.client.patch(path, json={"external_id": "MBG-WMO-01"}, headers=api.headers("editor", **{"If-Match": tag}))
+    assert changed.status_code == 200, changed.text
+    service = get(api.client, f"/fhir/HealthcareService/{SERVICE}")
+    system = service["identifier"][0]["system"]
+    assert service["identifier"][0]["value"] == "MBG-WMO-01"
+    for value in ("MBG-WMO-01", f"{system}|MBG-WMO-01"):
+        assert ids(walk(api.client, "HealthcareService", identifier=value)) == {SERVICE}
+    assert search(api.client, "HealthcareService", identifier="http://elders.example|MBG-WMO-01")["total"] == 0
+
+
+def test_include_and_revinclude_add_the_referenced_resources(demo_client, everything) -> None:
+    bundle = search(demo_client, "HealthcareService", _count=5, _include=["HealthcareService:organization",
+                    "HealthcareService:location"], _revinclude="PractitionerRole:service")
+    matches = [e["resource"] for e in bundle["entry"] if e["search"]["mode"] == "match"]
+    included = [e["resource"] for e in bundle["entry"] if e["search"]["mode"] == "include"]
+    assert len(matches) == 5 and bundle["total"] == len(everything["HealthcareService"])
+    wanted = {s["providedBy"]["reference"] for s in matches} | {p["reference"] for s in matches for p in s.get("location", [])}
+    page = {f"HealthcareService/{s['id']}" for s in matches}
+    wanted |= {f"PractitionerRole/{r['id']}" for r in everything["PractitionerRole"]
+               if r.get("healthcareService", [{}])[0].get("reference") in page}
+    assert {f"{r['resourceType']}/{r['id']}" for r in included} == wanted
+    assert any(r["resourceType"] == "PractitionerRole" for r in included)
+    assert "_include=HealthcareService%3Aorganization" in bundle["link"][0]["url"]
+    outcome(demo_client, "/fhir/HealthcareService", 400, "invalid", params={"_include": "HealthcareService:endpoint"})
+    resources = {r["type"]: r for r in get(demo_client, "/fhir/metadata")["rest"][0]["resource"]}
+    assert resources["HealthcareService"]["searchRevInclude"] == ["PractitionerRole:service"]
+
+
+@pytest.mark.parametrize(("distance", "unit", "km"), [("2", "km", 2.0), ("1500", "m", 1.5), ("", "", 5.0)])
+def test_near_finds_places_and_areas_within_the_distance(demo_client, everything, distance: str, unit: str, km: float) -> None:
+    located = [r for r in everything["Location"] if "position" in r]
+    centre = located[0]["position"]
+    point = (centre["latitude"], centre["longitude"])
+    value = "|".join(part for part in (str(point[0]), str(point[1]), distance, unit) if part)
+    found = ids(walk(demo_client, "Location", count=100, near=value))
+    away = {r["id"]: geodesic(point, (r["position"]["latitude"], r["position"]["longitude"])).km for r in located}
+    assert {i for i, d in away.items() if d < km * 0.99} <= found <= {i for i, d in away.items() if d <= km * 1.01}
+    assert located[0]["id"] in found and len(found) < len(located)
+
+
+def test_a_malformed_near_is_refused(demo_client) -> None:
+    for value in ("51.5", "51.5|3.6|-1|km", "51.5|3.6|1|mi", "north|east"):
+        assert "near" in outcome(demo_client, "/fhir/Location", 400, "invalid", params={"near": value})

@@ -22,6 +22,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlmodel import Session
 
+from app.pagination import MAX_LIMIT
 from app.services.models import Service
 from tests.conftest import Api
 
@@ -115,7 +116,9 @@ def check(document: Any, name: str) -> None:
 def check_page(body: dict[str, Any], item_schema: str) -> list[dict[str, Any]]:
     """The envelope against the reference's Page (all its fields required) and each item against its schema."""
     page = _official()[1]["components"]["schemas"]["Page"]
-    envelope = {"type": "object", "properties": {**page["properties"], "contents": {"type": "array"}}}
+    # per_page: this API's one addition to the envelope (the reference's Page allows others), the page size applied.
+    extension = {"per_page": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}}
+    envelope = {"type": "object", "properties": {**page["properties"], **extension, "contents": {"type": "array"}}}
     envelope["required"] = list(envelope["properties"])
     errors = list(Draft202012Validator(forbid_additional_properties(envelope)).iter_errors(body))
     assert not errors, [e.message for e in errors]
@@ -232,7 +235,7 @@ def test_paging_math(demo_client) -> None:
 
 
 @pytest.mark.parametrize("params", [
-    {"per_page": 0}, {"per_page": 101}, {"per_page": "ten"}, {"page": 0}, {"format": "xml"},
+    {"per_page": 0}, {"per_page": "ten"}, {"page": 0}, {"format": "xml"},
     {"taxonomy_term_id": "geluk"}, {"taxonomy_id": "icd10"}, {"organization_id": "x"}, {"search": "de"},
     {"modified_after": "gisteren"},
 ])
@@ -345,8 +348,48 @@ def test_unknown_and_malformed_ids(demo_client) -> None:
         unknown = demo_client.get(f"/hsds{path}/{uuid.uuid4()}")
         assert unknown.status_code == 404 and unknown.headers["content-type"] == PROBLEM, path
         assert unknown.json()["type"] == "/problems/not-found"
-    for path in ("/services", "/organizations", "/service_at_locations"):
-        assert demo_client.get(f"/hsds{path}/not-a-uuid").status_code == 422
+    for path in SINGLE:  # an id that is no UUID names no entity, as with any other unknown id
+        for malformed in ("0", "not-a-uuid"):
+            response = demo_client.get(f"/hsds{path}/{malformed}")
+            assert response.status_code == 404 and response.json()["type"] == "/problems/not-found", path
+
+
+@pytest.mark.parametrize("path", ["/services", "/organizations", "/service_at_locations", "/taxonomy_terms"])
+def test_a_large_per_page_is_capped_and_the_envelope_says_so(demo_client, path: str) -> None:
+    every = walk_pages(demo_client, path, per_page=MAX_LIMIT)
+    response = demo_client.get(f"/hsds{path}", params={"per_page": 500})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    check_page(body, LIST_ITEMS[path])
+    assert body["per_page"] == MAX_LIMIT
+    assert body["size"] == min(len(every), MAX_LIMIT)
+    assert body["total_pages"] == math.ceil(len(every) / MAX_LIMIT)
+    asked = demo_client.get(f"/hsds{path}", params={"per_page": 7}).json()
+    assert asked["per_page"] == 7 and asked["size"] == min(7, len(every))
+
+
+@pytest.mark.parametrize("path", ["/services", "/service_at_locations"])
+def test_an_empty_filter_is_no_filter(demo_client, path: str) -> None:
+    every = demo_client.get(f"/hsds{path}", params={"per_page": MAX_LIMIT}).json()
+    for name in ("organization_id", "modified_after", "taxonomy_id", "taxonomy_term_id", "search", "postcode", "proximity"):
+        response = demo_client.get(f"/hsds{path}", params={name: "", "per_page": MAX_LIMIT})
+        assert response.status_code == 200, (name, response.text)
+        assert response.json() == every, name
+
+
+@pytest.mark.parametrize("path", list(LIST_ITEMS))
+def test_ndjson_gives_every_result_without_paging(demo_client, path: str) -> None:
+    response = demo_client.get(f"/hsds{path}", params={"format": "ndjson"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    assert response.text.endswith("\n")
+    for item in lines:
+        check(item, LIST_ITEMS[path])
+    assert [item["id"] for item in lines] == [item["id"] for item in walk_pages(demo_client, path, per_page=20)]
+    filtered = demo_client.get("/hsds/services", params={"format": "ndjson", "taxonomy_id": "zrm", "search": "schulden"})
+    paged = demo_client.get("/hsds/services", params={"taxonomy_id": "zrm", "search": "schulden", "per_page": MAX_LIMIT})
+    assert [json.loads(line)["id"] for line in filtered.text.splitlines()] == [i["id"] for i in paged.json()["contents"]]
 
 
 # --- visibility and deletion (on a writable copy) ---------------------------------------------

@@ -233,6 +233,39 @@ def test_a_dry_run_reports_what_would_change_and_writes_nothing(api: Api) -> Non
 
     real = api.client.post("/api/v1/import", json=batch, headers=api.headers("editor"))
     assert real.json()["counts"] == report["counts"]
+    # A dry run shows the ids the import gives: a new entry's is drawn then, so it shows none.
+    shown = {(c["entity"], c["row"]): c["id"] for c in report["changes"]}
+    given = {(c["entity"], c["row"]): c["id"] for c in real.json()["changes"]}
+    assert shown == {key: (value if key == ("services", 1) else None) for key, value in given.items()}
+    assert all(given.values())
+
+
+def test_csv_takes_the_dutch_words_and_labels(api: Api) -> None:
+    header = "external_id;organisation_id;name;need_domains;target_groups;access_route;cost;status;household_types\n"
+    rows = [
+        (f"NL-1;{ORGANISATION};Budgetcafé;Financiën|werk & opleiding;Ouderen (50+);Vrij toegankelijk;gratis;actief;"
+         "Alleenstaande ouder\n"),
+        f"NL-2;{ORGANISATION};Formulierenhulp;FINANCIEN;mantelzorgers;via_wijkteam;Eigen bijdrage;Gepauzeerd;\n",
+    ]
+    response = upload(api, "editor", {"services.csv": (header + "".join(rows)).encode()})
+    assert response.status_code == 200, response.text
+    first, second = (
+        api.client.get(f"/api/v1/services/{created_id(response.json(), 'services', key)}").json() for key in ("NL-1", "NL-2")
+    )
+    assert (first["need_domains"], first["target_groups"], first["access_route"], first["cost"], first["status"]) == (
+        ["financien", "werk_opleiding"], ["ouderen"], "vrij_toegankelijk", "free", "active"
+    )
+    assert first["eligibility"]["household_types"] == ["alleenstaande_ouder"]
+    assert (second["need_domains"], second["cost"], second["status"]) == (["financien"], "own_contribution", "paused")
+
+
+def test_csv_names_the_allowed_words_for_a_closed_vocabulary(api: Api) -> None:
+    header = "external_id;organisation_id;name;need_domains;access_route;cost\n"
+    row = f";{ORGANISATION};Iets;financien;vrij_toegankelijk;goedkoop\n"
+    response = upload(api, "editor", {"services.csv": (header + row).encode()})
+    assert response.status_code == 422, response.text
+    error = next(e for e in response.json()["errors"] if e["field"] == "cost")
+    assert "gratis" in error["message"] and "eigen bijdrage" in error["message"] and error["row"] == 2
 
 
 def test_rows_matched_on_external_id_update_instead_of_duplicating(api: Api) -> None:

@@ -4,13 +4,17 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect
+from typer.testing import CliRunner
 
+from app.cli import app as cli
 from app.db import SchemaBehind, alembic_config, make_engine
 from app.dialect.fulltext import include_in_autogenerate
 from app.main import create_app
 from app.models import metadata
+from app.settings import get_settings
 
 
 def test_upgrade_downgrade_upgrade(backend) -> None:
@@ -48,5 +52,42 @@ def test_service_refuses_a_database_behind_the_code(backend) -> None:
     try:
         with pytest.raises(SchemaBehind, match="wijkkaart db upgrade"), TestClient(create_app(engine)):
             pass
+    finally:
+        engine.dispose()
+
+
+def test_every_downgrade_step_works_on_the_demo(backend, demo_template) -> None:
+    """Step by step from head to base on a database holding the demo region: each migration's
+    downgrade must cope with the rows the newer schema left behind."""
+    url = backend.fresh_url(demo_template)
+    config = alembic_config(url)
+    engine = make_engine(url)
+    try:
+        steps = [script.revision for script in ScriptDirectory.from_config(config).walk_revisions()]
+        for revision in steps:
+            with engine.connect() as connection:
+                assert MigrationContext.configure(connection).get_current_revision() == revision
+            command.downgrade(config, "-1")
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        command.upgrade(config, "head")
+        assert {"service", "contact"} <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_cli_downgrade_takes_a_relative_step(backend, monkeypatch) -> None:
+    url = backend.empty_url()
+    command.upgrade(alembic_config(url), "0002")
+    monkeypatch.setenv("WIJKKAART_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["db", "downgrade", "-1"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            assert MigrationContext.configure(connection).get_current_revision() == "0001"
     finally:
         engine.dispose()

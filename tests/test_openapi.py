@@ -1,5 +1,7 @@
 """The API description an integrator reads: every operation named, summarised, its errors as problems."""
 
+import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -125,3 +127,24 @@ def test_every_schema_example_passes_its_models_own_validation() -> None:
                 model.model_validate(example)
                 checked += 1
     assert checked >= 25
+
+
+def _example_path(path: str) -> str:
+    """The path with each parameter filled in: any value will do, as only the key is checked."""
+    values = {"code": "GM0687", "postcode": "4331AB", "slug": "not-found", "resource": "HealthcareService"}
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), str(uuid.uuid4())), path)
+
+
+def test_each_operation_declares_the_key_as_an_anonymous_call_finds_it(demo_client) -> None:
+    """Required ([{bearer}]): an anonymous call is a 401. Optional ([{}, {bearer}]) or none: it is not.
+    Generated clients send no key to a route whose key is optional only when the document says so."""
+    spec = demo_client.get("/openapi.json").json()
+    wrong = []
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            security = op.get("security", [])
+            required = bool(security) and {} not in security
+            status = demo_client.request(method, _example_path(path)).status_code
+            if required != (status == 401):
+                wrong.append(f"{method} {path}: declares {security}, an anonymous call gets {status}")
+    assert wrong == []

@@ -12,7 +12,7 @@ from app.errors import PreconditionFailed
 from app.maintenance import service as maintenance
 from app.maintenance.kinds import SERVICE
 from tests.conftest import Api
-from tests.test_write_scope import CONTACT, ORGANISATION, dump, new_item, seed_item
+from tests.test_write_scope import CONTACT, FRONT_DOOR, LOCATION, ORGANISATION, dump, new_item, seed_item
 from tests.test_write_scope import SERVICE as SERVICE_ID
 
 PROBLEM = "application/problem+json"
@@ -41,9 +41,12 @@ def test_an_update_needs_the_current_etag_and_a_stale_one_changes_nothing(api: A
     before = dump(api.engine)
     stale = api.client.patch(path, json={"waiting_days": 9}, headers=api.headers("editor", **{"If-Match": etag}))
     assert stale.status_code == 412 and stale.headers["content-type"] == PROBLEM
-    assert stale.headers["ETag"] == f'"{service["version"] + 1}"'  # the current version, for If-Match
     assert dump(api.engine) == before
-    assert read(api, path)[0]["waiting_time"]["days"] == 5
+    current, current_etag = read(api, path)
+    assert current["waiting_time"]["days"] == 5
+    assert stale.headers["ETag"] == current_etag  # the current version, as reads tag it, for If-Match
+    again = api.client.patch(path, json={"waiting_days": 9}, headers=api.headers("editor", **{"If-Match": stale.headers["ETag"]}))
+    assert again.status_code == 200, again.text
 
 
 def test_put_replaces_the_whole_entry_and_patch_merges_objects(api: Api) -> None:
@@ -61,6 +64,38 @@ def test_put_replaces_the_whole_entry_and_patch_merges_objects(api: Api) -> None
     assert patched.status_code == 200, patched.text
     rules = patched.json()["eligibility"]
     assert (rules["min_age"], rules["max_age"], rules["needs_gp_referral"]) == (18, None, True)
+
+
+@pytest.mark.parametrize("path", [
+    f"organisations/{ORGANISATION}", f"services/{SERVICE_ID}", f"locations/{LOCATION}",
+    f"contacts/{CONTACT}", f"front-doors/{FRONT_DOOR}",
+])
+def test_put_takes_back_what_get_returns(api: Api, path: str) -> None:
+    """Read-only fields equal to the stored ones are accepted and ignored, so a client can
+    change a field of what it read and send the whole body back."""
+    body, etag = read(api, f"/api/v1/{path}")
+    text_field = "note" if path.startswith("front-doors") else "name"
+    body[text_field] = "Teruggestuurd na het lezen"
+    replaced = api.client.put(f"/api/v1/{path}", json=body, headers=api.headers("editor", **{"If-Match": etag}))
+    assert replaced.status_code == 200, replaced.text
+    after, _ = read(api, f"/api/v1/{path}")
+    assert after[text_field] == "Teruggestuurd na het lezen"
+    unchanged = {k: v for k, v in body.items() if k not in (text_field, "version", "updated_at")}
+    assert {k: after[k] for k in unchanged} == unchanged
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("version", 99), ("created_at", "2020-01-01T00:00:00Z"),
+    ("organisation", {"id": ORGANISATION, "name": "Een andere naam"}), ("waiting_time", {"days": 1, "reported_on": None}),
+])
+def test_put_refuses_a_read_only_field_that_differs_naming_it(api: Api, field: str, value: object) -> None:
+    path = f"/api/v1/services/{SERVICE_ID}"
+    body, etag = read(api, path)
+    before = dump(api.engine)
+    refused = api.client.put(path, json=body | {field: value}, headers=api.headers("editor", **{"If-Match": etag}))
+    assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM
+    assert field in {error["field"] for error in refused.json()["errors"]}, refused.json()
+    assert dump(api.engine) == before
 
 
 def test_create_returns_201_with_location_and_etag_and_refuses_an_existing_id(api: Api) -> None:

@@ -3,7 +3,7 @@
 import threading
 import time
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from cachetools import TTLCache
 from fastapi import Depends, Header, Request
@@ -18,8 +18,13 @@ from app.db import SessionDep, may_write, utcnow
 from app.errors import Forbidden, InvalidInput, Unauthorized
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="wijkkaart"'}
-# auto_error off: no key means anonymous; the scheme still shows in the OpenAPI docs.
-_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer wk_…`.")
+# auto_error off: no key means anonymous. Two instances of the one scheme, so the OpenAPI
+# document can tell a route that reads a key (optional) from one that needs it (required):
+# see describe_optional_keys.
+_REQUIRED, _OPTIONAL = "bearer", "bearer_optional"
+_KEY_DESCRIPTION = "An API key: `Authorization: Bearer wk_…`."
+_bearer = HTTPBearer(auto_error=False, scheme_name=_OPTIONAL, description=_KEY_DESCRIPTION)
+_bearer_required = HTTPBearer(auto_error=False, scheme_name=_REQUIRED, description=_KEY_DESCRIPTION)
 
 
 KEY_MEMORY_SECONDS = 1.0
@@ -115,7 +120,9 @@ async def get_principal(
 OptionalClient = Annotated[Principal | None, Depends(get_principal)]
 
 
-async def require_client(principal: OptionalClient) -> Principal:
+async def require_client(
+    principal: OptionalClient, _described: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_required)],
+) -> Principal:
     if principal is None:
         raise Unauthorized("This needs an API key: `Authorization: Bearer <key>`.", headers=_CHALLENGE)
     return principal
@@ -159,3 +166,19 @@ def _staff_name(header: str) -> str | None:
 
 
 WriteActor = Annotated[Actor, Depends(get_actor)]
+
+
+
+def describe_optional_keys(spec: dict[str, Any]) -> None:
+    """In the OpenAPI document, the key is required where require_client asks for it, and
+    optional (`security: [{}, {bearer: []}]`) where only get_principal reads it: generated
+    clients then call public routes without a key. (FastAPI lists every security dependency
+    as an alternative; each of the two has its scheme name, and this merges them into one.)"""
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            names = {name for requirement in operation.get("security", []) for name in requirement}
+            if _REQUIRED in names:
+                operation["security"] = [{_REQUIRED: []}]
+            elif _OPTIONAL in names:
+                operation["security"] = [{}, {_REQUIRED: []}]
+    spec.get("components", {}).get("securitySchemes", {}).pop(_OPTIONAL, None)

@@ -50,7 +50,7 @@ def read_contact(
     return conditional(request, response, out)
 
 
-add_write_routes(router, CONTACT, service.get_contact, ContactOut)
+add_write_routes(router, CONTACT, ContactOut)
 
 
 @router.post(

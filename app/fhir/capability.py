@@ -7,14 +7,16 @@ from app.fhir.params import DEFAULT_COUNT, MAX_COUNT
 
 # The date this statement's content last changed (CapabilityStatement.date is required):
 # move it on when the resources or search parameters change.
-CAPABILITY_DATE = "2026-11-24"
+CAPABILITY_DATE = "2026-12-07"
 
 DOCUMENTATION = (
     "The wijkkaart (sociale kaart) of the Dutch social domain as FHIR R4, read-only. "
     f"Search results are searchset Bundles of at most {MAX_COUNT} entries (_count, default {DEFAULT_COUNT}; "
-    "_count=0 gives only the total), paged with _offset through the Bundle's next/previous links. "
+    "_count=0 or _summary=count gives only the total), paged with _offset through the Bundle's next/previous links. "
     "Unknown search parameters are ignored and left out of the self link, unless the request says "
-    "`Prefer: handling=strict`: then they are a 400. Errors are OperationOutcomes."
+    "`Prefer: handling=strict`: then they are a 400. A search parameter FHIR R4 defines for a resource type but "
+    "this server does not serve (listed nowhere below) is always a 400, as ignoring it would widen the match. "
+    "Errors are OperationOutcomes."
 )
 
 SECURITY = (
@@ -47,6 +49,8 @@ def capability_statement(base: str, version: str) -> dict[str, Any]:
                     "versioning": "versioned",
                     "readHistory": False,
                     "conditionalRead": "not-match",  # If-None-Match with the ETag of a read
+                    **({"searchInclude": list(kind.includes)} if kind.includes else {}),
+                    **({"searchRevInclude": list(kind.revincludes)} if kind.revincludes else {}),
                     "searchParam": [
                         {"name": p.name, "type": p.type, "documentation": p.documentation} for p in kind.params
                     ],

@@ -6,16 +6,18 @@ catalogue's places and the CBS areas, so that a coverageArea reference resolves 
 Location search finds both. Paging is by offset over the sources in turn.
 """
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func
+from sqlalchemy import ColumnElement, Select, false, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from app.areas.models import Area
-from app.areas.service import area_kind_of
+from app.areas.models import Area, Postcode4, Postcode4Buurt, Postcode6
+from app.areas.service import area_kind_of, parent_code_of
 from app.changelog.models import ChangeLogEntry
 from app.changelog.service import EntityType
 from app.clock import local_today
@@ -28,14 +30,16 @@ from app.locations import service as locations
 from app.locations.models import Location
 from app.organisations import service as organisations
 from app.organisations.models import Organisation
+from app.search.ranking import KM_PER_DEGREE
 from app.services import service as services
-from app.services.models import Service, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
+from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
 from app.taxonomy.service import get_taxonomy
 from app.taxonomy.vocabulary import ServiceStatus
 from app.visibility import ANONYMOUS, Viewer
 
 Clause = Callable[[str, str | None], ColumnElement[bool]]  # (value, modifier) -> where clause
 Render = Callable[[Session, list[Any], Viewer], list[dict[str, Any]]]
+Include = Callable[[Session, list[dict[str, Any]], Viewer], list[dict[str, Any]]]  # (page's resources) -> more
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,12 @@ class Kind:
     params: Sequence[Param]
     sources: Sequence[Source]
     read: Callable[[Session, str, Viewer], dict[str, Any]]
+    # The search parameters FHIR R4 defines for the type that this server does not serve:
+    # refused (400) rather than ignored, since ignoring one would widen the match.
+    refused: frozenset[str] = frozenset()
+    # _include and _revinclude values (`HealthcareService:organization`) -> the resources they add to a page.
+    includes: Mapping[str, Include] = field(default_factory=dict)
+    revincludes: Mapping[str, Include] = field(default_factory=dict)
     by_name: Mapping[str, Param] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -125,6 +135,71 @@ def _characteristic(value: str, _modifier: str | None) -> ColumnElement[bool]:
     return _within(Service.id, groups) | params.token_clause(Service.cost, value, systems.COST)
 
 
+def _covering(value: str, _modifier: str | None) -> ColumnElement[bool]:
+    """Services for these CBS areas: a service area that is one of them, lies within one
+    (a wijk's service within its gemeente) or holds one (a gemeente's service for its buurten)."""
+    codes = _area_codes(params.references(value, "Location"))
+    if not codes:
+        return false()
+    holding = {ancestor for code in codes for ancestor in _with_ancestors(code)}
+    inside = [f"{kind}{code[2:]}%" for code in codes for kind in _CHILD_PREFIXES[code[:2]]]
+    area = col(ServiceArea.area_code)
+    matched = select(ServiceArea.service_id).where(or_(area.in_(holding), *(area.like(p) for p in inside)))
+    return _within(Service.id, matched)
+
+
+_CHILD_PREFIXES = {"GM": ("WK", "BU"), "WK": ("BU",), "BU": ()}
+
+
+def _with_ancestors(code: str) -> list[str]:
+    chain = [code]
+    while (parent := parent_code_of(chain[-1])) is not None:
+        chain.append(parent)
+    return chain
+
+
+def _holding_postcode(column: Any, value: str) -> ColumnElement[bool]:
+    """`column` is a CBS area that holds one of the postcodes (PC6 or PC4, spaces and case
+    aside): its buurt (a PC6's, else the PC4's buurten, as the REST search resolves it),
+    their wijken, or its gemeente."""
+
+    def one(raw: str) -> ColumnElement[bool]:
+        postcode = "".join(raw.split()).upper()
+        pc6 = select(Postcode6.buurt_code).where(Postcode6.pc6 == postcode)
+        pc4 = select(Postcode4Buurt.buurt_code).where(Postcode4Buurt.pc4 == postcode[:4], ~pc6.exists())
+        buurt = aliased(Area)
+        wijken = select(buurt.parent_code).where(col(buurt.code).in_(pc6) | col(buurt.code).in_(pc4))
+        gemeente = select(Postcode4.gemeente_code).where(Postcode4.pc4 == postcode[:4])
+        return or_(*(col(column).in_(codes) for codes in (pc6, pc4, wijken, gemeente)))
+
+    return params.any_of(one(raw) for raw in params.alternatives(value))
+
+
+def _for_postcode(value: str, _modifier: str | None) -> ColumnElement[bool]:
+    """As the REST search finds services for a postcode: those whose service areas hold it,
+    and those open to anyone (no service area)."""
+    anywhere = ~select(ServiceArea.service_id).where(ServiceArea.service_id == Service.id).exists()
+    holding = select(ServiceArea.service_id).where(_holding_postcode(ServiceArea.area_code, value))
+    return _within(Service.id, holding) | anywhere
+
+
+# R4's search parameters for each type; those a Kind does not serve are refused.
+_RESOURCE_COMMON = frozenset({"_content", "_has", "_list", "_profile", "_query", "_security", "_source", "_tag", "_text",
+                              "_filter", "_elements", "_contained", "_containedType"})
+_ADDRESS = frozenset({"address", "address-city", "address-country", "address-postalcode", "address-state", "address-use"})
+R4_PARAMS = {
+    "HealthcareService": {"active", "characteristic", "coverage-area", "endpoint", "identifier", "location", "name",
+                          "organization", "program", "service-category", "service-type", "specialty"},
+    "Organization": {"active", *_ADDRESS, "endpoint", "identifier", "name", "partof", "phonetic", "type"},
+    "Location": {*_ADDRESS, "endpoint", "identifier", "name", "near", "operational-status", "organization", "partof",
+                 "status", "type"},
+    "Practitioner": {"active", *_ADDRESS, "communication", "email", "family", "gender", "given", "identifier", "name",
+                     "phone", "phonetic", "telecom"},
+    "PractitionerRole": {"active", "date", "email", "endpoint", "identifier", "location", "organization", "phone",
+                         "practitioner", "role", "service", "specialty", "telecom"},
+}
+
+
 HEALTHCARE_SERVICE = Kind(
     "HealthcareService",
     params=(
@@ -134,6 +209,12 @@ HEALTHCARE_SERVICE = Kind(
         Param("characteristic", "token", f"A target group ({systems.TARGET_GROUP}) or cost ({systems.COST})."),
         Param("location", "reference", "Offered at this Location (Location/<id>)."),
         Param("organization", "reference", "Provided by this Organization (Organization/<id>)."),
+        Param("coverage-area", "reference",
+              "For this CBS area (Location/GM0687 or GM0687): a service area that is it, lies within it or holds it."),
+        Param("identifier", "token", f"The maintainer's external_id ({systems.SERVICE_EXTERNAL_ID}|…)."),
+        Param("coverage-area.address-postalcode", "string",
+              "For a postcode (PC6 or PC4), as GET /api/v1/search finds services: a service area holding it "
+              "(its buurt, wijk or gemeente), or no service area (open to anyone)."),
     ),
     sources=(Source(
         statement=lambda: select(Service).where(is_live(Service)),
@@ -150,6 +231,9 @@ HEALTHCARE_SERVICE = Kind(
             "location": lambda v, _m: _within(Service.id, select(ServiceLocation.service_id).where(
                 params.reference_clause(ServiceLocation.location_id, v, "Location"))),
             "organization": _refs(Service.organisation_id, "Organization"),
+            "coverage-area": _covering,
+            "identifier": lambda v, _m: params.token_clause(Service.external_id, v, systems.SERVICE_EXTERNAL_ID),
+            "coverage-area.address-postalcode": _for_postcode,
         },
     ),),
     read=lambda session, resource_id, viewer: _render_services(
@@ -261,6 +345,12 @@ LOCATION = Kind(
         LAST_UPDATED, NAME,
         Param("organization", "reference", "Managed by this Organization (places only)."),
         Param("partof", "reference", "CBS areas within this one (Location/GM0687: its wijken)."),
+        Param("address-postalcode", "string",
+              "Places whose postcode starts with it (4331 or 4331 AB), and the CBS areas holding that postcode."),
+        Param("address-city", "string", "Places in this city (starts the name or one of its words; :contains, :exact).",
+              params.STRING_MODIFIERS),
+        Param("near", "special", "lat|lon|distance|unit: places and areas (by their label point) within the distance "
+              f"(unit km or m; default {params.NEAR_DEFAULT_KM:g} km)."),
     ),
     sources=(
         Source(
@@ -272,6 +362,12 @@ LOCATION = Kind(
                 **_common(Location),
                 "name": _name(Location.name),
                 "organization": _refs(Location.organisation_id, "Organization"),
+                "address-postalcode": lambda v, _m: params.any_of(
+                    col(Location.postcode).startswith("".join(code.split()).upper())
+                    for code in params.alternatives(v)
+                ),
+                "address-city": lambda v, m: params.string_clause(Location.city, v, m),
+                "near": lambda v, _m: params.near_clause(Location.lat, Location.lon, v, KM_PER_DEGREE),
             },
         ),
         Source(
@@ -283,6 +379,8 @@ LOCATION = Kind(
                 "_lastUpdated": lambda v, _m: params.date_clause(AREA_CHANGES.c.changed_at, v, "_lastUpdated"),
                 "name": _name(Area.name),
                 "partof": _refs(Area.parent_code, "Location", _area_codes),
+                "address-postalcode": lambda v, _m: _holding_postcode(Area.code, v),
+                "near": lambda v, _m: params.near_clause(Area.lat, Area.lon, v, KM_PER_DEGREE),
             },
         ),
     ),
@@ -385,4 +483,43 @@ PRACTITIONER_ROLE = Kind(
     read=_read_contact(_render_roles, "PractitionerRole"),
 )
 
-KINDS = {kind.type: kind for kind in (HEALTHCARE_SERVICE, ORGANIZATION, LOCATION, PRACTITIONER, PRACTITIONER_ROLE)}
+def _referenced(element: str, model: Any, options: Sequence[Any], render: Render) -> Include:
+    """The live entries a page's resources refer to in `element` (a Reference or a list of them)."""
+
+    def include(session: Session, resources: list[dict[str, Any]], viewer: Viewer) -> list[dict[str, Any]]:
+        values = [resource.get(element) for resource in resources]
+        references = [r for value in values for r in (value if isinstance(value, list) else [value]) if r]
+        wanted = params.uuids(reference["reference"].rpartition("/")[2] for reference in references)
+        if not wanted:
+            return []
+        rows = session.exec(select(model).where(col(model.id).in_(wanted), is_live(model)).options(*options)).all()
+        return render(session, list(rows), viewer)
+
+    return include
+
+
+def _roles_for_services(session: Session, resources: list[dict[str, Any]], viewer: Viewer) -> list[dict[str, Any]]:
+    wanted = params.uuids(resource["id"] for resource in resources)
+    rows = session.exec(
+        select(Contact).where(col(Contact.service_id).in_(wanted), is_live(Contact))
+        .options(*contacts.CONTACT_LOAD).order_by(col(Contact.name), col(Contact.id))
+    ).all() if wanted else []
+    return _render_roles(session, list(rows), viewer)
+
+
+# Added here, once the resource types they include are defined.
+HEALTHCARE_SERVICE = dataclasses.replace(
+    HEALTHCARE_SERVICE,
+    includes={
+        "HealthcareService:organization": _referenced(
+            "providedBy", Organisation, organisations.ORGANISATION_LOAD, _render_organisations
+        ),
+        "HealthcareService:location": _referenced("location", Location, locations.LOCATION_LOAD, _render_places),
+    },
+    revincludes={"PractitionerRole:service": _roles_for_services},
+)
+
+KINDS = {
+    kind.type: dataclasses.replace(kind, refused=frozenset(_RESOURCE_COMMON | R4_PARAMS[kind.type]) - set(kind.by_name))
+    for kind in (HEALTHCARE_SERVICE, ORGANIZATION, LOCATION, PRACTITIONER, PRACTITIONER_ROLE)
+}

@@ -301,6 +301,7 @@ def healthcare_service(
         "resourceType": "HealthcareService",
         "id": str(service.id),
         "meta": meta(service.version, service.updated_at),
+        "identifier": [_identifier(systems.SERVICE_EXTERNAL_ID, service.external_id)],
         # Paused and ended services are not on offer: the REST search leaves them out too.
         "active": service.status == ServiceStatus.active,
         "providedBy": reference("Organization", organisation.id, organisation.name),

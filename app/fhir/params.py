@@ -6,6 +6,7 @@ of a foreign system) matches nothing, as FHIR asks; a value that is malformed fo
 type (a date, a boolean) is a 400.
 """
 
+import math
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -193,3 +194,32 @@ def offset(raw: str | None) -> int:
     if not _WHOLE.fullmatch(raw):
         raise InvalidInput(f"_offset: expected a whole number of at most 18 digits, got '{raw[:40]}'.", field="_offset")
     return int(raw)
+
+
+NEAR_DEFAULT_KM = 5.0
+NEAR_MAX_KM = 200.0
+_UNITS_KM = {"km": 1.0, "m": 0.001}
+_NUMBER = re.compile(r"[+-]?[0-9]{1,9}(?:\.[0-9]{1,12})?")
+
+
+def near_clause(lat_column: Any, lon_column: Any, value: str, km_per_degree: float) -> ColumnElement[bool]:
+    """R4's `near=lat|lon|distance|unit` (distance default 5 km; unit km or m): within that
+    distance of the point, on a local flat map (exact enough within a province)."""
+    parts = value.split("|")
+    try:
+        if not 2 <= len(parts) <= 4 or not all(_NUMBER.fullmatch(p) for p in parts[:3] if p):
+            raise ValueError(value)
+        lat, lon = float(parts[0]), float(parts[1])
+        distance = float(parts[2]) if len(parts) > 2 and parts[2] else NEAR_DEFAULT_KM
+        unit = parts[3] if len(parts) > 3 and parts[3] else "km"
+        km = distance * _UNITS_KM[unit]
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 < km <= NEAR_MAX_KM):
+            raise ValueError(value)
+    except (ValueError, KeyError) as exc:
+        raise InvalidInput(
+            f"near: '{value[:60]}' is not lat|lon|distance|unit (a distance above 0 and at most {NEAR_MAX_KM:g} km; "
+            "unit km or m, default 5 km).", field="near",
+        ) from exc
+    dy = (lat_column - lat) * km_per_degree
+    dx = (lon_column - lon) * (km_per_degree * math.cos(math.radians(lat)))
+    return (lat_column.is_not(None)) & (dx * dx + dy * dy <= km * km)

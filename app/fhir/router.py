@@ -79,10 +79,12 @@ def searchset(base: str, result: service.SearchResult, resource_type: str) -> di
         "total": result.total,
         "link": [{"relation": relation, "url": page(offset)} for relation, offset in links],
     }
-    if result.resources:
+    entries = [(resource, "match") for resource in result.resources]
+    entries += [(resource, "include") for resource in result.included]
+    if entries:
         bundle["entry"] = [
-            {"fullUrl": f"{base}/{resource_type}/{resource['id']}", "resource": resource, "search": {"mode": "match"}}
-            for resource in result.resources
+            {"fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}", "resource": resource, "search": {"mode": mode}}
+            for resource, mode in entries
         ]
     return bundle
 

@@ -9,17 +9,25 @@ from sqlmodel import Session, select
 
 from app.errors import InvalidInput
 from app.fhir import params
-from app.fhir.kinds import Kind
+from app.fhir.kinds import Include, Kind
 from app.visibility import Viewer
 
 # Parameters about the result rather than the match.
-RESULT_PARAMS = frozenset({"_count", "_offset", "_format"})
+RESULT_PARAMS = frozenset({"_count", "_offset", "_format", "_summary", "_include", "_revinclude"})
+SUMMARIES = frozenset({"count", "false"})  # _summary=count: the total alone; false: the default
+# Result parameters FHIR defines that would change what a client gets, unserved: refused.
+RESULT_REFUSED = frozenset({"_elements", "_contained", "_containedType", "_total"})
+
+
+def _for(key: str, value: str) -> str:
+    return f" with the value '{value[:40]}' (only {' or '.join(sorted(SUMMARIES))})" if key == "_summary" else ""
 
 
 @dataclass(frozen=True)
 class SearchResult:
     resources: list[dict[str, Any]]
     total: int
+    included: list[dict[str, Any]]  # what _include and _revinclude add: entries of search mode "include"
     applied: list[tuple[str, str]]  # the search parameters used, for the self and paging links
     count: int
     offset: int
@@ -35,12 +43,28 @@ def search(
     is always refused: silently dropping it would widen the match."""
     values = dict(query)
     count, offset = params.count(values.get("_count")), params.offset(values.get("_offset"))
+    if values.get("_summary") == "count":
+        count = 0  # the total alone, as _count=0 gives it
     applied: list[tuple[str, str]] = []
+    adding: list[Include] = []  # what _include and _revinclude ask for
     filters: list[list[ColumnElement[bool]]] = [[] for _ in kind.sources]
     for key, value in query:
+        name, _, modifier = key.partition(":")
+        if name in kind.refused or key in RESULT_REFUSED or (key == "_summary" and value not in SUMMARIES):
+            raise InvalidInput(
+                f"{key}: FHIR defines this parameter, but this server does not support it{_for(key, value)}; "
+                "see /fhir/metadata for those it does.", field=key,
+            )
+        if key in ("_include", "_revinclude"):
+            served = kind.includes if key == "_include" else kind.revincludes
+            if value not in served:
+                raise InvalidInput(
+                    f"{key}={value[:60]}: not served; {key} takes {', '.join(served) or 'no value'} here.", field=key
+                )
+            applied.append((key, value))
+            adding.append(served[value])
         if key in RESULT_PARAMS:
             continue
-        name, _, modifier = key.partition(":")
         param = kind.by_name.get(name)
         if param is None:
             if strict:
@@ -71,4 +95,8 @@ def search(
         rows = list(session.exec(page).all())  # type: ignore[call-overload]
         resources += source.render(session, rows, viewer)
         room, skip = room - len(rows), 0
-    return SearchResult(resources, sum(totals), applied, count, offset)
+    included: dict[tuple[str, str], dict[str, Any]] = {}
+    for include in adding:
+        for resource in include(session, resources, viewer):
+            included.setdefault((resource["resourceType"], resource["id"]), resource)
+    return SearchResult(resources, sum(totals), list(included.values()), applied, count, offset)

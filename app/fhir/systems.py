@@ -31,6 +31,8 @@ CONTACT_KIND = code_system("contact-kind")
 # URIs in domains one does not control (cbs.nl), so the codes get one in ours. The GM/WK/BU
 # prefix keeps gemeente, wijk and buurt codes distinct within it.
 CBS_AREA_CODE = f"{CANONICAL}/NamingSystem/cbs-area-code"
+# A service's external_id: the key its maintainer gave it (unique among live services).
+SERVICE_EXTERNAL_ID = f"{CANONICAL}/NamingSystem/service-external-id"
 
 # The Dutch national identifier systems as Nictiz and the NL base profiles name them.
 KVK = "http://fhir.nl/fhir/NamingSystem/kvk"

@@ -76,4 +76,4 @@ def read_front_door(
     return conditional(request, response, out)
 
 
-add_write_routes(router, FRONT_DOOR, service.get_front_door, FrontDoorOut)
+add_write_routes(router, FRONT_DOOR, FrontDoorOut)

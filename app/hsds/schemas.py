@@ -69,13 +69,14 @@ class HsdsPage(BaseModel, Generic[T]):
     """The HSDS page envelope: page-number paging."""
 
     model_config = ConfigDict(json_schema_extra=lambda schema, page: page_examples(schema, page, "contents", {
-        "total_items": 58, "total_pages": 58, "page_number": 1, "size": 1,
+        "total_items": 58, "total_pages": 58, "page_number": 1, "per_page": 1, "size": 1,
         "first_page": True, "last_page": False, "empty": False,
     }))
 
     total_items: int = Field(description="Entities matching the request, on all pages.")
     total_pages: int = Field(description="Pages of `per_page` entities; 0 when nothing matches.")
     page_number: int = Field(description="This page's number, from 1.")
+    per_page: int = Field(description="Entities per page as applied: the `per_page` asked for, at most 100.")
     size: int = Field(description="Entities on this page.")
     first_page: bool
     last_page: bool

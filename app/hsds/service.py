@@ -8,7 +8,7 @@ skip entries while the data stays the same.
 import math
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -31,6 +31,7 @@ from app.hsds.mapping import DOELGROEP, TAXONOMIES, ZRM, Context
 from app.locations.models import Location
 from app.locations.service import LOCATION_LOAD
 from app.organisations.models import Organisation
+from app.pagination import MAX_LIMIT
 from app.search.ranking import KM_PER_DEGREE
 from app.search.text import stem_words, text_matches
 from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
@@ -43,8 +44,34 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Paging:
+    """A page of `per_page` entities; a harvester asking more per page gets MAX_LIMIT,
+    which the envelope's per_page says (HSDS sets no maximum, so no refusal)."""
+
     page: int
     per_page: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "per_page", min(self.per_page, MAX_LIMIT))
+
+
+def every_item(list_page: Callable[[Paging], hsds.HsdsPage[T]]) -> Iterator[T]:
+    """What a list gives on all its pages, in order: HSDS's `format=ndjson`, which streams
+    every result without paging."""
+    number = 1
+    while True:
+        page = list_page(Paging(number, MAX_LIMIT))
+        yield from page.contents
+        if page.last_page:
+            return
+        number += 1
+
+
+def entity_id(value: str, what: str) -> uuid.UUID:
+    """The UUID an HSDS path names; any other id names no entity (404, as an unknown taxonomy)."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"No {what} with id {value}.", field="id") from None
 
 
 @dataclass(frozen=True)
@@ -61,7 +88,7 @@ class ServiceFilters:
 def envelope(contents: list[T], total: int, paging: Paging) -> hsds.HsdsPage[T]:
     total_pages = math.ceil(total / paging.per_page)
     return hsds.HsdsPage[T](
-        total_items=total, total_pages=total_pages, page_number=paging.page, size=len(contents),
+        total_items=total, total_pages=total_pages, page_number=paging.page, per_page=paging.per_page, size=len(contents),
         first_page=paging.page == 1, last_page=paging.page >= total_pages, empty=not contents, contents=contents,
     )
 

@@ -1,5 +1,6 @@
 """What one import has seen so far, and how a row becomes a write body."""
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -7,16 +8,17 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.changelog.service import changed_fields
 from app.clients.scope import Actor
 from app.errors import DomainError, invalid_input
 from app.imports import csv_layout
-from app.imports.csv_layout import ENTITIES
+from app.imports.csv_layout import ENTITIES, fold_term
 from app.imports.schemas import Counts, RowChange, RowError
 from app.maintenance.kinds import CONTACT, FRONT_DOOR, LOCATION, ORGANISATION, SERVICE, Maintained
 from app.maintenance.service import merge_patch
+from app.taxonomy.models import NeedDomain, TargetGroup
 
 KINDS: dict[str, Maintained] = {
     "organisations": ORGANISATION, "locations": LOCATION, "services": SERVICE,
@@ -61,6 +63,8 @@ class Batch:
     session: Session
     actor: Actor
     errors: list[RowError] = field(default_factory=list)
+    # A dry run lists no id for a new entry without its own: the import would give it another.
+    dry_run: bool = False
     counts: dict[str, Counts] = field(default_factory=lambda: {entity: Counts() for entity in ENTITIES})
     changes: list[RowChange] = field(default_factory=list)
     changes_truncated: bool = False
@@ -70,6 +74,17 @@ class Batch:
     seen: dict[str, dict[uuid.UUID, "Where"]] = field(default_factory=lambda: defaultdict(dict))
     external: dict[str, dict[str, uuid.UUID]] = field(default_factory=lambda: defaultdict(dict))
     bad_keys: dict[str, dict[str, "Where"]] = field(default_factory=lambda: defaultdict(dict))
+
+    @functools.cached_property
+    def table_terms(self) -> dict[str, dict[str, str]]:
+        """Need domains and target groups by their code or Dutch label, as fold_term folds them."""
+        return {
+            table: {
+                fold_term(word): code
+                for code, label in self.session.exec(select(model.code, model.label)) for word in (code, label)
+            }
+            for table, model in (("need_domains", NeedDomain), ("target_groups", TargetGroup))
+        }
 
     def fail(self, row: Row, field_name: str, message: str) -> None:
         self.errors.append(RowError(entity=row.entity, file=row.file, row=row.number, field=field_name, message=message))
@@ -112,8 +127,10 @@ class Batch:
         if len(self.changes) >= LISTED:
             self.changes_truncated = True
             return
+        drawn = before is None and not row.patch.get("id")  # a new entry's id, drawn at random
         self.changes.append(RowChange(
-            entity=row.entity, file=row.file, row=row.number, id=row.id, external_id=getattr(data, "external_id", None),
+            entity=row.entity, file=row.file, row=row.number, id=None if drawn and self.dry_run else row.id,
+            external_id=getattr(data, "external_id", None),
             action="update" if before else "create",
             fields=sorted(changed_fields(before, data)) if before is not None else [],
         ))

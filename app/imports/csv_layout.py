@@ -13,6 +13,7 @@ external id; export writes ids.
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -28,6 +29,7 @@ from app.front_doors.schemas import FrontDoorWrite
 from app.locations.schemas import LocationWrite
 from app.organisations.schemas import OrganisationWrite
 from app.services.schemas import EligibilityRules, ServiceWrite
+from app.taxonomy.vocabulary import ACCESS_ROUTE_LABELS, HOUSEHOLD_TYPE_LABELS, Cost, ServiceStatus
 
 # Import order: every entry after those it may refer to.
 ENTITIES = ("organisations", "locations", "services", "contacts", "front_doors")
@@ -72,15 +74,15 @@ LAYOUTS: dict[str, tuple[Column, ...]] = {
     ),
     "services": (
         _ID, _EXTERNAL_ID, _ref("organisation_id", "organisations"), Column("name"), Column("description", "text"),
-        Column("need_domains", "list"), Column("target_groups", "list"), Column("access_route"), Column("cost"),
-        Column("cost_note", "text"), Column("languages", "list"), Column("waiting_days", "int"),
-        Column("waiting_reported_on", "date"), Column("status"), Column("areas", "list"), Column("owners", "list"),
+        Column("need_domains", "list"), Column("target_groups", "list"), Column("access_route", "term"),
+        Column("cost", "term"), Column("cost_note", "text"), Column("languages", "list"), Column("waiting_days", "int"),
+        Column("waiting_reported_on", "date"), Column("status", "term"), Column("areas", "list"), Column("owners", "list"),
         _ref("location_ids", "locations", many=True),
         Column("min_age", "int", (ELIGIBILITY, "min_age")),
         Column("max_age", "int", (ELIGIBILITY, "max_age")),
         Column("must_live_in_area", "bool", (ELIGIBILITY, "must_live_in_area")),
         Column("max_income_pct_social_minimum", "int", (ELIGIBILITY, "max_income_pct_social_minimum")),
-        Column("household_types", "list", (ELIGIBILITY, "household_types")),
+        Column("household_types", "terms", (ELIGIBILITY, "household_types")),
         Column("required_target_group", "str", (ELIGIBILITY, "required_target_group")),
         Column("needs_beschikking", "bool", (ELIGIBILITY, "needs_beschikking")),
         Column("needs_gp_referral", "bool", (ELIGIBILITY, "needs_gp_referral")),
@@ -204,6 +206,36 @@ def _exceptions(cell: str) -> list[dict[str, Any]]:
     return exceptions
 
 
+def fold_term(text: str) -> str:
+    """A word as compared with a vocabulary: without case, accents, `_` or extra spaces
+    ("Financiën", "financien" and "FINANCIEN" are one; "eigen_bijdrage" is "Eigen bijdrage")."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(plain.casefold().replace("_", " ").split())
+
+
+def _words(codes: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    return {fold_term(word): code for code, words in codes.items() for word in (code, *words)}
+
+
+# The closed vocabularies, by their code or a Dutch word for it (app/taxonomy/vocabulary.py).
+TERMS: dict[str, dict[str, str]] = {
+    "cost": _words({Cost.free: ("gratis", "kosteloos"), Cost.own_contribution: ("eigen bijdrage",)}),
+    "status": _words({
+        ServiceStatus.active: ("actief",), ServiceStatus.paused: ("gepauzeerd", "tijdelijk gestopt"),
+        ServiceStatus.ended: ("beëindigd", "gestopt"),
+    }),
+    "access_route": _words({route: (label,) for route, (label, _english) in ACCESS_ROUTE_LABELS.items()}),
+    "household_types": _words({kind: (label,) for kind, (label, _english) in HOUSEHOLD_TYPE_LABELS.items()}),
+}
+
+
+def _term(column: Column, value: str) -> str:
+    terms = TERMS[column.name]
+    if (code := terms.get(fold_term(value))) is None:
+        raise CellError(f"not one of {', '.join(sorted(set(terms)))}: {value!r}")
+    return code
+
+
 def _number(cell: str) -> str:
     return cell.replace(",", ".") if _DECIMAL_COMMA.fullmatch(cell) else cell
 
@@ -225,7 +257,7 @@ def _empty_value(entity: str, column: Column) -> tuple[bool, Any]:
     # (a new empty list?, else this value); cached: asking pydantic for a default is slow.
     info = _field_info(entity, column)
     default = None if info.is_required() else info.get_default(call_default_factory=True)
-    if column.kind in ("list", "refs", "hours", "exceptions"):
+    if column.kind in ("list", "refs", "terms", "hours", "exceptions"):
         return (False, None) if default is None and not info.is_required() else (True, None)
     return False, default if isinstance(default, bool | str) else None
 
@@ -261,6 +293,10 @@ def read_cell(entity: str, column: Column, raw: str) -> Any:
         return _empty(entity, column)
     if "\x00" in cell:
         raise CellError(NUL_REFUSED)
+    if column.kind == "term":
+        return _term(column, cell)
+    if column.kind == "terms":
+        return [_term(column, value) for value in split_values(cell)]
     return _READERS[column.kind](cell)
 
 

@@ -16,7 +16,9 @@ class RowChange(BaseModel):
     entity: str = Field(examples=["services"])
     file: str = Field(examples=["services.csv"])
     row: int = Field(description="As a spreadsheet numbers it: the header is row 1. In JSON: the item's position, from 1.")
-    id: uuid.UUID
+    id: uuid.UUID | None = Field(
+        description="The entry's id; null in a dry run for a new entry whose row gives none (the import gives it one)."
+    )
     external_id: str | None
     action: Literal["create", "update"]
     fields: list[str] = Field(description="For an update: the fields that change.")
@@ -29,7 +31,7 @@ class ImportReport(BaseModel):
         "changes": [
             {"entity": "services", "file": "services.csv", "row": 2, "id": "ab90fe43-31fa-46e8-bf12-0b335887934f",
              "external_id": "MBG-WMO-01", "action": "update", "fields": ["waiting_days", "waiting_reported_on"]},
-            {"entity": "services", "file": "services.csv", "row": 3, "id": "0978361b-6e80-4f71-b200-b1ba818fd4fa",
+            {"entity": "services", "file": "services.csv", "row": 3, "id": None,
              "external_id": "MBG-WMO-02", "action": "create", "fields": []},
         ],
         "changes_truncated": False,

@@ -24,7 +24,7 @@ from app.errors import DomainError, InvalidInput
 from app.folding import nfc, nfc_everywhere
 from app.imports import csv_layout
 from app.imports.batch import KINDS, Batch, Row, merged_write
-from app.imports.csv_layout import ENTITIES, LAYOUTS
+from app.imports.csv_layout import ENTITIES, LAYOUTS, fold_term
 from app.imports.reading import Source, SourceError, count_rows, csv_rows, entity_of, json_document, json_items
 from app.imports.schemas import ImportReport, RowError
 from app.imports.service_batch import save_services
@@ -136,7 +136,7 @@ def _run(
     session: Session, parts: list[Part], actor: Actor, *, dry_run: bool, errors: Iterable[RowError],
     progress: Progress | None,
 ) -> ImportReport:
-    batch = Batch(session, actor, errors=list(errors))
+    batch = Batch(session, actor, errors=list(errors), dry_run=dry_run)
     savepoint = session.begin_nested()
     try:
         for part in parts:
@@ -181,6 +181,7 @@ def _apply_chunk(batch: Batch, entity: str, chunk: list[Row | RowError]) -> None
     writable = [row for row in _resolve_references(batch, entity, identified + unreadable) if not row.bad]
     unresolved = [row for row in identified if row.bad]
     if entity == "services":
+        _codes_by_label(batch, writable)
         save_services(batch, writable)
     else:
         _save_each(batch, KINDS[entity], writable)
@@ -206,6 +207,21 @@ def _check_the_rest(batch: Batch, entity: str, rows: list[Row]) -> None:
             merged_write(kind, kind.as_write(before) if before is not None else None, row)
         except ValidationError as exc:
             batch.fail_validation(row, exc)
+
+
+def _codes_by_label(batch: Batch, rows: list[Row]) -> None:
+    """Need domains and target groups may be named by their Dutch label ("Financiën") as
+    well as their code; a name that is neither stays, for the save to refuse."""
+    for row in rows:
+        places = [(row.patch, "need_domains", "need_domains"), (row.patch, "target_groups", "target_groups")]
+        if isinstance(rules := row.patch.get("eligibility"), dict):
+            places.append((rules, "required_target_group", "target_groups"))
+        for holder, name, table in places:
+            terms, value = batch.table_terms[table], holder.get(name)
+            if isinstance(value, str):
+                holder[name] = terms.get(fold_term(value), value)
+            elif isinstance(value, list):
+                holder[name] = [terms.get(fold_term(v), v) if isinstance(v, str) else v for v in value]
 
 
 def _identify(batch: Batch, entity: str, rows: list[Row]) -> list[Row]:

@@ -45,6 +45,4 @@ def read_location(
     return conditional(request, response, out)
 
 
-add_write_routes(
-    router, LOCATION, lambda session, entity_id, _viewer: service.get_location(session, entity_id), LocationOut
-)
+add_write_routes(router, LOCATION, LocationOut)

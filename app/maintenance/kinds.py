@@ -1,8 +1,9 @@
 """The catalogue entries the maintenance API writes, and what a write needs of each."""
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from pydantic import BaseModel
@@ -28,6 +29,9 @@ from app.organisations.schemas import OrganisationWrite
 from app.services import service as services
 from app.services.models import Service, ServiceLocation
 from app.services.schemas import ServiceWrite
+from app.visibility import Viewer
+
+WRITER = Viewer(authenticated=True)
 
 
 @dataclass(frozen=True)
@@ -39,9 +43,14 @@ class Maintained:
     as_write: Callable[[Any], BaseModel]
     save: Callable[[Session, Any, Actor], tuple[Any, bool]]
     ownership: Callable[[Session, Any], Ownership]
+    # The live entry as GET shows it to the writer: its ETag and its read-only fields.
+    read: Callable[[Session, uuid.UUID], BaseModel]
     # Live entries that would dangle if this one went: a delete is refused while there are any.
     dependents: Callable[[Session, uuid.UUID], dict[str, int]] = lambda _session, _id: {}
     after_delete: Callable[[Session, uuid.UUID], None] = lambda _session, _id: None
+    # A field of the read shape -> the write fields it shows (GET's `organisation` shows
+    # `organisation_id`): a PUT that sends the read shape keeps those as stored.
+    stands_for: Mapping[str, tuple[str, ...]] = dataclass_field(default_factory=dict)
 
 
 def _count_live(session: Session, model: type[CatalogueEntry], *conditions: Any) -> int:
@@ -75,26 +84,35 @@ def _location_dependents(session: Session, location_id: uuid.UUID) -> dict[str, 
 
 ORGANISATION = Maintained(
     EntityType.organisation, Organisation, OrganisationWrite, organisations.ORGANISATION_LOAD,
-    organisations.as_write, organisations.save_organisation, organisations.ownership,
+    organisations.as_write, organisations.save_organisation, organisations.ownership, organisations.get_organisation,
     dependents=_organisation_dependents,
 )
 SERVICE = Maintained(
     EntityType.service, Service, ServiceWrite, services.SERVICE_LOAD,
     services.as_write, services.save_service, services.ownership,
+    lambda session, entity_id: services.get_service(session, entity_id, WRITER),
     dependents=_service_dependents,
+    stands_for={
+        "organisation": ("organisation_id",), "waiting_time": ("waiting_days", "waiting_reported_on"),
+        "locations": ("location_ids",),
+    },
     after_delete=lambda session, service_id: fulltext.delete_search_documents(session, [service_id]),
 )
 LOCATION = Maintained(
     EntityType.location, Location, LocationWrite, locations.LOCATION_LOAD,
-    locations.as_write, locations.save_location, locations.ownership,
+    locations.as_write, locations.save_location, locations.ownership, locations.get_location,
     dependents=_location_dependents,
+    stands_for={"address": ("street", "house_number", "postcode", "city")},
 )
 CONTACT = Maintained(
     EntityType.contact, Contact, ContactWrite, contacts.CONTACT_LOAD,
     contacts.as_write, contacts.save_contact, contacts.ownership,
+    lambda session, entity_id: contacts.get_contact(session, entity_id, WRITER),
     dependents=_contact_dependents,
 )
 FRONT_DOOR = Maintained(
     EntityType.front_door, FrontDoor, FrontDoorWrite, (),
     front_doors.as_write, front_doors.save_front_door, front_doors.ownership,
+    lambda session, entity_id: front_doors.get_front_door(session, entity_id, WRITER),
+    stands_for={"area": ("area_code",), "service": ("service_id",), "contact": ("contact_id",)},
 )

@@ -14,10 +14,9 @@ from app.fields import GemeenteCode
 from app.http_cache import cache_for, entity_tag, expected_versions
 from app.maintenance import service
 from app.maintenance.kinds import Maintained
-from app.maintenance.schemas import StaleReport, patch_changes, patch_model
+from app.maintenance.schemas import StaleReport, patch_changes, patch_model, replace_model
 from app.maintenance.stale import stale_report
 from app.request_checks import CheckedRoute
-from app.visibility import Viewer
 
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description="The ETag of the version you read (required).")
@@ -25,7 +24,6 @@ IfMatch = Annotated[
 IfMatchOptional = Annotated[
     str | None, Header(alias="If-Match", description="Optional: the ETag of the version you checked.")
 ]
-_WRITER = Viewer(authenticated=True)
 
 router = APIRouter(prefix="/maintenance", tags=["maintenance"], dependencies=[cache_for(0)], route_class=CheckedRoute)
 
@@ -60,18 +58,17 @@ def _named_id(endpoint: Callable[..., Any], id_name: str) -> Callable[..., Any]:
     return renamed
 
 
-def add_write_routes(
-    router: APIRouter, kind: Maintained, read: Callable[[Any, uuid.UUID, Viewer], Any], out_model: type[Any]
-) -> None:
+def add_write_routes(router: APIRouter, kind: Maintained, out_model: type[Any]) -> None:
     """POST (create), PUT (replace), PATCH (merge patch), DELETE (soft) and POST …/verify."""
     what = kind.entity_type.replace("_", " ")
     id_name = f"{kind.entity_type}_id"
     path = f"/{{{id_name}}}"
     Write = kind.write_schema
     Patch = patch_model(Write)
+    Replace = replace_model(Write, out_model, kind.stands_for)
 
     def answer(session: Any, response: Response, entity: Any) -> Any:
-        out = read(session, entity.id, _WRITER)
+        out = kind.read(session, entity.id)
         response.headers["ETag"] = entity_tag(out)
         return out
 
@@ -84,7 +81,7 @@ def add_write_routes(
 
     def replace(
         session: SessionDep, actor: WriteActor, response: Response, entity_id: uuid.UUID,
-        data: Write, if_match: IfMatch = None,  # type: ignore[valid-type]  # the kind's schema, a class chosen at start-up
+        data: Replace, if_match: IfMatch = None,  # type: ignore[valid-type]  # the kind's schema, a class chosen at start-up
     ) -> Any:
         entity = service.replace(session, kind, entity_id, data, expected_versions(if_match), actor)
         return answer(session, response, entity)

@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -7,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from app.fields import schema_examples
 
 _PATCH_MODELS: dict[type[BaseModel], type[BaseModel]] = {}
+_REPLACE_MODELS: dict[type[BaseModel], type[BaseModel]] = {}
 # A patch example is the write schema's example cut down to the fields of a typical small change.
 _PATCHED_IN_EXAMPLES = ("phone", "role", "waiting_days", "waiting_reported_on", "accessibility_note", "note")
 
@@ -40,6 +42,38 @@ def patch_model(write_schema: type[BaseModel]) -> type[BaseModel]:
             **fields,
         )
     return _PATCH_MODELS[write_schema]
+
+
+def replace_model(
+    write_schema: type[BaseModel], out_model: type[BaseModel], stands_for: Mapping[str, tuple[str, ...]]
+) -> type[BaseModel]:
+    """The PUT body of an entry: its write schema, plus the read-only fields of what GET
+    returns, so a client may send back the body it read with its changes.
+
+    A read-only field is accepted when it equals the stored value (and then ignored); a
+    write field a read-only one stands for (`organisation` for `organisation_id`) may be
+    left out when that one is sent, so it is optional here: the save checks the whole.
+    """
+    if write_schema not in _REPLACE_MODELS:
+        implied = {name for names in stands_for.values() for name in names}
+        fields: dict[str, Any] = {
+            name: (field.rebuild_annotation() | None, None)
+            for name, field in write_schema.model_fields.items() if name in implied and field.is_required()
+        }
+        for name, field in out_model.model_fields.items():
+            if name not in write_schema.model_fields:
+                fields[name] = (field.rebuild_annotation() | None, Field(
+                    default=None, description="Read-only, as GET returns it: accepted when it equals the stored value.",
+                ))
+        kind = write_schema.__name__.removesuffix("Write")
+        _REPLACE_MODELS[write_schema] = create_model(
+            f"{kind}Replace",
+            __base__=write_schema,  # its validators and config (unknown fields refused)
+            __doc__=f"A whole {kind.lower()}: the fields of its write schema, or the body GET returned with changes "
+            "(read-only fields must keep their stored values).",
+            **fields,
+        )
+    return _REPLACE_MODELS[write_schema]
 
 
 def patch_changes(patch: BaseModel) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from app.clients.scope import Actor, authorize_write
 from app.db import utcnow
 from app.entity import CatalogueEntry, load_for_save
 from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, invalid_input
-from app.http_cache import version_tag
+from app.http_cache import entity_tag
 from app.maintenance.kinds import Maintained
 
 
@@ -25,10 +25,11 @@ def _lock_current(session: Session, kind: Maintained, entity_id: uuid.UUID, expe
     if entity is None:
         raise NotFound(f"No {kind.entity_type.replace('_', ' ')} with id {entity_id}.", field="id")
     if expected is not None and entity.version not in expected:
+        tag = entity_tag(kind.read(session, entity_id))  # as a read tags it: the client may send it back in If-Match
         raise PreconditionFailed(
             f"The {kind.entity_type.replace('_', ' ')} is at version {entity.version}, not the one in If-Match: "
             "it changed since you read it. Read it again and redo your change.",
-            field="If-Match", current_etag=version_tag(entity.version), headers={"ETag": version_tag(entity.version)},
+            field="If-Match", current_etag=tag, headers={"ETag": tag},
         )
     return entity
 
@@ -45,10 +46,30 @@ def replace(
     session: Session, kind: Maintained, entity_id: uuid.UUID, data: BaseModel,
     expected: frozenset[int] | None, actor: Actor,
 ) -> CatalogueEntry:
+    """PUT: `data` is the write schema's fields, or what GET returned with changes (see
+    maintenance.schemas.replace_model)."""
     if getattr(data, "id", None) not in (None, entity_id):
         raise InvalidInput("The id in the body differs from the one in the path.", field="id")
-    _lock_current(session, kind, entity_id, expected)
-    entity, _ = kind.save(session, data.model_copy(update={"id": entity_id}), actor)
+    stored = _lock_current(session, kind, entity_id, expected)
+    written = kind.write_schema.model_fields
+    sent = data.model_fields_set
+    values = {name: getattr(data, name) for name in sent if name in written}
+    if read_only := sorted(name for name in sent if name not in written):
+        current = kind.read(session, entity_id)
+        if differing := [name for name in read_only if getattr(data, name) != getattr(current, name)]:
+            raise InvalidInput(
+                f"{', '.join(differing)}: read-only, and different from the stored value; leave it out or send "
+                "it as read.", field=differing[0],
+                errors=[{"field": name, "message": "read-only: differs from the stored value"} for name in differing],
+            )
+        kept = kind.as_write(stored)
+        for name in read_only:
+            values |= {field: getattr(kept, field) for field in kind.stands_for.get(name, ()) if field not in sent}
+    try:
+        checked = kind.write_schema.model_validate(values | {"id": entity_id})
+    except ValidationError as exc:
+        raise invalid_input(exc) from exc
+    entity, _ = kind.save(session, checked, actor)
     return entity
 
 

@@ -36,7 +36,4 @@ def read_organisation(
     return conditional(request, response, out)
 
 
-add_write_routes(
-    router, ORGANISATION, lambda session, entity_id, _viewer: service.get_organisation(session, entity_id),
-    OrganisationOut,
-)
+add_write_routes(router, ORGANISATION, OrganisationOut)

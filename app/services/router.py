@@ -91,4 +91,4 @@ def check_eligibility(
     return check_service_eligibility(session, service_id, patient)
 
 
-add_write_routes(router, SERVICE, service.get_service, ServiceOut)
+add_write_routes(router, SERVICE, ServiceOut)

@@ -17,6 +17,7 @@ from app.visibility import Viewer, ViewerDep
 router = APIRouter(tags=["sync"], dependencies=[cache_for(0)], route_class=CheckedRoute)
 
 NDJSON = "application/x-ndjson"
+DOWNLOAD = "application/octet-stream"
 CHUNK_LINES = 500  # lines a body chunk: few sends, little memory
 NDJSON_EXAMPLE = (
     '{"type":"cursor","next_cursor":"4G0Jl7u6sSMFozLKmNoYOnsicyI6ImNoYW5nZXMiLCJrIjpbNDE4M119"}\n'
@@ -59,8 +60,18 @@ def list_changes(
         "snapshot, so continuing from the cursor with /api/v1/changes misses nothing. Streamed: memory stays flat."
     ),
     response_class=StreamingResponse,
-    responses={200: {"content": {NDJSON: {"example": NDJSON_EXAMPLE}}, "description": "One JSON object per line."},
-               401: PROBLEM_RESPONSES[401]},
+    responses={
+        200: {
+            # The same lines as a plain download too (with `Accept: application/octet-stream`): a
+            # client generator that knows no NDJSON then still reads the body, as bytes.
+            "content": {
+                NDJSON: {"schema": {"type": "string"}, "example": NDJSON_EXAMPLE},
+                DOWNLOAD: {"schema": {"type": "string", "format": "binary"}, "example": NDJSON_EXAMPLE},
+            },
+            "description": "One JSON object per line.",
+        },
+        401: PROBLEM_RESPONSES[401],
+    },
 )
 def export_catalogue(request: Request, viewer: ViewerDep) -> StreamingResponse:
     engine = request.app.state.databases.for_read(request)  # a replica's, where one serves (app.replicas)
@@ -78,4 +89,6 @@ def export_catalogue(request: Request, viewer: ViewerDep) -> StreamingResponse:
     # 200 with an empty body. (Once streaming, a failure can only cut the body short; the
     # chunked transfer then lacks its end, which HTTP clients report as an incomplete read.)
     first = next(body)
-    return StreamingResponse(chain([first], body), media_type=NDJSON)
+    accepted = request.headers.get("accept", "")
+    media_type = DOWNLOAD if DOWNLOAD in accepted and NDJSON not in accepted else NDJSON
+    return StreamingResponse(chain([first], body), media_type=media_type)

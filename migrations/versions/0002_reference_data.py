@@ -69,5 +69,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM target_group")
-    op.execute("DELETE FROM need_domain")
+    # Catalogue entries (0001's tables) may refer to these rows; they keep the ones in use,
+    # as a downgrade must not delete a steward's data or leave it pointing nowhere.
+    op.execute(
+        "DELETE FROM target_group WHERE code NOT IN (SELECT group_code FROM service_target_group) "
+        "AND code NOT IN (SELECT required_target_group FROM eligibility WHERE required_target_group IS NOT NULL)"
+    )
+    op.execute("DELETE FROM need_domain WHERE code NOT IN (SELECT domain_code FROM service_need_domain)")
