@@ -11,6 +11,7 @@ shape is built once and cached.
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +82,7 @@ class Shape:
     dialect_name: str
     levels: tuple[int, ...]
     text: tuple[tuple[int, ...], ...]  # per word of q, the number of stems of each alternative
+    inner: tuple[bool, ...]  # per word of q, whether it may also match inside an indexed stem
     domain: bool
     target_group: bool
     access_route: bool
@@ -92,11 +94,11 @@ class Shape:
 
 def shape(
     dialect_name: str, criteria: SearchCriteria, query: PrefixQuery | None, levels: tuple[int, ...], after: bool,
-    ring: bool,
+    ring: bool, inner: Sequence[str | None] = (),
 ) -> Shape:
     return Shape(
         dialect_name, levels, tuple(tuple(len(alternative) for alternative in word) for word in query or ()),
-        bool(criteria.domain), bool(criteria.target_group),
+        tuple(stem is not None for stem in inner), bool(criteria.domain), bool(criteria.target_group),
         bool(criteria.access_route), criteria.free_only, bool(criteria.language), after, ring,
     )
 
@@ -108,7 +110,7 @@ def area_codes(place: SearchPlace) -> list[list[str]]:
 
 def parameters(
     criteria: SearchCriteria, place: SearchPlace, query: PrefixQuery | None, after: list[Any] | None, size: int,
-    ring_km: float | None = None,
+    ring_km: float | None = None, inner: Sequence[str | None] = (),
 ) -> dict[str, Any]:
     shrink = math.cos(math.radians(place.lat))
     reach = min(ring_km or criteria.radius_km, criteria.radius_km) / KM_PER_DEGREE
@@ -126,6 +128,7 @@ def parameters(
     for w, word in enumerate(query or ()):
         for a, alternative in enumerate(word):
             values.update({f"stem_{w}_{a}_{k}": " " + stem for k, stem in enumerate(alternative)})
+    values.update({f"inner_{w}": stem for w, stem in enumerate(inner) if stem is not None})
     if after is not None:
         values.update({f"after_{key}": value for key, value in zip(ORDER_KEYS, after, strict=True)})
     return values
@@ -286,12 +289,13 @@ def _text_tested(s: Shape, part: Select[Any], level: int) -> Select[Any]:
 
 
 def _matching(s: Shape, document: Any) -> list[Any]:
-    """Every word of q: one of its alternatives, all of whose stems start a stem of the document."""
+    """Every word of q: one of its alternatives, all of whose stems start a stem of the
+    document; or, for a long word, found inside one ("uitkering" in "bijstandsuitkering")."""
     return [
         or_(*(
             and_(*(_position(s, document, f"stem_{w}_{a}_{k}") > 0 for k in range(stems_count)))
             for a, stems_count in enumerate(word)
-        ))
+        ), *([_position(s, document, f"inner_{w}") > 0] if s.inner and s.inner[w] else []))
         for w, word in enumerate(s.text)
     ]
 

@@ -75,6 +75,7 @@ def judge(terms: SearchTerms, name: str, document: str, domains: frozenset[str])
         whole = [form for form in dict.fromkeys((word.stem, word.text)) if _starts(form, document)]
         parts = [part for part in word.parts if _starts(part, document)]
         own = whole or (parts if parts and (terms.relaxed or len(parts) == len(word.parts)) else [])
+        inside = not own and word.stem in terms.inner and word.stem in document
         in_name = _in_name(named_words, whole)
         # A part of the compound, or an everyday word of a domain the word names: the name says
         # the service is about it, less surely than the word itself would.
@@ -94,7 +95,7 @@ def judge(terms: SearchTerms, name: str, document: str, domains: frozenset[str])
         judgement.matches.append(best)
         # Within a band: more and earlier mentions of the word (with diminishing returns),
         # more of the named domains' words, and a service that serves fewer other domains.
-        mentions = sum(_count(s, document) for s in own)
+        mentions = sum(_count(s, document) for s in own) + (document.count(word.stem) if inside else 0)
         judgement.fine += 1 - 1 / (mentions + 1)
         if own:
             before = document[:document.find(" " + own[0])].count(" ")

@@ -123,9 +123,12 @@ def _text_ranked(
     name = session.get_bind().dialect.name
     rows: list[Any] = []
     for levels in _level_groups(place):
-        statement = ranking.batch_statement(ranking.shape(name, criteria, terms.query, levels, False, False))
+        statement = ranking.batch_statement(
+            ranking.shape(name, criteria, terms.query, levels, False, False, terms.inner)
+        )
         size = MAX_TEXT_CANDIDATES - len(rows)
-        rows += session.execute(statement, ranking.parameters(criteria, place, terms.query, None, size)).all()
+        values = ranking.parameters(criteria, place, terms.query, None, size, None, terms.inner)
+        rows += session.execute(statement, values).all()
         if len(rows) >= MAX_TEXT_CANDIDATES:
             break
     domains = _need_domains(session, [row.id for row in rows])

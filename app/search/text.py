@@ -47,6 +47,9 @@ _MIN_HEAD = 4
 _MIN_ZIPF = 3.0
 _LINKS = ("s", "en", "")
 _MIN_NAMING = 5  # a shorter start of a one-word domain label ("huis") names no domain
+# A word this long is also sought (its stem) inside the indexed stems, as the head of a compound there;
+# a shorter one would be found inside unrelated words ("taal" in "betaal").
+_MIN_INNER = 7
 _SIMILAR = 0.8  # how alike (difflib's ratio) a word must be to a synonym's to stand for its domain  # Dutch linking letters between the parts: "opvoeding-s-problemen"
 _WORD = re.compile(r"[^\W_]+")
 _NOT_STEM = re.compile(r"[^a-z0-9]+")
@@ -203,6 +206,7 @@ class SearchTerms:
     words: tuple[QueryWord, ...]
     domain_words: dict[str, frozenset[str]]
     query: fulltext.PrefixQuery
+    inner: tuple[str | None, ...]  # per word of query: its stem when long enough to be sought inside compounds
     relaxed: bool = False  # any word, or any compound part, may match (relaxed_terms)
 
 
@@ -239,7 +243,8 @@ def search_terms(session: Session, q: str) -> SearchTerms:
                   _part_domains(word, labels))
         for word in words
     ]
-    return SearchTerms(tuple(named), domain_words, query)
+    inner = tuple(word.stem if len(word.text) >= _MIN_INNER else None for word in words)
+    return SearchTerms(tuple(named), domain_words, query, inner)
 
 
 def relaxed_terms(session: Session, terms: SearchTerms) -> SearchTerms:
@@ -256,7 +261,7 @@ def relaxed_terms(session: Session, terms: SearchTerms) -> SearchTerms:
     alternatives = [[word.stem] for word in words] + [[word.text] for word in words if word.text != word.stem]
     alternatives += [[part] for word in words for part in word.parts]
     alternatives += [labels[code] for code in sorted({code for word in words for code in word.domains}) if labels.get(code)]
-    return SearchTerms(tuple(words), terms.domain_words, [alternatives], relaxed=True)
+    return SearchTerms(tuple(words), terms.domain_words, [alternatives], (None,), relaxed=True)
 
 
 def _query_words(q: str) -> list[QueryWord]:
