@@ -34,7 +34,7 @@ _WORD_START = re.compile(r"\S+")
 class WordMatch:
     word: str  # the word of q, as typed (folded)
     where: Where
-    matched: str  # the name's word (folded), the need domain's code, or the query word found in the description
+    matched: str  # the word of the name as written, the need domain's code, or the query word found in the description
 
 
 @dataclass

@@ -35,7 +35,7 @@ SEARCH_PAGE_EXAMPLE = {
         "opening": {"state": "open", "at": "2026-11-24T10:15:00+01:00"},
         "contact": SERVICE_EXAMPLE["contacts"][0],
         "eligibility": None,
-        "why": {"relevance": 3, "matches": [{"word": "schulden", "where": "name", "matched": "schuldhulpverlening"}],
+        "why": {"relevance": 3, "matches": [{"word": "schulden", "where": "name", "matched": "Schuldhulpverlening"}],
                 "fallback": False},
     }],
     "next_cursor": "x7Gm2Qp9eyJzIjoic2VhcmNoIn0",
@@ -119,7 +119,7 @@ class WordMatch(BaseModel):
         "domain the service serves that the word names (a synonym or the label); or the description or "
         "organisation's name."
     ))
-    matched: str = Field(description="The word of the name, the need domain's code, or the word found in the description.")
+    matched: str = Field(description="The word of the name as written, the need domain's code, or the word found in the description.")
 
 
 class RankReason(BaseModel):

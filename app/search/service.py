@@ -165,8 +165,8 @@ def _fallback(
     """For a q that nothing here matches: the nearest related need domain, and its services
     that match q relaxed (relaxed_terms), best first.
 
-    The domain is the one the relaxed matches serve most, each counted by its band; the
-    reason says what related it: a word spelled like one of its synonyms, a part of a
+    The domain is the one the relaxed matches serve most, each counted by its band (ties go
+    to the first in taxonomy order); the reason says what related it: a word spelled like one of its synonyms, a part of a
     compound, or a single word of q."""
     relaxed = relaxed_terms(session, terms)
     scored = _text_ranked(session, criteria, place, relaxed)
@@ -176,7 +176,7 @@ def _fallback(
     if not votes:
         return None
     best = max(votes.values())
-    domain = min(code for code, count in votes.items() if count == best)
+    domain = next(code for code in relaxed.domain_words if votes[code] == best)  # ties: in taxonomy order
     similar = [word for word in relaxed.words if word.domains - word.part_domains - _named(terms, word)]
     compound = [word for word in terms.words if word.parts]
     word, reason = (similar[0], "similar_word") if similar else (compound[0], "compound_part") if compound \
