@@ -69,7 +69,6 @@ def judge(terms: SearchTerms, name: str, document: str, domains: frozenset[str])
     """How `terms` match a service with this name, search document (its stems, with a
     leading space) and need domain codes."""
     named_words = _name_words(name)
-    name_text = " " + " ".join(stem for stem, _ in named_words)
     judgement = Judgement()
     for word in terms.words:
         whole = [form for form in dict.fromkeys((word.stem, word.text)) if _starts(form, document)]
@@ -83,8 +82,10 @@ def judge(terms: SearchTerms, name: str, document: str, domains: frozenset[str])
             text for code in sorted(word.domains) for text in [_in_name(named_words, terms.domain_words.get(code, ()))]
             if text), None)
         served = sorted(word.domains & domains)
+        if terms.relaxed and not (own or inside or related or served):
+            continue  # relaxed, a service matches some word of q, not necessarily this one
         if in_name or related:
-            best = WordMatch(word.text, "name", in_name or related)  # type: ignore[arg-type]
+            best = WordMatch(word.text, "name", in_name or related or "")
         elif served:
             best = WordMatch(word.text, "domain", served[0])
         else:

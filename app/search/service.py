@@ -28,7 +28,7 @@ from app.search.distance import PageDistances
 from app.search.eligibility import EligibilityVerdict, PatientAttributes, patient_home, service_verdict
 from app.search.relevance import Judgement, judge
 from app.search.schemas import MATCH_LEVELS, Opening, SearchCriteria, SearchPlace
-from app.search.text import SearchTerms, relaxed_terms, search_terms
+from app.search.text import QueryWord, SearchTerms, relaxed_terms, search_terms
 from app.services.models import ServiceNeedDomain
 from app.services.service import eligibility_rules
 from app.taxonomy.service import require_need_domains, require_target_groups
@@ -141,6 +141,7 @@ def _text_ranked(
 
 
 def _need_domains(session: Session, ids: list[uuid.UUID]) -> defaultdict[uuid.UUID, frozenset[str]]:
+    """Service id -> its need domain codes (in chunks: a bound list per statement stays short)."""
     found: defaultdict[uuid.UUID, set[str]] = defaultdict(set)
     for start in range(0, len(ids), 1000):
         chunk = ids[start:start + 1000]
@@ -153,6 +154,7 @@ def _need_domains(session: Session, ids: list[uuid.UUID]) -> defaultdict[uuid.UU
 
 
 def _after(rows: list[_Scored], after: list[Any] | None) -> Iterator[list[Any]]:
+    """The scored matches after the cursor's key, as one batch."""
     if after is not None:
         rows = [row for row in rows if tuple(getattr(row, key) for key in TEXT_ORDER_KEYS) > tuple(after)]
     if rows:
@@ -166,8 +168,8 @@ def _fallback(
     that match q relaxed (relaxed_terms), best first.
 
     The domain is the one the relaxed matches serve most, each counted by its band (ties go
-    to the first in taxonomy order); the reason says what related it: a word spelled like one of its synonyms, a part of a
-    compound, or a single word of q."""
+    to the first in taxonomy order); the reason says what related it: a word spelled like
+    one of its synonyms, a part of a compound, or a single word of q."""
     relaxed = relaxed_terms(session, terms)
     scored = _text_ranked(session, criteria, place, relaxed)
     votes: Counter[str] = Counter()
@@ -184,8 +186,8 @@ def _fallback(
     return {"domain": domain, "word": word.text, "reason": reason}, [row for row in scored if domain in row.domains]
 
 
-def _named(terms: SearchTerms, word: Any) -> frozenset[str]:
-    """The domains the strict terms' word of this stem names."""
+def _named(terms: SearchTerms, word: QueryWord) -> frozenset[str]:
+    """The domains that q's word of this stem names as it was asked (before relaxed_terms)."""
     return next((strict.domains for strict in terms.words if strict.stem == word.stem), frozenset())
 
 

@@ -11,6 +11,7 @@ service that has both.
 import csv
 import difflib
 import functools
+import math
 import re
 import unicodedata
 import uuid
@@ -93,10 +94,12 @@ def _stem(word: str) -> str:
 
 
 @functools.cache
-def _common_dutch_words() -> frozenset[str]:
-    """Dutch words at least _MIN_ZIPF common (some 30,000 of wordfreq's list, loaded once per process)."""
+def _common_dutch_words() -> dict[str, float]:
+    """Dutch word -> how common it is (Zipf), for the some 30,000 words of wordfreq's list at
+    least _MIN_ZIPF common; read once per process (about a second)."""
     floor = 10 ** (_MIN_ZIPF - 9)
-    return frozenset(word for word, share in wordfreq.get_frequency_dict("nl").items() if share >= floor and word.isalpha())
+    return {word: math.log10(share) + 9 for word, share in wordfreq.get_frequency_dict("nl").items()
+            if share >= floor and word.isalpha()}
 
 
 @functools.lru_cache(maxsize=10_000)
@@ -116,10 +119,10 @@ def split_compound(word: str) -> tuple[str, str] | None:
             modifier = left[: len(left) - len(link)]
             if not left.endswith(link) or len(modifier) < _MIN_PART or modifier not in common:
                 continue
-            score = min(wordfreq.zipf_frequency(modifier, "nl"), wordfreq.zipf_frequency(head, "nl"))
+            score = min(common[modifier], common[head])
             if best is None or score > best[0]:
                 best = (score, modifier, head)
-    if best is None or (word in common and wordfreq.zipf_frequency(word, "nl") > best[0]):
+    if best is None or common.get(word, 0.0) > best[0]:
         return None
     return best[1], best[2]
 
@@ -218,9 +221,11 @@ def prefix_query(session: Session, q: str) -> fulltext.PrefixQuery:
 def search_terms(session: Session, q: str) -> SearchTerms:
     """q read for the search: every word must match.
 
-    A word matches when its stem is a prefix of an indexed stem; when it is a compound
-    whose parts' stems both are; or when it is a synonym of a need domain whose label's
-    stems all match (a service's document holds the labels of its domains).
+    A word matches when its stem, or the word as typed, is a prefix of an indexed stem;
+    when it is a compound whose parts' stems both are; or when it is a synonym of a need
+    domain whose label's stems all match (a service's document holds the labels of its
+    domains). The postcode search also finds a long word inside an indexed stem (`inner`,
+    "uitkering" in "bijstandsuitkering"), which the full-text index cannot.
     """
     words = _query_words(q)
     if not words:
