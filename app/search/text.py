@@ -42,7 +42,7 @@ _MIN_LENGTH = 2
 # Compound splitting: both parts at least this long and at least this common in Dutch
 # (Zipf scale: 3 is once per million words). Measured on judged compounds and
 # non-compounds, this keeps "verslaving" and "eenzaamheid" whole and splits
-# "gokverslaving" and "angstklachten" (docs/adr, relevance).
+# "gokverslaving" and "angstklachten" (bench/split_compounds.py).
 _MIN_PART = 3
 _MIN_HEAD = 4
 _MIN_ZIPF = 3.0
