@@ -180,7 +180,9 @@ def test_a_text_search_follows_a_service_changing_its_areas_and_its_words(sessio
         session.flush()
         kept, derived = area_documents(session)
         assert kept == derived
-        return [(r.service.id, r.match) for r in _page(session, SearchCriteria(postcode="9901", q=q)).items]
+        page = _page(session, SearchCriteria(postcode="9901", q=q))
+        # Without a match, the page may offer the related need domain's services (fallback): not matches.
+        return [(r.service.id, r.match) for r in page.items if page.fallback is None]
 
     assert found("geldzaken") == [(service_id, "gemeente")] and found("taalcafe") == []
     assert found("taalcafe", name="Taalcafé", areas=[GEMEENTE]) == [(service_id, "gemeente")]
@@ -232,12 +234,18 @@ def test_the_order_by_distance_follows_services_and_locations_changing(session) 
 
 
 def test_services_without_areas_or_locations_come_last_from_anywhere(demo_client) -> None:
-    """A telephone line or an online course: no area, no address, open to anyone."""
+    """A telephone line or an online course: no area, no address, open to anyone. With q,
+    last within its relevance band (a band comes before the match level)."""
     for params in ({"postcode": "4331AB", "q": "schulden"}, {"lat": 51.4989, "lon": 3.6136, "q": "schulden"}):
         items = demo_client.get("/api/v1/search", params=params | {"limit": 100}).json()["items"]
-        matches = [item["match"] for item in items]
         assert "Online cursus Slim met Geld" in [item["service"]["name"] for item in items], params
-        assert matches.index("anywhere") == len(matches) - matches.count("anywhere")  # after every other level
+        for band in {item["why"]["relevance"] for item in items}:
+            matches = [item["match"] for item in items if item["why"]["relevance"] == band]
+            if "anywhere" in matches:  # after every other level of its band
+                assert matches.index("anywhere") == len(matches) - matches.count("anywhere"), (params, band)
+        plain = [item["match"] for item in demo_client.get("/api/v1/search", params={
+            key: value for key, value in params.items() if key != "q"} | {"limit": 100}).json()["items"]]
+        assert "anywhere" in plain and plain.index("anywhere") == len(plain) - plain.count("anywhere")
         anywhere = [item for item in items if item["match"] == "anywhere"]
         assert all(item["distance_km"] is None and item["nearest_location"] is None for item in anywhere)
     line = demo_client.get("/api/v1/search", params={"postcode": "4382", "q": "luisterlijn"}).json()["items"]
@@ -358,15 +366,18 @@ def test_a_text_query_ranks_the_name_first_then_more_mentions(session) -> None:
     twice = make_service(session, organisation_id, name="Inloop", description="Schulden? Hulp bij schuld.", **where)
     named = make_service(session, organisation_id, name="Schuldhulp", description="Budgetcoaching.", **where)
     make_service(session, organisation_id, name="Taalcafé", description="Nederlands oefenen.", **where)
-    # The domain label Financiën is a synonym of "schulden": it matches, but scores less than the word itself.
+    # "schulden" is a synonym of the need domain Financiën: a service serving it ranks below the word
+    # in a name and above the word in a description.
     label_only = make_service(session, organisation_id, name="Loket", **where | {"need_domains": ["financien"]})
     make_service(session, organisation_id, name="Loket", **where)
     found = _page(session, SearchCriteria(postcode="9901", q="schulden")).items
-    assert [r.service.id for r in found] == [named, twice, once, label_only]
+    assert [r.service.id for r in found] == [named, label_only, twice, once]
+    assert [(r.why.relevance, [m.where for m in r.why.matches]) for r in found] == [  # type: ignore[union-attr]
+        (4, ["name"]), (2, ["domain"]), (1, ["description"]), (1, ["description"])]
     # A cursor continues the same order.
     first = _page(session, SearchCriteria(postcode="9901", q="schulden", limit=2))
     rest = _page(session, SearchCriteria(postcode="9901", q="schulden", cursor=first.next_cursor))
-    assert [r.service.id for r in first.items + rest.items] == [named, twice, once, label_only]
+    assert [r.service.id for r in first.items + rest.items] == [named, label_only, twice, once]
 
 
 @pytest.mark.parametrize("q", [None, "schulden"])

@@ -11,6 +11,7 @@ shape is built once and cached.
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,6 @@ from sqlalchemy import (
     Uuid,
     and_,
     bindparam,
-    case,
     cast,
     exists,
     func,
@@ -61,7 +61,8 @@ GEMEENTE_LEVEL = MATCH_LEVELS.index("gemeente")
 RADIUS_LEVEL = MATCH_LEVELS.index("radius")
 ANYWHERE_LEVEL = MATCH_LEVELS.index("anywhere")
 PLACE_FREE_LEVELS = (RADIUS_LEVEL, ANYWHERE_LEVEL)  # reached from any place, with or without areas
-ORDER_KEYS = ("level", "neg_relevance", "d2", "id")
+# Within a search without q; with q, the relevance band comes first (app/search/service.py).
+ORDER_KEYS = ("level", "d2", "id")
 
 # Core tables, not ORM attributes: plain columns keep statement building cheap.
 _location = table_of(Location)
@@ -84,7 +85,7 @@ class Shape:
     dialect_name: str
     levels: tuple[int, ...]
     text: tuple[tuple[int, ...], ...]  # per word of q, the number of stems of each alternative
-    text_stems: int  # the query's distinct stems, which the relevance scores
+    inner: tuple[bool, ...]  # per word of q, whether it may also match inside an indexed stem
     domain: bool
     target_group: bool
     access_route: bool
@@ -96,17 +97,13 @@ class Shape:
 
 def shape(
     dialect_name: str, criteria: SearchCriteria, query: PrefixQuery | None, levels: tuple[int, ...], after: bool,
-    ring: bool,
+    ring: bool, inner: Sequence[str | None] = (),
 ) -> Shape:
     return Shape(
         dialect_name, levels, tuple(tuple(len(alternative) for alternative in word) for word in query or ()),
-        len(_distinct_stems(query)), bool(criteria.domain), bool(criteria.target_group),
+        tuple(stem is not None for stem in inner), bool(criteria.domain), bool(criteria.target_group),
         bool(criteria.access_route), criteria.free_only, bool(criteria.language), after, ring,
     )
-
-
-def _distinct_stems(query: PrefixQuery | None) -> list[str]:
-    return list(dict.fromkeys(stem for word in query or () for alternative in word for stem in alternative))
 
 
 def area_codes(place: SearchPlace) -> list[list[str]]:
@@ -116,7 +113,7 @@ def area_codes(place: SearchPlace) -> list[list[str]]:
 
 def parameters(
     criteria: SearchCriteria, place: SearchPlace, query: PrefixQuery | None, after: list[Any] | None, size: int,
-    ring_km: float | None = None,
+    ring_km: float | None = None, inner: Sequence[str | None] = (),
 ) -> dict[str, Any]:
     shrink = math.cos(math.radians(place.lat))
     reach = min(ring_km or criteria.radius_km, criteria.radius_km) / KM_PER_DEGREE
@@ -134,7 +131,7 @@ def parameters(
     for w, word in enumerate(query or ()):
         for a, alternative in enumerate(word):
             values.update({f"stem_{w}_{a}_{k}": " " + stem for k, stem in enumerate(alternative)})
-    values.update({f"scored_{i}": " " + stem for i, stem in enumerate(_distinct_stems(query))})
+    values.update({f"inner_{w}": stem for w, stem in enumerate(inner) if stem is not None})
     if after is not None:
         values.update({f"after_{key}": value for key, value in zip(ORDER_KEYS, after, strict=True)})
     return values
@@ -257,7 +254,6 @@ def _ranked(s: Shape) -> Any:
     # Per row, after the joins and filters: only the services that pass get a distance,
     # from the coordinates of their live locations kept by service (service_point).
     nearest = select(func.min(_squared_distance(_point))).where(_point.c.service_id == _service.c.id).scalar_subquery()
-    relevance: Any = literal(0.0)
     statement = (
         select(_service.c.id.label("id"), candidate.c.level.label("level"))
         .select_from(candidate)
@@ -267,22 +263,20 @@ def _ranked(s: Shape) -> Any:
         # candidates probed per row: 350 ms instead of 5 for a dense radius level).
         .where(_service.c.deleted_at.is_(None), _service.c.status + "" == ServiceStatus.active)
     )
+    statement = statement.add_columns(cast(func.coalesce(nearest, NO_DISTANCE), Float).label("d2"))
     if s.text:
-        relevance = _relevance(s, candidate.c.document)
-    statement = statement.add_columns(
-        cast(-relevance, Float).label("neg_relevance"),
-        cast(func.coalesce(nearest, NO_DISTANCE), Float).label("d2"),
-    )
+        # Scored in Python (app/search/relevance.py), from the name and the document.
+        statement = statement.add_columns(_service.c.name.label("name"), candidate.c.document.label("document"))
     return _filtered(statement, s).subquery("ranked")
 
 
 def _text_tested(s: Shape, part: Select[Any], level: int) -> Select[Any]:
-    """The part's candidates whose document matches q, with the document for the relevance.
+    """The part's candidates whose document matches q, with the document to score them by.
 
     The text is tested inside the candidate subquery (its DISTINCT keeps both databases
     from merging it into the outer join), so that only the matches are looked up in
     `service`; and the document, with the leading space the bound stems carry, is made
-    there once per candidate rather than at each of its many uses in the relevance.
+    there once per candidate rather than at each of its uses in the test.
     """
     service_id, stems = fulltext.search_stems(s.dialect_name)
     candidate_id = part.selected_columns.service_id
@@ -299,41 +293,19 @@ def _text_tested(s: Shape, part: Select[Any], level: int) -> Select[Any]:
 
 
 def _matching(s: Shape, document: Any) -> list[Any]:
-    """Every word of q: one of its alternatives, all of whose stems start a stem of the document."""
+    """Every word of q: one of its alternatives, all of whose stems start a stem of the
+    document; or, for a long word, found inside one ("uitkering" in "bijstandsuitkering")."""
     return [
         or_(*(
             and_(*(_position(s, document, f"stem_{w}_{a}_{k}") > 0 for k in range(stems_count)))
             for a, stems_count in enumerate(word)
-        ))
+        ), *([_position(s, document, f"inner_{w}") > 0] if s.inner and s.inner[w] else []))
         for w, word in enumerate(s.text)
     ]
 
 
 def _position(s: Shape, document: Any, name: str) -> Any:
     return fulltext.find_in_text(s.dialect_name, document, bindparam(name, type_=String()))
-
-
-def _relevance(s: Shape, document: Any) -> Any:
-    """How well one document answers the query, from that document alone (no corpus statistics,
-    so only the local candidates are scored, and both databases compute the same number).
-
-    Per distinct query stem that starts a stem of the document: 1 − 1 / (f + 1) for its f
-    occurrences (more is better, with diminishing returns), plus 1 / (1 + i) for the index i
-    of the first stem it starts (a document begins with the service's name, so a word of the
-    name counts most). The bound stems carry a leading space, as does `document`. Each
-    costly part (the replace that counts, above all) appears once: SQL repeats an
-    expression as often as it is written.
-    """
-    total: Any = literal(0.0, Float())
-    one = literal(1.0, Float())
-    for i in range(s.text_stems):
-        needle = bindparam(f"scored_{i}", type_=String())
-        found = _position(s, document, f"scored_{i}")
-        count = cast((func.length(document) - func.length(func.replace(document, needle, ""))) // func.length(needle), Float)
-        before = func.substr(document, 1, found - 1)
-        index = cast(found - 1 - func.length(func.replace(before, " ", "")), Float)
-        total = total + case((found > 0, one - one / (count + one) + one / (one + index)), else_=literal(0.0, Float()))
-    return total
 
 
 def _filtered(statement: Select[Any], s: Shape) -> Select[Any]:
@@ -369,7 +341,7 @@ def batch_statement(s: Shape) -> Select[Any]:
     order = [ranked.c[key] for key in ORDER_KEYS]
     statement = select(ranked).order_by(*order).limit(bindparam("size", type_=Integer()))
     if s.after:
-        types: tuple[TypeEngine[Any], ...] = (Integer(), Float(), Float(), Uuid())
+        types: tuple[TypeEngine[Any], ...] = (Integer(), Float(), Uuid())
         after: list[BindParameter[Any]] = [
             bindparam(f"after_{key}", type_=type_) for key, type_ in zip(ORDER_KEYS, types, strict=True)
         ]

@@ -55,7 +55,10 @@ router = APIRouter(
 _DESCRIPTION = (
     "What helps with this problem, near this patient — and whom to call. Results are ranked by how "
     "specifically a service covers the patient (buurt, wijk, gemeente, then radius for services open "
-    "to anyone), then by text relevance when `q` is given, then by distance."
+    "to anyone), then by distance. With `q`, by relevance band first (a word in the service's name weighs "
+    "most, then a need domain it names, then the description; each result's `why` says which), then as "
+    "above; when nothing matches `q`, the page offers the services of the nearest related need domain "
+    "(`fallback`)."
 )
 
 

@@ -36,9 +36,12 @@ SEARCH_PAGE_EXAMPLE = {
         "opening": {"state": "open", "at": "2026-11-24T10:15:00+01:00"},
         "contact": SERVICE_EXAMPLE["contacts"][0],
         "eligibility": None,
+        "why": {"relevance": 3, "matches": [{"word": "schulden", "where": "name", "matched": "Schuldhulpverlening"}],
+                "fallback": False},
     }],
     "next_cursor": "x7Gm2Qp9eyJzIjoic2VhcmNoIn0",
     "limit": 20,
+    "fallback": None,
     "place": {
         "postcode": "4331AB", "resolved_via": "pc4", "lat": 51.4989019, "lon": 3.6135855, "gemeente": "GM0687",
         "wijken": ["WK068700", "WK068701"], "buurten": ["BU06870000", "BU06870101", "BU06870102"],
@@ -111,6 +114,35 @@ class Opening(BaseModel):
     at: datetime
 
 
+class WordMatch(BaseModel):
+    word: str = Field(description="A word of q, lower-case without accents.")
+    where: Literal["name", "domain", "description"] = Field(description=(
+        "Where it matched best: the service's name (the word, or a word of the need domain it names); a need "
+        "domain the service serves that the word names (a synonym or the label); or the description or "
+        "organisation's name."
+    ))
+    matched: str = Field(
+        description="The word of the name as written, the need domain's code, or the word found in the description.")
+
+
+class RankReason(BaseModel):
+    relevance: int = Field(description=(
+        "The relevance band: per word of q, 3 for a match in the name, 2 in a need domain, 1 in the description. "
+        "Results are ordered by band, then by match level, then by distance."
+    ))
+    matches: list[WordMatch]
+    fallback: bool = Field(description="Offered for the related need domain of the page's `fallback`; matches no word of q.")
+
+
+class Fallback(BaseModel):
+    domain: str = Field(description="The need domain whose services are offered instead.")
+    word: str = Field(description="The word of q it was found from.")
+    reason: Literal["compound_part", "similar_word", "partial_match"] = Field(description=(
+        "compound_part: a part of a compound word names the domain; similar_word: the word is spelled like one "
+        "of the domain's words; partial_match: most services here matching a single word (or part) of q serve it."
+    ))
+
+
 class SearchResult(BaseModel):
     service: ServiceSummary
     match: MatchLevel = Field(description=(
@@ -127,6 +159,7 @@ class SearchResult(BaseModel):
     eligibility: EligibilityVerdict | None = Field(
         default=None, description="Only when patient attributes were sent (POST)."
     )
+    why: RankReason | None = Field(default=None, description="With q (or a fallback): why it ranked where it did.")
 
 
 class SearchPlace(BaseModel):
@@ -146,6 +179,10 @@ class SearchPage(BaseModel):
     next_cursor: str | None
     limit: int
     place: SearchPlace = Field(description="Where the search was centred, as resolved.")
+    fallback: Fallback | None = Field(default=None, description=(
+        "Set when nothing here matches q: the items are then the services of this related need domain, "
+        "each with `why.fallback` true."
+    ))
 
 
 class SearchRequest(SearchCriteria):

@@ -3,11 +3,14 @@ results put together from the stored cards of its services, locations and contac
 (cards.py). Only the returned page gets geopy's exact distance, contacts and opening state.
 """
 
+import uuid
+from collections import Counter, defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, Uuid, column
+from sqlalchemy import ColumnElement, Float, Integer, Uuid, column, select
 from sqlmodel import Session
 
 from app.areas.schemas import PostcodeOut
@@ -15,7 +18,6 @@ from app.areas.service import area_specificity, resolve_postcode
 from app.clock import local_today
 from app.contacts import service as contacts
 from app.db import utcnow
-from app.dialect.fulltext import PrefixQuery
 from app.locations import service as locations
 from app.locations.opening import combined_state, opening_state
 from app.pagination import decode_cursor, encode_cursor, keyed_scope
@@ -23,16 +25,25 @@ from app.search import cards, ranking
 from app.search.cards import load_eligibility
 from app.search.distance import PageDistances
 from app.search.eligibility import EligibilityVerdict, PatientAttributes, patient_home, service_verdict
+from app.search.relevance import Judgement, judge
 from app.search.schemas import MATCH_LEVELS, Opening, SearchCriteria, SearchPlace
-from app.search.text import prefix_query
+from app.search.text import QueryWord, SearchTerms, relaxed_terms, search_terms
+from app.services.models import ServiceNeedDomain
 from app.services.service import eligibility_rules
 from app.taxonomy.service import require_need_domains, require_target_groups
 from app.visibility import Viewer
 
-# The types a cursor's key is read back as (ranking.ORDER_KEYS).
-_CURSOR_COLUMNS: list[ColumnElement[Any]] = [column("level", Integer()), column("neg_relevance", Float()), column("d2", Float()),
-                   column("id", Uuid())]
+# The types a cursor's key is read back as (ranking.ORDER_KEYS, and with q TEXT_ORDER_KEYS).
+_CURSOR_COLUMNS: list[ColumnElement[Any]] = [column("level", Integer()), column("d2", Float()), column("id", Uuid())]
+TEXT_ORDER_KEYS = ("neg_band", "level", "neg_fine", "d2", "id")
+_TEXT_CURSOR_COLUMNS: list[ColumnElement[Any]] = [
+    column("neg_band", Integer()), column("level", Integer()), column("neg_fine", Float()), column("d2", Float()),
+    column("id", Uuid()),
+]
 RING_KM = 2.0  # see _rings
+# A search with q scores at most this many matches, the most specific and nearest first:
+# bands come before levels, so every match is scored before the first page is cut.
+MAX_TEXT_CANDIDATES = 5000
 
 
 def search_place(criteria: SearchCriteria, resolved: PostcodeOut | None) -> SearchPlace:
@@ -63,17 +74,17 @@ def _level_groups(place: SearchPlace) -> list[tuple[int, ...]]:
 
 
 def _rings(criteria: SearchCriteria, levels: tuple[int, ...]) -> list[float | None]:
-    """Rings to try before the whole level: only where a level is ordered by distance
-    alone (no text relevance) and large (a gemeente, or the radius beyond the ring)."""
+    """Rings to try before the whole level (a search without q orders a level by distance):
+    only where a level is large (a gemeente, or the radius beyond the ring)."""
     level = levels[0]
     large = level == ranking.GEMEENTE_LEVEL or (level == ranking.RADIUS_LEVEL and criteria.radius_km > RING_KM)
-    return [RING_KM, None] if len(levels) == 1 and large and not criteria.q else [None]
+    return [RING_KM, None] if len(levels) == 1 and large else [None]
 
 
 def _ranked_batches(
-    session: Session, criteria: SearchCriteria, place: SearchPlace, query: PrefixQuery | None, after: list[Any] | None
+    session: Session, criteria: SearchCriteria, place: SearchPlace, after: list[Any] | None
 ) -> Iterator[list[Any]]:
-    """The ranked candidates after `after`, in order, criteria.limit + 1 at a time."""
+    """The ranked candidates of a search without q after `after`, in order, criteria.limit + 1 at a time."""
     name = session.get_bind().dialect.name
     size = criteria.limit + 1
     for levels in _level_groups(place):
@@ -83,14 +94,102 @@ def _ranked_batches(
             # A ring that comes back short holds no more: the next one goes on after its last row.
             while True:
                 statement = ranking.batch_statement(
-                    ranking.shape(name, criteria, query, levels, after is not None, ring is not None)
+                    ranking.shape(name, criteria, None, levels, after is not None, ring is not None)
                 )
-                rows = session.execute(statement, ranking.parameters(criteria, place, query, after, size, ring)).all()
+                rows = session.execute(statement, ranking.parameters(criteria, place, None, after, size, ring)).all()
                 if rows:
                     yield list(rows)
                     after = [getattr(rows[-1], key) for key in ranking.ORDER_KEYS]
                 if len(rows) < size:
                     break
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """A match of q with its place in the ranking (TEXT_ORDER_KEYS) and why it is there."""
+
+    id: uuid.UUID
+    level: int
+    d2: float
+    neg_band: int
+    neg_fine: float
+    judgement: Judgement
+    domains: frozenset[str]
+
+
+def _text_ranked(
+    session: Session, criteria: SearchCriteria, place: SearchPlace, terms: SearchTerms
+) -> list[_Scored]:
+    """Every match of q here (up to MAX_TEXT_CANDIDATES), scored and in TEXT_ORDER_KEYS order."""
+    name = session.get_bind().dialect.name
+    rows: list[Any] = []
+    for levels in _level_groups(place):
+        statement = ranking.batch_statement(
+            ranking.shape(name, criteria, terms.query, levels, False, False, terms.inner)
+        )
+        size = MAX_TEXT_CANDIDATES - len(rows)
+        values = ranking.parameters(criteria, place, terms.query, None, size, None, terms.inner)
+        rows += session.execute(statement, values).all()
+        if len(rows) >= MAX_TEXT_CANDIDATES:
+            break
+    domains = _need_domains(session, [row.id for row in rows])
+    scored = []
+    for row in rows:
+        judgement = judge(terms, row.name, row.document, domains[row.id])
+        scored.append(_Scored(row.id, row.level, row.d2, -judgement.band, -round(judgement.fine, 6), judgement,
+                              domains[row.id]))
+    return sorted(scored, key=lambda row: tuple(getattr(row, key) for key in TEXT_ORDER_KEYS))
+
+
+def _need_domains(session: Session, ids: list[uuid.UUID]) -> defaultdict[uuid.UUID, frozenset[str]]:
+    """Service id -> its need domain codes (in chunks: a bound list per statement stays short)."""
+    found: defaultdict[uuid.UUID, set[str]] = defaultdict(set)
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        for service_id, code in session.execute(
+            select(ServiceNeedDomain.service_id, ServiceNeedDomain.domain_code)  # type: ignore[call-overload]
+            .where(ServiceNeedDomain.service_id.in_(chunk))  # type: ignore[attr-defined]
+        ):
+            found[service_id].add(code)
+    return defaultdict(frozenset, {service_id: frozenset(codes) for service_id, codes in found.items()})
+
+
+def _after(rows: list[_Scored], after: list[Any] | None) -> Iterator[list[Any]]:
+    """The scored matches after the cursor's key, as one batch."""
+    if after is not None:
+        rows = [row for row in rows if tuple(getattr(row, key) for key in TEXT_ORDER_KEYS) > tuple(after)]
+    if rows:
+        yield list(rows)
+
+
+def _fallback(
+    session: Session, criteria: SearchCriteria, place: SearchPlace, terms: SearchTerms
+) -> tuple[dict[str, str], list[_Scored]] | None:
+    """For a q that nothing here matches: the nearest related need domain, and its services
+    that match q relaxed (relaxed_terms), best first.
+
+    The domain is the one the relaxed matches serve most, each counted by its band (ties go
+    to the first in taxonomy order); the reason says what related it: a word spelled like
+    one of its synonyms, a part of a compound, or a single word of q."""
+    relaxed = relaxed_terms(session, terms)
+    scored = _text_ranked(session, criteria, place, relaxed)
+    votes: Counter[str] = Counter()
+    for row in scored:
+        votes.update({code: -row.neg_band for code in row.domains})
+    if not votes:
+        return None
+    best = max(votes.values())
+    domain = next(code for code in relaxed.domain_words if votes[code] == best)  # ties: in taxonomy order
+    similar = [word for word in relaxed.words if word.domains - word.part_domains - _named(terms, word)]
+    compound = [word for word in terms.words if word.parts]
+    word, reason = (similar[0], "similar_word") if similar else (compound[0], "compound_part") if compound \
+        else (terms.words[0], "partial_match")
+    return {"domain": domain, "word": word.text, "reason": reason}, [row for row in scored if domain in row.domains]
+
+
+def _named(terms: SearchTerms, word: QueryWord) -> frozenset[str]:
+    """The domains that q's word of this stem names as it was asked (before relaxed_terms)."""
+    return next((strict.domains for strict in terms.words if strict.stem == word.stem), frozenset())
 
 
 def search(
@@ -102,27 +201,41 @@ def search(
     eligible_only: bool = False,
 ) -> dict[str, Any]:
     """The page as JSON data in SearchPage's shape (tests/test_search_cards.py validates it):
-    its results are put together from stored cards, with no output model built per search."""
+    its results are put together from stored cards, with no output model built per search.
+
+    With q, the matches are ordered by relevance band first (app/search/relevance.py). When
+    nothing here matches q, the page offers the services of the nearest related need
+    domain instead (`fallback`), each marked so."""
     resolved = resolve_postcode(session, criteria.postcode) if criteria.postcode is not None else None
     place = search_place(criteria, resolved)
     home = None
     if patient is not None:
         require_target_groups(session, patient.target_groups, "patient.target_groups")
         home = _home(session, patient, resolved)
-    query = prefix_query(session, criteria.q) if criteria.q else None
+    terms = search_terms(session, criteria.q) if criteria.q else None
     if criteria.domain:
         require_need_domains(session, criteria.domain, "domain")
     if criteria.target_group:
         require_target_groups(session, [criteria.target_group], "target_group")
     scope = _scope(criteria, patient, eligible_only)
-    after = decode_cursor(scope, criteria.cursor, _CURSOR_COLUMNS) if criteria.cursor else None
+    fallback = None
+    keys: tuple[str, ...]
+    if terms is None:
+        keys, columns = ranking.ORDER_KEYS, _CURSOR_COLUMNS
+    else:
+        keys, columns = TEXT_ORDER_KEYS, _TEXT_CURSOR_COLUMNS
+        scored = _text_ranked(session, criteria, place, terms)
+        if not scored and (offered := _fallback(session, criteria, place, terms)):
+            fallback, scored = offered
+    after = decode_cursor(scope, criteria.cursor, columns) if criteria.cursor else None
+    batches = _ranked_batches(session, criteria, place, after) if terms is None else _after(scored, after)
     page: list[tuple[Any, EligibilityVerdict | None]] = []
     next_cursor = None
-    for rows in _ranked_batches(session, criteria, place, query, after):
+    for rows in batches:
         rules = load_eligibility(session, [row.id for row in rows]) if patient is not None else {}
         for row in rows:
             if len(page) == criteria.limit:
-                next_cursor = encode_cursor(scope, [getattr(page[-1][0], key) for key in ranking.ORDER_KEYS])
+                next_cursor = encode_cursor(scope, [getattr(page[-1][0], key) for key in keys])
                 break
             # Decided as the eligibility endpoint decides it: a search's area match does not say
             # the patient lives there (their own postcode may differ; a PC4 may straddle the area).
@@ -136,10 +249,11 @@ def search(
         if next_cursor:
             break
     return {
-        "items": _results(session, page, criteria, place, viewer),
+        "items": _results(session, page, criteria, place, viewer, fallback is not None),
         "next_cursor": next_cursor,
         "limit": criteria.limit,
         "place": place.model_dump(mode="json"),
+        "fallback": fallback,
     }
 
 
@@ -188,6 +302,7 @@ def _results(
     criteria: SearchCriteria,
     place: SearchPlace,
     viewer: Viewer,
+    fallback: bool,
 ) -> list[dict[str, Any]]:
     today = local_today()
     moment = _moment(criteria)
@@ -208,5 +323,17 @@ def _results(
             "opening": _opening(live, moment) if moment else None,
             "contact": _contact(found.contacts[row.id], levels, viewer, today),
             "eligibility": verdict.model_dump(mode="json") if verdict else None,
+            "why": _why(row, fallback),
         })
     return results
+
+
+def _why(row: Any, fallback: bool) -> dict[str, Any] | None:
+    """Why a result ranked where it did: with q, its band and each word's best match; a
+    fallback's result, that it is offered for the related need domain, matching no word."""
+    if fallback:
+        return {"relevance": 0, "matches": [], "fallback": True}
+    if not isinstance(row, _Scored):
+        return None
+    matches = [{"word": m.word, "where": m.where, "matched": m.matched} for m in row.judgement.matches]
+    return {"relevance": row.judgement.band, "matches": matches, "fallback": False}

@@ -3,18 +3,24 @@
 Stemming happens here, in Python, so that SQLite and PostgreSQL index and query the very
 same stems (app/dialect/fulltext.py stores and matches them). Query stems match as prefixes of
 indexed stems, because Dutch writes compounds as one word: "schuld" finds
-"schuldhulpverlening".
+"schuldhulpverlening". The other way round, a compound in the query ("huurachterstand") is
+split into words of the Dutch vocabulary ("huur" + "achterstand"), and also matches a
+service that has both.
 """
 
 import csv
+import difflib
 import functools
+import math
 import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import snowballstemmer
+import wordfreq
 from sqlalchemy import Subquery
 from sqlmodel import Session, col, select
 
@@ -33,6 +39,19 @@ STOP_WORDS = frozenset(
     "maar met na naar niet nog of om ook op te tot u uit van voor wat wie zich zij zo".split()
 )
 _MIN_LENGTH = 2
+# Compound splitting: both parts at least this long and at least this common in Dutch
+# (Zipf scale: 3 is once per million words). Measured on judged compounds and
+# non-compounds, this keeps "verslaving" and "eenzaamheid" whole and splits
+# "gokverslaving" and "angstklachten" (bench/split_compounds.py).
+_MIN_PART = 3
+_MIN_HEAD = 4
+_MIN_ZIPF = 3.0
+_LINKS = ("s", "en", "")  # Dutch linking letters between the parts: "opvoeding-s-problemen"
+_MIN_NAMING = 5  # a shorter start of a one-word domain label ("huis") names no domain
+# A word this long is also sought (its stem) inside the indexed stems, as the head of a compound there;
+# a shorter one would be found inside unrelated words ("taal" in "betaal").
+_MIN_INNER = 7
+_SIMILAR = 0.8  # how alike (difflib's ratio) a word must be to a synonym's to stand for its domain
 _WORD = re.compile(r"[^\W_]+")
 _NOT_STEM = re.compile(r"[^a-z0-9]+")
 
@@ -56,7 +75,41 @@ def _stem(word: str) -> str:
 
 
 @functools.cache
-def _synonym_domains() -> dict[str, frozenset[str]]:
+def _common_dutch_words() -> dict[str, float]:
+    """Dutch word -> how common it is (Zipf), for the some 30,000 words of wordfreq's list at
+    least _MIN_ZIPF common; read once per process (about a second)."""
+    floor = 10 ** (_MIN_ZIPF - 9)
+    return {word: math.log10(share) + 9 for word, share in wordfreq.get_frequency_dict("nl").items()
+            if share >= floor and word.isalpha()}
+
+
+@functools.lru_cache(maxsize=10_000)
+def split_compound(word: str) -> tuple[str, str] | None:
+    """(modifier, head) of a Dutch compound whose parts are both common words, or None.
+
+    Of the ways to cut the word (after an optional linking "s" or "en"), the one whose
+    rarer part is most common wins; a word that is itself common is kept whole unless a cut
+    gives two parts at least as common, so that "verslaving" is not "vers" + "laving"."""
+    common = _common_dutch_words()
+    best: tuple[float, str, str] | None = None
+    for cut in range(_MIN_PART, len(word) - _MIN_HEAD + 1):
+        left, head = word[:cut], word[cut:]
+        if head not in common:
+            continue
+        for link in _LINKS:
+            modifier = left[: len(left) - len(link)]
+            if not left.endswith(link) or len(modifier) < _MIN_PART or modifier not in common:
+                continue
+            score = min(common[modifier], common[head])
+            if best is None or score > best[0]:
+                best = (score, modifier, head)
+    if best is None or common.get(word, 0.0) > best[0]:
+        return None
+    return best[1], best[2]
+
+
+@functools.cache
+def synonym_domains() -> dict[str, frozenset[str]]:
     """Stem of an everyday word -> the need domains it stands for (synonyms.csv)."""
     domains: defaultdict[str, set[str]] = defaultdict(set)
     with SYNONYMS_CSV.open(encoding="utf-8") as handle:
@@ -118,28 +171,121 @@ def text_matches(session: Session, q: str) -> Subquery:
     return fulltext.search_document_matches(session, prefix_query(session, q))
 
 
-def prefix_query(session: Session, q: str) -> fulltext.PrefixQuery:
-    """What q asks of the index: every word of q must match.
+@dataclass(frozen=True)
+class QueryWord:
+    """One word of q as the search reads it."""
 
-    A word matches when its stem is a prefix of an indexed stem, or when it is a synonym
-    of a need domain whose label's stems all match (a service's document holds the
-    labels of its domains).
+    text: str  # as typed, folded
+    stem: str
+    parts: tuple[str, ...]  # the stems of its compound parts (modifier, head), or () when it is no compound
+    domains: frozenset[str]  # the need domains it names: it is a synonym of them, or their one-word label
+    part_domains: frozenset[str]  # the need domains its compound parts name
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    """What q asks: its words, each need domain's everyday words (its synonyms' stems), and
+    the query the index matches."""
+
+    words: tuple[QueryWord, ...]
+    domain_words: dict[str, frozenset[str]]
+    query: fulltext.PrefixQuery
+    inner: tuple[str | None, ...]  # per word of query: its stem when long enough to be sought inside compounds
+    relaxed: bool = False  # any word, or any compound part, may match (relaxed_terms)
+
+
+def prefix_query(session: Session, q: str) -> fulltext.PrefixQuery:
+    """What q asks of the index: every word of q must match (search_terms)."""
+    return search_terms(session, q).query
+
+
+def search_terms(session: Session, q: str) -> SearchTerms:
+    """q read for the search: every word must match.
+
+    A word matches when its stem, or the word as typed, is a prefix of an indexed stem;
+    when it is a compound whose parts' stems both are; or when it is a synonym of a need
+    domain whose label's stems all match (a service's document holds the labels of its
+    domains). The postcode search also finds a long word inside an indexed stem (`inner`,
+    "uitkering" in "bijstandsuitkering"), which the full-text index cannot.
     """
-    stems = list(dict.fromkeys(stem_words(q)))
-    if not stems:
+    words = _query_words(q)
+    if not words:
         raise InvalidInput("q holds no searchable word.", field="q")
-    synonyms = _synonym_domains()
-    # Only the labels of the domains q's synonyms name (most queries name none).
-    named = {code for stem in stems for code in synonyms.get(stem, ())}
-    label_stems = {
-        code: stem_words(label)
-        for code, label in session.exec(select(NeedDomain.code, NeedDomain.label).where(col(NeedDomain.code).in_(named)))
-    } if named else {}
+    labels = _label_stems(session)
+    domain_words = _domain_words(labels)
     query: fulltext.PrefixQuery = []
-    for stem in stems:
-        alternatives = [[stem]]
-        for code in sorted(synonyms.get(stem, ())):
-            if label_stems.get(code) and label_stems[code] not in alternatives:
-                alternatives.append(label_stems[code])
+    for word in words:
+        alternatives = [[word.stem]]
+        if word.text != word.stem:
+            alternatives.append([word.text])  # the stemmer shortens some words: "taal" -> "tal", not in "taalhuis"
+        if word.parts:
+            alternatives.append(list(word.parts))
+        for code in sorted(word.domains):
+            if labels.get(code) and labels[code] not in alternatives:
+                alternatives.append(labels[code])
         query.append(alternatives)
-    return query
+    named = [
+        QueryWord(word.text, word.stem, word.parts, word.domains | _labels_named(word.stem, labels),
+                  _part_domains(word, labels))
+        for word in words
+    ]
+    inner = tuple(word.stem if len(word.text) >= _MIN_INNER else None for word in words)
+    return SearchTerms(tuple(named), domain_words, query, inner)
+
+
+def relaxed_terms(session: Session, terms: SearchTerms) -> SearchTerms:
+    """What to offer when nothing matches `terms`: a service matching any word of q, any
+    part of a compound of q, or a need domain that a word or part names or that a word is
+    spelled like a synonym of ("depresie")."""
+    labels = _label_stems(session)
+    synonyms = synonym_domains()
+    words = []
+    for word in terms.words:
+        similar = difflib.get_close_matches(word.stem, list(synonyms), n=1, cutoff=_SIMILAR)
+        domains = word.domains | word.part_domains | (synonyms[similar[0]] if similar else frozenset())
+        words.append(QueryWord(word.text, word.stem, word.parts, domains, word.part_domains))
+    alternatives = [[word.stem] for word in words] + [[word.text] for word in words if word.text != word.stem]
+    alternatives += [[part] for word in words for part in word.parts]
+    alternatives += [labels[code] for code in sorted({code for word in words for code in word.domains}) if labels.get(code)]
+    return SearchTerms(tuple(words), terms.domain_words, [alternatives], (None,), relaxed=True)
+
+
+def _query_words(q: str) -> list[QueryWord]:
+    """The distinct words of q, with their stems, compound parts and synonyms' domains."""
+    synonyms = synonym_domains()
+    words: dict[str, QueryWord] = {}
+    for text in _WORD.findall(fold(q)):
+        stems = stem_words(text)
+        if len(stems) != 1 or stems[0] in words:
+            continue
+        split = split_compound(text)
+        parts = tuple(stem for part in split for stem in stem_words(part)) if split else ()
+        words[stems[0]] = QueryWord(_NOT_STEM.sub("", text), stems[0], parts if len(parts) == 2 else (),
+                                    synonyms.get(stems[0], frozenset()), frozenset())
+    return list(words.values())
+
+
+def _label_stems(session: Session) -> dict[str, list[str]]:
+    """Need domain code -> its label's stems."""
+    return {code: stem_words(label) for code, label in domain_labels_in_order(session)}
+
+
+def _domain_words(labels: dict[str, list[str]]) -> dict[str, frozenset[str]]:
+    """Need domain code -> the stems of its synonyms: the everyday words for it (a label's
+    own words, "sociaal" or "maatschappelijk", are too general to tell a service's purpose)."""
+    words: defaultdict[str, set[str]] = defaultdict(set)
+    for stem, codes in synonym_domains().items():
+        for code in codes:
+            words[code].add(stem)
+    return {code: frozenset(words[code]) for code in labels}
+
+
+def _labels_named(stem: str, labels: dict[str, list[str]]) -> frozenset[str]:
+    """The need domains whose label is this one word, or starts with it ("financien": Financiën)."""
+    return frozenset(code for code, stems in labels.items()
+                     if len(stems) == 1 and (stems[0] == stem or (len(stem) >= _MIN_NAMING and stems[0].startswith(stem))))
+
+
+def _part_domains(word: QueryWord, labels: dict[str, list[str]]) -> frozenset[str]:
+    synonyms = synonym_domains()
+    return frozenset(code for part in word.parts for code in synonyms.get(part, frozenset()) | _labels_named(part, labels))

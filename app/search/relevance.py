@@ -1,0 +1,108 @@
+"""How well a service answers q, and why: the ranking's relevance bands.
+
+Each word of q counts by where it is found best in the service:
+
+- name (4): the word starts a word of the service's name;
+- name (3): the name holds a part of the word (a compound), or an everyday word of a need
+  domain the word names ("geldzorgen" names Financiën, whose synonyms include "schulden":
+  Schuldhulpverlening);
+- domain (2): the service serves a need domain the word names;
+- description (1): the word starts a word of its description or organisation's name
+  (or of a domain label it does not serve).
+
+A service's band is the sum over the words; a search with q orders by band first, then
+by coverage level, then by `fine` (more and earlier mentions, more of the named domains'
+words, fewer other domains), then by distance. No corpus statistics: a service's score depends on the
+service and q alone, so both databases and every worker rank alike.
+"""
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from app.search.text import SearchTerms, stem_words
+
+Where = Literal["name", "domain", "description"]
+WEIGHTS: dict[Where, int] = {"name": 3, "domain": 2, "description": 1}
+_OWN_NAME = 4  # the word itself in the name, above a word of its domain there
+_WORD_START = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class WordMatch:
+    word: str  # the word of q, as typed (folded)
+    where: Where
+    matched: str  # the word of the name as written, the need domain's code, or the query word found in the description
+
+
+@dataclass
+class Judgement:
+    band: int = 0
+    fine: float = 0.0
+    matches: list[WordMatch] = field(default_factory=list)
+
+
+@functools.lru_cache(maxsize=50_000)
+def _name_words(name: str) -> tuple[tuple[str, str], ...]:
+    """(stem, word) of each word of a service's name."""
+    return tuple((stem, word) for word in _WORD_START.findall(name) for stem in stem_words(word)[:1])
+
+
+def _in_name(named_words: tuple[tuple[str, str], ...], stems: Iterable[str]) -> str | None:
+    """The first word of the name that one of `stems` starts, if any."""
+    wanted = tuple(stems)
+    return next((text for stem, text in named_words if wanted and stem.startswith(wanted)), None)
+
+
+def _starts(stem: str, text: str) -> bool:
+    """Whether stem starts a stem of `text` (stems joined by spaces, with a leading space)."""
+    return " " + stem in text
+
+
+def _count(stem: str, text: str) -> int:
+    return text.count(" " + stem)
+
+
+def judge(terms: SearchTerms, name: str, document: str, domains: frozenset[str]) -> Judgement:
+    """How `terms` match a service with this name, search document (its stems, with a
+    leading space) and need domain codes."""
+    named_words = _name_words(name)
+    judgement = Judgement()
+    for word in terms.words:
+        whole = [form for form in dict.fromkeys((word.stem, word.text)) if _starts(form, document)]
+        parts = [part for part in word.parts if _starts(part, document)]
+        own = whole or (parts if parts and (terms.relaxed or len(parts) == len(word.parts)) else [])
+        inside = not own and word.stem in terms.inner and word.stem in document
+        in_name = _in_name(named_words, whole)
+        # A part of the compound, or an everyday word of a domain the word names: the name says
+        # the service is about it, less surely than the word itself would.
+        related = _in_name(named_words, parts) or next((
+            text for code in sorted(word.domains) for text in [_in_name(named_words, terms.domain_words.get(code, ()))]
+            if text), None)
+        served = sorted(word.domains & domains)
+        if terms.relaxed and not (own or inside or related or served):
+            continue  # relaxed, a service matches some word of q, not necessarily this one
+        if in_name or related:
+            best = WordMatch(word.text, "name", in_name or related or "")
+        elif served:
+            best = WordMatch(word.text, "domain", served[0])
+        else:
+            # The index matched the word (every candidate matches every word), here in the
+            # description, the organisation's name, or a label of a domain it does not serve.
+            best = WordMatch(word.text, "description", word.text)
+        judgement.band += _OWN_NAME if in_name else WEIGHTS[best.where]
+        judgement.matches.append(best)
+        # Within a band: more and earlier mentions of the word (with diminishing returns),
+        # more of the named domains' words, and a service that serves fewer other domains.
+        mentions = sum(_count(s, document) for s in own) + (document.count(word.stem) if inside else 0)
+        judgement.fine += 1 - 1 / (mentions + 1)
+        if own:
+            before = document[:document.find(" " + own[0])].count(" ")
+            judgement.fine += 0.5 / (1 + before)
+        spoken = {s for code in word.domains for s in terms.domain_words.get(code, ()) if _starts(s, document)}
+        judgement.fine += 1 - 1 / (len(spoken) + 1)
+        if served:
+            judgement.fine += 1 / len(domains)
+    return judgement
