@@ -23,9 +23,14 @@ from app.hsds.router import router as hsds_router
 from app.imports.router import router as imports_router
 from app.locations.router import router as locations_router
 from app.maintenance.router import router as maintenance_router
+from app.maintenance.stale import register_signal
 from app.ops import install_operations
 from app.ops.collector import freeze_long_lived
 from app.organisations.router import router as organisations_router
+from app.referrals import service as referrals
+from app.referrals.router import router as referrals_router
+from app.reports import service as reports
+from app.reports.router import router as reports_router
 from app.search import cache as search_cache
 from app.search.router import router as search_router
 from app.services.router import router as services_router
@@ -72,12 +77,15 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     # Health, metrics, request logs, limits, and 503 for a database outage (before the next line).
     install_operations(app, engine, settings)
     install_outcome_handlers(app)  # errors under /fhir as OperationOutcome
+    # What the higher features publish to the lower ones, which do not import them.
+    register_signal("open_reports", reports.open_reports)
+    register_signal("referrals_niet_opgepakt", referrals.waiting_too_long)
 
     api = APIRouter(prefix="/api/v1")
     for router in (
         search_router, services_router, organisations_router, locations_router, contacts_router,
         front_doors_router, areas_router, taxonomy_router, clients_router, audit_router, maintenance_router, sync_router,
-        imports_router,
+        imports_router, referrals_router, reports_router,
     ):
         api.include_router(router)
     app.include_router(api)

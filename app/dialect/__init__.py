@@ -236,8 +236,14 @@ def lock_change_log(session: Session) -> None:
     number. The transaction-scoped advisory lock makes appends commit in position
     order. SQLite allows one writer at a time, which already gives that order.
     """
+    serialise_appends(session, CHANGE_LOG_LOCK_KEY)
+
+
+def serialise_appends(session: Session, key: int) -> None:
+    """Make the transactions that take the lock `key` commit one after another (see
+    lock_change_log): what a feed numbered by a sequence needs so no reader passes a row."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK_KEY})
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 # What SQLite says of a unique or foreign key violation (it has no error classes for them).
