@@ -24,6 +24,8 @@ from app.imports.router import router as imports_router
 from app.locations.router import router as locations_router
 from app.maintenance.router import router as maintenance_router
 from app.maintenance.stale import register_signal
+from app.monitoring import service as monitoring
+from app.monitoring.router import router as monitoring_router
 from app.ops import install_operations
 from app.ops.collector import freeze_long_lived
 from app.organisations.router import router as organisations_router
@@ -32,6 +34,7 @@ from app.referrals.router import router as referrals_router
 from app.reports import service as reports
 from app.reports.router import router as reports_router
 from app.search import cache as search_cache
+from app.search.observe import observe_searches
 from app.search.router import router as search_router
 from app.services.router import router as services_router
 from app.settings import Settings, get_settings
@@ -80,12 +83,13 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     # What the higher features publish to the lower ones, which do not import them.
     register_signal("open_reports", reports.open_reports)
     register_signal("referrals_niet_opgepakt", referrals.waiting_too_long)
+    observe_searches(monitoring.record_search)
 
     api = APIRouter(prefix="/api/v1")
     for router in (
         search_router, services_router, organisations_router, locations_router, contacts_router,
         front_doors_router, areas_router, taxonomy_router, clients_router, audit_router, maintenance_router, sync_router,
-        imports_router, referrals_router, reports_router,
+        imports_router, referrals_router, reports_router, monitoring_router,
     ):
         api.include_router(router)
     app.include_router(api)

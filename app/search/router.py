@@ -6,6 +6,7 @@ import anyio
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from starlette.background import BackgroundTask
 from sqlmodel import Session
 
 from app.db import SessionDep, reads_only
@@ -13,7 +14,7 @@ from app.errors import PROBLEM_RESPONSES
 from app.geojson import GEOJSON_RESPONSE, feature_collection, wants_geojson
 from app.http_cache import LIST_SECONDS, cache_for, cache_headers
 from app.request_checks import CheckedRoute, Handler
-from app.search import cache, service
+from app.search import cache, observe, service
 from app.search.schemas import SearchCriteria, SearchPage, SearchRequest
 from app.visibility import Viewer, ViewerDep, viewer_without_lookup
 
@@ -43,7 +44,13 @@ def _replayed(request: Request) -> Response | None:
     sent = cache.request_key(request, viewer, _representation(request), version)
     if sent is None or (entry := responses.replay(sent)) is None:
         return None
-    return Response(entry.body, media_type=entry.media_type, headers=cache_headers(request, LIST_SECONDS))
+    return Response(entry.body, media_type=entry.media_type, headers=cache_headers(request, LIST_SECONDS),
+                    background=_published(request, entry))
+
+
+def _published(request: Request, entry: cache.CachedResponse) -> BackgroundTask:
+    """Tell the search's observers (app/search/observe.py) after the response is sent."""
+    return BackgroundTask(observe.publish, request.app.state.engine, entry.seen)
 
 
 router = APIRouter(
@@ -61,10 +68,12 @@ def _representation(request: Request) -> str:
     return "geojson" if wants_geojson(request) else "json"
 
 
-def _rendered(request: Request, response: Response, page: dict[str, Any]) -> cache.CachedResponse:
+def _rendered(
+    request: Request, response: Response, page: dict[str, Any], seen: observe.SearchSeen | None = None
+) -> cache.CachedResponse:
     """The page as JSON, or with `Accept: application/geo+json` its results as points at their nearest location."""
     if not wants_geojson(request):
-        return cache.CachedResponse("application/json", orjson.dumps(page))
+        return cache.CachedResponse("application/json", orjson.dumps(page), seen)
     collection = feature_collection(
         page["items"],
         lambda result: (result["nearest_location"]["lat"], result["nearest_location"]["lon"])
@@ -72,7 +81,7 @@ def _rendered(request: Request, response: Response, page: dict[str, Any]) -> cac
         page["next_cursor"],
         response.headers,
     )
-    return cache.CachedResponse(collection.media_type, bytes(collection.body))  # type: ignore[arg-type]
+    return cache.CachedResponse(collection.media_type, bytes(collection.body), seen)  # type: ignore[arg-type]
 
 
 def _sent(entry: cache.CachedResponse, response: Response) -> Response:
@@ -107,7 +116,9 @@ async def search_get(
         entry = await _computed(request, _answer, session, criteria, viewer, request, response)
         responses.put(key, entry)
     responses.remember_request(sent, key)
-    return _sent(entry, response)  # type: ignore[return-value]
+    sending = _sent(entry, response)
+    sending.background = _published(request, entry)
+    return sending  # type: ignore[return-value]
 
 
 async def _computed(request: Request, compute: Callable[..., T], *args: Any) -> T:
@@ -119,7 +130,8 @@ async def _computed(request: Request, compute: Callable[..., T], *args: Any) -> 
 def _answer(
     session: Session, criteria: SearchCriteria, viewer: Viewer, request: Request, response: Response
 ) -> cache.CachedResponse:
-    return _rendered(request, response, service.search(session, criteria, viewer))
+    page = service.search(session, criteria, viewer)
+    return _rendered(request, response, page, observe.seen(criteria, page))
 
 
 @router.post(

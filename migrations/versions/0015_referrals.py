@@ -115,14 +115,14 @@ def upgrade() -> None:
         batch_op.create_index('ix_referral_event_practice_position', ['practice_client_id', 'position'], unique=False)
         batch_op.create_index(batch_op.f('ix_referral_event_referral_id'), ['referral_id'], unique=False)
 
-    with op.batch_alter_table('contact', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('unreachable_reported_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('contact', sa.Column('unreachable_reported_at', sa.DateTime(timezone=True), nullable=True))
 
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('contact', schema=None) as batch_op:
-        batch_op.drop_column('unreachable_reported_at')
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35 and later) rather than a batch's copy of the table,
+    # whose DROP TABLE contact the rows that refer to contacts would refuse.
+    op.drop_column('contact', 'unreachable_reported_at')
 
     with op.batch_alter_table('referral_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_referral_event_referral_id'))
