@@ -30,6 +30,7 @@ from app.ops import install_operations
 from app.ops.collector import freeze_long_lived
 from app.organisations.router import router as organisations_router
 from app.referrals import service as referrals
+from app.referrals.router import fhir_router as referrals_fhir_router
 from app.referrals.router import router as referrals_router
 from app.reports import service as reports
 from app.reports.router import router as reports_router
@@ -97,6 +98,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     app.include_router(hsds_router)
     # FHIR R4 likewise: /fhir.
     app.include_router(fhir_router)
+    app.include_router(referrals_fhir_router)  # ServiceRequest and Task, for the practice and the receiving side
 
     @app.get("/problems/{slug}", include_in_schema=False, response_class=PlainTextResponse)
     def describe_problem(slug: str) -> str:

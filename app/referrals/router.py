@@ -1,16 +1,18 @@
 """/referrals: practices refer and read feedback; the receiving side reads and reports progress."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from app.clients.auth import CurrentClient
 from app.db import SessionDep
 from app.errors import WRITE_PROBLEM_RESPONSES
 from app.fields import LocalDateTime
+from app.fhir.outcome import PREFIX, FhirResponse
+from app.fhir.router import json_only
 from app.http_cache import cache_for
 from app.pagination import CursorParam, LimitParam, Page
-from app.referrals import service
+from app.referrals import fhir, service
 from app.referrals.schemas import ChangePage, ReferralCreate, ReferralOut, ReferralSummary, Status, StatusChange
 from app.request_checks import CheckedRoute
 
@@ -85,3 +87,21 @@ def read_referral(session: SessionDep, principal: CurrentClient, code: Code) -> 
 def change_referral_status(session: SessionDep, principal: CurrentClient, code: Code, change: StatusChange) -> ReferralOut:
     return service.change_status(session, principal, code, change)
 
+
+
+# FHIR R4 (app/referrals/fhir.py), beside the catalogue's /fhir routes; described by their
+# CapabilityStatement's conventions, not the OpenAPI document.
+fhir_router = APIRouter(
+    prefix=PREFIX, tags=["FHIR R4"], include_in_schema=False, default_response_class=FhirResponse,
+    dependencies=[Depends(json_only), cache_for(0)],
+)
+
+
+@fhir_router.get("/ServiceRequest/{code}")
+def read_service_request(session: SessionDep, principal: CurrentClient, code: Code) -> dict[str, Any]:
+    return fhir.service_request(*service.practice_of(session, principal, code))
+
+
+@fhir_router.get("/Task/{code}")
+def read_task(session: SessionDep, principal: CurrentClient, code: Code) -> dict[str, Any]:
+    return fhir.task(*service.practice_of(session, principal, code))

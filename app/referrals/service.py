@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_
 from sqlmodel import Session, col, select
 
 from app import dialect
-from app.clients.models import Role
+from app.clients.models import ApiClient, Role
 from app.clients.scope import Principal
 from app.clock import local_today, local_zone
 from app.contacts.models import Contact
@@ -289,3 +289,10 @@ def waiting_too_long(session: Session, gemeenten: list[str] | None) -> int:
         owned = select(ServiceOwner.service_id).where(col(ServiceOwner.gemeente_code).in_(gemeenten))
         statement = statement.where(col(Referral.service_id).in_(owned))
     return session.exec(statement).one()
+
+
+def practice_of(session: Session, principal: Principal, code: str) -> tuple[ReferralOut, uuid.UUID, str]:
+    """The referral the key may see, with its practice's client id and name (the FHIR requester)."""
+    referral = _find(session, principal, code)
+    name = session.exec(select(ApiClient.name).where(ApiClient.id == referral.practice_client_id)).one()
+    return _out(session, referral), referral.practice_client_id, name
