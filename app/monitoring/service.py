@@ -32,6 +32,12 @@ from app.services.models import Service
 
 log = logging.getLogger("wijkkaart")
 
+_STATUS = {status: f"status.{status.value}" for status in Status}
+_OUTCOME = {outcome: f"outcome.{outcome.value}" for outcome in Outcome}
+_ZERO = {"total": 0, "niet_opgepakt": 0, **dict.fromkeys(_STATUS.values(), 0), **dict.fromkeys(_OUTCOME.values(), 0)}
+# A cell's total is the sum of its statuses; its afgesloten the sum of its outcomes.
+_SUMS = [("total", list(_STATUS.values())), (_STATUS[Status.afgesloten], list(_OUTCOME.values()))]
+
 
 def _referral_scope(principal: Principal) -> ColumnElement[bool]:
     """Admins: all; a gemeente's editor: its gemeenten's; a provider's key: its organisations' services."""
@@ -62,30 +68,25 @@ def referral_monitoring(session: Session, principal: Principal, since_month: str
         .join(ReferralDomain, ReferralDomain.referral_id == Referral.id)  # type: ignore[arg-type]
         .where(scope).group_by(*keys, Referral.status, Referral.outcome)
     ).all()
-    cells: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    cells: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: dict(_ZERO))
     for row in counts:
         cell = cells[_cell_key(row)]
         cell["total"] += row.n
-        cell[f"status.{row.status}"] += row.n
+        cell[_STATUS[row.status]] += row.n
         if row.outcome:
-            cell[f"outcome.{row.outcome}"] += row.n
+            cell[_OUTCOME[row.outcome]] += row.n
         cell["niet_opgepakt"] += row.late
     medians = _medians(session, scope)
     out = []
     for key in sorted(cells, key=lambda k: (k[0], k[1] or "", k[2], str(k[3]))):
-        values = {"total": 0, "niet_opgepakt": 0, **{f"status.{s}": 0 for s in Status},
-                  **{f"outcome.{o}": 0 for o in Outcome}} | cells[key]
-        hidden = suppress(values, [
-            ("total", [f"status.{s}" for s in Status]),
-            (f"status.{Status.afgesloten}", [f"outcome.{o}" for o in Outcome]),
-        ])
+        hidden = suppress(cells[key], _SUMS)
         share = (hidden["niet_opgepakt"] / hidden["total"]  # type: ignore[operator]
                  if shown(hidden["niet_opgepakt"]) and shown(hidden["total"]) and hidden["total"] else None)
         median, contacts = medians.get(key, (None, 0))
         out.append(ReferralCell(
             month=key[0], gemeente=key[1], need_domain=key[2], service_id=key[3], total=hidden["total"],
-            by_status={s.value: hidden[f"status.{s}"] for s in Status},
-            by_outcome={o.value: hidden[f"outcome.{o}"] for o in Outcome},
+            by_status={status.value: hidden[name] for status, name in _STATUS.items()},
+            by_outcome={outcome.value: hidden[name] for outcome, name in _OUTCOME.items()},
             niet_opgepakt=hidden["niet_opgepakt"], niet_opgepakt_share=round(share, 3) if share is not None else None,
             median_days_to_first_contact=round(median, 1) if median is not None and contacts >= THRESHOLD else None,
         ))

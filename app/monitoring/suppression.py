@@ -52,8 +52,10 @@ def pinned(values: dict[str, int], hidden: set[str], total: str, parts: Sequence
 def suppress(values: dict[str, int], sums: Iterable[tuple[str, Sequence[str]]]) -> dict[str, Count]:
     """`values` with every count of 1 to 4 replaced by "<5", and as many other counts by "x"
     as it takes that no hidden count in any of `sums` (total, parts) can be worked out."""
-    sums = list(sums)
     hidden = {name for name, value in values.items() if 0 < value < THRESHOLD}
+    if not hidden:
+        return dict(values)  # nothing small: no sum can give anything away
+    sums = list(sums)
     changed = True
     while changed:
         changed = False
