@@ -24,7 +24,7 @@ from app.imports.router import router as imports_router
 from app.locations.router import router as locations_router
 from app.maintenance.router import router as maintenance_router
 from app.maintenance.stale import register_signal
-from app.monitoring import service as monitoring
+from app.monitoring.router import count_searches, searches_counted
 from app.monitoring.router import router as monitoring_router
 from app.ops import install_operations
 from app.ops.collector import freeze_long_lived
@@ -35,7 +35,6 @@ from app.referrals.router import router as referrals_router
 from app.reports import service as reports
 from app.reports.router import router as reports_router
 from app.search import cache as search_cache
-from app.search.observe import observe_searches
 from app.search.router import router as search_router
 from app.services.router import router as services_router
 from app.settings import Settings, get_settings
@@ -64,7 +63,8 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
         # Refuse to serve a schema older (or newer) than this code.
         assert_schema_current(engine)
         freeze_long_lived()
-        yield
+        async with searches_counted(app):
+            yield
         app.state.readiness.close()
 
     app = FastAPI(
@@ -84,7 +84,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     # What the higher features publish to the lower ones, which do not import them.
     register_signal("open_reports", reports.open_reports)
     register_signal("referrals_niet_opgepakt", referrals.waiting_too_long)
-    observe_searches(monitoring.record_search)
+    count_searches(app)  # the search tells app.state.search_observers of every GET it answers
 
     api = APIRouter(prefix="/api/v1")
     for router in (

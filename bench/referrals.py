@@ -67,7 +67,9 @@ def generate(engine: object, count: int, practices: list[uuid.UUID], rng: random
             domains.setdefault(service_id, []).append(domain)
     now = datetime.now(UTC)
     batch = 100_000
-    raw = engine.raw_connection()  # type: ignore[attr-defined]
+    # A plain connection: COPY of a batch takes longer than the app's statement timeout allows.
+    loader = create_engine(engine.url)  # type: ignore[attr-defined]
+    raw = loader.raw_connection()
     made = 0
     while made < count:
         referrals, chosen, events = io.StringIO(), io.StringIO(), io.StringIO()
@@ -109,6 +111,7 @@ def generate(engine: object, count: int, practices: list[uuid.UUID], rng: random
         cursor.execute("ANALYZE")
     raw.commit()
     raw.close()
+    loader.dispose()
 
 
 def timed(call: object, runs: int) -> float:

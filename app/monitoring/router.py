@@ -1,8 +1,13 @@
 """/monitoring: use of the wijkkaart, counted, with every small count suppressed."""
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from app.clients.auth import CurrentClient
 from app.db import SessionDep
@@ -41,11 +46,47 @@ def monitor_referrals(
     return _answer(service.referral_monitoring(session, principal, since_month), format, "referrals")
 
 
+async def _flushed(request: Request) -> None:
+    """This worker's latest counts, written before the request's transaction reads (a snapshot
+    taken first would not see them)."""
+    await run_in_threadpool(request.app.state.search_counts.flush)
+
+
 @router.get(
-    "/searches", summary="GET searches per month and gemeente, by need domain and word stem, and those that found nothing",
+    "/searches", dependencies=[Depends(_flushed)], summary="GET searches per month and gemeente, by need domain and word stem, and those that found nothing",
     description="Counted per day from GET search criteria only: never a POST's patient attributes, never who "
     "searched or from where. `found_nothing`: no result for the place or within 5 km (unmet demand)." + _SUPPRESSION,
     responses={**WRITE_PROBLEM_RESPONSES, **_CSV}, response_model=SearchMonitoring,
 )
 def monitor_searches(session: SessionDep, principal: CurrentClient, format: Format = "json") -> SearchMonitoring | Response:
     return _answer(service.search_monitoring(session, principal), format, "searches")
+
+
+FLUSH_SECONDS = 60.0
+
+
+def count_searches(app: FastAPI) -> None:
+    """Tally the app's GET searches (app/search/observe.py) in a SearchCounts of its own."""
+    app.state.search_counts = service.SearchCounts(app.state.engine)
+    app.state.search_observers = [app.state.search_counts.add]
+
+
+@asynccontextmanager
+async def searches_counted(app: FastAPI) -> AsyncIterator[None]:
+    """While the app runs, flush its search tally every FLUSH_SECONDS, so that another worker's
+    monitoring sees this one's searches within a minute; and once more at shutdown."""
+    counts: service.SearchCounts = app.state.search_counts
+
+    async def keep_flushing() -> None:
+        while True:
+            await anyio.sleep(FLUSH_SECONDS)
+            await run_in_threadpool(counts.flush)
+
+    flushing = asyncio.get_running_loop().create_task(keep_flushing())
+    try:
+        yield
+    finally:
+        flushing.cancel()
+        with suppress(asyncio.CancelledError):
+            await flushing
+        await run_in_threadpool(counts.flush)

@@ -4,9 +4,9 @@ or word stem), suppressed so that no small count leaves the API."""
 import csv
 import io
 import logging
+import threading
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
 from datetime import date
 from typing import Any
 
@@ -132,20 +132,59 @@ def search_monitoring(session: Session, principal: Principal) -> SearchMonitorin
     return SearchMonitoring(cells=cells)
 
 
-def count_search(session: Session, day: date, gemeente: str | None, domains: Iterable[str], stems: Iterable[str],
-                 found_nothing: bool) -> None:
-    """Add one search to the day's counters: one upsert of a few rows."""
-    rows = [("all", ""), *(("domain", d) for d in sorted(set(domains))), *(("stem", s[:40]) for s in sorted(set(stems)))]
+class SearchCounts:
+    """A worker's tally of the GET searches it answered, by day, gemeente and dimension, written
+    to search_tally by flush(): every minute, before monitoring reads it, and at shutdown
+    (app/monitoring/router.py, keep_flushing).
+
+    add() is the search's observer (app/search/observe.py): it runs on the event loop for every
+    answer, from the response cache too, so it only counts in memory."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._pending: Counter[tuple[date, str, str, str, bool]] = Counter()
+        self._lock = threading.Lock()
+
+    def add(self, seen: SearchSeen) -> None:
+        day, gemeente = local_today(), seen.gemeente or ""
+        keys = [("all", ""), *(("domain", d) for d in seen.domains), *(("stem", s[:40]) for s in seen.stems)]
+        with self._lock:
+            for dimension, value in keys:
+                self._pending[day, gemeente, dimension, value, seen.found_nothing] += 1
+
+    def flush(self) -> None:
+        """Add the tally to search_tally (one upsert) in a transaction of its own. Counts that could
+        not be written are kept for the next flush."""
+        with self._lock:
+            pending, self._pending = self._pending, Counter()
+        if not pending:
+            return
+        rows: dict[tuple[date, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+        for (day, gemeente, dimension, value, nothing), count in pending.items():
+            rows[day, gemeente, dimension, value][0] += count
+            rows[day, gemeente, dimension, value][1] += count if nothing else 0
+        try:
+            with Session(self.engine) as session, session.begin():
+                dialect.begin_write(session)
+                _add_counts(session, rows)
+        except SQLAlchemyError as error:
+            log.warning("search counts kept for the next flush: %s", error.__class__.__name__)
+            with self._lock:
+                self._pending.update(pending)
+
+
+def _add_counts(session: Session, rows: dict[tuple[date, str, str, str], list[int]]) -> None:
     table = SearchTally.__table__  # type: ignore[attr-defined]
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = module.insert(table).values([
-        {"day": day, "gemeente_code": gemeente or "", "dimension": dimension, "value": value,
-         "searches": 1, "found_nothing": int(found_nothing)}
-        for dimension, value in rows
+        {"day": day, "gemeente_code": gemeente, "dimension": dimension, "value": value,
+         "searches": searches, "found_nothing": nothing}
+        for (day, gemeente, dimension, value), (searches, nothing) in sorted(rows.items())
     ])
     session.execute(statement.on_conflict_do_update(
         index_elements=["day", "gemeente_code", "dimension", "value"],
-        set_={"searches": table.c.searches + 1, "found_nothing": table.c.found_nothing + int(found_nothing)},
+        set_={"searches": table.c.searches + statement.excluded.searches,
+              "found_nothing": table.c.found_nothing + statement.excluded.found_nothing},
     ))
 
 
@@ -170,13 +209,3 @@ def _flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-
-def record_search(engine: Engine, seen: SearchSeen) -> None:
-    """The search observer (registered in app/main.py): one short write transaction of its own,
-    after the search's response was sent. A counter that could not be written is logged, not retried."""
-    try:
-        with Session(engine) as session, session.begin():
-            dialect.begin_write(session)
-            count_search(session, local_today(), seen.gemeente, seen.domains, seen.stems, seen.found_nothing)
-    except SQLAlchemyError as error:
-        log.warning("a search was not counted: %s", error.__class__.__name__)

@@ -1,16 +1,17 @@
 """What a GET search publishes for counting: the criteria's gemeente, need domains and word
 stems, and whether it found nothing near, never who asked or from where.
 
-Features above search (app/monitoring) register an observer at start-up (app/main.py); the
-search calls them after the response is sent, so counting costs the searcher nothing. A
-POST search, which carries a patient's attributes, publishes nothing.
+Features above search (app/monitoring) add an observer to `app.state.search_observers` at
+start-up (app/main.py). The search calls them on the event loop for every GET it answers,
+from the response cache too, so an observer must be cheap and do no I/O (it tallies in
+memory). A POST search, which carries a patient's attributes, publishes nothing.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from fastapi import Request
 
 from app.search.schemas import SearchCriteria
 from app.search.text import stem_words
@@ -26,13 +27,7 @@ class SearchSeen:
     found_nothing: bool  # no result whose areas cover the place or whose location lies within NEAR_KM
 
 
-Observer = Callable[[Engine, SearchSeen], None]
-_observers: list[Observer] = []
-
-
-def observe_searches(observer: Observer) -> None:
-    if observer not in _observers:
-        _observers.append(observer)
+Observer = Callable[[SearchSeen], None]
 
 
 def seen(criteria: SearchCriteria, page: dict[str, Any]) -> SearchSeen | None:
@@ -50,7 +45,7 @@ def seen(criteria: SearchCriteria, page: dict[str, Any]) -> SearchSeen | None:
     )
 
 
-def publish(engine: Engine, what: SearchSeen | None) -> None:
+def publish(request: Request, what: SearchSeen | None) -> None:
     if what is not None:
-        for observer in _observers:
-            observer(engine, what)
+        for observer in getattr(request.app.state, "search_observers", ()):
+            observer(what)

@@ -6,7 +6,6 @@ import anyio
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from starlette.background import BackgroundTask
 from sqlmodel import Session
 
 from app.db import SessionDep, reads_only
@@ -44,13 +43,8 @@ def _replayed(request: Request) -> Response | None:
     sent = cache.request_key(request, viewer, _representation(request), version)
     if sent is None or (entry := responses.replay(sent)) is None:
         return None
-    return Response(entry.body, media_type=entry.media_type, headers=cache_headers(request, LIST_SECONDS),
-                    background=_published(request, entry))
-
-
-def _published(request: Request, entry: cache.CachedResponse) -> BackgroundTask:
-    """Tell the search's observers (app/search/observe.py) after the response is sent."""
-    return BackgroundTask(observe.publish, request.app.state.engine, entry.seen)
+    observe.publish(request, entry.seen)
+    return Response(entry.body, media_type=entry.media_type, headers=cache_headers(request, LIST_SECONDS))
 
 
 router = APIRouter(
@@ -116,9 +110,8 @@ async def search_get(
         entry = await _computed(request, _answer, session, criteria, viewer, request, response)
         responses.put(key, entry)
     responses.remember_request(sent, key)
-    sending = _sent(entry, response)
-    sending.background = _published(request, entry)
-    return sending  # type: ignore[return-value]
+    observe.publish(request, entry.seen)
+    return _sent(entry, response)  # type: ignore[return-value]
 
 
 async def _computed(request: Request, compute: Callable[..., T], *args: Any) -> T:
