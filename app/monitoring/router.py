@@ -20,7 +20,8 @@ from app.request_checks import CheckedRoute
 router = APIRouter(prefix="/monitoring", tags=["monitoring"], dependencies=[cache_for(0)], route_class=CheckedRoute)
 
 Format = Annotated[Literal["json", "csv"], Query(description="csv: one row per cell, `;`-separated, for spreadsheets.")]
-_CSV = {200: {"content": {"text/csv": {}}, "description": "With format=csv."}}
+def _csv(example: str) -> dict[int | str, dict[str, object]]:
+    return {200: {"content": {"text/csv": {"example": example}}, "description": "With format=csv."}}
 _SUPPRESSION = (' Counts of 1 to 4 are "<5"; where a sum would give one away, another count is hidden as "x" '
                 "(complementary suppression).")
 
@@ -37,7 +38,10 @@ def _answer(model: ReferralMonitoring | SearchMonitoring, format: str, name: str
     "/referrals", summary="Referrals per month, gemeente, need domain and service, by status and outcome",
     description="Admins: all; a gemeente's editors: their gemeenten's; a provider's key: its organisations' "
     "services. With the median days to first contact and the share niet_opgepakt." + _SUPPRESSION,
-    responses={**WRITE_PROBLEM_RESPONSES, **_CSV}, response_model=ReferralMonitoring,
+    responses={**WRITE_PROBLEM_RESPONSES, **_csv(
+        "month;gemeente;need_domain;service_id;total;by_status.verstuurd;…\n"
+        "2026-12;GM0687;financien;ab90fe43-31fa-46e8-bf12-0b335887934f;12;<5;…\n")},
+    response_model=ReferralMonitoring,
 )
 def monitor_referrals(
     session: SessionDep, principal: CurrentClient, format: Format = "json",
@@ -56,7 +60,9 @@ async def _flushed(request: Request) -> None:
     "/searches", dependencies=[Depends(_flushed)], summary="GET searches per month and gemeente, by need domain and word stem, and those that found nothing",
     description="Counted per day from GET search criteria only: never a POST's patient attributes, never who "
     "searched or from where. `found_nothing`: no result for the place or within 5 km (unmet demand)." + _SUPPRESSION,
-    responses={**WRITE_PROBLEM_RESPONSES, **_CSV}, response_model=SearchMonitoring,
+    responses={**WRITE_PROBLEM_RESPONSES, **_csv(
+        "month;gemeente;dimension;value;searches;found_nothing\n2026-12;GM0687;stem;mantelzorg;37;<5\n")},
+    response_model=SearchMonitoring,
 )
 def monitor_searches(session: SessionDep, principal: CurrentClient, format: Format = "json") -> SearchMonitoring | Response:
     return _answer(service.search_monitoring(session, principal), format, "searches")

@@ -2,7 +2,7 @@
 
 import uuid
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Count = int | str
 COUNT_DESCRIPTION = 'A count; "<5" for 1 to 4, "x" for one hidden so that a "<5" cannot be worked out.'
@@ -22,6 +22,14 @@ class ReferralCell(BaseModel):
 
 
 class ReferralMonitoring(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"threshold": 5, "cells": [{
+        "month": "2026-12", "gemeente": "GM0687", "need_domain": "financien",
+        "service_id": "ab90fe43-31fa-46e8-bf12-0b335887934f", "total": 12,
+        "by_status": {"verstuurd": "<5", "ontvangen": 0, "contact_gelegd": "x", "intake_gedaan": 0, "afgesloten": "<5"},
+        "by_outcome": {"geholpen": "<5", "doorverwezen": 0, "past_niet": 0, "niet_bereikt": 0, "afgezien": 0},
+        "niet_opgepakt": 0, "niet_opgepakt_share": 0.0, "median_days_to_first_contact": 2.5,
+    }]}]})
+
     cells: list[ReferralCell]
     threshold: int = 5
 
@@ -36,5 +44,11 @@ class SearchCell(BaseModel):
 
 
 class SearchMonitoring(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"threshold": 5, "cells": [
+        {"month": "2026-12", "gemeente": "GM0687", "dimension": "all", "value": None, "searches": 412, "found_nothing": 9},
+        {"month": "2026-12", "gemeente": "GM0687", "dimension": "stem", "value": "mantelzorg", "searches": 37,
+         "found_nothing": "<5"},
+    ]}]})
+
     cells: list[SearchCell]
     threshold: int = 5

@@ -129,5 +129,11 @@ class ReferralChange(BaseModel):
 
 
 class ChangePage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "items": [{"position": 41, "code": "WK-MHS6-7MS5-TR6", "status": "contact_gelegd", "outcome": None,
+                   "passed_on_service_id": None, "at": "2026-12-15T10:02:00Z"}],
+        "next_cursor": "Fq3kS0xZeyJzIjoicmVmZXJyYWwtY2hhbmdlcyIsImsiOls0MV19",
+    }]})
+
     items: list[ReferralChange]
     next_cursor: str = Field(description="Pass as `cursor` next time; the same when nothing is new.")
