@@ -10,7 +10,7 @@ from app.front_doors.models import FrontDoor
 from app.locations.models import Location, OpeningException, OpeningHours
 from app.organisations.models import Organisation, OrganisationOwner
 from app.monitoring.models import SearchTally
-from app.referrals.models import Referral, ReferralDomain, ReferralEvent
+from app.referrals.models import Referral, ReferralContactDays, ReferralDomain, ReferralEvent, ReferralTally
 from app.reports.models import EntryReport, EntryReportGemeente
 from app.search.models import SearchCard
 from app.services.models import (
@@ -29,6 +29,6 @@ metadata = SQLModel.metadata
 __all__ = [
     "ApiClient", "ApiKey", "Area", "ChangeLogEntry", "ChangeLogGemeente", "ClientGemeente", "ClientOrganisation", "Contact", "ContactArea", "Eligibility", "FrontDoor", "Location",
     "NeedDomain", "OpeningException", "OpeningHours", "Organisation", "OrganisationOwner",
-    "Postcode4", "Postcode4Buurt", "Postcode6", "Referral", "ReferralDomain", "ReferralEvent", "EntryReport", "EntryReportGemeente", "SearchTally", "SearchCard", "Service", "ServiceArea", "ServiceLocation",
+    "Postcode4", "Postcode4Buurt", "Postcode6", "Referral", "ReferralContactDays", "ReferralDomain", "ReferralEvent", "ReferralTally", "EntryReport", "EntryReportGemeente", "SearchTally", "SearchCard", "Service", "ServiceArea", "ServiceLocation",
     "ServiceNeedDomain", "ServiceOwner", "ServiceTargetGroup", "TargetGroup", "metadata",
 ]

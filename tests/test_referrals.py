@@ -203,6 +203,9 @@ def test_a_referral_nobody_acknowledged_in_time_is_niet_opgepakt(world: World) -
     flags = {item["code"]: item["niet_opgepakt"] for item in world.get("practice", "/api/v1/referrals").json()["items"]}
     assert flags == {late: True, answered: True, fresh: False}
     assert world.get("practice", f"/api/v1/referrals/{late}").json()["niet_opgepakt"] is True
+    # The owning gemeente's quality report counts the one still waiting; another gemeente's none.
+    assert world.get("editor", "/api/v1/maintenance/stale").json()["signals"]["referrals_niet_opgepakt"] == 1
+    assert world.get("editor_other_gemeente", "/api/v1/maintenance/stale").json()["signals"]["referrals_niet_opgepakt"] == 0
 
 
 def test_purge_deletes_referrals_older_than_the_retention(world: World, monkeypatch: pytest.MonkeyPatch) -> None:

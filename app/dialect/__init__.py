@@ -179,6 +179,19 @@ def upsert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     ), list(rows))
 
 
+def add_to_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], counters: Sequence[str]) -> None:
+    """Insert these counter rows, or where one with the same primary key exists, add their
+    `counters` to its own: one statement, however many rows."""
+    if not rows:
+        return
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = module.insert(table).values(list(rows))
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[column.name for column in table.primary_key],
+        set_={name: table.c[name] + statement.excluded[name] for name in counters},
+    ))
+
+
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], returning: Any = None) -> list[Any]:
     """Insert many rows (a bulk import); all rows have the same keys. `returning`: the
     table's identity column, whose new values are returned in the rows' order.

@@ -10,8 +10,7 @@ from collections import Counter, defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, String, and_, case, cast, func, true
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, Engine, String, and_, cast, func, true
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -24,9 +23,8 @@ from app.errors import Forbidden
 from app.monitoring.models import SearchTally
 from app.monitoring.schemas import ReferralCell, ReferralMonitoring, SearchCell, SearchMonitoring
 from app.monitoring.suppression import THRESHOLD, shown, suppress
-from app.referrals.models import Referral, ReferralDomain
+from app.referrals.models import Referral, ReferralContactDays, ReferralDomain, ReferralTally
 from app.referrals.schemas import Outcome, Status
-from app.referrals.service import niet_opgepakt_clause
 from app.search.observe import SearchSeen
 from app.services.models import Service
 
@@ -39,79 +37,98 @@ _ZERO = {"total": 0, "niet_opgepakt": 0, **dict.fromkeys(_STATUS.values(), 0), *
 _SUMS = [("total", list(_STATUS.values())), (_STATUS[Status.afgesloten], list(_OUTCOME.values()))]
 
 
-def _referral_scope(principal: Principal) -> ColumnElement[bool]:
-    """Admins: all; a gemeente's editor: its gemeenten's; a provider's key: its organisations' services."""
+def _referral_scope(principal: Principal, gemeente: Any, service: Any) -> ColumnElement[bool]:
+    """Admins: all; a gemeente's editor: its gemeenten's; a provider's key: its organisations'
+    services. `gemeente` and `service` are the columns of the table read."""
     if principal.role == Role.admin:
         return true()
     if principal.role != Role.editor:
         raise Forbidden("Monitoring is for admins, gemeente editors and providers.")
-    clause = col(Referral.gemeente_code).in_(sorted(principal.gemeenten))
+    clause = col(gemeente).in_(sorted(principal.gemeenten))
     if principal.organisations:
         theirs = select(Service.id).where(col(Service.organisation_id).in_(sorted(principal.organisations)))
-        clause = and_(clause, col(Referral.service_id).in_(theirs))
+        clause = and_(clause, col(service).in_(theirs))
     return clause
 
 
-def _cell_key(row: Any) -> tuple[str, str | None, str, uuid.UUID]:
-    return row.month, row.gemeente_code, row.domain_code, row.service_id
+Cell = tuple[str, str, str, uuid.UUID]
 
 
 def referral_monitoring(session: Session, principal: Principal, since_month: str | None = None) -> ReferralMonitoring:
-    scope = _referral_scope(principal)
+    """Read from the counts every change keeps (referral_tally, referral_contact_days), plus the
+    referrals still waiting past their deadline, which become niet_opgepakt by the clock alone."""
+    tally, days = ReferralTally, ReferralContactDays
+    cells: dict[Cell, dict[str, int]] = defaultdict(lambda: dict(_ZERO))
+    # Columns, not entities: a national table has tens of thousands of rows, and ORM instances cost most of the time.
+    statement = select(tally.month, tally.gemeente_code, tally.domain_code, tally.service_id, tally.status,
+                       tally.outcome, tally.referrals, tally.acknowledged_late) \
+        .where(_referral_scope(principal, tally.gemeente_code, tally.service_id))
     if since_month:
-        scope = and_(scope, col(Referral.month) >= since_month)
-    late = niet_opgepakt_clause(utcnow())
-    keys = (Referral.month, Referral.gemeente_code, ReferralDomain.domain_code, Referral.service_id)
-    counts = session.exec(
-        select(*keys, Referral.status, Referral.outcome, func.count().label("n"),
-               func.sum(case((late, 1), else_=0)).label("late"))
-        .join(ReferralDomain, ReferralDomain.referral_id == Referral.id)  # type: ignore[arg-type]
-        .where(scope).group_by(*keys, Referral.status, Referral.outcome)
-    ).all()
-    cells: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: dict(_ZERO))
-    for row in counts:
-        cell = cells[_cell_key(row)]
-        cell["total"] += row.n
-        cell[_STATUS[row.status]] += row.n
+        statement = statement.where(col(tally.month) >= since_month)
+    for row in session.exec(statement.where(col(tally.referrals) > 0)).all():
+        cell = cells[row.month, row.gemeente_code, row.domain_code, row.service_id]
+        cell["total"] += row.referrals
+        cell[_STATUS[row.status]] += row.referrals
         if row.outcome:
-            cell[_OUTCOME[row.outcome]] += row.n
-        cell["niet_opgepakt"] += row.late
-    medians = _medians(session, scope)
+            cell[_OUTCOME[row.outcome]] += row.referrals
+        cell["niet_opgepakt"] += row.acknowledged_late
+    for key, waiting in _waiting_too_long(session, principal, since_month).items():
+        if key in cells:
+            cells[key]["niet_opgepakt"] += waiting
+    histogram = select(days.month, days.gemeente_code, days.domain_code, days.service_id, days.days, days.referrals) \
+        .where(_referral_scope(principal, days.gemeente_code, days.service_id))
+    if since_month:
+        histogram = histogram.where(col(days.month) >= since_month)
+    medians = _medians(session.exec(histogram.order_by(
+        days.month, days.gemeente_code, days.domain_code, days.service_id, days.days)).all())
     out = []
-    for key in sorted(cells, key=lambda k: (k[0], k[1] or "", k[2], str(k[3]))):
+    for key in sorted(cells, key=lambda k: (k[0], k[1], k[2], str(k[3]))):
         hidden = suppress(cells[key], _SUMS)
         share = (hidden["niet_opgepakt"] / hidden["total"]  # type: ignore[operator]
                  if shown(hidden["niet_opgepakt"]) and shown(hidden["total"]) and hidden["total"] else None)
         median, contacts = medians.get(key, (None, 0))
         out.append(ReferralCell(
-            month=key[0], gemeente=key[1], need_domain=key[2], service_id=key[3], total=hidden["total"],
+            month=key[0], gemeente=key[1] or None, need_domain=key[2], service_id=key[3], total=hidden["total"],
             by_status={status.value: hidden[name] for status, name in _STATUS.items()},
             by_outcome={outcome.value: hidden[name] for outcome, name in _OUTCOME.items()},
             niet_opgepakt=hidden["niet_opgepakt"], niet_opgepakt_share=round(share, 3) if share is not None else None,
-            median_days_to_first_contact=round(median, 1) if median is not None and contacts >= THRESHOLD else None,
+            median_days_to_first_contact=median if contacts >= THRESHOLD else None,
         ))
     return ReferralMonitoring(cells=out)
 
 
-def _medians(session: Session, scope: ColumnElement[bool]) -> dict[tuple[Any, ...], tuple[float, int]]:
-    """Per cell, the median of days_to_contact and how many it is taken over: the middle one or
-    two of each cell's ordered values, found by window functions (both databases have them)."""
+def _waiting_too_long(session: Session, principal: Principal, since_month: str | None) -> dict[Cell, int]:
+    """Per cell, the referrals nobody acknowledged whose deadline passed (read through the index
+    of those waiting)."""
     keys = (Referral.month, Referral.gemeente_code, ReferralDomain.domain_code, Referral.service_id)
-    ranked = (
-        select(*keys, Referral.days_to_contact,
-               func.row_number().over(partition_by=keys, order_by=Referral.days_to_contact).label("rank"),
-               func.count().over(partition_by=keys).label("size"))
+    statement = (
+        select(*keys, func.count())
         .join(ReferralDomain, ReferralDomain.referral_id == Referral.id)  # type: ignore[arg-type]
-        .where(scope, col(Referral.days_to_contact).is_not(None))
-        .subquery()
+        .where(col(Referral.acknowledged_at).is_(None), col(Referral.acknowledge_by) < utcnow(),
+               _referral_scope(principal, Referral.gemeente_code, Referral.service_id))
+        .group_by(*keys)
     )
-    middle = (ranked.c.rank == (ranked.c.size + 1) / 2) | (ranked.c.rank == (ranked.c.size + 2) / 2)
-    rows = session.exec(
-        select(ranked.c.month, ranked.c.gemeente_code, ranked.c.domain_code, ranked.c.service_id,
-               func.avg(ranked.c.days_to_contact).label("median"), func.max(ranked.c.size).label("size"))
-        .where(middle).group_by(ranked.c.month, ranked.c.gemeente_code, ranked.c.domain_code, ranked.c.service_id)
-    ).all()
-    return {_cell_key(row): (float(row.median), row.size) for row in rows}
+    if since_month:
+        statement = statement.where(col(Referral.month) >= since_month)
+    return {(month, gemeente or "", domain, service): n for month, gemeente, domain, service, n in session.exec(statement)}
+
+
+def _medians(rows: Any) -> dict[Cell, tuple[float, int]]:
+    """Per cell, the median of the histogram's days (the middle one, or the mean of the middle
+    two) and how many referrals it is taken over; `rows` ordered by cell, then days."""
+    by_cell: dict[Cell, list[tuple[int, int]]] = defaultdict(list)
+    for row in rows:
+        if row.referrals > 0:
+            by_cell[row.month, row.gemeente_code, row.domain_code, row.service_id].append((row.days, row.referrals))
+    medians = {}
+    for key, buckets in by_cell.items():
+        size = sum(count for _, count in buckets)
+        wanted, found, seen = {(size - 1) // 2, size // 2}, [], 0
+        for day, count in buckets:
+            found += [day for position in sorted(wanted) if seen <= position < seen + count]
+            seen += count
+        medians[key] = (sum(found) / len(found), size)
+    return medians
 
 
 def search_monitoring(session: Session, principal: Principal) -> SearchMonitoring:
@@ -174,18 +191,11 @@ class SearchCounts:
 
 
 def _add_counts(session: Session, rows: dict[tuple[date, str, str, str], list[int]]) -> None:
-    table = SearchTally.__table__  # type: ignore[attr-defined]
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = module.insert(table).values([
+    dialect.add_to_rows(session, SearchTally.__table__, [  # type: ignore[attr-defined]
         {"day": day, "gemeente_code": gemeente, "dimension": dimension, "value": value,
          "searches": searches, "found_nothing": nothing}
         for (day, gemeente, dimension, value), (searches, nothing) in sorted(rows.items())
-    ])
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["day", "gemeente_code", "dimension", "value"],
-        set_={"searches": table.c.searches + statement.excluded.searches,
-              "found_nothing": table.c.found_nothing + statement.excluded.found_nothing},
-    ))
+    ], ["searches", "found_nothing"])
 
 
 def as_csv(rows: list[dict[str, Any]]) -> str:

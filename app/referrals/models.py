@@ -7,7 +7,7 @@ patient, Wijkkaart only knows the service, the need domains, the urgency and the
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Identity, Index, Integer, String
+from sqlalchemy import BigInteger, Column, Identity, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, utcnow
@@ -19,6 +19,9 @@ class Referral(SQLModel, table=True):
         # A practice's own list, newest first, and the monitoring's months.
         Index("ix_referral_practice_created", "practice_client_id", "created_at", "id"),
         Index("ix_referral_month_gemeente", "month", "gemeente_code"),
+        # The referrals still waiting for acknowledgement, by deadline: the live part of niet_opgepakt.
+        Index("ix_referral_waiting", "acknowledge_by", postgresql_where=text("acknowledged_at IS NULL"),
+              sqlite_where=text("acknowledged_at IS NULL")),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -68,3 +71,34 @@ class ReferralEvent(SQLModel, table=True):
     outcome: str | None = Field(default=None, sa_type=String(20))
     passed_on_service_id: uuid.UUID | None = Field(default=None, foreign_key="service.id")
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReferralTally(SQLModel, table=True):
+    """How many referrals of one month, gemeente, need domain and service are in each status
+    and outcome, kept by every change (app/referrals/service.py): what monitoring reads instead
+    of the referrals themselves, and what remains of them after a purge."""
+
+    __tablename__ = "referral_tally"
+
+    month: str = Field(sa_type=String(7), primary_key=True)
+    gemeente_code: str = Field(sa_type=String(6), primary_key=True)  # '' for a service without owners
+    domain_code: str = Field(sa_type=String(40), primary_key=True)
+    service_id: uuid.UUID = Field(primary_key=True)
+    status: str = Field(sa_type=String(20), primary_key=True)
+    outcome: str = Field(sa_type=String(20), primary_key=True)  # '' before afgesloten
+    referrals: int = 0
+    acknowledged_late: int = 0  # of them, acknowledged after their deadline
+
+
+class ReferralContactDays(SQLModel, table=True):
+    """How many referrals of one cell reached first contact within their first, second, …
+    day (0: the day they were made): the histogram the median days to first contact is read from."""
+
+    __tablename__ = "referral_contact_days"
+
+    month: str = Field(sa_type=String(7), primary_key=True)
+    gemeente_code: str = Field(sa_type=String(6), primary_key=True)
+    domain_code: str = Field(sa_type=String(40), primary_key=True)
+    service_id: uuid.UUID = Field(primary_key=True)
+    days: int = Field(primary_key=True)  # whole days, rounded down
+    referrals: int = 0

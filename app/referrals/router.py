@@ -13,7 +13,7 @@ from app.fhir.router import json_only
 from app.http_cache import cache_for
 from app.pagination import CursorParam, LimitParam, Page
 from app.referrals import fhir, service
-from app.referrals.schemas import ChangePage, ReferralCreate, ReferralOut, ReferralSummary, Status, StatusChange
+from app.referrals.schemas import ReferralChangePage, ReferralCreate, ReferralOut, ReferralSummary, Status, StatusChange
 from app.request_checks import CheckedRoute
 
 # Private to the key that reads them, and changing: never cached.
@@ -66,7 +66,7 @@ def list_referrals(
 )
 def referral_changes(
     session: SessionDep, principal: CurrentClient, cursor: CursorParam = None, limit: LimitParam = 100,
-) -> ChangePage:
+) -> ReferralChangePage:
     return service.changes(session, principal, cursor, limit)
 
 

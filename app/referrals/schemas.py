@@ -128,7 +128,7 @@ class ReferralChange(BaseModel):
     at: datetime
 
 
-class ChangePage(BaseModel):
+class ReferralChangePage(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "items": [{"position": 41, "code": "WK-MHS6-7MS5-TR6", "status": "contact_gelegd", "outcome": None,
                    "passed_on_service_id": None, "at": "2026-12-15T10:02:00Z"}],

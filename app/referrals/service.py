@@ -18,10 +18,10 @@ from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.pagination import decode_cursor, encode_cursor, keyset_page
 from app.referrals import codes
-from app.referrals.models import Referral, ReferralDomain, ReferralEvent
+from app.referrals.models import Referral, ReferralContactDays, ReferralDomain, ReferralEvent, ReferralTally
 from app.referrals.schemas import (
     STATUS_ORDER,
-    ChangePage,
+    ReferralChangePage,
     Outcome,
     ReferralChange,
     ReferralCreate,
@@ -55,14 +55,6 @@ def acknowledge_deadline(created_at: datetime, working_days: int) -> datetime:
     zone = local_zone()
     last = add_working_days(created_at.astimezone(zone).date(), working_days)
     return datetime.combine(last + timedelta(days=1), time(), tzinfo=zone)
-
-
-def niet_opgepakt_clause(now: datetime) -> ColumnElement[bool]:
-    """Not acknowledged by its deadline: still unacknowledged after it, or acknowledged late."""
-    return or_(
-        and_(col(Referral.acknowledged_at).is_(None), col(Referral.acknowledge_by) < now),
-        col(Referral.acknowledged_at) > col(Referral.acknowledge_by),
-    )
 
 
 def is_niet_opgepakt(referral: Any, now: datetime) -> bool:
@@ -110,6 +102,29 @@ def _append(session: Session, referral: Referral, at: datetime) -> None:
     ))
 
 
+def _acknowledged_late(referral: Referral) -> bool:
+    return referral.acknowledged_at is not None and referral.acknowledged_at > referral.acknowledge_by
+
+
+def _tally(session: Session, referral: Referral, domains: list[str], step: int) -> None:
+    """Count the referral in (step 1) or out of (step -1) its cells of referral_tally, as it is now."""
+    late = step if _acknowledged_late(referral) else 0
+    dialect.add_to_rows(session, ReferralTally.__table__, [  # type: ignore[attr-defined]
+        {"month": referral.month, "gemeente_code": referral.gemeente_code or "", "domain_code": domain,
+         "service_id": referral.service_id, "status": referral.status, "outcome": referral.outcome or "",
+         "referrals": step, "acknowledged_late": late}
+        for domain in domains
+    ], ["referrals", "acknowledged_late"])
+
+
+def _tally_contact(session: Session, referral: Referral, domains: list[str]) -> None:
+    dialect.add_to_rows(session, ReferralContactDays.__table__, [  # type: ignore[attr-defined]
+        {"month": referral.month, "gemeente_code": referral.gemeente_code or "", "domain_code": domain,
+         "service_id": referral.service_id, "days": int(referral.days_to_contact), "referrals": 1}  # type: ignore[arg-type]
+        for domain in domains
+    ], ["referrals"])
+
+
 def _unused_code(session: Session) -> str:
     while True:  # 2^50 codes: a repeat is rare enough that one more draw settles it
         code = codes.new_code()
@@ -141,6 +156,7 @@ def create_referral(session: Session, principal: Principal, data: ReferralCreate
     session.add(referral)
     session.flush()
     session.add_all(ReferralDomain(referral_id=referral.id, domain_code=code) for code in data.need_domains)
+    _tally(session, referral, data.need_domains, 1)
     _append(session, referral, now)
     session.flush()
     return _out(session, referral)
@@ -177,6 +193,8 @@ def change_status(session: Session, principal: Principal, code: str, change: Sta
     if change.passed_on_service_id is not None:
         _live_service(session, change.passed_on_service_id, "passed_on_service_id")
     now = utcnow()
+    domains = _domains(session, [referral.id])[referral.id]
+    _tally(session, referral, domains, -1)
     referral.status, referral.outcome = change.status, change.outcome
     referral.passed_on_service_id, referral.updated_at = change.passed_on_service_id, now
     if referral.acknowledged_at is None:
@@ -184,6 +202,8 @@ def change_status(session: Session, principal: Principal, code: str, change: Sta
     met = change.status in (Status.contact_gelegd, Status.intake_gedaan) or change.outcome in _MET
     if met and referral.days_to_contact is None:
         referral.days_to_contact = round((now - referral.created_at).total_seconds() / 86400, 3)
+        _tally_contact(session, referral, domains)
+    _tally(session, referral, domains, 1)
     session.add(referral)
     _append(session, referral, now)
     session.flush()
@@ -245,7 +265,7 @@ def list_referrals(
     return [ReferralSummary(**_summary(row, domains[row.id], now)) for row in rows], next_cursor
 
 
-def changes(session: Session, principal: Principal, cursor: str | None, limit: int) -> ChangePage:
+def changes(session: Session, principal: Principal, cursor: str | None, limit: int) -> ReferralChangePage:
     """Each step of the practice's referrals after `cursor`, in the order they were made."""
     _require_practice(principal)
     after = decode_cursor("referral-changes", cursor, [ReferralEvent.position])[0] if cursor else 0  # type: ignore[list-item]
@@ -261,17 +281,17 @@ def changes(session: Session, principal: Principal, cursor: str | None, limit: i
         for event, code in rows
     ]
     last = items[-1].position if items else after
-    return ChangePage(items=items, next_cursor=encode_cursor("referral-changes", [last]))
+    return ReferralChangePage(items=items, next_cursor=encode_cursor("referral-changes", [last]))
 
 
 def purge(session: Session, months: int, today: date | None = None) -> int:
     """Delete the referrals made before the first day of the month `months` months back
-    (their steps and domains go with them); how many were."""
+    (their steps and domains go with them; their counts in referral_tally stay); how many were."""
     today = today or local_today()
     first = today.year * 12 + today.month - 1 - months
     cutoff = f"{first // 12:04d}-{first % 12 + 1:02d}"
     doomed = select(Referral.id).where(Referral.month < cutoff)
-    count = len(session.scalars(doomed).all())
+    count = session.exec(select(func.count()).select_from(doomed.subquery())).one()
     # Explicitly, not by cascade alone: SQLite enforces foreign keys only where switched on.
     for model in (ReferralEvent, ReferralDomain):
         session.execute(model.__table__.delete().where(model.__table__.c.referral_id.in_(doomed)))  # type: ignore[attr-defined]

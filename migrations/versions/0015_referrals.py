@@ -90,6 +90,31 @@ def upgrade() -> None:
         batch_op.create_index('ix_referral_practice_created', ['practice_client_id', 'created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_referral_service_id'), ['service_id'], unique=False)
 
+    with op.batch_alter_table('referral', schema=None) as batch_op:
+        batch_op.create_index('ix_referral_waiting', ['acknowledge_by'], unique=False,
+                              postgresql_where=sa.text('acknowledged_at IS NULL'),
+                              sqlite_where=sa.text('acknowledged_at IS NULL'))
+
+    op.create_table('referral_tally',
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('gemeente_code', sa.String(length=6), nullable=False),
+    sa.Column('domain_code', sa.String(length=40), nullable=False),
+    sa.Column('service_id', sa.Uuid(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('outcome', sa.String(length=20), nullable=False),
+    sa.Column('referrals', sa.Integer(), nullable=False),
+    sa.Column('acknowledged_late', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'gemeente_code', 'domain_code', 'service_id', 'status', 'outcome')
+    )
+    op.create_table('referral_contact_days',
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('gemeente_code', sa.String(length=6), nullable=False),
+    sa.Column('domain_code', sa.String(length=40), nullable=False),
+    sa.Column('service_id', sa.Uuid(), nullable=False),
+    sa.Column('days', sa.Integer(), nullable=False),
+    sa.Column('referrals', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'gemeente_code', 'domain_code', 'service_id', 'days')
+    )
     op.create_table('referral_domain',
     sa.Column('referral_id', sa.Uuid(), nullable=False),
     sa.Column('domain_code', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -128,12 +153,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_referral_event_referral_id'))
         batch_op.drop_index('ix_referral_event_practice_position')
 
+    op.drop_table('referral_contact_days')
+    op.drop_table('referral_tally')
     op.drop_table('referral_event')
     op.drop_table('referral_domain')
     with op.batch_alter_table('referral', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_referral_service_id'))
         batch_op.drop_index('ix_referral_practice_created')
         batch_op.drop_index('ix_referral_month_gemeente')
+        batch_op.drop_index('ix_referral_waiting', postgresql_where=sa.text('acknowledged_at IS NULL'),
+                            sqlite_where=sa.text('acknowledged_at IS NULL'))
 
     op.drop_table('referral')
     with op.batch_alter_table('entry_report_gemeente', schema=None) as batch_op:
