@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
-from app.clients.models import Role
+from app.clients.models import ApiClient, Role
 from app.clients.scope import Principal
 from app.db import alembic_config, make_engine
 from app.demo import load_demo
@@ -150,8 +150,6 @@ def main() -> None:
         for number in range(args.practices):
             make_key(session, f"Praktijk {number}", "practice")
     with Session(engine) as session:
-        from app.clients.models import ApiClient  # noqa: PLC0415 - a bench script, not the app
-
         practices = list(session.exec(select(ApiClient.id).where(ApiClient.role == Role.practice)).all())
     start = time.perf_counter()
     generate(engine, args.count, practices, rng)

@@ -61,12 +61,12 @@ def suppress(values: dict[str, int], sums: Iterable[tuple[str, Sequence[str]]]) 
         changed = False
         for total, parts in sums:
             if pinned(values, hidden, total, parts):
-                shown = [name for name in (*parts, total) if name not in hidden and values[name] > 0]
-                if not shown:
+                candidates = [name for name in (*parts, total) if name not in hidden and values[name] > 0]
+                if not candidates:
                     continue
-                hidden.add(min(shown, key=lambda name: values[name]))
+                hidden.add(min(candidates, key=lambda name: values[name]))
                 changed = True
-    return {name: (SMALL if values[name] < THRESHOLD else PROTECTING) if name in hidden else value
+    return {name: (SMALL if value < THRESHOLD else PROTECTING) if name in hidden else value
             for name, value in values.items()}
 
 

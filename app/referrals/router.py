@@ -7,9 +7,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from app.clients.auth import CurrentClient
 from app.db import SessionDep
 from app.errors import WRITE_PROBLEM_RESPONSES
-from app.fields import LocalDateTime
 from app.fhir.outcome import PREFIX, FhirResponse
 from app.fhir.router import json_only
+from app.fields import LocalDateTime
 from app.http_cache import cache_for
 from app.pagination import CursorParam, LimitParam, Page
 from app.referrals import fhir, service

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_
+from sqlalchemy import ColumnElement, and_, false, func
 from sqlmodel import Session, col, select
 
 from app import dialect
@@ -21,9 +21,9 @@ from app.referrals import codes
 from app.referrals.models import Referral, ReferralContactDays, ReferralDomain, ReferralEvent, ReferralTally
 from app.referrals.schemas import (
     STATUS_ORDER,
-    ReferralChangePage,
     Outcome,
     ReferralChange,
+    ReferralChangePage,
     ReferralCreate,
     ReferralOut,
     ReferralSummary,
