@@ -19,7 +19,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from alembic import command
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
@@ -141,19 +141,23 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--practices", type=int, default=500)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
+    parser.add_argument("--measure-only", action="store_true", help="Time the database an earlier run generated.")
     args = parser.parse_args()
-    rng = random.Random(30)
-    url = scratch(args.postgres)
-    engine = make_engine(url)
-    with Session(engine) as session, session.begin():
-        load_demo(session)
-        for number in range(args.practices):
-            make_key(session, f"Praktijk {number}", "practice")
+    if args.measure_only:
+        engine = make_engine(make_url(args.postgres).set(database=NAME).render_as_string(hide_password=False))
+    else:
+        engine = make_engine(scratch(args.postgres))
+        with Session(engine) as session, session.begin():
+            load_demo(session)
+            for number in range(args.practices):
+                make_key(session, f"Praktijk {number}", "practice")
+        with Session(engine) as session:
+            practices = list(session.exec(select(ApiClient.id).where(ApiClient.role == Role.practice)).all())
+        start = time.perf_counter()
+        generate(engine, args.count, practices, random.Random(30))
+        print(f"Generated {args.count:,} referrals in {time.perf_counter() - start:.0f} s")
     with Session(engine) as session:
-        practices = list(session.exec(select(ApiClient.id).where(ApiClient.role == Role.practice)).all())
-    start = time.perf_counter()
-    generate(engine, args.count, practices, rng)
-    print(f"Generated {args.count:,} referrals in {time.perf_counter() - start:.0f} s")
+        print(f"Referrals: {session.exec(select(func.count()).select_from(Referral)).one():,}")
 
     admin = Principal(uuid.uuid4(), "bench admin", Role.admin)
     gemeente = Principal(uuid.uuid4(), "bench gemeente", Role.editor, frozenset({"GM0687"}))

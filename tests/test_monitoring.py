@@ -4,11 +4,15 @@ searches counted from GET criteria only."""
 import csv
 import io
 import random
+from datetime import UTC, datetime, timedelta
 from itertools import product
 
 import pytest
+from sqlalchemy import update
+from sqlmodel import Session
 
 from app.monitoring.suppression import PROTECTING, SMALL, suppress
+from app.referrals.models import Referral
 from app.referrals.schemas import Outcome, Status
 from tests.referral_world import World, make_world
 
@@ -159,3 +163,13 @@ def test_demo_walkthrough(world: World) -> None:
     assert report.status_code == 201
     queue = world.get("editor", "/api/v1/reports", status="open").json()["items"]
     assert [(r["entity_id"], r["kind"]) for r in queue] == [(str(world.contact_id), "contact_niet_bereikbaar")]
+
+
+def test_niet_opgepakt_counts_those_past_their_deadline_and_those_acknowledged_late(world: World) -> None:
+    codes = [world.refer()["code"] for _ in range(7)]
+    with Session(world.api.engine) as session, session.begin():
+        session.execute(update(Referral).where(Referral.code.in_(codes[:5])).values(
+            acknowledge_by=datetime.now(UTC) - timedelta(days=1)))
+    world.move(codes[0], "ontvangen")  # acknowledged, but after its deadline
+    (cell,) = [c for c in _cells(world, "admin") if c["service_id"] == str(world.service_id)]
+    assert cell["total"] == 7 and cell["niet_opgepakt"] == 5 and cell["niet_opgepakt_share"] == round(5 / 7, 3)

@@ -55,8 +55,9 @@ Cell = tuple[str, str, str, uuid.UUID]
 
 
 def referral_monitoring(session: Session, principal: Principal, since_month: str | None = None) -> ReferralMonitoring:
-    """Read from the counts every change keeps (referral_tally, referral_contact_days), plus the
-    referrals still waiting past their deadline, which become niet_opgepakt by the clock alone."""
+    """Read from the counts every change keeps (referral_tally, referral_contact_days). A referral
+    still verstuurd is unacknowledged, so niet_opgepakt is those acknowledged late plus those
+    verstuurd, less the few whose deadline is still to come (read through the index of those waiting)."""
     tally, days = ReferralTally, ReferralContactDays
     cells: dict[Cell, dict[str, int]] = defaultdict(lambda: dict(_ZERO))
     # Columns, not entities: a national table has tens of thousands of rows, and ORM instances cost most of the time.
@@ -72,9 +73,11 @@ def referral_monitoring(session: Session, principal: Principal, since_month: str
         if row.outcome:
             cell[_OUTCOME[row.outcome]] += row.referrals
         cell["niet_opgepakt"] += row.acknowledged_late
-    for key, waiting in _waiting_too_long(session, principal, since_month).items():
+    for cell in cells.values():
+        cell["niet_opgepakt"] += cell[_STATUS[Status.verstuurd]]
+    for key, waiting in _not_yet_due(session, principal, since_month).items():
         if key in cells:
-            cells[key]["niet_opgepakt"] += waiting
+            cells[key]["niet_opgepakt"] -= waiting
     histogram = select(days.month, days.gemeente_code, days.domain_code, days.service_id, days.days, days.referrals) \
         .where(_referral_scope(principal, days.gemeente_code, days.service_id))
     if since_month:
@@ -97,14 +100,14 @@ def referral_monitoring(session: Session, principal: Principal, since_month: str
     return ReferralMonitoring(cells=out)
 
 
-def _waiting_too_long(session: Session, principal: Principal, since_month: str | None) -> dict[Cell, int]:
-    """Per cell, the referrals nobody acknowledged whose deadline passed (read through the index
-    of those waiting)."""
+def _not_yet_due(session: Session, principal: Principal, since_month: str | None) -> dict[Cell, int]:
+    """Per cell, the referrals nobody acknowledged yet whose deadline is still to come: those of
+    the last working days only."""
     keys = (Referral.month, Referral.gemeente_code, ReferralDomain.domain_code, Referral.service_id)
     statement = (
         select(*keys, func.count())
         .join(ReferralDomain, ReferralDomain.referral_id == Referral.id)  # type: ignore[arg-type]
-        .where(col(Referral.acknowledged_at).is_(None), col(Referral.acknowledge_by) < utcnow(),
+        .where(col(Referral.acknowledged_at).is_(None), col(Referral.acknowledge_by) >= utcnow(),
                _referral_scope(principal, Referral.gemeente_code, Referral.service_id))
         .group_by(*keys)
     )
