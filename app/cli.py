@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.clients.models import Role
 from app.db import alembic_config, make_engine
+from app.referrals.service import purge as purge_referrals
 from app.settings import SECRET_HELP, get_settings
 
 app = typer.Typer(help="Wijkkaart: the sociale kaart API.", no_args_is_help=True)
@@ -22,6 +23,8 @@ clients_app = typer.Typer(help="API clients and their keys.", no_args_is_help=Tr
 app.add_typer(clients_app, name="clients")
 areas_app = typer.Typer(help="CBS areas and postcodes (reference data).", no_args_is_help=True)
 app.add_typer(areas_app, name="areas")
+referrals_app = typer.Typer(help="Referrals and their retention.", no_args_is_help=True)
+app.add_typer(referrals_app, name="referrals")
 
 
 @db_app.command("upgrade")
@@ -57,6 +60,19 @@ def seed_demo() -> None:
         changed = load_demo(session)
     summary = ", ".join(f"{kind} {count}" for kind, count in changed.items())
     typer.echo(f"Demo data loaded; changed: {summary}.")
+
+
+@referrals_app.command("purge")
+def referrals_purge(
+    months: Annotated[int | None, typer.Option(
+        min=1, help="Keep this many months (default: WIJKKAART_REFERRAL_RETENTION_MONTHS, 13).")] = None,
+) -> None:
+    """Delete referrals made before the first day of the month MONTHS months back, with their
+    steps; schedule it (monthly, say)."""
+    settings = get_settings()
+    with Session(make_engine(settings.database_url)) as session, session.begin():
+        count = purge_referrals(session, months or settings.referral_retention_months)
+    typer.echo(f"Purged {count} referral(s).")
 
 
 @clients_app.command("create")

@@ -35,6 +35,11 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type[datetime]:
+        # What a keyset cursor decodes a stored value to (app/pagination.py).
+        return datetime
+
     def process_bind_param(self, value: datetime | None, dialect_: object) -> datetime | None:
         if value is None:
             return None

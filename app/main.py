@@ -24,10 +24,18 @@ from app.hsds.router import router as hsds_router
 from app.imports.router import router as imports_router
 from app.locations.router import router as locations_router
 from app.maintenance.router import router as maintenance_router
+from app.maintenance.stale import register_signal
+from app.monitoring.router import count_searches, searches_counted
+from app.monitoring.router import router as monitoring_router
 from app.ops import install_operations
 from app.ops.collector import freeze_long_lived
 from app.organisations.router import router as organisations_router
+from app.referrals import service as referrals
+from app.referrals.router import fhir_router as referrals_fhir_router
+from app.referrals.router import router as referrals_router
 from app.replicas import Databases
+from app.reports import service as reports
+from app.reports.router import router as reports_router
 from app.search import cache as search_cache
 from app.search.router import router as search_router
 from app.services.router import router as services_router
@@ -83,7 +91,8 @@ def create_app(
         assert_schema_current(engine)
         databases.start()
         freeze_long_lived()
-        yield
+        async with searches_counted(app):
+            yield
         databases.close()
         app.state.readiness.close()
 
@@ -108,12 +117,16 @@ def create_app(
     # Health, metrics, request logs, limits, and 503 for a database outage (before the next line).
     install_operations(app, databases, settings)
     install_outcome_handlers(app)  # errors under /fhir as OperationOutcome
+    # What the higher features publish to the lower ones, which do not import them.
+    register_signal("open_reports", reports.open_reports)
+    register_signal("referrals_niet_opgepakt", referrals.waiting_too_long)
+    count_searches(app)  # the search tells app.state.search_observers of every GET it answers
 
     api = APIRouter(prefix="/api/v1")
     for router in (
         search_router, services_router, organisations_router, locations_router, contacts_router,
         front_doors_router, areas_router, taxonomy_router, clients_router, audit_router, maintenance_router, sync_router,
-        imports_router,
+        imports_router, referrals_router, reports_router, monitoring_router,
     ):
         api.include_router(router)
     app.include_router(api)
@@ -121,6 +134,7 @@ def create_app(
     app.include_router(hsds_router)
     # FHIR R4 likewise: /fhir.
     app.include_router(fhir_router)
+    app.include_router(referrals_fhir_router)  # ServiceRequest and Task, for the practice and the receiving side
     # The practice page at /, its static files, and the API docs.
     install_web(app)
     describe(app)

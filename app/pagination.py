@@ -11,7 +11,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, tuple_
 from sqlmodel import Session
 
 from app.errors import InvalidInput
@@ -118,7 +118,9 @@ def keyset_page(
     """
     if cursor is not None:
         after = decode_cursor(scope, cursor, order)
-        key, bound = tuple_(*order), tuple_(*after)
+        # Bound with the columns' own types: a timestamp compares as the column stores it.
+        key = tuple_(*order)
+        bound = tuple_(*(bindparam(None, value, type_=column.type) for column, value in zip(order, after, strict=True)))
         statement = statement.where(key < bound if descending else key > bound)
     ordering = [column.desc() for column in order] if descending else order
     rows = list(session.exec(statement.order_by(*ordering).limit(limit + 1)).all())  # type: ignore[call-overload]  # SQLModel's exec overloads know its own select, not SQLAlchemy's Select it extends

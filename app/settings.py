@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     fhir_canonical_base: str = Field(default="https://wijkkaart.example/fhir", pattern=r"^https?://[^/\s]+(/\S*[^/\s])?$")
     # Per worker process: the search response cache's size (app/search/cache.py); 0 turns it off.
     search_cache_mb: int = 32
+    # Referrals (app/referrals): flagged niet_opgepakt when nobody acknowledged one within
+    # this many working days; deleted by `wijkkaart referrals purge` after this many months.
+    referral_acknowledge_working_days: int = Field(default=5, ge=1, le=60)
+    referral_retention_months: int = Field(default=13, ge=1, le=120)
     # Per worker process: searches computed at once (the rest wait their turn). Unset: 2 on
     # SQLite, the pool's connections on PostgreSQL (app/dialect, search_threads).
     search_threads: int | None = Field(default=None, ge=1)

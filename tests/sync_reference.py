@@ -15,7 +15,7 @@ from app.areas.models import Area, Postcode4
 from app.changelog.service import EntityType
 from app.clock import local_today
 from app.contacts.models import Contact, ContactArea
-from app.contacts.service import is_current
+from app.contacts.service import is_current, reachability_uncertain
 from app.front_doors.models import FrontDoor
 from app.locations import service as locations
 from app.locations.models import Location
@@ -71,8 +71,10 @@ def _service(session: Session, row: Service) -> View:
 
 def _contact(session: Session, row: Contact, viewer: Viewer) -> View:
     covers = session.exec(select(ContactArea.area_code).where(ContactArea.contact_id == row.id)).all()
-    return redact_direct_lines(_dump(row, {"deleted_at", "erased_at"}), viewer) | {
-        "is_current": is_current(row, local_today()), "areas": sorted(covers),
+    return redact_direct_lines(_dump(row, {"deleted_at", "erased_at", "unreachable_reported_at"}), viewer) | {
+        "is_current": is_current(row, local_today()),
+        "reachability_uncertain": reachability_uncertain(row.unreachable_reported_at, row.last_verified_at),
+        "areas": sorted(covers),
     }
 
 

@@ -7,14 +7,21 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from app.cli import app as cli
-from app.db import SchemaBehind, alembic_config, make_engine
+from app.clients.models import ApiClient
+from app.contacts.models import Contact
+from app.db import SchemaBehind, alembic_config, make_engine, utcnow
 from app.dialect.fulltext import include_in_autogenerate
 from app.main import create_app
 from app.models import metadata
+from app.monitoring.models import SearchTally
+from app.referrals.models import Referral, ReferralDomain, ReferralEvent
+from app.reports.models import EntryReport
 from app.settings import get_settings
+from tests.factories import make_key
 
 
 def test_upgrade_downgrade_upgrade(backend) -> None:
@@ -89,5 +96,46 @@ def test_cli_downgrade_takes_a_relative_step(backend, monkeypatch) -> None:
     try:
         with engine.connect() as connection:
             assert MigrationContext.configure(connection).get_current_revision() == "0001"
+    finally:
+        engine.dispose()
+
+
+def test_referrals_migration_keeps_the_catalogue_with_data_down_and_up(backend, demo_template) -> None:
+    """0016 on a database with a catalogue, referrals, reports and search counters: down to 0015
+    drops its tables and column and leaves the contacts; up again brings them back empty."""
+    url = backend.fresh_url(demo_template)
+    config = alembic_config(url)
+    engine = make_engine(url)
+    ours = {"referral", "referral_domain", "referral_event", "entry_report", "entry_report_gemeente", "search_tally"}
+    try:
+        with Session(engine) as session, session.begin():
+            contact = session.exec(select(Contact).order_by(Contact.name)).first()
+            client_key = make_key(session, "Praktijk Migratie", "practice")
+            assert client_key
+            client = session.exec(select(ApiClient).where(ApiClient.name == "Praktijk Migratie")).one()
+            referral = Referral(code="WK-0000-0000-000", practice_client_id=client.id, service_id=contact.service_id,
+                                month="2026-12", urgency="normaal", status="verstuurd", acknowledge_by=utcnow())
+            session.add(referral)
+            session.flush()
+            session.add(ReferralDomain(referral_id=referral.id, domain_code="financien"))
+            session.add(ReferralEvent(referral_id=referral.id, practice_client_id=client.id, status="verstuurd"))
+            session.add(EntryReport(entity_type="contact", entity_id=contact.id, kind="anders", status="open",
+                                    reporter_client_id=client.id))
+            session.add(SearchTally(day=utcnow().date(), gemeente_code="GM0687", dimension="all", value="", searches=3))
+            contact.unreachable_reported_at = utcnow()
+            session.add(contact)
+            contacts = len(session.exec(select(Contact.id)).all())
+        command.downgrade(config, "0015")
+        tables = set(inspect(engine).get_table_names())
+        assert not ours & tables and "contact" in tables
+        assert "unreachable_reported_at" not in {c["name"] for c in inspect(engine).get_columns("contact")}
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM contact").scalar_one() == contacts
+        command.upgrade(config, "head")
+        assert ours <= set(inspect(engine).get_table_names())
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM referral").scalar_one() == 0
+            assert connection.exec_driver_sql(
+                "SELECT count(*) FROM contact WHERE unreachable_reported_at IS NULL").scalar_one() == contacts
     finally:
         engine.dispose()

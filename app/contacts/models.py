@@ -43,6 +43,9 @@ class Contact(CatalogueEntry, table=True):
     valid_until: date | None = None
     # Set when an admin erased this person (privacy): only a tombstone remains.
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When open reports first said it cannot be reached (app/reports): its reachability is
+    # uncertain until it is verified after that.
+    unreachable_reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     areas: list[ContactArea] = Relationship(
         sa_relationship_kwargs={"lazy": "raise", "cascade": "all, delete-orphan"}

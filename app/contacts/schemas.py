@@ -82,6 +82,10 @@ class ContactOut(BaseModel):
     valid_from: date | None
     valid_until: date | None
     is_current: bool = Field(description="Within its validity today. An expired contact is never current.")
+    reachability_uncertain: bool = Field(default=False, description=(
+        "Bereikbaarheid onzeker: three open reports say this person cannot be reached, and nobody verified "
+        "the contact since."
+    ))
     areas: list[str]
     version: int
     created_at: datetime

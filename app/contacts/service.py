@@ -60,7 +60,14 @@ def current_clause(today: date | BindParameter[date]) -> ColumnElement[bool]:
     )
 
 
-_OUT_FIELDS = tuple(name for name in Contact.model_fields if name not in ("deleted_at", "erased_at"))
+_OUT_FIELDS = tuple(
+    name for name in Contact.model_fields if name not in ("deleted_at", "erased_at", "unreachable_reported_at")
+)
+
+
+def reachability_uncertain(unreachable_reported_at: datetime | None, last_verified_at: datetime | None) -> bool:
+    """Reported unreachable (app/reports) and not verified since."""
+    return unreachable_reported_at is not None and (last_verified_at is None or last_verified_at < unreachable_reported_at)
 
 
 def to_out(contact: Contact | Any, viewer: Viewer, today: date) -> ContactOut:
@@ -71,6 +78,7 @@ def to_out(contact: Contact | Any, viewer: Viewer, today: date) -> ContactOut:
     return ContactOut(
         **redact_direct_lines(values, viewer),
         is_current=is_current(contact, today),
+        reachability_uncertain=reachability_uncertain(contact.unreachable_reported_at, contact.last_verified_at),
         areas=sorted(area.area_code for area in contact.areas),
     )
 
@@ -94,7 +102,9 @@ def choice_record(card: dict[str, Any]) -> SimpleNamespace:
 
 def as_write(contact: Contact) -> ContactWrite:
     return ContactWrite(
-        **contact.model_dump(exclude={"deleted_at", "erased_at", "version", "created_at", "updated_at"}),
+        **contact.model_dump(exclude={
+            "deleted_at", "erased_at", "unreachable_reported_at", "version", "created_at", "updated_at",
+        }),
         areas=[area.area_code for area in contact.areas],
     )
 

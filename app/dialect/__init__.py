@@ -227,6 +227,19 @@ def upsert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     ), list(rows))
 
 
+def add_to_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], counters: Sequence[str]) -> None:
+    """Insert these counter rows, or where one with the same primary key exists, add their
+    `counters` to its own: one statement, however many rows."""
+    if not rows:
+        return
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = module.insert(table).values(list(rows))
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[column.name for column in table.primary_key],
+        set_={name: table.c[name] + statement.excluded[name] for name in counters},
+    ))
+
+
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], returning: Any = None) -> list[Any]:
     """Insert many rows (a bulk import); all rows have the same keys. `returning`: the
     table's identity column, whose new values are returned in the rows' order.
@@ -290,8 +303,14 @@ def lock_change_log(session: Session) -> None:
     that are rolled back in any case need no order, and take no lock that would hold
     up every other writer while they run.
     """
+    serialise_appends(session, CHANGE_LOG_LOCK_KEY)
+
+
+def serialise_appends(session: Session, key: int) -> None:
+    """Make the transactions that take the lock `key` commit one after another (see
+    lock_change_log): what a feed numbered by a sequence needs so no reader passes a row."""
     if session.get_bind().dialect.name == "postgresql" and not session.info.get(DISCARDED):
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK_KEY})
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 # What SQLite says of a unique or foreign key violation (it has no error classes for them).

@@ -116,6 +116,7 @@ class StaleReport(BaseModel):
                                "last_verified_at": "2026-01-10T09:00:00Z"}],
         "retired_area_uses": [{"entity_type": "service", "id": "ab90fe43-31fa-46e8-bf12-0b335887934f",
                                "name": "Schuldhulpverlening Walcheren", "area_code": "GM0003"}],
+        "signals": {"open_reports": 2, "referrals_niet_opgepakt": 1},
     }))
 
     gemeenten: list[str] | None = Field(description="The gemeenten reported on; null: all.")
@@ -124,3 +125,8 @@ class StaleReport(BaseModel):
     contacts_not_verified: list[StaleContact]
     contacts_expiring: list[StaleContact] = Field(description="Validity ends within 30 days.")
     retired_area_uses: list[RetiredAreaUse]
+    signals: dict[str, int] = Field(default_factory=dict, description=(
+        "Counts that higher features publish for these gemeenten (register_signal): `open_reports`, the "
+        "problem reports waiting in the queue (GET /api/v1/reports?status=open); `referrals_niet_opgepakt`, "
+        "the referrals to their services nobody acknowledged in time (GET /api/v1/referrals?direction=incoming)."
+    ))

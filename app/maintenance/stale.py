@@ -1,5 +1,6 @@
 """The freshness report: what a gemeente should check because staff turn over."""
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import ColumnElement, or_, true
@@ -19,6 +20,16 @@ from app.organisations.models import OrganisationOwner
 from app.services.models import Service, ServiceArea, ServiceOwner
 
 EXPIRY_WINDOW_DAYS = 30
+
+# name -> a count for the gemeenten reported on (None: all). Features above this one (reports,
+# referrals) register theirs at start-up (app/main.py), so the report shows them without
+# this package importing them.
+Signal = Callable[[Session, list[str] | None], int]
+_SIGNALS: dict[str, Signal] = {}
+
+
+def register_signal(name: str, count: Signal) -> None:
+    _SIGNALS[name] = count
 
 
 def _gemeenten_in_view(principal: Principal, gemeente: str | None) -> list[str] | None:
@@ -77,6 +88,7 @@ def stale_report(session: Session, principal: Principal, gemeente: str | None, o
         contacts_not_verified=[StaleContact.model_validate(c, from_attributes=True) for c in contacts],
         contacts_expiring=[StaleContact.model_validate(c, from_attributes=True) for c in expiring],
         retired_area_uses=retired_area_uses(session, gemeenten),
+        signals={name: count(session, gemeenten) for name, count in sorted(_SIGNALS.items())},
     )
 
 

@@ -38,6 +38,7 @@ from app.changelog.service import APPENDED
 from app.clock import local_today
 from app.db import utcnow
 from app.http_cache import LIST_SECONDS
+from app.search.observe import SearchSeen
 from app.search.schemas import SearchCriteria
 from app.visibility import Viewer
 
@@ -81,6 +82,7 @@ class DataVersion:
 class CachedResponse:
     media_type: str
     body: bytes
+    seen: SearchSeen | None = None  # what a GET search publishes each time it is answered (app/search/observe.py)
 
 
 class ResponseCache:

@@ -52,7 +52,7 @@ from app.services.service import eligibility_rules
 from app.visibility import Viewer
 
 # Raise when a card's layout changes: older cards then read as missing until re-rendered.
-FORMAT = 1
+FORMAT = 2
 SERVICE, LOCATION, CONTACT = "service", "location", "contact"
 
 _card = table_of(SearchCard)

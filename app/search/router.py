@@ -13,7 +13,7 @@ from app.errors import PROBLEM_RESPONSES
 from app.geojson import GEOJSON_RESPONSE, feature_collection, wants_geojson
 from app.http_cache import LIST_SECONDS, cache_for, cache_headers
 from app.request_checks import CheckedRoute, Handler
-from app.search import cache, service
+from app.search import cache, observe, service
 from app.search.schemas import SearchCriteria, SearchPage, SearchRequest
 from app.visibility import Viewer, ViewerDep, viewer_without_lookup
 
@@ -45,6 +45,7 @@ def _replayed(request: Request) -> Response | None:
     sent = cache.request_key(request, viewer, _representation(request), version)
     if sent is None or (entry := responses.replay(sent)) is None:
         return None
+    observe.publish(request, entry.seen)
     return Response(entry.body, media_type=entry.media_type, headers=cache_headers(request, LIST_SECONDS))
 
 
@@ -66,10 +67,12 @@ def _representation(request: Request) -> str:
     return "geojson" if wants_geojson(request) else "json"
 
 
-def _rendered(request: Request, response: Response, page: dict[str, Any]) -> cache.CachedResponse:
+def _rendered(
+    request: Request, response: Response, page: dict[str, Any], seen: observe.SearchSeen | None = None
+) -> cache.CachedResponse:
     """The page as JSON, or with `Accept: application/geo+json` its results as points at their nearest location."""
     if not wants_geojson(request):
-        return cache.CachedResponse("application/json", orjson.dumps(page))
+        return cache.CachedResponse("application/json", orjson.dumps(page), seen)
     collection = feature_collection(
         page["items"],
         lambda result: (result["nearest_location"]["lat"], result["nearest_location"]["lon"])
@@ -77,7 +80,7 @@ def _rendered(request: Request, response: Response, page: dict[str, Any]) -> cac
         page["next_cursor"],
         response.headers,
     )
-    return cache.CachedResponse(collection.media_type, bytes(collection.body))
+    return cache.CachedResponse(collection.media_type, bytes(collection.body), seen)
 
 
 def _sent(entry: cache.CachedResponse, response: Response) -> Response:
@@ -115,6 +118,7 @@ async def search_get(
         entry = await _computed(request, _answer, session, criteria, viewer, request, response)
         responses.put(key, entry)
     responses.remember_request(sent, key)
+    observe.publish(request, entry.seen)
     return _sent(entry, response)  # type: ignore[return-value]  # the declared type documents the JSON page; the cached bytes go out as they are
 
 
@@ -127,7 +131,8 @@ async def _computed(request: Request, compute: Callable[..., T], *args: Any) -> 
 def _answer(
     session: Session, criteria: SearchCriteria, viewer: Viewer, request: Request, response: Response
 ) -> cache.CachedResponse:
-    return _rendered(request, response, service.search(session, criteria, viewer))
+    page = service.search(session, criteria, viewer)
+    return _rendered(request, response, page, observe.seen(criteria, page))
 
 
 @router.post(

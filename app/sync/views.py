@@ -24,7 +24,7 @@ from app.areas.models import Area, Postcode4
 from app.changelog.service import EntityType
 from app.clock import local_today
 from app.contacts.models import Contact, ContactArea
-from app.contacts.service import current_clause
+from app.contacts.service import current_clause, reachability_uncertain
 from app.db import table_of
 from app.entity import is_live
 from app.front_doors.models import FrontDoor
@@ -201,6 +201,9 @@ def _contacts(rows: _Rows, viewer: Viewer) -> Iterator[tuple[str, View]]:
     for row in rows(statement, Contact.id):
         view = redact_direct_lines(dict(zip(_CONTACT_OWN, row, strict=False)), viewer)
         view["is_current"] = row.is_current
+        # Both times are read in one form (app/sync/columns.py), so they compare as read.
+        reported, verified = view.pop("unreachable_reported_at"), view["last_verified_at"]
+        view["reachability_uncertain"] = reachability_uncertain(reported, verified)  # type: ignore[arg-type]  # datetimes as read
         view["areas"] = covers.codes(row.key)
         yield row.id, view
 
