@@ -141,19 +141,26 @@ class Databases:
         try:
             current = _position(self.primary, _PRIMARY_POSITION)
         except SQLAlchemyError as exc:
-            if self.primary_answers:
-                log.warning("primary database unreachable (%s): read-only", exc.__class__.__name__)
-            self.primary_answers = False
+            self.primary_checked(False, exc.__class__.__name__)
         else:
-            if not self.primary_answers:
-                log.warning("primary database answers again")
-            self.primary_answers = True
+            self.primary_checked(True)
             self._samples.append((now, current))
         # Keep the samples of the last max_lag seconds, and the one before them.
         while len(self._samples) > 1 and self._samples[1][0] <= now - self.max_lag - self.check_seconds:
             self._samples.popleft()
         for replica in self.replicas:
             self._check_replica(replica, now)
+
+    def primary_checked(self, answers: bool, why: str = "") -> None:
+        """What a check of the primary found, by the monitor or by /health/ready: a node whose
+        readiness says read-only also routes and answers as read-only, from that moment on."""
+        if not self.replicas or answers == self.primary_answers:
+            return
+        if answers:
+            log.warning("primary database answers again")
+        else:
+            log.warning("primary database unreachable (%s): read-only", why or "readiness probe")
+        self.primary_answers = answers
 
     def _check_replica(self, replica: Replica, now: float) -> None:
         try:

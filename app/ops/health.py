@@ -101,6 +101,7 @@ def ready(request: Request) -> JSONResponse:
     probe: ReadinessProbe = request.app.state.readiness
     databases: Databases = request.app.state.databases
     checks = probe.run()
+    databases.primary_checked(checks["database"].ok)  # routing follows what this probe found, at once
     replicas = {name: Check(ok=serves, detail=detail) for name, (serves, detail) in databases.rotation().items()}
     if all(check.ok for check in checks.values()):
         status: Literal["ready", "read-only", "not-ready"] = "ready"
