@@ -177,7 +177,7 @@ def areas_import(
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from app.areas.importer import import_areas
+    from app.national.importer import import_areas
     from app.errors import InvalidInput
 
     engine = make_engine(get_settings().database_url)

@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlalchemy import Connection, func, insert, select
 from sqlmodel import Session
 
-from app.areas.importer import import_areas
-from app.areas.locate import PointIndex, distance_sq
+from app.national.importer import import_areas
+from app.national.locate import PointIndex, distance_sq
 from app.areas.models import Area, Postcode4, Postcode4Buurt, Postcode6, PostcodeKind
 from app.areas.service import derive_pc4_buurten
 

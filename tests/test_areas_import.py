@@ -9,11 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from app.areas.importer import ImportSummary, import_areas
-from app.areas.locate import RETIRED_WITHOUT_SUCCESSOR
+from app.national.importer import ImportSummary, import_areas
+from app.national.locate import RETIRED_WITHOUT_SUCCESSOR
 from app.areas.models import Area, Postcode4, Postcode4Buurt, Postcode6
 from app.areas.service import resolve_postcode
-from app.areas.sources import read_source
+from app.national.sources import read_source
 from app.changelog.models import ChangeLogEntry
 from app.contacts.models import Contact
 from app.contacts.service import CONTACT_LOAD

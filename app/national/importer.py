@@ -3,7 +3,7 @@
 Order of work: area lists (gemeenten, then wijken, then buurten; older years first), the
 successor lists, points for new gemeenten, the PC4 lists, PC4s of retired gemeenten moved
 to their successors, the PC6 tables, PC4 -> buurt links from points where no PC6 table
-gave exact ones, and last the catalogue re-pointed (app.areas.redivision).
+gave exact ones, and last the catalogue re-pointed (app.national.redivision).
 
 Idempotent: every row is compared with what is stored, and only differences are written
 (each with its change-log entry), so a second run reports nothing added or changed.
@@ -16,13 +16,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.areas import import_postcodes, redivision
-from app.areas.locate import GemeenteFinder
+from app.national import import_postcodes, redivision
+from app.national.locate import GemeenteFinder
 from app.areas.models import Area, AreaKind, Postcode4
-from app.areas.redivision import RedivisionReport
+from app.national.redivision import RedivisionReport
 from app.areas.reference import save_reference_rows
 from app.areas.service import derive_pc4_buurten, parent_code_of
-from app.areas.sources import AreaList, Pc4List, Pc6Table, Source, SuccessorList, expand_paths, read_source
+from app.national.sources import AreaList, Pc4List, Pc6Table, Source, SuccessorList, expand_paths, read_source
 from app.clients.scope import Actor
 from app.errors import InvalidInput
 

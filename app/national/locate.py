@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.areas.models import Area, AreaKind
-from app.areas.sources import normalise_name
+from app.national.sources import normalise_name
 
 _CELL = 0.05  # degrees: a grid cell of about 5 by 3.5 km
 _MAX_REACH = 40  # cells: nothing within about 150 km is not a Dutch place

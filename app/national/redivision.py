@@ -1,6 +1,6 @@
 """Re-division (herindeling): successors of retired codes, and moving what pointed at them.
 
-A newer year's list retires the codes it no longer holds (app.areas.importer). A successor
+A newer year's list retires the codes it no longer holds (app.national.importer). A successor
 list (old code -> new code, year) says where a retired code went. With successors, the
 catalogue follows: service areas and owners, organisation owners, contact coverage and
 front doors are re-pointed through their own save paths (one version and change-log
@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.areas.locate import GemeenteFinder
+from app.national.locate import GemeenteFinder
 from app.areas.models import Area, Postcode4
 from app.areas.reference import Written, save_reference_rows, stored_rows
-from app.areas.sources import Successor
+from app.national.sources import Successor
 from app.clients.scope import Actor
 from app.contacts.models import ContactArea
 from app.entity import is_live
