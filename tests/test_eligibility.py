@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from app.changelog.models import ChangeLogEntry
 from app.main import create_app
-from app.search.eligibility import PatientAttributes, evaluate
+from app.services.eligibility import PatientAttributes, evaluate
 from app.services.schemas import EligibilityRules
 from tests.factories import BUURT, WIJK, make_organisation, make_region, make_service
 

@@ -10,7 +10,7 @@ from app.locations.opening import OpeningState
 from app.locations.schemas import LocationOut
 from app.organisations.schemas import OrganisationRef
 from app.pagination import MAX_LIMIT
-from app.search.eligibility import EligibilityVerdict, PatientAttributes
+from app.services.eligibility import EligibilityVerdict, PatientAttributes
 from app.services.schemas import SERVICE_EXAMPLE, EligibilityRules, WaitingTime
 from app.taxonomy.vocabulary import AccessRoute, Cost
 
