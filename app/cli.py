@@ -66,8 +66,8 @@ def clients_create(
     """Create an API client and print its key (the first admin key comes from here)."""
     from pydantic import ValidationError
 
-    from app.clients.schemas import ClientWrite
-    from app.clients.service import create_client
+    from app.client_admin.schemas import ClientWrite
+    from app.client_admin.service import create_client
     from app.errors import DomainError
 
     engine = make_engine(get_settings().database_url)

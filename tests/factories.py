@@ -9,9 +9,9 @@ from sqlmodel import Session
 
 from app.areas.models import Postcode4Buurt, Postcode6
 from app.areas.service import save_area, save_postcode4
-from app.clients.schemas import ClientWrite
+from app.client_admin.schemas import ClientWrite
 from app.clients.scope import Actor
-from app.clients.service import create_client, revoke_key
+from app.client_admin.service import create_client, revoke_key
 from app.contacts.schemas import ContactWrite
 from app.contacts.service import save_contact
 from app.dialect.fulltext import search_stems

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
-from app.clients import service
+from app.client_admin import service
 from app.clients.models import Role
 from app.clients.scope import Actor, Principal
 from app.db import SessionDep, may_write, utcnow

@@ -2,9 +2,9 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from app.clients import service
+from app.client_admin import service
 from app.clients.auth import AdminClient, CurrentClient
-from app.clients.schemas import ClientCreate, ClientCreated, ClientOut, ClientWrite, KeyCreate, KeyCreated
+from app.client_admin.schemas import ClientCreate, ClientCreated, ClientOut, ClientWrite, KeyCreate, KeyCreated
 from app.db import SessionDep
 from app.errors import WRITE_PROBLEM_RESPONSES
 from app.http_cache import cache_for

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.areas.service import require_areas
 from app.clients.models import ApiClient, ApiKey, ClientGemeente, ClientOrganisation, Role
-from app.clients.schemas import ClientCreated, ClientOut, ClientWrite, KeyCreated, KeyOut
+from app.client_admin.schemas import ClientCreated, ClientOut, ClientWrite, KeyCreated, KeyOut
 from app.clients.scope import Principal
 from app.db import CommittedWrites, space_joined, utcnow
 from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
