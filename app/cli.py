@@ -177,8 +177,8 @@ def areas_import(
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from app.national.importer import import_areas
     from app.errors import InvalidInput
+    from app.national.importer import import_areas
 
     engine = make_engine(get_settings().database_url)
     columns = (TextColumn("{task.description:<28}"), BarColumn(), TimeElapsedColumn())

@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from app import dialect
 from app.areas.router import router as areas_router
 from app.changelog.router import router as audit_router
-from app.clients.auth import RecentKeys
 from app.client_admin.router import router as clients_router
+from app.clients.auth import RecentKeys
 from app.contacts.router import router as contacts_router
 from app.db import assert_schema_current, make_engine
 from app.errors import PROBLEM_TYPES, NotFound, install_problem_handlers

@@ -10,8 +10,8 @@ from sqlmodel import Session
 from app.areas.models import Postcode4Buurt, Postcode6
 from app.areas.service import save_area, save_postcode4
 from app.client_admin.schemas import ClientWrite
-from app.clients.scope import Actor
 from app.client_admin.service import create_client, revoke_key
+from app.clients.scope import Actor
 from app.contacts.schemas import ContactWrite
 from app.contacts.service import save_contact
 from app.dialect.fulltext import search_stems

@@ -9,11 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from app.national.importer import ImportSummary, import_areas
-from app.national.locate import RETIRED_WITHOUT_SUCCESSOR
 from app.areas.models import Area, Postcode4, Postcode4Buurt, Postcode6
 from app.areas.service import resolve_postcode
-from app.national.sources import read_source
 from app.changelog.models import ChangeLogEntry
 from app.contacts.models import Contact
 from app.contacts.service import CONTACT_LOAD
@@ -23,6 +20,9 @@ from app.front_doors.models import FrontDoor
 from app.front_doors.schemas import FrontDoorWrite
 from app.front_doors.service import save_front_door
 from app.main import create_app
+from app.national.importer import ImportSummary, import_areas
+from app.national.locate import RETIRED_WITHOUT_SUCCESSOR
+from app.national.sources import read_source
 from app.services.models import Service
 from app.services.service import SERVICE_LOAD
 from tests.factories import ACTOR, make_contact, make_key, make_organisation, make_region, make_service

@@ -7,9 +7,9 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from app.cli import app as cli
+from app.clients.keys import digest
 from app.clients import auth
 from app.clients.models import ApiKey
-from app.client_admin.service import digest
 from tests.conftest import Api
 from tests.factories import make_key
 from tests.test_write_scope import CONTACT

@@ -3,8 +3,8 @@ import uuid
 from fastapi import APIRouter, status
 
 from app.client_admin import service
-from app.clients.auth import AdminClient, CurrentClient
 from app.client_admin.schemas import ClientCreate, ClientCreated, ClientOut, ClientWrite, KeyCreate, KeyCreated
+from app.clients.auth import AdminClient, CurrentClient
 from app.db import SessionDep
 from app.errors import WRITE_PROBLEM_RESPONSES
 from app.http_cache import cache_for

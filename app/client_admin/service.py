@@ -1,80 +1,30 @@
-"""API clients and keys: creating them, looking a key up on each request, revoking.
+"""API clients and keys: creating them, issuing keys, revoking (app/clients/keys.py looks a key up)."""
 
-A key is 32 random bytes (URL-safe base64) after a readable `wk_` prefix. Only its
-SHA-256 digest is stored, indexed: a key has far too much entropy to guess, so a fast
-digest is enough and no slow password hash runs on every request.
-"""
-
-import hashlib
 import secrets
 import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Row, String, bindparam, cast, or_
+from sqlalchemy import Row, or_
 from sqlalchemy import select as core_select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from app.areas.service import require_areas
-from app.clients.models import ApiClient, ApiKey, ClientGemeente, ClientOrganisation, Role
 from app.client_admin.schemas import ClientCreated, ClientOut, ClientWrite, KeyCreated, KeyOut
-from app.clients.scope import Principal
-from app.db import CommittedWrites, space_joined, utcnow
-from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from app.clients.keys import GRANTS_CHANGED, KEY_PREFIX, digest
+from app.clients.models import ApiClient, ApiKey, ClientGemeente, ClientOrganisation, Role
+from app.db import utcnow
+from app.errors import Conflict, InvalidInput, NotFound
 from app.organisations.models import Organisation
 from app.organisations.service import organisation_ownerships
 from app.pagination import keyset_page
 
-KEY_PREFIX = "wk_"
-# Transactions that change what a key grants (a revocation, a client's role or scope): when
-# one commits, the request path's memory of recent keys (app/clients/auth.py) forgets them.
-GRANTS_CHANGED = CommittedWrites("key_grants")
 _LOAD = (
     selectinload(ApiClient.gemeenten),  # type: ignore[arg-type]
     selectinload(ApiClient.organisations),  # type: ignore[arg-type]
 )
-
-
-def digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 _key, _client = ApiKey.__table__, ApiClient.__table__  # type: ignore[attr-defined]
-_gemeente, _organisation = ClientGemeente.__table__, ClientOrganisation.__table__  # type: ignore[attr-defined]
-# Every keyed request runs this: one Core statement, the client's scope joined into it
-# (the ORM query with its two scope loads took 0.8 ms, a Core one takes a fraction).
-_BY_DIGEST = (
-    core_select(
-        _key.c.expires_at, _key.c.revoked_at, _client.c.id, _client.c.name, _client.c.role,
-        _client.c.revoked_at.label("client_revoked_at"),
-        space_joined(_gemeente.c.gemeente_code, _gemeente.c.client_id == _client.c.id).label("gemeenten"),
-        # As text: hex on SQLite, hyphenated on PostgreSQL; uuid.UUID reads either.
-        space_joined(cast(_organisation.c.organisation_id, String), _organisation.c.client_id == _client.c.id)
-        .label("organisations"),
-    )
-    .join(_client, _client.c.id == _key.c.client_id)
-    .where(_key.c.digest == bindparam("digest"))
-)
-
-
-def authenticate(session: Session, key: str) -> tuple[Principal, datetime | None]:
-    """The client a key belongs to and when the key expires, or 401 saying why not."""
-    row = session.execute(_BY_DIGEST, {"digest": digest(key)}).first()
-    if row is None:
-        raise Unauthorized("Unknown API key.")
-    if row.revoked_at or row.client_revoked_at:
-        raise Unauthorized("This API key has been revoked.")
-    if row.expires_at and row.expires_at <= utcnow():
-        raise Unauthorized(f"This API key expired on {row.expires_at:%Y-%m-%d %H:%M} UTC.")
-    principal = Principal(
-        client_id=row.id,
-        name=row.name,
-        role=Role(row.role),
-        gemeenten=frozenset((row.gemeenten or "").split()),
-        organisations=frozenset(uuid.UUID(text) for text in (row.organisations or "").split()),
-    )
-    return principal, row.expires_at
 
 
 def _keys(session: Session, client_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[KeyOut]]:

@@ -8,11 +8,11 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlmodel import Session, col
 
 from app import dialect
-from app.national.locate import GemeenteFinder
 from app.areas.models import Area, AreaKind, Postcode4, Postcode4Buurt, Postcode6, PostcodeKind
 from app.areas.reference import save_reference_rows, stored_rows
-from app.national.sources import Pc4List, Pc6Table
 from app.clients.scope import Actor
+from app.national.locate import GemeenteFinder
+from app.national.sources import Pc4List, Pc6Table
 
 _PC4 = re.compile(r"^[1-9][0-9]{3}$")
 _PC6 = re.compile(r"^[1-9][0-9]{3}[A-Z]{2}$")

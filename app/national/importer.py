@@ -16,15 +16,15 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.national import import_postcodes, redivision
-from app.national.locate import GemeenteFinder
 from app.areas.models import Area, AreaKind, Postcode4
-from app.national.redivision import RedivisionReport
 from app.areas.reference import save_reference_rows
 from app.areas.service import derive_pc4_buurten, parent_code_of
-from app.national.sources import AreaList, Pc4List, Pc6Table, Source, SuccessorList, expand_paths, read_source
 from app.clients.scope import Actor
 from app.errors import InvalidInput
+from app.national import import_postcodes, redivision
+from app.national.locate import GemeenteFinder
+from app.national.redivision import RedivisionReport
+from app.national.sources import AreaList, Pc4List, Pc6Table, Source, SuccessorList, expand_paths, read_source
 
 ACTOR = Actor("cli:areas-import")
 _KIND_ORDER = {AreaKind.gemeente: 0, AreaKind.wijk: 1, AreaKind.buurt: 2}

@@ -16,10 +16,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.national.locate import GemeenteFinder
 from app.areas.models import Area, Postcode4
 from app.areas.reference import Written, save_reference_rows, stored_rows
-from app.national.sources import Successor
 from app.clients.scope import Actor
 from app.contacts.models import ContactArea
 from app.entity import is_live
@@ -28,6 +26,8 @@ from app.front_doors.models import FrontDoor
 from app.maintenance import kinds
 from app.maintenance.schemas import RetiredAreaUse
 from app.maintenance.stale import retired_area_uses
+from app.national.locate import GemeenteFinder
+from app.national.sources import Successor
 from app.organisations.models import OrganisationOwner
 from app.services.models import ServiceArea, ServiceOwner
 

@@ -23,9 +23,9 @@ from app.pagination import decode_cursor, encode_cursor
 from app.search import cards, ranking
 from app.search.cards import load_eligibility
 from app.search.distance import PageDistances
-from app.services.eligibility import EligibilityVerdict, PatientAttributes, patient_home, service_verdict
 from app.search.schemas import MATCH_LEVELS, Opening, SearchCriteria, SearchPlace
 from app.search.text import prefix_query
+from app.services.eligibility import EligibilityVerdict, PatientAttributes, patient_home, service_verdict
 from app.services.service import eligibility_rules
 from app.taxonomy.service import require_need_domains, require_target_groups
 from app.visibility import Viewer

@@ -10,8 +10,8 @@ from app.maintenance.kinds import SERVICE
 from app.maintenance.router import add_write_routes
 from app.pagination import CursorParam, LimitParam, Page
 from app.request_checks import CheckedRoute
-from app.services.eligibility import EligibilityVerdict, PatientAttributes, check_service_eligibility
 from app.services import service
+from app.services.eligibility import EligibilityVerdict, PatientAttributes, check_service_eligibility
 from app.services.schemas import ServiceOut
 from app.taxonomy.vocabulary import ServiceStatus
 from app.visibility import ViewerDep
