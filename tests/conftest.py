@@ -29,12 +29,15 @@ from app.db import alembic_config, make_engine
 from app.demo import load_demo
 from app.main import create_app
 from app.organisations.models import Organisation
+from app.search.cards import follow_changes
 
 POSTGRES_URL = os.environ.get(
     "WIJKKAART_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("WIJKKAART_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"]
+# The suite writes through the services directly (tests/factories.py), an entry point of its own.
+follow_changes()
 
 
 def migrate(url: str, revision: str = "head") -> None:

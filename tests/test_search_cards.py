@@ -1,20 +1,27 @@
 """Search cards (app/search/cards.py): every write path leaves them as a fresh rendering
 would, and a page put together from them is a valid SearchPage, with or without them."""
 
+import uuid
 from datetime import datetime
+from pathlib import Path
 
 import orjson
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlmodel import Session
+from typer.testing import CliRunner
 
+from app.changelog import service as changelog_service
+from app.cli import app as cli
 from app.contacts.models import Contact
+from app.demo import load_demo
 from app.locations.models import Location
 from app.search import cards
 from app.search.models import SearchCard
 from app.search.schemas import SearchCriteria, SearchPage
 from app.search.service import search
 from app.services.models import Service
+from app.settings import get_settings
 from app.visibility import ANONYMOUS, Viewer
 from tests.conftest import Api
 from tests.test_write_scope import CONTACT, LOCATION, ORGANISATION
@@ -120,3 +127,48 @@ def test_the_contact_on_a_page_follows_the_viewer_and_today(demo_engine, viewer)
         assert all(contact["redacted"] == [] for contact in shown) and any(contact["phone"] for contact in shown)
     else:
         assert all(contact["phone"] is None and contact["redacted"] for contact in shown)
+
+
+@pytest.fixture
+def no_change_listeners(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The change log with no listener, as in a process where no entry point has started yet."""
+    monkeypatch.setattr(changelog_service, "_listeners", [])
+
+
+def test_the_app_makes_the_cards_follow_its_writes(no_change_listeners: None, api: Api) -> None:
+    path = f"/api/v1/services/{SERVICE_ID}"
+    response = api.client.patch(path, json={"waiting_days": 17}, headers=_etag(api, path))
+    assert response.status_code == 200, response.text
+    with Session(api.engine) as session:
+        assert_cards_fresh(session)
+        card = session.exec(select(SearchCard).where(SearchCard.entity_id == uuid.UUID(SERVICE_ID))).scalar_one()
+    assert orjson.loads(card.body)["waiting_time"]["days"] == 17
+
+
+def test_the_demo_loader_makes_the_cards_follow_its_writes(no_change_listeners: None, session: Session) -> None:
+    load_demo(session)
+    session.commit()
+    assert_cards_fresh(session)
+    assert session.exec(select(func.count()).select_from(SearchCard)).scalar_one() > 0
+
+
+def test_the_command_line_makes_the_cards_follow_its_writes(
+    no_change_listeners: None, writable_demo: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", writable_demo.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    try:
+        exported = tmp_path / "organisations.csv"
+        assert CliRunner().invoke(cli, ["export", "organisations", "-o", str(exported)]).exit_code == 0
+        renamed = exported.read_text(encoding="utf-8").replace("Fictief Middelburg", "Fictief Walcheren")
+        assert renamed != exported.read_text(encoding="utf-8")
+        exported.write_text(renamed, encoding="utf-8")
+        done = CliRunner().invoke(cli, ["import", str(exported)])
+        assert done.exit_code == 0, done.output
+    finally:
+        get_settings.cache_clear()
+    with Session(writable_demo) as session:
+        assert_cards_fresh(session)
+        names = {orjson.loads(card.body).get("service", {}).get("organisation", {}).get("name")
+                 for card in session.exec(select(SearchCard)).scalars()}
+    assert "Stichting Sociaal Wijkteam Fictief Walcheren" in names

@@ -169,8 +169,8 @@ def _write(
             changes=changed_fields(item.before, item.data), gemeenten=item.after.gemeenten,  # type: ignore[union-attr]
         )
         for item in writes
-    ], refresh_cards=False)
-    # The documents refresh_service_documents and the cards refresh_search_cards would
+    ], publish=False)
+    # The documents refresh_service_documents and the cards app.search.cards.refresh would
     # make, from what is at hand: they would read back every service just written.
     cards.store_service_cards(session, {
         item.data.id: cards.service_card(  # type: ignore[misc]
