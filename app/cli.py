@@ -22,7 +22,8 @@ from app.imports.export import export_csv
 from app.imports.reading import Source, normalise_entity
 from app.imports.service import read_sources, run_import
 from app.national.importer import import_areas
-from app.search.cards import follow_changes, render_missing
+from app.search.cards import render_missing
+from app.search.listeners import follow_changes
 from app.settings import get_settings
 
 app = typer.Typer(help="Wijkkaart: the sociale kaart API.", no_args_is_help=True)

@@ -27,7 +27,7 @@ from app.ops import install_operations
 from app.ops.collector import freeze_long_lived
 from app.organisations.router import router as organisations_router
 from app.search import cache as search_cache
-from app.search.cards import follow_changes
+from app.search.listeners import follow_changes
 from app.search.router import router as search_router
 from app.services.router import router as services_router
 from app.settings import Settings, get_settings

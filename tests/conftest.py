@@ -29,7 +29,7 @@ from app.db import alembic_config, make_engine
 from app.demo import load_demo
 from app.main import create_app
 from app.organisations.models import Organisation
-from app.search.cards import follow_changes
+from app.search.listeners import follow_changes
 
 POSTGRES_URL = os.environ.get(
     "WIJKKAART_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -20,6 +20,7 @@ from app.search import cards
 from app.search.models import SearchCard
 from app.search.schemas import SearchCriteria, SearchPage
 from app.search.service import search
+from app.search.text import text_matches
 from app.services.models import Service
 from app.settings import get_settings
 from app.visibility import ANONYMOUS, Viewer
@@ -137,12 +138,14 @@ def no_change_listeners(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_app_makes_the_cards_follow_its_writes(no_change_listeners: None, api: Api) -> None:
     path = f"/api/v1/services/{SERVICE_ID}"
-    response = api.client.patch(path, json={"waiting_days": 17}, headers=_etag(api, path))
+    response = api.client.patch(path, json={"waiting_days": 17, "name": "Klusbus"}, headers=_etag(api, path))
     assert response.status_code == 200, response.text
     with Session(api.engine) as session:
         assert_cards_fresh(session)
         card = session.exec(select(SearchCard).where(SearchCard.entity_id == uuid.UUID(SERVICE_ID))).scalar_one()
+        found = session.exec(select(text_matches(session, "klusbus").c.service_id)).scalars().all()
     assert orjson.loads(card.body)["waiting_time"]["days"] == 17
+    assert [str(service_id) for service_id in found] == [SERVICE_ID]
 
 
 def test_the_demo_loader_makes_the_cards_follow_its_writes(no_change_listeners: None, session: Session) -> None:

@@ -170,7 +170,7 @@ def _write(
         )
         for item in writes
     ], publish=False)
-    # The documents refresh_service_documents and the cards app.search.cards.refresh would
+    # The documents and the cards the change log's listeners (app/search/listeners.py) would
     # make, from what is at hand: they would read back every service just written.
     cards.store_service_cards(session, {
         item.data.id: cards.service_card(  # type: ignore[misc]

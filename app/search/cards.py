@@ -28,7 +28,6 @@ from sqlalchemy import Date, Integer, String, and_, bindparam, cast, delete, fun
 from sqlmodel import Session
 
 from app import dialect
-from app.changelog.service import on_change
 from app.clock import local_today
 from app.contacts import service as contacts
 from app.contacts.models import Contact, ContactArea
@@ -220,13 +219,6 @@ def refresh(session: Session, changed: Iterable[tuple[str, Any]]) -> None:
     for kind, ids in wanted.items():
         for chunk in _chunks(sorted(ids)):
             _store(session, kind, chunk, _RENDER[kind](session, chunk))
-
-
-def follow_changes() -> None:
-    """From now on, every write the change log records re-renders the cards it touches, in
-    the writer's transaction. Each entry point that writes calls this once at start-up: the
-    app (app/main.py), the command line and the demo loader."""
-    on_change(refresh)
 
 
 def _uuid(value: object) -> uuid.UUID:
