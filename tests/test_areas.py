@@ -5,9 +5,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from app.areas.models import Area, Postcode4Buurt
-from app.areas.postcode import normalise_postcode
 from app.areas.service import area_kind_of, derive_pc4_buurten, parent_code_of, resolve_postcode, save_area
 from app.errors import InvalidInput, NotFound, PostcodeNotResidential
+from app.postcode import normalise_postcode
 from tests.factories import ACTOR, BUURT, GEMEENTE, OTHER_BUURT, WIJK, make_region
 
 

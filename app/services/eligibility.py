@@ -14,11 +14,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session
 
-from app.areas.postcode import normalise_postcode
 from app.areas.schemas import PostcodeOut
 from app.areas.service import parent_code_of, resolve_postcode
 from app.entity import get_live
 from app.errors import Conflict, InvalidInput, NotFound
+from app.postcode import normalise_postcode
 from app.services.models import Service
 from app.services.schemas import Codes, EligibilityRules
 from app.services.service import eligibility_rules
