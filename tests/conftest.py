@@ -9,7 +9,7 @@ import itertools
 import os
 
 # The suite searches anonymously far more often than a person would: no rate limit here
-# (tests/test_ops_limits.py builds apps with one).
+# (tests/ops/test_ops_limits.py builds apps with one).
 os.environ.setdefault("WIJKKAART_SEARCH_RATE_LIMIT", "off")
 import shutil
 import uuid
@@ -36,7 +36,7 @@ POSTGRES_URL = os.environ.get(
 )
 REQUIRE_POSTGRES = os.environ.get("WIJKKAART_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"]
-# The suite writes through the services directly (tests/factories.py), an entry point of its own.
+# The suite writes through the services directly (tests/support/factories.py), an entry point of its own.
 follow_changes()
 
 
@@ -198,7 +198,7 @@ class Api:
 
 @pytest.fixture
 def api(writable_demo: Engine) -> Iterator[Api]:
-    from tests.factories import make_key
+    from tests.support.factories import make_key
 
     with Session(writable_demo) as session, session.begin():
         limited_to = session.exec(

@@ -6,7 +6,7 @@ kind of reference for the chunk; on a bad reference, row by row to name the rows
 plan_save (owners, the scope check), the no-op check and the external-id rule. Only the
 writing differs: multi-row statements instead of ORM objects and a flush per row, the
 change log through record_changes, and the search index refreshed once per chunk. A
-service saved here is stored exactly as save_service stores it (tests/test_import.py
+service saved here is stored exactly as save_service stores it (tests/imports/test_import.py
 compares the two).
 """
 

@@ -102,7 +102,7 @@ def search(
     patient: PatientAttributes | None = None,
     eligible_only: bool = False,
 ) -> dict[str, Any]:
-    """The page as JSON data in SearchPage's shape (tests/test_search_cards.py validates it):
+    """The page as JSON data in SearchPage's shape (tests/search/test_search_cards.py validates it):
     its results are put together from stored cards, with no output model built per search."""
     resolved = resolve_postcode(session, criteria.postcode) if criteria.postcode is not None else None
     place = search_place(criteria, resolved)

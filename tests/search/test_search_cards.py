@@ -25,8 +25,8 @@ from app.services.models import Service
 from app.settings import get_settings
 from app.visibility import ANONYMOUS, Viewer
 from tests.conftest import Api
-from tests.test_write_scope import CONTACT, LOCATION, ORGANISATION
-from tests.test_write_scope import SERVICE as SERVICE_ID
+from tests.maintenance.test_write_scope import CONTACT, LOCATION, ORGANISATION
+from tests.maintenance.test_write_scope import SERVICE as SERVICE_ID
 
 LIVE = {cards.SERVICE: Service, cards.LOCATION: Location, cards.CONTACT: Contact}
 SEARCHES = [

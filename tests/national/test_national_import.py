@@ -25,9 +25,9 @@ from app.national.locate import RETIRED_WITHOUT_SUCCESSOR
 from app.national.sources import read_source
 from app.services.models import Service
 from app.services.service import SERVICE_LOAD
-from tests.factories import ACTOR, make_contact, make_key, make_organisation, make_region, make_service
+from tests.support.factories import ACTOR, make_contact, make_key, make_organisation, make_region, make_service
 
-DATA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
 OLD_FILES = ("cbs_gemeente_2015_labelpoints.csv", "cbs_wijk_2014_labelpoints.csv", "cbs_buurt_2014_labelpoints.csv",
              "pc4_4pp_bobdenotter.csv")
 GEMEENTEN_2025 = "gemeenten_2025_cbs_bagparser.csv"

@@ -25,7 +25,7 @@ from sqlmodel import Session
 from app.services.models import Service
 from tests.conftest import Api
 
-HSDS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "hsds"
+HSDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "hsds"
 # The URIs the HSDS API reference uses for the schema files.
 SCHEMA_BASE = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/"
 PROBLEM = "application/problem+json"

@@ -12,8 +12,8 @@ from app.errors import PreconditionFailed
 from app.maintenance import service as maintenance
 from app.maintenance.kinds import SERVICE
 from tests.conftest import Api
-from tests.test_write_scope import CONTACT, ORGANISATION, dump, new_item, seed_item
-from tests.test_write_scope import SERVICE as SERVICE_ID
+from tests.maintenance.test_write_scope import CONTACT, ORGANISATION, dump, new_item, seed_item
+from tests.maintenance.test_write_scope import SERVICE as SERVICE_ID
 
 PROBLEM = "application/problem+json"
 

@@ -15,7 +15,7 @@ from app.organisations.schemas import OrganisationWrite
 from app.organisations.service import save_organisation
 from app.search.text import refresh_service_documents, stem_words, text_matches
 from app.services.models import Service
-from tests.factories import ACTOR, GEMEENTE, make_organisation, make_region, make_service
+from tests.support.factories import ACTOR, GEMEENTE, make_organisation, make_region, make_service
 
 
 def matches(session: Session, q: str) -> set[str]:

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api
-from tests.test_write_scope import CONTACT, FRONT_DOOR, SERVICE, dump, new_item
+from tests.maintenance.test_write_scope import CONTACT, FRONT_DOOR, SERVICE, dump, new_item
 
 PATH = "/api/v1/front-doors"
 # Not contacts of SERVICE (Wmo-loket Middelburg): one of the Wmo-loket Vlissingen, and one

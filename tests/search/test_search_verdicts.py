@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.main import create_app
-from tests.factories import make_service
+from tests.support.factories import make_service
 
 BIJSTAND_MIDDELBURG = "19c1e29f-e469-4339-830f-bd2a44ed52ff"  # must_live_in_area, areas GM0687
 LOKET_MIDDELBURG = uuid.UUID("e0f92502-06c3-469f-830c-a127882d9f26")  # owned by GM0687

@@ -21,8 +21,8 @@ from app.services.schemas import ServiceWrite
 from app.services.service import save_service
 from app.settings import get_settings
 from tests.conftest import Api
-from tests.factories import area_documents, area_domain_links, open_location_links, service_points
-from tests.test_write_scope import ORGANISATION, SERVICE, TARGETS, dump, seed_item
+from tests.support.factories import area_documents, area_domain_links, open_location_links, service_points
+from tests.maintenance.test_write_scope import ORGANISATION, SERVICE, TARGETS, dump, seed_item
 
 PROBLEM = "application/problem+json"
 SERVICE_HEADER = "external_id;organisation_id;name;need_domains;access_route;areas;waiting_days"

@@ -20,7 +20,7 @@ from fhir.resources.R4B.practitionerrole import PractitionerRole
 from app.fhir import mapping, systems
 from app.main import create_app
 from tests.conftest import Api
-from tests.test_write_scope import CONTACT, FRONT_DOOR, LOCATION, ORGANISATION, SERVICE
+from tests.maintenance.test_write_scope import CONTACT, FRONT_DOOR, LOCATION, ORGANISATION, SERVICE
 
 FHIR_JSON = "application/fhir+json"
 MODELS = {

@@ -9,7 +9,7 @@ entry the editor may write, or made by an admin, passes.
 from typing import Any
 
 from tests.conftest import Api
-from tests.test_write_scope import CONTACT, ORGANISATION, SERVICE, dump, new_item
+from tests.maintenance.test_write_scope import CONTACT, ORGANISATION, SERVICE, dump, new_item
 
 PROBLEM = "application/problem+json"
 VLISSINGEN_ORGANISATION = "9dd2c708-355c-4258-a418-327b459ca469"  # Loket Voorbeeldzorg Vlissingen: GM0718

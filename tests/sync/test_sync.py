@@ -16,9 +16,9 @@ from app.organisations.models import Organisation
 from app.services.models import Service
 from app.visibility import Viewer
 from tests.conftest import Api
-from tests.sync_client import SyncClient, export
-from tests.sync_reference import reference_view
-from tests.test_write_scope import SERVICE, new_item
+from tests.support.sync_client import SyncClient, export
+from tests.support.sync_reference import reference_view
+from tests.maintenance.test_write_scope import SERVICE, new_item
 
 
 class Writer:

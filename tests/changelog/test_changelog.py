@@ -11,7 +11,7 @@ from app.changelog.models import ChangeLogEntry
 from app.services.models import Service
 from app.services.schemas import ServiceWrite
 from app.services.service import SERVICE_LOAD, as_write, save_service
-from tests.factories import ACTOR, make_organisation, make_region, make_service
+from tests.support.factories import ACTOR, make_organisation, make_region, make_service
 
 
 def _log(session: Session) -> list[ChangeLogEntry]:

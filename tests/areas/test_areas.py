@@ -8,7 +8,7 @@ from app.areas.models import Area, Postcode4Buurt
 from app.areas.service import area_kind_of, derive_pc4_buurten, parent_code_of, resolve_postcode, save_area
 from app.errors import InvalidInput, NotFound, PostcodeNotResidential
 from app.postcode import normalise_postcode
-from tests.factories import ACTOR, BUURT, GEMEENTE, OTHER_BUURT, WIJK, make_region
+from tests.support.factories import ACTOR, BUURT, GEMEENTE, OTHER_BUURT, WIJK, make_region
 
 
 @pytest.mark.parametrize(

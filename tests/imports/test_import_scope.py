@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api
-from tests.test_write_scope import CONTACT, FRONT_DOOR, LOCATION, ORGANISATION, SERVICE, dump
-from tests.test_write_scope_references import (
+from tests.maintenance.test_write_scope import CONTACT, FRONT_DOOR, LOCATION, ORGANISATION, SERVICE, dump
+from tests.maintenance.test_write_scope_references import (
     SHARED_ORGANISATION,
     VLISSINGEN_LOCATION,
     VLISSINGEN_ORGANISATION,

@@ -15,7 +15,7 @@ from app.db import make_engine
 from app.dialect import ANSWER_GRACE_SECONDS
 from app.main import create_app
 from app.settings import Settings
-from tests.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import TcpProxy
 
 SETTINGS = Settings(
     db_connect_timeout=2, db_statement_timeout=1, db_pool_timeout=2, db_pool_size=2, db_max_overflow=0,

@@ -17,7 +17,7 @@ from app.search.schemas import MATCH_LEVELS, SearchCriteria, SearchPage
 from app.search.service import search
 from app.services.models import ServiceLocation
 from app.visibility import ANONYMOUS
-from tests.factories import (
+from tests.support.factories import (
     ACTOR,
     BUURT,
     GEMEENTE,

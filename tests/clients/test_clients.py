@@ -11,8 +11,8 @@ from app.clients.keys import digest
 from app.clients import auth
 from app.clients.models import ApiKey
 from tests.conftest import Api
-from tests.factories import make_key
-from tests.test_write_scope import CONTACT
+from tests.support.factories import make_key
+from tests.maintenance.test_write_scope import CONTACT
 
 DIRECT_LINES = {"phone", "email", "secure_messaging"}
 

@@ -16,7 +16,7 @@ from app.changelog.models import ChangeLogEntry
 from app.main import create_app
 from app.services.eligibility import PatientAttributes, evaluate
 from app.services.schemas import EligibilityRules
-from tests.factories import BUURT, WIJK, make_organisation, make_region, make_service
+from tests.support.factories import BUURT, WIJK, make_organisation, make_region, make_service
 
 PROBLEM = "application/problem+json"
 

@@ -10,7 +10,7 @@ from app.areas.models import Area
 from app.changelog.models import ChangeLogEntry
 from app.clock import local_today
 from tests.conftest import Api
-from tests.test_write_scope import CONTACT, SERVICE, new_item
+from tests.maintenance.test_write_scope import CONTACT, SERVICE, new_item
 
 
 def trail(api: Api, who: str = "admin", **params: str) -> list[dict]:
