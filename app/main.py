@@ -1,11 +1,13 @@
 """The FastAPI application."""
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import PlainTextResponse
+from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
 from app import dialect
@@ -47,6 +49,35 @@ Practitioner, PractitionerRole), described by its CapabilityStatement at `/fhir/
 """
 
 
+def _operation_id(route: APIRoute) -> str:
+    # Operation ids are the route names (read_service, update_contact, …): what generated clients call.
+    return route.name
+
+
+@functools.cache
+def _routes() -> APIRouter:
+    """Every feature's routes under one router, made once per process; each app takes its routes.
+
+    FastAPI resolves an included router's routes (their parameters and models) per router they
+    are included into, a second or more for this API at each app's start and first request.
+    Shared, that work is done once and every app after the first starts in a fraction of it.
+    The routes do not consult an app's `dependency_overrides`: no app here sets any."""
+    routes = APIRouter(generate_unique_id_function=_operation_id)
+    api = APIRouter(prefix="/api/v1")
+    for router in (
+        search_router, services_router, organisations_router, locations_router, contacts_router,
+        front_doors_router, areas_router, taxonomy_router, clients_router, audit_router, maintenance_router,
+        sync_router, imports_router,
+    ):
+        api.include_router(router)
+    routes.include_router(api)
+    # Open Referral HSDS 3.0 has its own paths, outside /api/v1.
+    routes.include_router(hsds_router)
+    # FHIR R4 likewise: /fhir.
+    routes.include_router(fhir_router)
+    return routes
+
+
 def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url, settings)
@@ -62,8 +93,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
 
     app = FastAPI(
         title="Wijkkaart", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
-        # Operation ids are the route names (read_service, update_contact, …): what generated clients call.
-        generate_unique_id_function=lambda route: route.name,
+        generate_unique_id_function=_operation_id,
     )
     app.state.engine = engine
     app.state.recent_keys = RecentKeys()  # app/clients/auth.py
@@ -75,18 +105,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     install_operations(app, engine, settings)
     install_outcome_handlers(app)  # errors under /fhir as OperationOutcome
 
-    api = APIRouter(prefix="/api/v1")
-    for router in (
-        search_router, services_router, organisations_router, locations_router, contacts_router,
-        front_doors_router, areas_router, taxonomy_router, clients_router, audit_router, maintenance_router, sync_router,
-        imports_router,
-    ):
-        api.include_router(router)
-    app.include_router(api)
-    # Open Referral HSDS 3.0 has its own paths, outside /api/v1.
-    app.include_router(hsds_router)
-    # FHIR R4 likewise: /fhir.
-    app.include_router(fhir_router)
+    app.router.routes.extend(_routes().routes)  # the feature routes, resolved once (_routes)
 
     @app.get("/problems/{slug}", include_in_schema=False, response_class=PlainTextResponse)
     def describe_problem(slug: str) -> str:
