@@ -39,7 +39,7 @@ app.add_typer(areas_app, name="areas")
 
 @app.callback()
 def _start() -> None:
-    # Every command that writes keeps the search cards following its writes.
+    # Every command that writes keeps the search cards and documents following its writes.
     follow_changes()
 
 

@@ -58,8 +58,9 @@ _listeners: list[ChangeListener] = []
 def on_change(listener: ChangeListener) -> None:
     """Call `listener` with the session and the (entity type, id) of what each write records
     from now on, in the writer's transaction, before the write returns. Every write passes
-    here, so what is derived from the catalogue (the search cards) follows it without the
-    change log knowing its readers. Registering the same listener again changes nothing."""
+    here, so what is derived from the catalogue (the search cards and documents) follows it
+    without the change log knowing its readers. Registering the same listener again changes
+    nothing."""
     if listener not in _listeners:
         _listeners.append(listener)
 
