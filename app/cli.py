@@ -2,16 +2,31 @@
 
 import os
 import secrets
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 from alembic import command
+from pydantic import ValidationError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlmodel import Session
 
+from app.client_admin.schemas import ClientWrite
+from app.client_admin.service import create_client
 from app.clients.models import Role
+from app.clients.scope import Actor
 from app.db import alembic_config, make_engine
+from app.demo import load_demo
+from app.errors import DomainError, InvalidInput
+from app.imports.export import export_csv
+from app.imports.reading import Source, normalise_entity
+from app.imports.service import read_sources, run_import
+from app.national.importer import import_areas
 from app.referrals.service import purge as purge_referrals
+from app.search.cards import render_missing
+from app.search.listeners import follow_changes
 from app.settings import SECRET_HELP, get_settings
 
 app = typer.Typer(help="Wijkkaart: the sociale kaart API.", no_args_is_help=True)
@@ -27,12 +42,16 @@ referrals_app = typer.Typer(help="Referrals and their retention.", no_args_is_he
 app.add_typer(referrals_app, name="referrals")
 
 
+@app.callback()
+def _start() -> None:
+    # Every command that writes keeps the search cards and documents following its writes.
+    follow_changes()
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: the newest), then render the search cards
     that are missing or in an older layout."""
-    from app.search.cards import render_missing
-
     url = get_settings().database_url
     command.upgrade(alembic_config(url), revision)
     typer.echo(f"Database at {revision}.")
@@ -53,8 +72,6 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. -1 o
 @seed_app.command("demo")
 def seed_demo() -> None:
     """Load the demo region (Middelburg, Vlissingen, Veere); running it again changes nothing."""
-    from app.demo import load_demo
-
     engine = make_engine(get_settings().database_url)
     with Session(engine) as session, session.begin():
         changed = load_demo(session)
@@ -83,12 +100,6 @@ def clients_create(
     organisation: Annotated[list[str] | None, typer.Option(help="For editors: limit to this organisation id (repeat).")] = None,
 ) -> None:
     """Create an API client and print its key (the first admin key comes from here)."""
-    from pydantic import ValidationError
-
-    from app.clients.schemas import ClientWrite
-    from app.clients.service import create_client
-    from app.errors import DomainError
-
     engine = make_engine(get_settings().database_url)
     try:
         data = ClientWrite(name=name, role=role, gemeenten=gemeente or [], organisations=organisation or [])
@@ -112,16 +123,6 @@ def import_files(
 ) -> None:
     """Import entries in bulk, all or nothing, as the system (like `seed demo`): whoever
     runs commands against the database maintains every gemeente anyway."""
-    from contextlib import ExitStack
-    from pathlib import Path
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from app.clients.scope import Actor
-    from app.errors import InvalidInput
-    from app.imports.reading import Source, normalise_entity
-    from app.imports.service import read_sources, run_import
-
     engine = make_engine(get_settings().database_url)
     with ExitStack() as files_open:
         sources = []
@@ -164,12 +165,6 @@ def export_file(
     delimiter: Annotated[str, typer.Option(help="; (with decimal commas) or ,")] = ";",
 ) -> None:
     """Export one kind of entry as CSV in the import layout."""
-    from pathlib import Path
-
-    from app.clients.scope import Actor
-    from app.imports.export import export_csv
-    from app.imports.reading import normalise_entity
-
     entity = normalise_entity(kind)
     if entity is None or delimiter not in (";", ","):
         typer.echo(f"Not a kind of entry ({kind}) or not a delimiter ({delimiter}).", err=True)
@@ -192,13 +187,6 @@ def areas_import(
 ) -> None:
     """Load the CBS area division and postcodes, as the system; running it again changes nothing.
     A newer year retires codes it no longer has; with successors, catalogue entries follow them."""
-    from pathlib import Path
-
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from app.areas.importer import import_areas
-    from app.errors import InvalidInput
-
     engine = make_engine(get_settings().database_url)
     columns = (TextColumn("{task.description:<28}"), BarColumn(), TimeElapsedColumn())
     try:

@@ -19,6 +19,7 @@ from app.locations.schemas import LocationWrite
 from app.locations.service import save_location
 from app.organisations.schemas import OrganisationWrite
 from app.organisations.service import save_organisation
+from app.search.listeners import follow_changes
 from app.services.schemas import ServiceWrite
 from app.services.service import save_service
 
@@ -41,6 +42,7 @@ def _number(value: str) -> float | None:
 
 def load_demo(session: Session, seed_dir: Path = SEED_DIR) -> Counter[str]:
     """Load areas, postcodes and the catalogue; returns how many entries changed, per kind."""
+    follow_changes()
     changed: Counter[str] = Counter()
     with (seed_dir / "areas.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):

@@ -19,11 +19,11 @@ from pydantic import (
     field_validator,
 )
 
-from app.areas.postcode import normalise_postcode
 from app.clock import local_moment, local_today
 from app.db import utcnow
 from app.errors import InvalidInput
 from app.folding import nfc, nfc_everywhere
+from app.postcode import normalise_postcode
 
 GemeenteCode = Annotated[str, Field(pattern=r"^GM[0-9]{4}$", examples=["GM0687"])]
 AreaCode = Annotated[

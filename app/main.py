@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from app import dialect
 from app.areas.router import router as areas_router
 from app.changelog.router import router as audit_router
+from app.client_admin.router import router as clients_router
 from app.clients.auth import RecentKeys, cannot_have_written, describe_optional_keys, get_principal
-from app.clients.router import router as clients_router
 from app.contacts.router import router as contacts_router
 from app.db import Admission, assert_schema_current, make_engine
 from app.errors import PROBLEM_RESPONSES, PROBLEM_TYPES, NotFound, describe_problems, install_problem_handlers
@@ -37,6 +37,7 @@ from app.replicas import Databases
 from app.reports import service as reports
 from app.reports.router import router as reports_router
 from app.search import cache as search_cache
+from app.search.listeners import follow_changes
 from app.search.router import router as search_router
 from app.services.router import router as services_router
 from app.settings import Settings, get_settings, require_secret
@@ -84,6 +85,7 @@ def create_app(
         engine, replicas, max_lag=settings.read_replica_max_lag_seconds,
         check_seconds=settings.read_replica_check_seconds, cannot_have_written=cannot_have_written,
     )
+    follow_changes()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

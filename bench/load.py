@@ -36,8 +36,8 @@ from typing import Any
 import gevent
 from sqlmodel import Session
 
-from app.clients.schemas import ClientWrite
-from app.clients.service import create_client
+from app.client_admin.schemas import ClientWrite
+from app.client_admin.service import create_client
 from app.db import make_engine
 from bench.national_data import DEFAULT_POSTGRES
 from bench.search_scale import database, search_mix

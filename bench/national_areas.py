@@ -14,10 +14,10 @@ from pathlib import Path
 from sqlalchemy import Connection, func, insert, select
 from sqlmodel import Session
 
-from app.areas.importer import import_areas
-from app.areas.locate import PointIndex, distance_sq
 from app.areas.models import Area, Postcode4, Postcode4Buurt, Postcode6, PostcodeKind
 from app.areas.service import derive_pc4_buurten
+from app.national.importer import import_areas
+from app.national.locate import PointIndex, distance_sq
 
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 FIRST_YEAR = 2014

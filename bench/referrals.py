@@ -34,7 +34,7 @@ from app.referrals.schemas import Outcome, Status
 from app.referrals.service import changes, list_referrals
 from app.services.models import Service, ServiceNeedDomain, ServiceOwner
 from bench.national_data import DEFAULT_POSTGRES
-from tests.factories import make_key
+from tests.support.factories import make_key
 
 NAME = "wijkkaart_bench_referrals"
 STEPS = [Status.ontvangen, Status.contact_gelegd, Status.intake_gedaan, Status.afgesloten]

@@ -3,8 +3,8 @@
     .venv/bin/python bench/relevance.py [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test] [--list]
 
 The judged queries are ../shared/relevance/demo_queries.csv (beside the repo) and
-tests/relevance_queries.csv: per row, a postcode, q, the services a person who knows the
-demo catalogue judges right, and how high one of them must rank (tests/test_search_relevance.py
+tests/search/relevance_queries.csv: per row, a postcode, q, the services a person who knows the
+demo catalogue judges right, and how high one of them must rank (tests/search/test_search_relevance.py
 asserts that rule). Here, per database: precision@3 (the share of the first three results
 that are judged right, averaged over the queries), MRR (the mean of 1 / the rank of the
 first judged-right result, 0 when none is in the first 20), and how many rows keep their
@@ -30,7 +30,7 @@ from app.main import create_app
 from app.settings import get_settings
 
 REPO = Path(__file__).resolve().parents[1]
-JUDGED = [REPO.parent / "shared" / "relevance" / "demo_queries.csv", REPO / "tests" / "relevance_queries.csv"]
+JUDGED = [REPO.parent / "shared" / "relevance" / "demo_queries.csv", REPO / "tests" / "search" / "relevance_queries.csv"]
 DEPTH = 20
 
 

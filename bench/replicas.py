@@ -1,7 +1,7 @@
 """Read throughput: one API process on the primary, against two API processes, one reading
 from the primary and one from a streaming replica, in the same run.
 
-The cluster is the one tests/test_replica_cluster.py runs (tests/pgcluster.py: a primary and
+The cluster is the one tests/replicas/test_replica_cluster.py runs (tests/support/pgcluster.py: a primary and
 a standby of their own, from the operating system's PostgreSQL binaries, on free loopback
 ports), with the demo region. The reads are anonymous searches by postcode with the response
 cache off, so each one is computed from the database, mixed with service lists. Each setup
@@ -24,7 +24,7 @@ from sqlmodel import Session
 from app.db import make_engine
 from app.demo import load_demo
 from bench.throughput import _load as load_requests
-from tests.pgcluster import ApiProcess, Cluster, api_environment
+from tests.support.pgcluster import ApiProcess, Cluster, api_environment
 
 SETTINGS = {"search_cache_mb": "0", "log_level": "WARNING"}
 

@@ -7,9 +7,11 @@ skip with the reason, unless WIJKKAART_REQUIRE_POSTGRES=1 (as in CI): then they 
 
 import itertools
 import os
+import queue
+import threading
 
 # The suite searches anonymously far more often than a person would: no rate limit here
-# (tests/test_ops_limits.py builds apps with one).
+# (tests/ops/test_ops_limits.py builds apps with one).
 os.environ.setdefault("WIJKKAART_SEARCH_RATE_LIMIT", "off")
 # The app refuses to start without a secret (tests/test_hardening_privacy.py).
 os.environ.setdefault("WIJKKAART_SECRET_KEY", "wijkkaart-test-suite-secret")
@@ -31,12 +33,16 @@ from app.db import alembic_config, make_engine
 from app.demo import load_demo
 from app.main import create_app
 from app.organisations.models import Organisation
+from app.search.listeners import follow_changes
+from tests.support.factories import make_key
 
 POSTGRES_URL = os.environ.get(
     "WIJKKAART_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("WIJKKAART_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"]
+# The suite writes through the services directly (tests/support/factories.py), an entry point of its own.
+follow_changes()
 
 
 def migrate(url: str, revision: str = "head") -> None:
@@ -65,6 +71,10 @@ class SqliteBackend:
         shutil.copy(make_url(template).database if template else self.template, path)  # type: ignore[arg-type]
         return self.url(path)
 
+    def release(self, url: str) -> None:
+        """A test is done with this copy."""
+        Path(make_url(url).database).unlink(missing_ok=True)  # type: ignore[arg-type]
+
     def close(self) -> None:
         pass
 
@@ -79,6 +89,12 @@ class PostgresBackend:
         self._created: list[str] = []
         self.template = self._create()
         migrate(self._url(self.template))
+        # Dropping a database takes as long as making one, or far longer when it waits for a
+        # checkpoint: the copies tests are done with are dropped by a thread of their own while
+        # the next tests run, not all at the end.
+        self._done: queue.Queue[str | None] = queue.Queue()
+        self._dropper = threading.Thread(target=self._drop_done, name="drop-test-databases", daemon=True)
+        self._dropper.start()
 
     def _url(self, database: str) -> str:
         return make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
@@ -98,7 +114,19 @@ class PostgresBackend:
         """A new database copied from `template` (default: the migrated, empty one)."""
         return self._url(self._create(make_url(template).database if template else self.template))
 
+    def release(self, url: str) -> None:
+        """A test is done with this copy: it is dropped in the background."""
+        self._done.put(make_url(url).database)
+
+    def _drop_done(self) -> None:
+        with self.admin.connect() as connection:
+            while (name := self._done.get()) is not None:
+                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                self._created.remove(name)
+
     def close(self) -> None:
+        self._done.put(None)
+        self._dropper.join()
         with self.admin.connect() as connection:
             for name in reversed(self._created):
                 connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -138,6 +166,7 @@ def engine(backend: SqliteBackend | PostgresBackend) -> Iterator[Engine]:
     engine = make_engine(backend.fresh_url())
     yield engine
     engine.dispose()
+    backend.release(engine.url.render_as_string(hide_password=False))
 
 
 @pytest.fixture
@@ -179,6 +208,7 @@ def writable_demo(backend: SqliteBackend | PostgresBackend, demo_template: str) 
     engine = make_engine(backend.fresh_url(demo_template))
     yield engine
     engine.dispose()
+    backend.release(engine.url.render_as_string(hide_password=False))
 
 
 # The API keys of the maintenance tests. Targets are owned by Middelburg (GM0687).
@@ -197,11 +227,12 @@ class Api:
         return auth | extra
 
 
-@pytest.fixture
-def api(writable_demo: Engine) -> Iterator[Api]:
-    from tests.factories import make_key
-
-    with Session(writable_demo) as session, session.begin():
+@pytest.fixture(scope="session")
+def api_template(backend: SqliteBackend | PostgresBackend, demo_template: str) -> tuple[str, dict[str, str]]:
+    """The demo region with the maintenance tests' API keys, only ever copied; and those keys."""
+    url = backend.fresh_url(demo_template)
+    engine = make_engine(url)
+    with Session(engine) as session, session.begin():
         limited_to = session.exec(
             select(Organisation.id).where(Organisation.name == "Stichting Sociaal Wijkteam Fictief Middelburg")
         ).one()
@@ -218,5 +249,16 @@ def api(writable_demo: Engine) -> Iterator[Api]:
             "revoked": make_key(session, "Oud", "editor", (MIDDELBURG,), revoked=True),
             "expired": make_key(session, "Verlopen", "editor", (MIDDELBURG,), expires_at=yesterday),
         }
-    with TestClient(create_app(writable_demo)) as client:
-        yield Api(client=client, engine=writable_demo, keys=keys)
+    engine.dispose()  # PostgreSQL copies a template only while nobody is connected to it
+    return url, keys
+
+
+@pytest.fixture
+def api(backend: SqliteBackend | PostgresBackend, api_template: tuple[str, dict[str, str]]) -> Iterator[Api]:
+    """The app on a fresh copy of the demo region with the API keys, for one test to change."""
+    template, keys = api_template
+    engine = make_engine(backend.fresh_url(template))
+    with TestClient(create_app(engine)) as client:
+        yield Api(client=client, engine=engine, keys=keys)
+    engine.dispose()
+    backend.release(engine.url.render_as_string(hide_password=False))

@@ -25,12 +25,12 @@ from app import cli
 from app.changelog.models import ChangeLogEntry
 from app.contacts.models import Contact
 from app.main import create_app
-from app.search.eligibility import PatientAttributes
 from app.search.schemas import SearchCriteria
+from app.services.eligibility import PatientAttributes
 from app.settings import SecretMissing, Settings, get_settings
 from tests.conftest import Api
-from tests.test_import import export, upload
-from tests.test_write_scope import CONTACT, FRONT_DOOR, ORGANISATION, SERVICE
+from tests.imports.test_import import export, upload
+from tests.maintenance.test_write_scope import CONTACT, FRONT_DOOR, ORGANISATION, SERVICE
 
 SEARCH = {"postcode": "4331AB", "limit": 2}
 PATIENT = {"age": 67, "income_pct_social_minimum": 130}

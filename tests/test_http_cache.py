@@ -1,7 +1,7 @@
 """Conditional GETs and Cache-Control: exact revalidation, no sharing across keys, nothing stored for patients."""
 
 from tests.conftest import Api
-from tests.test_write_scope import CONTACT, SERVICE
+from tests.maintenance.test_write_scope import CONTACT, SERVICE
 
 
 def test_if_none_match_gives_304_until_the_representation_changes(api: Api) -> None:

@@ -17,7 +17,7 @@ from app.demo import SEED_DIR
 from app.fields import ISO_639_1
 from app.services.models import Service
 from tests.conftest import Api
-from tests.test_write_scope import ORGANISATION, SERVICE, dump, new_item
+from tests.maintenance.test_write_scope import ORGANISATION, SERVICE, dump, new_item
 
 PROBLEM = "application/problem+json"
 

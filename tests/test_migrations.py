@@ -21,7 +21,7 @@ from app.monitoring.models import SearchTally
 from app.referrals.models import Referral, ReferralDomain, ReferralEvent
 from app.reports.models import EntryReport
 from app.settings import get_settings
-from tests.factories import make_key
+from tests.support.factories import make_key
 
 
 def test_upgrade_downgrade_upgrade(backend) -> None:

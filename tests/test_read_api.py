@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from app.contacts.models import Contact
 from app.main import create_app
 from app.services.models import Service
-from tests.factories import make_organisation, make_region, make_service
+from tests.support.factories import make_organisation, make_region, make_service
 
 LISTS = ["services", "organisations", "locations", "contacts", "front-doors"]
 PROBLEM = "application/problem+json"

@@ -13,7 +13,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from app.request_checks import MAX_QUERY_VALUES, MAX_VALUES_PER_PARAMETER
-from tests.test_ops_methods import example_path
+from tests.ops.test_ops_methods import example_path
 
 PROBLEM = "application/problem+json"
 OVER = MAX_VALUES_PER_PARAMETER + 1

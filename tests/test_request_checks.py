@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from tests.conftest import Api
-from tests.test_write_scope import SERVICE, TARGETS, dump, new_item, seed_item
+from tests.maintenance.test_write_scope import SERVICE, TARGETS, dump, new_item, seed_item
 
 PROBLEM = "application/problem+json"
 JSON_ONLY = "application/json"

@@ -31,7 +31,7 @@ from app.db import make_engine
 from app.demo import load_demo
 from app.main import create_app
 from tests.conftest import SqliteBackend, postgres_backend
-from tests.factories import make_key
+from tests.support.factories import make_key
 
 EXAMPLES = int(os.environ.get("WIJKKAART_FUZZ_EXAMPLES", "0")) or 8
 CHECKS = [

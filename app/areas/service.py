@@ -11,13 +11,13 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from app.areas.models import Area, AreaKind, Postcode4, Postcode4Buurt, Postcode6, PostcodeKind
-from app.areas.postcode import normalise_postcode
 from app.areas.reference import save_reference_rows
 from app.areas.schemas import AreaOut, AreaRef, BuurtRef, PostcodeOut
 from app.clients.scope import Actor
 from app.db import table_of
 from app.dialect import insert_rows
 from app.errors import InvalidInput, NotFound, PostcodeNotResidential
+from app.postcode import normalise_postcode
 
 _CODE_SHAPES = {
     "GM": (AreaKind.gemeente, re.compile(r"^GM[0-9]{4}$")),

@@ -5,7 +5,7 @@ an audit record (who, for whom, what they did, the fields before and after).
 """
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -51,6 +51,25 @@ class Versioned(Protocol):
     version: int
 
 
+ChangeListener = Callable[[Session, list[tuple[EntityType, object]]], None]
+_listeners: list[ChangeListener] = []
+
+
+def on_change(listener: ChangeListener) -> None:
+    """Call `listener` with the session and the (entity type, id) of what each write records
+    from now on, in the writer's transaction, before the write returns. Every write passes
+    here, so what is derived from the catalogue (the search cards and documents) follows it
+    without the change log knowing its readers. Registering the same listener again changes
+    nothing."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _publish(session: Session, changed: list[tuple[EntityType, object]]) -> None:
+    for listener in _listeners:
+        listener(session, changed)
+
+
 # Transactions that append to the change log: what commits with them changed the catalogue
 # (the search's response cache watches the count).
 APPENDED = CommittedWrites("change_log")
@@ -79,16 +98,8 @@ def record_change(
     session.flush()
     assert entry.position is not None  # the database numbers the entry at flush
     session.add_all(ChangeLogGemeente(position=entry.position, gemeente_code=code) for code in sorted(set(gemeenten)))
-    _refresh_search_cards(session, [(entity_type, entity_id)])
+    _publish(session, [(entity_type, entity_id)])
     return entry
-
-
-def _refresh_search_cards(session: Session, changed: list[tuple[EntityType, object]]) -> None:
-    """Every write passes here, so this is where the search cards of what it wrote follow it."""
-    # Imported here: the cards render with the output models, which import the save paths, which import this.
-    from app.search import cards
-
-    cards.refresh(session, changed)
 
 
 @dataclass(frozen=True)
@@ -117,10 +128,10 @@ def _entry_values(change: Change, actor: Actor) -> dict[str, Any]:
     }
 
 
-def record_changes(session: Session, actor: Actor, changes: Sequence[Change], *, refresh_cards: bool = True) -> None:
+def record_changes(session: Session, actor: Actor, changes: Sequence[Change], *, publish: bool = True) -> None:
     """Append many entries at once, in order (a bulk import): one multi-row insert instead
-    of an ORM object and a flush per entry. `refresh_cards` False: the caller stores the
-    search cards of these entries itself."""
+    of an ORM object and a flush per entry. `publish` False: the listeners (on_change) are
+    not called; the caller derives what they would have itself."""
     if not changes:
         return
     _begin_append(session)
@@ -135,8 +146,8 @@ def record_changes(session: Session, actor: Actor, changes: Sequence[Change], *,
         for position, change in zip(positions, changes, strict=True)
         for code in sorted(set(change.gemeenten))
     ])
-    if refresh_cards:
-        _refresh_search_cards(session, [(change.entity_type, change.entity_id) for change in changes])
+    if publish:
+        _publish(session, [(change.entity_type, change.entity_id) for change in changes])
 
 
 def scrub_changes(session: Session, entity_type: EntityType, entity_id: object, fields: Iterable[str]) -> None:

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
-from app.clients import service
+from app.clients import keys
 from app.clients.models import Role
 from app.clients.scope import Actor, Principal
 from app.db import SessionDep, may_write, utcnow
@@ -55,7 +55,7 @@ class RecentKeys:
     def generation(self) -> int:
         """Pass to `remember`: what a lookup that began before a change to the grants committed
         found is never recalled."""
-        return service.GRANTS_CHANGED.count
+        return keys.GRANTS_CHANGED.count
 
     def recall(self, digest: str) -> Principal | None:
         with self._lock:
@@ -82,7 +82,7 @@ def principal_without_lookup(request: Request) -> Principal | object | None:
     scheme, key = get_authorization_scheme_param(authorization)
     if may_write(request) or scheme.lower() != "bearer" or not key:
         return NOT_RECALLED
-    principal = request.app.state.recent_keys.recall(service.digest(key))
+    principal = request.app.state.recent_keys.recall(keys.digest(key))
     return NOT_RECALLED if principal is None else principal
 
 
@@ -109,11 +109,11 @@ async def get_principal(
     recent: RecentKeys = request.app.state.recent_keys
     generation = recent.generation()
     try:
-        principal, expires_at = await run_in_threadpool(service.authenticate, session, credentials.credentials)
+        principal, expires_at = await run_in_threadpool(keys.authenticate, session, credentials.credentials)
     except Unauthorized as exc:
         exc.extra["headers"] = _CHALLENGE
         raise
-    recent.remember(service.digest(credentials.credentials), principal, expires_at, generation)
+    recent.remember(keys.digest(credentials.credentials), principal, expires_at, generation)
     return principal
 
 

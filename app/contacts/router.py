@@ -10,8 +10,6 @@ from app.contacts.schemas import ContactOut, Erasure
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES, WRITE_PROBLEM_RESPONSES
 from app.http_cache import LIST_SECONDS, cache_for, conditional
-from app.maintenance.kinds import CONTACT
-from app.maintenance.router import add_write_routes
 from app.pagination import CursorParam, LimitParam, Page
 from app.request_checks import CheckedRoute
 from app.visibility import ViewerDep
@@ -48,9 +46,6 @@ def read_contact(
     session: SessionDep, request: Request, viewer: ViewerDep, response: Response, contact_id: uuid.UUID) -> ContactOut:
     out = service.get_contact(session, contact_id, viewer)
     return conditional(request, response, out)
-
-
-add_write_routes(router, CONTACT, ContactOut)
 
 
 @router.post(

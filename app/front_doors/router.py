@@ -10,8 +10,6 @@ from app.fields import AreaCode
 from app.front_doors import service
 from app.front_doors.schemas import FrontDoorOut, FrontDoorPage
 from app.http_cache import LIST_SECONDS, cache_for, conditional
-from app.maintenance.kinds import FRONT_DOOR
-from app.maintenance.router import add_write_routes
 from app.pagination import CursorParam, LimitParam
 from app.request_checks import CheckedRoute
 from app.visibility import ViewerDep
@@ -74,6 +72,3 @@ def read_front_door(
 ) -> FrontDoorOut:
     out = service.get_front_door(session, front_door_id, viewer)
     return conditional(request, response, out)
-
-
-add_write_routes(router, FRONT_DOOR, FrontDoorOut)

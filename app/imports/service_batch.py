@@ -6,7 +6,7 @@ kind of reference for the chunk; on a bad reference, row by row to name the rows
 plan_save (owners, the scope check), the no-op check and the external-id rule. Only the
 writing differs: multi-row statements instead of ORM objects and a flush per row, the
 change log through record_changes, and the search index refreshed once per chunk. A
-service saved here is stored exactly as save_service stores it (tests/test_import.py
+service saved here is stored exactly as save_service stores it (tests/imports/test_import.py
 compares the two).
 """
 
@@ -169,8 +169,8 @@ def _write(
             changes=changed_fields(item.before, item.data), gemeenten=item.after.gemeenten,  # type: ignore[union-attr]  # plan_save set `after` for every planned write
         )
         for item in writes
-    ], refresh_cards=False)
-    # The documents refresh_service_documents and the cards refresh_search_cards would
+    ], publish=False)
+    # The documents and the cards the change log's listeners (app/search/listeners.py) would
     # make, from what is at hand: they would read back every service just written.
     cards.store_service_cards(session, {
         item.data.id: cards.service_card(  # type: ignore[misc]  # plan_save gave every row its id

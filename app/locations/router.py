@@ -9,8 +9,6 @@ from app.geojson import GEOJSON_RESPONSE, feature_collection, wants_geojson
 from app.http_cache import LIST_SECONDS, cache_for, conditional
 from app.locations import service
 from app.locations.schemas import LocationOut
-from app.maintenance.kinds import LOCATION
-from app.maintenance.router import add_write_routes
 from app.pagination import CursorParam, LimitParam, Page
 from app.request_checks import CheckedRoute
 
@@ -43,6 +41,3 @@ def read_location(
     session: SessionDep, request: Request, response: Response, location_id: uuid.UUID) -> LocationOut:
     out = service.get_location(session, location_id)
     return conditional(request, response, out)
-
-
-add_write_routes(router, LOCATION, LocationOut)

@@ -8,15 +8,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
 from app.clients.auth import CurrentClient, WriteActor
+from app.contacts.router import router as contacts_router
+from app.contacts.schemas import ContactOut
 from app.db import SessionDep
 from app.errors import WRITE_PROBLEM_RESPONSES
 from app.fields import GemeenteCode
+from app.front_doors.router import router as front_doors_router
+from app.front_doors.schemas import FrontDoorOut
 from app.http_cache import cache_for, entity_tag, expected_versions
+from app.locations.router import router as locations_router
+from app.locations.schemas import LocationOut
 from app.maintenance import service
-from app.maintenance.kinds import Maintained
+from app.maintenance.kinds import CONTACT, FRONT_DOOR, LOCATION, ORGANISATION, SERVICE, Maintained
 from app.maintenance.schemas import StaleReport, patch_changes, patch_model, replace_model
 from app.maintenance.stale import stale_report
+from app.organisations.router import router as organisations_router
+from app.organisations.schemas import OrganisationOut
 from app.request_checks import CheckedRoute
+from app.services.router import router as services_router
+from app.services.schemas import ServiceOut
 
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description="The ETag of the version you read (required).")
@@ -124,3 +134,16 @@ def add_write_routes(router: APIRouter, kind: Maintained, out_model: type[Any]) 
     router.post(
         f"{path}/verify", summary=f"Mark a {what} as checked today", name=f"verify_{name}", **common
     )(_named_id(verify, id_name))
+
+
+# Each maintained kind's write routes, added to its feature's router here: maintenance knows
+# every kind, the features below it do not import it. This runs once, when the app imports
+# this module, before app/main.py includes the feature routers.
+for _router, _kind, _out in (
+    (services_router, SERVICE, ServiceOut),
+    (organisations_router, ORGANISATION, OrganisationOut),
+    (locations_router, LOCATION, LocationOut),
+    (contacts_router, CONTACT, ContactOut),
+    (front_doors_router, FRONT_DOOR, FrontDoorOut),
+):
+    add_write_routes(_router, _kind, _out)

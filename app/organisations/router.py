@@ -6,8 +6,6 @@ from fastapi import APIRouter, Query, Request, Response
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
 from app.http_cache import LIST_SECONDS, cache_for, conditional
-from app.maintenance.kinds import ORGANISATION
-from app.maintenance.router import add_write_routes
 from app.organisations import service
 from app.organisations.schemas import OrganisationOut
 from app.pagination import CursorParam, LimitParam, Page
@@ -34,6 +32,3 @@ def read_organisation(
     session: SessionDep, request: Request, response: Response, organisation_id: uuid.UUID) -> OrganisationOut:
     out = service.get_organisation(session, organisation_id)
     return conditional(request, response, out)
-
-
-add_write_routes(router, ORGANISATION, OrganisationOut)

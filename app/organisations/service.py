@@ -14,7 +14,6 @@ from app.entity import Attachment, Ownership, get_live, is_live, load_for_save, 
 from app.organisations.models import Organisation, OrganisationOwner
 from app.organisations.schemas import OrganisationOut, OrganisationWrite
 from app.pagination import keyset_page
-from app.search.text import refresh_organisation_services
 
 ORGANISATION_LOAD = (selectinload(Organisation.owners),)  # type: ignore[arg-type]  # SQLModel types columns and relationships as their Python values
 
@@ -114,5 +113,4 @@ def save_organisation(session: Session, data: OrganisationWrite, actor: Actor) -
         current.get(code) or OrganisationOwner(organisation_id=organisation.id, gemeente_code=code) for code in data.owners
     ]
     record_save(session, EntityType.organisation, organisation, actor, before, data, data.owners)
-    refresh_organisation_services(session, organisation.id)
     return organisation, True

@@ -11,7 +11,7 @@ from app.locations.schemas import LocationOut
 from app.organisations.schemas import OrganisationRef
 from app.pagination import MAX_LIMIT
 from app.request_checks import MAX_VALUES_PER_PARAMETER
-from app.search.eligibility import EligibilityVerdict, PatientAttributes
+from app.services.eligibility import EligibilityVerdict, PatientAttributes
 from app.services.schemas import SERVICE_EXAMPLE, EligibilityRules, WaitingTime
 from app.taxonomy.vocabulary import AccessRoute, Cost
 

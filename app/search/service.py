@@ -24,10 +24,10 @@ from app.pagination import decode_cursor, encode_cursor, keyed_scope
 from app.search import cards, ranking
 from app.search.cards import load_eligibility
 from app.search.distance import PageDistances
-from app.search.eligibility import EligibilityVerdict, PatientAttributes, patient_home, service_verdict
 from app.search.relevance import Judgement, judge
 from app.search.schemas import MATCH_LEVELS, Opening, SearchCriteria, SearchPlace
 from app.search.text import QueryWord, SearchTerms, relaxed_terms, search_terms
+from app.services.eligibility import EligibilityVerdict, PatientAttributes, patient_home, service_verdict
 from app.services.models import ServiceNeedDomain
 from app.services.service import eligibility_rules
 from app.taxonomy.service import require_need_domains, require_target_groups
@@ -200,7 +200,7 @@ def search(
     patient: PatientAttributes | None = None,
     eligible_only: bool = False,
 ) -> dict[str, Any]:
-    """The page as JSON data in SearchPage's shape (tests/test_search_cards.py validates it):
+    """The page as JSON data in SearchPage's shape (tests/search/test_search_cards.py validates it):
     its results are put together from stored cards, with no output model built per search.
 
     With q, the matches are ordered by relevance band first (app/search/relevance.py). When

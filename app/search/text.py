@@ -159,11 +159,20 @@ def refresh_service_documents(session: Session, service_ids: Iterable[uuid.UUID]
     fulltext.delete_search_documents(session, ids - {row[0] for row in rows})
 
 
-def refresh_organisation_services(session: Session, organisation_id: uuid.UUID) -> None:
-    """Refresh every service of an organisation, whose name is part of their documents."""
-    session.flush()
-    service_ids = session.exec(select(Service.id).where(Service.organisation_id == organisation_id)).all()
-    refresh_service_documents(session, service_ids)
+def refresh(session: Session, changed: Iterable[tuple[str, object]]) -> None:
+    """Refresh the documents of the written services, and of every service of a written
+    organisation, whose name is part of their documents ((entity type, id) as the change
+    log records them)."""
+    services: set[uuid.UUID] = set()
+    organisations: set[uuid.UUID] = set()
+    for entity_type, entity_id in changed:
+        if entity_type in ("service", "organisation"):
+            written = entity_id if isinstance(entity_id, uuid.UUID) else uuid.UUID(str(entity_id))
+            (services if entity_type == "service" else organisations).add(written)
+    if organisations:
+        session.flush()
+        services.update(session.exec(select(Service.id).where(col(Service.organisation_id).in_(organisations))).all())
+    refresh_service_documents(session, services)
 
 
 def text_matches(session: Session, q: str) -> Subquery:

@@ -6,12 +6,10 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from app.db import SessionDep, reads_only
 from app.errors import PROBLEM_RESPONSES
 from app.http_cache import LIST_SECONDS, cache_for, conditional
-from app.maintenance.kinds import SERVICE
-from app.maintenance.router import add_write_routes
 from app.pagination import CursorParam, LimitParam, Page
 from app.request_checks import CheckedRoute
-from app.search.eligibility import EligibilityVerdict, PatientAttributes, check_service_eligibility
 from app.services import service
+from app.services.eligibility import EligibilityVerdict, PatientAttributes, check_service_eligibility
 from app.services.schemas import ServiceOut
 from app.taxonomy.vocabulary import ServiceStatus
 from app.visibility import ViewerDep
@@ -89,6 +87,3 @@ def check_eligibility(
 ) -> EligibilityVerdict:
     response.headers["Cache-Control"] = "no-store"
     return check_service_eligibility(session, service_id, patient)
-
-
-add_write_routes(router, SERVICE, ServiceOut)

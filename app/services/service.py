@@ -21,7 +21,6 @@ from app.organisations.models import Organisation
 from app.organisations.schemas import OrganisationRef
 from app.organisations.service import organisation_attachment, organisation_owners
 from app.pagination import keyset_page
-from app.search.text import refresh_service_documents
 from app.services.models import (
     Eligibility,
     Service,
@@ -209,7 +208,6 @@ def save_service(session: Session, data: ServiceWrite, actor: Actor) -> tuple[Se
     service.organisation = organisation  # a loaded relationship does not follow organisation_id
     _replace_links(session, service, data)
     record_save(session, EntityType.service, service, actor, before, data, after.gemeenten)
-    refresh_service_documents(session, [service.id])
     return service, True
 
 

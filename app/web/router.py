@@ -20,9 +20,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
+from app.clients.keys import authenticate, authenticate_digest, digest
 from app.clients.models import Role
 from app.clients.scope import Principal
-from app.clients.service import authenticate, authenticate_digest, digest
 from app.db import SessionDep, reads_only
 from app.errors import DomainError, Unauthorized
 from app.visibility import ANONYMOUS, Viewer

@@ -18,9 +18,9 @@ from app.errors import DomainError, InvalidInput, NotFound, PostcodeNotResidenti
 from app.front_doors.service import front_doors_for_postcode
 from app.organisations.models import Organisation
 from app.search import service as search
-from app.search.eligibility import PatientAttributes
 from app.search.schemas import SearchCriteria
 from app.search.text import prefix_query, service_document, stem_words
+from app.services.eligibility import PatientAttributes
 from app.services.models import Service
 from app.services.service import get_service
 from app.taxonomy.service import get_taxonomy

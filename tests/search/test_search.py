@@ -1,0 +1,410 @@
+"""Postcode search on the demo region, as a POH would use it, on both databases."""
+
+import itertools
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+import app.search.service
+from app.locations.models import Location, OpeningException
+from app.locations.schemas import LocationWrite
+from app.locations.service import LOCATION_LOAD, save_location
+from app.maintenance import service as maintenance
+from app.maintenance.kinds import LOCATION, SERVICE
+from app.search.schemas import MATCH_LEVELS, SearchCriteria, SearchPage
+from app.search.service import search
+from app.services.models import ServiceLocation
+from app.visibility import ANONYMOUS
+from tests.support.factories import (
+    ACTOR,
+    BUURT,
+    GEMEENTE,
+    WIJK,
+    area_documents,
+    area_domain_links,
+    make_organisation,
+    make_region,
+    make_service,
+    open_location_links,
+    service_points,
+)
+
+# postcode, domain -> the first result a POH would expect, and why it matched.
+FIRST_RESULTS = [
+    ("4337", "financien", "Buurtcoach Middelburg-Zuidoost", "wijk"),
+    ("4388", "financien", "Wijkteam Oost-Souburg", "wijk"),
+    ("4357", "financien", "Dorpscoach Kustdorpen (Domburg, Zoutelande, Westkapelle)", "wijk"),
+    ("4382", "financien", "Wijkteam Binnenstad en Middengebied Vlissingen", "wijk"),
+    ("4331 AB", "werk_opleiding", None, "gemeente"),
+]
+
+_ORDER_BY_BACKEND: dict[str, dict[str, list[str]]] = {}
+
+
+def _page(session: Session, criteria: SearchCriteria) -> SearchPage:
+    """An anonymous search's page, validated against the model the API documents."""
+    return SearchPage.model_validate(search(session, criteria, ANONYMOUS))
+
+
+@pytest.mark.parametrize(("postcode", "domain", "first", "match"), FIRST_RESULTS)
+def test_first_results_a_poh_would_agree_with(demo_client, postcode, domain, first, match) -> None:
+    body = demo_client.get("/api/v1/search", params={"postcode": postcode, "domain": domain}).json()
+    top = body["items"][0]
+    if first:
+        assert top["service"]["name"] == first
+    assert top["match"] == match
+    assert all(domain in item["service"]["need_domains"] for item in body["items"])
+
+
+def test_ranking_is_by_specificity_then_distance(demo_client) -> None:
+    items = demo_client.get("/api/v1/search", params={"postcode": "4388", "limit": 100}).json()["items"]
+    keys = [(MATCH_LEVELS.index(i["match"]), i["distance_km"] if i["distance_km"] is not None else 1e9) for i in items]
+    ranks = [k[0] for k in keys]
+    assert ranks == sorted(ranks)
+    for level in set(ranks):
+        # Within a level, nearer first (SQL ranks on an equirectangular distance, geopy reports).
+        distances = [d for r, d in keys if r == level]
+        assert all(a <= b + 0.05 for a, b in itertools.pairwise(distances))
+
+
+def test_paging_through_a_search_returns_each_result_once(demo_client) -> None:
+    whole = demo_client.get("/api/v1/search", params={"postcode": "4331", "limit": 100}).json()["items"]
+    seen, cursor = [], None
+    while True:
+        params = {"postcode": "4331", "limit": 6} | ({"cursor": cursor} if cursor else {})
+        body = demo_client.get("/api/v1/search", params=params).json()
+        seen += [item["service"]["id"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [item["service"]["id"] for item in whole]
+    assert len(seen) > 6
+    # A cursor belongs to its criteria.
+    first = demo_client.get("/api/v1/search", params={"postcode": "4331", "limit": 2}).json()["next_cursor"]
+    other = demo_client.get("/api/v1/search", params={"postcode": "4382", "cursor": first})
+    assert other.status_code == 422 and other.json()["field"] == "cursor"
+
+
+def test_whom_to_call_is_current_and_most_specific(demo_client) -> None:
+    items = demo_client.get("/api/v1/search", params={"postcode": "4337", "domain": "financien"}).json()["items"]
+    buurtcoach = items[0]["contact"]
+    assert buurtcoach["is_current"] is True
+    assert "BU06870301" in buurtcoach["areas"]  # covers the patient's own buurt
+    for item in items:
+        assert item["contact"] is None or item["contact"]["is_current"] is True
+        assert item["contact"] is None or item["contact"]["phone"] is None  # anonymous: redacted
+
+
+def test_a_point_search_matches_by_radius_only(session) -> None:
+    make_region(session)
+    organisation_id = make_organisation(session)
+    near, _ = save_location(session, LocationWrite(name="Dichtbij", lat=51.50, lon=3.61), ACTOR)
+    far, _ = save_location(session, LocationWrite(name="Ver weg", lat=51.70, lon=3.90), ACTOR)
+    open_near = make_service(session, organisation_id, name="Voor iedereen dichtbij", location_ids=[near.id])
+    make_service(session, organisation_id, name="Voor iedereen ver weg", location_ids=[far.id])
+    make_service(session, organisation_id, name="Alleen Proefstad", areas=[GEMEENTE], location_ids=[near.id])
+    results = _page(session, SearchCriteria(lat=51.51, lon=3.61, radius_km=5)).items
+    assert [(r.service.id, r.match) for r in results] == [(open_near, "radius")]
+    assert results[0].distance_km == pytest.approx(1.11, abs=0.02)  # geodesic, 0.01 degree of latitude
+    wide = _page(session, SearchCriteria(lat=51.51, lon=3.61, radius_km=50)).items
+    assert [r.service.name for r in wide] == ["Voor iedereen dichtbij", "Voor iedereen ver weg"]
+
+
+def test_the_radius_level_follows_a_service_gaining_and_losing_areas_and_locations(session) -> None:
+    """Triggers keep the links of services open to anyone (service_open_location), which
+    the radius level reads: whatever changes a service's areas or locations moves it."""
+    make_region(session)
+    organisation_id = make_organisation(session)
+    near, _ = save_location(session, LocationWrite(name="Dichtbij", lat=51.50, lon=3.61), ACTOR)
+    also, _ = save_location(session, LocationWrite(name="Ook dichtbij", lat=51.505, lon=3.61), ACTOR)
+    service_id = make_service(session, organisation_id, name="Soms voor iedereen", location_ids=[near.id])
+
+    def found(**fields: Any) -> list[tuple[Any, str]]:
+        if fields:
+            make_service(session, organisation_id, id=service_id, name="Soms voor iedereen", **fields)
+        session.flush()
+        kept, derived = open_location_links(session)
+        assert kept == derived
+        criteria = SearchCriteria(lat=51.51, lon=3.61, radius_km=5)
+        return [(r.service.id, r.match) for r in _page(session, criteria).items]
+
+    assert found() == [(service_id, "radius")]
+    assert found(areas=[GEMEENTE], location_ids=[near.id]) == []
+    assert found(areas=[], location_ids=[near.id, also.id]) == [(service_id, "radius")]
+    assert open_location_links(session)[0] == {(near.id, service_id), (also.id, service_id)}
+    assert found(areas=[], location_ids=[]) == [(service_id, "anywhere")]  # neither: open to anyone, anywhere
+    assert found(areas=[], location_ids=[also.id]) == [(service_id, "radius")]
+    assert found(areas=[GEMEENTE], location_ids=[]) == []
+
+
+def test_a_domain_search_follows_a_service_changing_its_areas_and_domains(session) -> None:
+    """Triggers keep each service's areas by domain (service_area_domain), which the area
+    levels read when a search names domains: whatever changes either moves the service."""
+    make_region(session)
+    organisation_id = make_organisation(session)
+    service_id = make_service(session, organisation_id, name="Soms voor geld", areas=[GEMEENTE],
+                              need_domains=["financien"])
+
+    def found(domain: str, **fields: Any) -> list[tuple[Any, str]]:
+        if fields:
+            make_service(session, organisation_id, id=service_id, name="Soms voor geld", **fields)
+        session.flush()
+        kept, derived = area_domain_links(session)
+        assert kept == derived
+        criteria = SearchCriteria(postcode="9901", domain=[domain])
+        return [(r.service.id, r.match) for r in _page(session, criteria).items]
+
+    assert found("financien") == [(service_id, "gemeente")] and found("huisvesting") == []
+    both = ["huisvesting", "werk_opleiding"]
+    assert found("huisvesting", areas=[GEMEENTE], need_domains=both) == [(service_id, "gemeente")]
+    assert found("financien") == []
+    assert found("huisvesting", areas=[WIJK, GEMEENTE], need_domains=both) == [(service_id, "wijk")]
+    assert found("werk_opleiding", areas=[BUURT], need_domains=both) == [(service_id, "buurt")]
+    assert found("werk_opleiding", areas=[], need_domains=both) == [(service_id, "anywhere")]
+    assert area_domain_links(session)[0] == set()
+
+
+def test_a_text_search_follows_a_service_changing_its_areas_and_its_words(session) -> None:
+    """Triggers keep each service's areas with its search document (service_area_document),
+    which the area levels read when a search has q and no domain: a change to the areas,
+    to the service's words or to its organisation's name moves the service, and deleting it drops it."""
+    make_region(session)
+    organisation_id = make_organisation(session, name="Stichting Proef")
+    service_id = make_service(session, organisation_id, name="Geldzaken op orde", areas=[GEMEENTE])
+
+    def found(q: str, **fields: Any) -> list[tuple[Any, str]]:
+        if fields:
+            make_service(session, organisation_id, id=service_id, **{"name": "Geldzaken op orde", **fields})
+        session.flush()
+        kept, derived = area_documents(session)
+        assert kept == derived
+        page = _page(session, SearchCriteria(postcode="9901", q=q))
+        # Without a match, the page may offer the related need domain's services (fallback): not matches.
+        return [(r.service.id, r.match) for r in page.items if page.fallback is None]
+
+    assert found("geldzaken") == [(service_id, "gemeente")] and found("taalcafe") == []
+    assert found("taalcafe", name="Taalcafé", areas=[GEMEENTE]) == [(service_id, "gemeente")]
+    assert found("geldzaken") == []
+    assert found("taalcafe", name="Taalcafé", areas=[WIJK, GEMEENTE]) == [(service_id, "wijk")]
+    assert found("taalcafe", name="Taalcafé", areas=[BUURT]) == [(service_id, "buurt")]
+    assert found("proefhuis") == []
+    make_organisation(session, id=organisation_id, name="Stichting Proefhuis")  # the name is in its services' documents
+    assert found("proefhuis") == [(service_id, "buurt")]
+    assert found("taalcafe", name="Taalcafé", areas=[]) == [(service_id, "anywhere")]
+    assert area_documents(session)[0] == set()
+    make_service(session, organisation_id, id=service_id, name="Taalcafé", areas=[GEMEENTE])
+    maintenance.delete(session, SERVICE, service_id, None, ACTOR)
+    assert found("taalcafe") == [] and area_documents(session)[0] == set()
+
+
+def test_the_order_by_distance_follows_services_and_locations_changing(session) -> None:
+    """Triggers keep each service's live locations with their coordinates (service_point),
+    from which a level is ordered by distance: linking, moving and deleting locations
+    reorders the services."""
+    make_region(session)
+    organisation_id = make_organisation(session)
+
+    def place(name: str, lat: float, location_id: Any = None) -> Any:
+        location, _ = save_location(session, LocationWrite(id=location_id, name=name, lat=lat, lon=3.61), ACTOR)
+        return location.id
+
+    near, far = place("Dichtbij", 51.50), place("Ver weg", 51.60)
+    first = make_service(session, organisation_id, name="Eerste", areas=[GEMEENTE], location_ids=[near])
+    second = make_service(session, organisation_id, name="Tweede", areas=[GEMEENTE], location_ids=[far])
+
+    def order() -> list[Any]:
+        session.flush()
+        kept, derived = service_points(session)
+        assert kept == derived
+        return [r.service.id for r in _page(session, SearchCriteria(postcode="9901")).items]
+
+    assert order() == [first, second]
+    place("Dichtbij", 51.70, near)  # moved past the other
+    assert order() == [second, first]
+    nearer = place("Nog dichterbij", 51.501)
+    make_service(session, organisation_id, id=first, name="Eerste", areas=[GEMEENTE], location_ids=[near, nearer])
+    assert order() == [first, second]
+    make_service(session, organisation_id, id=first, name="Eerste", areas=[GEMEENTE], location_ids=[near])
+    assert order() == [second, first]
+    maintenance.delete(session, SERVICE, second, None, ACTOR)
+    maintenance.delete(session, LOCATION, far, None, ACTOR)  # used by a deleted service only
+    assert order() == [first] and {row[1] for row in service_points(session)[0]} == {near}
+
+
+def test_services_without_areas_or_locations_come_last_from_anywhere(demo_client) -> None:
+    """A telephone line or an online course: no area, no address, open to anyone. With q,
+    last within its relevance band (a band comes before the match level)."""
+    for params in ({"postcode": "4331AB", "q": "schulden"}, {"lat": 51.4989, "lon": 3.6136, "q": "schulden"}):
+        items = demo_client.get("/api/v1/search", params=params | {"limit": 100}).json()["items"]
+        assert "Online cursus Slim met Geld" in [item["service"]["name"] for item in items], params
+        for band in {item["why"]["relevance"] for item in items}:
+            matches = [item["match"] for item in items if item["why"]["relevance"] == band]
+            if "anywhere" in matches:  # after every other level of its band
+                assert matches.index("anywhere") == len(matches) - matches.count("anywhere"), (params, band)
+        plain = [item["match"] for item in demo_client.get("/api/v1/search", params={
+            key: value for key, value in params.items() if key != "q"} | {"limit": 100}).json()["items"]]
+        assert "anywhere" in plain and plain.index("anywhere") == len(plain) - plain.count("anywhere")
+        anywhere = [item for item in items if item["match"] == "anywhere"]
+        assert all(item["distance_km"] is None and item["nearest_location"] is None for item in anywhere)
+    line = demo_client.get("/api/v1/search", params={"postcode": "4382", "q": "luisterlijn"}).json()["items"]
+    assert [(item["service"]["name"], item["match"]) for item in line] == [("Luisterlijn Verzinsel", "anywhere")]
+
+
+def test_filters(demo_client) -> None:
+    free = demo_client.get("/api/v1/search", params={"postcode": "4331", "free_only": True, "limit": 100}).json()
+    assert free["items"] and all(i["service"]["cost"] == "free" for i in free["items"])
+    route = demo_client.get("/api/v1/search", params={"postcode": "4331", "access_route": "via_huisarts"}).json()
+    assert route["items"] and all(i["access_route"] == "via_huisarts" for i in route["items"])
+    arabic = demo_client.get("/api/v1/search", params={"postcode": "4382", "language": "ar", "limit": 100}).json()
+    assert arabic["items"] and all("ar" in i["service"]["languages"] for i in arabic["items"])
+    group = demo_client.get("/api/v1/search", params={"postcode": "4382", "target_group": "mantelzorgers"}).json()
+    assert group["items"] and all("mantelzorgers" in i["service"]["target_groups"] for i in group["items"])
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "status"),
+    [
+        ({"postcode": "4331", "radius_km": 0}, "radius_km", 422),
+        ({"postcode": "4331", "radius_km": 51}, "radius_km", 422),
+        ({"postcode": "4331", "limit": 101}, "limit", 422),
+        ({"postcode": "4331", "domain": "geluk"}, "domain", 422),
+        ({"postcode": "4331", "target_group": "iedereen"}, "target_group", 422),
+        ({"postcode": "4331", "cursor": "bm90LWEtY3Vyc29y"}, "cursor", 422),
+        ({"postcode": "4331", "age": 40}, "age", 422),
+        ({"postcode": "0331AB"}, "postcode", 422),
+        ({"postcode": "4331SS"}, "postcode", 422),
+        ({"postcode": "4330"}, "postcode", 422),
+        ({"postcode": "9999"}, "postcode", 404),
+        ({"lat": 51.5}, None, 422),
+        ({"postcode": "4331", "open_now": True, "open_at": "2026-12-25T10:00"}, None, 422),
+    ],
+)
+def test_bad_input_is_a_problem_naming_the_parameter(demo_client, params, field, status) -> None:
+    response = demo_client.get("/api/v1/search", params=params)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    if field:
+        assert response.json()["field"] == field
+
+
+def test_opening_state_follows_holidays_over_weekly_hours(demo_engine) -> None:
+    holiday, normal_friday = datetime(2026, 12, 25, 10, 0), datetime(2026, 12, 18, 10, 0)
+    with Session(demo_engine) as session:
+        closed = set(session.exec(
+            select(OpeningException.location_id).where(
+                OpeningException.date == holiday.date(), OpeningException.opens.is_(None)
+            )
+        ).all())
+        criteria = SearchCriteria(postcode="4331", open_at=holiday, limit=100)
+        on_holiday = _page(session, criteria).items
+        on_friday = _page(session, criteria.model_copy(update={"open_at": normal_friday})).items
+        locations = {loc.id: loc for loc in session.exec(select(Location).options(*LOCATION_LOAD)).all()}
+        links = session.exec(select(ServiceLocation)).all()
+    friday_open = {
+        loc_id for loc_id, loc in locations.items()
+        if any(h.weekday == 4 and h.opens <= normal_friday.time() < h.closes for h in loc.opening_hours)
+    }
+    where: dict = {}
+    for link in links:
+        where.setdefault(link.service_id, set()).add(link.location_id)
+    # Services all of whose locations open on Fridays at 10:00 but close for Christmas.
+    christmas_only = {sid for sid, locs in where.items() if locs <= closed & friday_open}
+    holiday_states = {r.service.id: r.opening.state for r in on_holiday if r.opening}
+    friday_states = {r.service.id: r.opening.state for r in on_friday if r.opening}
+    checked = christmas_only & set(holiday_states)
+    assert checked, "the demo has services closed on Christmas that are open on other Fridays"
+    for service_id in checked:
+        assert holiday_states[service_id] == "closed"
+        assert friday_states[service_id] == "open"
+    assert all(r.opening.at.tzinfo is not None for r in on_holiday if r.opening)
+
+
+def test_both_databases_return_the_same_results(demo_client, backend) -> None:
+    queries = {
+        "4331": {"postcode": "4331", "limit": 100},
+        "4388-financien": {"postcode": "4388", "domain": "financien", "limit": 100},
+        "point": {"lat": 51.45, "lon": 3.58, "radius_km": 25, "limit": 100},
+        "4331-schulden": {"postcode": "4331", "q": "schulden", "limit": 100},
+        "4382-mantelzorg": {"postcode": "4382", "q": "mantelzorg", "limit": 100},
+        "4388-geldzorgen-hulp": {"postcode": "4388", "q": "geldzorgen hulp", "limit": 100},
+    }
+    found = {
+        name: [i["service"]["id"] for i in demo_client.get("/api/v1/search", params=params).json()["items"]]
+        for name, params in queries.items()
+    }
+    assert all(found[name] for name, params in queries.items() if "q" in params), "the text queries find something"
+    _ORDER_BY_BACKEND[backend.name] = found
+    if len(_ORDER_BY_BACKEND) < 2:
+        pytest.skip("compared when the second database runs")
+    assert _ORDER_BY_BACKEND["sqlite"] == _ORDER_BY_BACKEND["postgresql"]
+
+
+def test_eligible_only_keeps_just_the_services_this_patient_qualifies_for(demo_client) -> None:
+    patient = {"age": 30, "income_pct_social_minimum": 150, "household": "alleenstaand", "target_groups": []}
+    body = {"postcode": "4331AB", "limit": 100, "patient": patient}
+    every = demo_client.post("/api/v1/search", json=body)
+    assert every.headers["cache-control"] == "no-store"
+    verdicts = {i["service"]["id"]: i["eligibility"]["verdict"] for i in every.json()["items"]}
+    assert {"eligible", "not_eligible"} <= set(verdicts.values())
+    eligible = demo_client.post("/api/v1/search", json=body | {"eligible_only": True, "limit": 5})
+    kept, cursor = eligible.json()["items"], eligible.json()["next_cursor"]
+    while cursor:
+        page = demo_client.post("/api/v1/search", json=body | {"eligible_only": True, "limit": 5, "cursor": cursor}).json()
+        kept, cursor = kept + page["items"], page["next_cursor"]
+    assert [i["service"]["id"] for i in kept] == [sid for sid, v in verdicts.items() if v == "eligible"]
+    refused = demo_client.post("/api/v1/search", json=body | {"patient": {"age": 130}})
+    assert refused.status_code == 422 and refused.json()["field"] == "patient.age"
+
+
+def test_a_text_query_ranks_the_name_first_then_more_mentions(session) -> None:
+    make_region(session)
+    organisation_id = make_organisation(session)
+    where = {"areas": [GEMEENTE], "need_domains": ["werk_opleiding"]}
+    once = make_service(session, organisation_id, name="Inloop", description="Ook voor schulden.", **where)
+    twice = make_service(session, organisation_id, name="Inloop", description="Schulden? Hulp bij schuld.", **where)
+    named = make_service(session, organisation_id, name="Schuldhulp", description="Budgetcoaching.", **where)
+    make_service(session, organisation_id, name="Taalcafé", description="Nederlands oefenen.", **where)
+    # "schulden" is a synonym of the need domain Financiën: a service serving it ranks below the word
+    # in a name and above the word in a description.
+    label_only = make_service(session, organisation_id, name="Loket", **where | {"need_domains": ["financien"]})
+    make_service(session, organisation_id, name="Loket", **where)
+    found = _page(session, SearchCriteria(postcode="9901", q="schulden")).items
+    assert [r.service.id for r in found] == [named, label_only, twice, once]
+    assert [(r.why.relevance, [m.where for m in r.why.matches]) for r in found] == [  # type: ignore[union-attr]
+        (4, ["name"]), (2, ["domain"]), (1, ["description"]), (1, ["description"])]
+    # A cursor continues the same order.
+    first = _page(session, SearchCriteria(postcode="9901", q="schulden", limit=2))
+    rest = _page(session, SearchCriteria(postcode="9901", q="schulden", cursor=first.next_cursor))
+    assert [r.service.id for r in first.items + rest.items] == [named, label_only, twice, once]
+
+
+@pytest.mark.parametrize("q", [None, "schulden"])
+def test_a_service_covering_several_levels_matches_once_at_its_most_specific(session, q) -> None:
+    """With or without q (which tests the text inside each level's candidates), a service
+    whose areas cover the patient at several levels is found once, at the most specific."""
+    make_region(session)
+    organisation_id = make_organisation(session)
+    by_buurt = make_service(session, organisation_id, name="Schuldhulp buurt", areas=[BUURT, GEMEENTE])
+    by_wijk = make_service(session, organisation_id, name="Schuldhulp wijk", areas=[WIJK, GEMEENTE])
+    by_gemeente = make_service(session, organisation_id, name="Schuldhulp stad", areas=[GEMEENTE])
+    found = _page(session, SearchCriteria(postcode="9901", q=q)).items
+    assert [(r.service.id, r.match) for r in found] == [(by_buurt, "buurt"), (by_wijk, "wijk"), (by_gemeente, "gemeente")]
+
+
+def test_searches_are_computed_within_the_workers_search_limit(api, monkeypatch) -> None:
+    """A miss and a search with patient attributes each hold a token of the worker's search
+    limiter while they are computed (the rest wait for one: app/dialect, search_threads)."""
+    limiter = api.client.app.state.search_limiter
+    held: list[float] = []
+
+    def recording_search(*args: Any, **kwargs: Any) -> Any:
+        held.append(limiter.borrowed_tokens)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(app.search.service, "search", recording_search)
+    miss = api.client.get("/api/v1/search", params={"postcode": "4337", "domain": "tijdsbesteding"})
+    with_patient = api.client.post("/api/v1/search", json={"postcode": "4337", "patient": {"age": 70}})
+    assert (miss.status_code, with_patient.status_code) == (200, 200)
+    assert held == [1, 1]

@@ -1,0 +1,125 @@
+"""Plain functions that make test data through the real save paths."""
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlmodel import Session
+
+from app.areas.models import Postcode4Buurt, Postcode6
+from app.areas.service import save_area, save_postcode4
+from app.client_admin.schemas import ClientWrite
+from app.client_admin.service import create_client, revoke_key
+from app.clients.scope import Actor
+from app.contacts.schemas import ContactWrite
+from app.contacts.service import save_contact
+from app.dialect.fulltext import search_stems
+from app.locations.models import Location
+from app.organisations.schemas import OrganisationWrite
+from app.organisations.service import save_organisation
+from app.services.models import (
+    ServiceArea,
+    ServiceAreaDocument,
+    ServiceAreaDomain,
+    ServiceLocation,
+    ServiceNeedDomain,
+    ServiceOpenLocation,
+    ServicePoint,
+)
+from app.services.schemas import ServiceWrite
+from app.services.service import save_service
+
+ACTOR = Actor("test")
+GEMEENTE, WIJK, BUURT, OTHER_BUURT = "GM9901", "WK990101", "BU99010101", "BU99010102"
+
+
+def make_region(session: Session) -> None:
+    """A made-up gemeente with one wijk, two buurten, a residential PC4 with a PC6, and a postbus PC4."""
+    save_area(session, {"code": GEMEENTE, "kind": "gemeente", "name": "Proefstad", "parent_code": None,
+                        "lat": 51.5, "lon": 3.6}, ACTOR)
+    save_area(session, {"code": WIJK, "kind": "wijk", "name": "Proefwijk", "parent_code": GEMEENTE,
+                        "lat": 51.5, "lon": 3.6}, ACTOR)
+    for code, name, lon in ((BUURT, "Proefbuurt", 3.6), (OTHER_BUURT, "Andere Proefbuurt", 3.62)):
+        save_area(session, {"code": code, "kind": "buurt", "name": name, "parent_code": WIJK,
+                            "lat": 51.5, "lon": lon}, ACTOR)
+    save_postcode4(session, {"pc4": "9901", "place": "Proefstad", "gemeente_code": GEMEENTE,
+                             "lat": 51.5, "lon": 3.61, "kind": "address"}, ACTOR)
+    save_postcode4(session, {"pc4": "9900", "place": "Proefstad", "gemeente_code": GEMEENTE,
+                             "lat": 51.5, "lon": 3.61, "kind": "po_box"}, ACTOR)
+    session.add(Postcode4Buurt(pc4="9901", buurt_code=BUURT))
+    session.add(Postcode4Buurt(pc4="9901", buurt_code=OTHER_BUURT))
+    session.add(Postcode6(pc6="9901AB", pc4="9901", buurt_code=OTHER_BUURT, lat=51.501, lon=3.62))
+    session.flush()
+
+
+def make_organisation(session: Session, **fields: Any) -> uuid.UUID:
+    data = {"name": "Stichting Proef", "owners": [GEMEENTE], **fields}
+    organisation, _ = save_organisation(session, OrganisationWrite.model_validate(data), ACTOR)
+    return organisation.id
+
+
+def make_service(session: Session, organisation_id: uuid.UUID, **fields: Any) -> uuid.UUID:
+    data = {"organisation_id": organisation_id, "name": "Proefhulp", "need_domains": ["financien"],
+            "access_route": "vrij_toegankelijk", **fields}
+    service, _ = save_service(session, ServiceWrite.model_validate(data), ACTOR)
+    return service.id
+
+
+def make_contact(session: Session, service_id: uuid.UUID, **fields: Any) -> uuid.UUID:
+    data = {"service_id": service_id, "name": "Fenna Fictief", "role": "wijkcoach",
+            "phone": "06 12345678", "email": "fenna@proef.example", "valid_from": date(2020, 1, 1), **fields}
+    contact, _ = save_contact(session, ContactWrite.model_validate(data), ACTOR)
+    return contact.id
+
+
+def make_key(
+    session: Session, name: str, role: str, gemeenten: tuple[str, ...] = (), organisations: tuple[str, ...] = (),
+    *, expires_at: datetime | None = None, revoked: bool = False,
+) -> str:
+    """An API client with one key; returns the key."""
+    data = ClientWrite(name=name, role=role, gemeenten=list(gemeenten), organisations=list(organisations))
+    created = create_client(session, data, expires_at)
+    if revoked:
+        revoke_key(session, created.id, created.keys[0].id)
+    return created.key
+
+
+def area_domain_links(session: Session) -> tuple[set[Any], set[Any]]:
+    """(what service_area_domain holds, what it should hold: each service's areas by its domains)."""
+    kept = session.execute(select(ServiceAreaDomain.area_code, ServiceAreaDomain.domain_code,
+                                  ServiceAreaDomain.service_id)).all()
+    derived = session.execute(
+        select(ServiceArea.area_code, ServiceNeedDomain.domain_code, ServiceArea.service_id)
+        .join(ServiceNeedDomain, ServiceNeedDomain.service_id == ServiceArea.service_id)
+    ).all()
+    return set(kept), set(derived)
+
+
+def area_documents(session: Session) -> tuple[set[Any], set[Any]]:
+    """(what service_area_document holds, what it should hold: each service's areas with its stems)."""
+    kept = session.execute(select(ServiceAreaDocument.area_code, ServiceAreaDocument.service_id,
+                                  ServiceAreaDocument.document)).all()
+    service_id, stems = search_stems(session.get_bind().dialect.name)
+    derived = session.execute(
+        select(ServiceArea.area_code, ServiceArea.service_id, " " + stems).join(stems.table, service_id == ServiceArea.service_id)
+    ).all()
+    return set(kept), set(derived)
+
+
+def service_points(session: Session) -> tuple[set[Any], set[Any]]:
+    """(what service_point holds, what it should hold: each service's live locations with their coordinates)."""
+    kept = session.execute(select(ServicePoint.service_id, ServicePoint.location_id, ServicePoint.lat, ServicePoint.lon)).all()
+    derived = session.execute(
+        select(ServiceLocation.service_id, Location.id, Location.lat, Location.lon)
+        .join(Location, Location.id == ServiceLocation.location_id).where(Location.deleted_at.is_(None))
+    ).all()
+    return set(kept), set(derived)
+
+
+def open_location_links(session: Session) -> tuple[set[Any], set[Any]]:
+    """(what service_open_location holds, what it should hold: the links of services without areas)."""
+    kept = session.execute(select(ServiceOpenLocation.location_id, ServiceOpenLocation.service_id)).all()
+    without_areas = ~exists().where(ServiceArea.service_id == ServiceLocation.service_id)
+    derived = session.execute(select(ServiceLocation.location_id, ServiceLocation.service_id).where(without_areas)).all()
+    return set(kept), set(derived)

@@ -1,0 +1,303 @@
+"""The practice page (app/web) through its HTTP routes, on the demo region, on both databases.
+
+The browser's view of it (keyboard use, axe-core, requests, print) is tests/web/test_web_browser.py.
+"""
+
+import json
+import re
+from datetime import date
+from html import unescape
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.demo import SEED_DIR
+from app.web import dutch, sessions
+from tests.conftest import Api
+
+CATALOGUE = json.loads((SEED_DIR / "catalogue.json").read_text(encoding="utf-8"))
+DEBT_SEARCH = "/?postcode=4331AB&q=schulden"
+
+
+def _debt_counselling() -> dict[str, Any]:
+    """The demo's debt counselling service, its organisation's public number and its general contact."""
+    service = next(s for s in CATALOGUE["services"] if s["name"].startswith("Schuldhulpverlening Walcheren"))
+    organisation = next(o for o in CATALOGUE["organisations"] if o["id"] == service["organisation_id"])
+    contacts = [c for c in CATALOGUE["contacts"] if c["service_id"] == service["id"]]
+    return {"service": service, "public_phone": organisation["phone"], "contacts": contacts}
+
+
+DEBT = _debt_counselling()
+
+
+def text_of(html: str) -> str:
+    """The page's visible text, white space collapsed."""
+    html = re.sub(r"<(script|style|title|svg)\b.*?</\1>", " ", html, flags=re.DOTALL)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+def contact_shown(card: str) -> dict[str, Any]:
+    """The debt counselling contact a card names as whom to call."""
+    text = text_of(card)
+    shown = [c for c in DEBT["contacts"] if f"{c['name']}, {c['role']}" in text]
+    assert len(shown) == 1, text
+    return shown[0]
+
+
+def shows_a_direct_line(html: str) -> bool:
+    return any(c[line] and c[line] in html for c in DEBT["contacts"] for line in ("phone", "email"))
+
+
+def card_of(html: str, service_id: str) -> str:
+    card = rf'<li class="result-card" id="dienst-{service_id}">(.*?)</li>\s*(?=<li class="result-card"|</ol>)'
+    match = re.search(card, html, re.DOTALL)
+    assert match, f"no card for {service_id}"
+    return match.group(1)
+
+
+def csrf(client: TestClient) -> str:
+    page = client.get("/inloggen")
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+
+
+def test_the_empty_page_is_a_dutch_form_with_a_label_for_every_control(demo_client: TestClient) -> None:
+    response = demo_client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert '<html lang="nl">' in response.text
+    assert "script" not in response.headers["content-security-policy"].replace("script-src", "")
+    assert "<script" not in response.text
+    ids = re.findall(r'<(?:input|select|textarea)\b(?![^>]*type="hidden")[^>]*\bid="([^"]+)"', response.text)
+    labelled = set(re.findall(r'<label[^>]*\bfor="([^"]+)"', response.text))
+    assert ids and set(ids) <= labelled
+    assert len(re.findall(r'name="domain"', response.text)) == 13
+    # Nothing searched yet: no results, no error.
+    assert "resultaten" not in text_of(response.text) and "form-field-error" not in response.text
+
+
+def test_a_search_by_link_shows_the_debt_counselling_card_with_whom_to_call(demo_client: TestClient) -> None:
+    response = demo_client.get(DEBT_SEARCH)
+    assert response.status_code == 200
+    card = card_of(response.text, DEBT["service"]["id"])
+    text = text_of(card)
+    assert DEBT["service"]["name"] in text
+    assert f'href="tel:{DEBT["public_phone"].replace(" ", "")}"' in card
+    contact_shown(card)
+    # Anonymous: the contacts' direct lines and e-mail stay off the page.
+    assert not shows_a_direct_line(response.text)
+    assert "Gevonden op: schulden" in text
+    assert "Waarom hier: In de gemeente van de patiënt" in text
+    assert re.search(r"Wachttijd ±\d+ (weken|dagen), gemeld \d+ [a-z]{3}", text)
+    assert "Toegang Vrij toegankelijk" in text and "Kosten Gratis" in text
+    assert re.search(r"Vandaag \((ma|di|wo|do|vr|za|zo) \d+ [a-z]{3}\)", text)
+    # The front doors for the address come before the results.
+    page = text_of(response.text)
+    assert page.index("Eerste aanspreekpunt voor dit adres") < page.index(DEBT["service"]["name"] + " Schuldhulp")
+    assert "Voor Wgs schuldhulpverlening in Middelburg" in page
+
+
+def test_the_map_draws_a_numbered_marker_per_located_result(demo_client: TestClient) -> None:
+    html = demo_client.get(DEBT_SEARCH).text
+    cards = re.findall(r'<li class="result-card"', html)
+    addresses = len(re.findall(r"<dt>Adres</dt>", html))
+    markers = re.findall(r'<g class="map-marker"><circle cx="([\d.]+)" cy="([\d.]+)"', html)
+    assert cards and len(markers) == addresses
+    assert all(0 <= float(x) <= 320 and 0 <= float(y) <= 320 for x, y in markers)
+
+
+@pytest.mark.parametrize(("query", "field", "message"), [
+    ("postcode=12&q=schulden", "postcode", "Vul een Nederlandse postcode in"),
+    ("postcode=4330", "postcode", "alleen postbussen"),
+    ("postcode=9999ZZ", "postcode", "kent de wijkkaart niet"),
+    ("q=schulden", "postcode", "Vul de postcode van de patiënt in"),
+    ("postcode=4331AB&q=*", "q", "Vul een woord in"),
+    ("postcode=4331AB&q=qqqzzzx", "q", "Niets gevonden voor ‘qqqzzzx’"),
+    ("postcode=4331AB&domain=geen_domein", "domain", "Kies een onderwerp"),
+    ("postcode=4331AB&target_group=niemand", "target_group", "Kies een doelgroep"),
+    # A NUL character, which PostgreSQL refuses in any string it is sent.
+    ("postcode=4331AB&target_group=a%00b", "target_group", "Kies een doelgroep"),
+    ("postcode=4331AB&domain=a%00b", "domain", "Kies een onderwerp"),
+])
+def test_bad_input_is_a_dutch_message_next_to_its_field(demo_client: TestClient, query: str, field: str, message: str) -> None:
+    response = demo_client.get(f"/?{query}")
+    assert response.status_code == 200
+    error = re.search(rf'<p class="form-field-error" id="{field}-error">([^<]+)</p>', response.text)
+    assert error and message in unescape(error.group(1))
+    # The message is tied to its control (the topics' group for a topic).
+    tied = rf'aria-describedby="[^"]*{field}-error"' + ("" if field == "domain" else r'[^>]*aria-invalid="true"')
+    assert re.search(tied, response.text)
+
+
+def test_filters_narrow_the_results(demo_client: TestClient) -> None:
+    everything = demo_client.get("/?postcode=4331AB&domain=geestelijke_gezondheid").text
+    free = demo_client.get("/?postcode=4331AB&domain=geestelijke_gezondheid&free_only=1").text
+    assert "Kosten Eigen bijdrage" in text_of(everything) and "Kosten Eigen bijdrage" not in text_of(free)
+    assert "Kosten Gratis" in text_of(free)
+    debts = text_of(demo_client.get("/?postcode=4331AB&domain=financien").text)
+    assert "Onderwerpen: " in debts
+    topic_lines = re.findall(r"Onderwerpen: ([^.]*?) (?:Openingstijden|Voorwaarden|Website|Folder)", debts)
+    assert all("Financiën" in topics for topics in topic_lines)
+    now_open = demo_client.get("/?postcode=4331AB&open_now=1").text
+    assert "(nu gesloten)" not in now_open
+    # When nothing is open now, the page says so (instead of "nothing found").
+    assert "(nu open)" in now_open or "geen van deze diensten open" in now_open
+
+
+def test_more_results_link_to_the_next_page(demo_client: TestClient) -> None:
+    first = demo_client.get("/?postcode=4331AB").text
+    link = re.search(r'<a class="button button--secondary" href="(/\?[^"]+)">Meer resultaten</a>', first)
+    assert link
+    second = demo_client.get(unescape(link.group(1))).text
+
+    def ids(html: str) -> set[str]:
+        return set(re.findall(r'id="dienst-([^"]+)"', html))
+
+    assert ids(second) and not ids(first) & ids(second)
+    # A link whose cursor no longer holds (or never did) shows the first page.
+    assert ids(demo_client.get("/?postcode=4331AB&cursor=verlopen").text) == ids(first)
+
+
+def test_the_eligibility_check_posts_and_gives_verdicts_in_dutch(demo_client: TestClient) -> None:
+    token = csrf(demo_client)
+    response = demo_client.post("/", data={
+        "csrf_token": token, "postcode": "4331AB", "q": "schulden", "age": "40", "household": "alleenstaand",
+        "income": "110", "beschikking": "nee",
+    })
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    assert "set-cookie" not in response.headers  # nothing of the patient in a cookie
+    card = text_of(card_of(response.text, DEBT["service"]["id"]))
+    assert "Komt in aanmerking" in card and "Vanaf 18 jaar: voldoet" in card
+    young = demo_client.post("/", data={"csrf_token": token, "postcode": "4331AB", "q": "schulden", "age": "16"})
+    card = text_of(card_of(young.text, DEBT["service"]["id"]))
+    assert "Komt niet in aanmerking" in card and "Vanaf 18 jaar: voldoet niet (patiënt is 16)" in card
+
+
+def test_the_eligibility_check_reports_bad_numbers_on_their_field(demo_client: TestClient) -> None:
+    response = demo_client.post("/", data={"csrf_token": csrf(demo_client), "postcode": "4331AB", "age": "veertig"})
+    assert 'id="age-error"' in response.text and "Vul de leeftijd in hele jaren in" in response.text
+    assert "Komt in aanmerking" not in response.text
+
+
+def test_every_post_form_needs_its_csrf_token(demo_client: TestClient) -> None:
+    for path, data in (("/", {"postcode": "4331AB", "age": "40"}), ("/inloggen", {"key": "wk_x"}), ("/uitloggen", {})):
+        assert demo_client.post(path, data=data).status_code == 403
+        assert demo_client.post(path, data={**data, "csrf_token": "forged.token"}).status_code == 403
+    # A token signed by this server but not the visitor's own cookie is refused too.
+    other = TestClient(demo_client.app)
+    assert demo_client.post("/", data={"csrf_token": csrf(other), "postcode": "4331AB"}).status_code == 403
+
+
+def _cookie_header(response: Any, name: str) -> str:
+    return next(value for value in response.headers.get_list("set-cookie") if value.startswith(f"{name}="))
+
+
+def test_a_practice_signs_in_sees_direct_lines_and_signs_out(api: Api) -> None:
+    client = api.client
+    assert not shows_a_direct_line(client.get(DEBT_SEARCH).text)
+    response = client.post("/inloggen", data={"csrf_token": csrf(client), "key": api.keys["practice"]},
+                           follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    cookie = _cookie_header(response, sessions.SESSION_COOKIE)
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Max-Age=" in cookie
+    assert api.keys["practice"] not in cookie
+    signed_in = client.get(DEBT_SEARCH).text
+    card = card_of(signed_in, DEBT["service"]["id"])
+    contact = contact_shown(card)
+    assert f'href="tel:{contact["phone"].replace(" ", "")}"' in card and contact["email"] in card
+    assert "Ingelogd als Huisartsenpraktijk Voorbeeld" in text_of(signed_in)
+    # The handout is for the patient: never a direct line, signed in or not.
+    handout = client.get(f"/diensten/{DEBT['service']['id']}/folder").text
+    assert not shows_a_direct_line(handout) and DEBT["public_phone"] in handout
+    token = re.search(r'name="csrf_token" value="([^"]+)"', signed_in).group(1)  # type: ignore[union-attr]
+    out = client.post("/uitloggen", data={"csrf_token": token}, follow_redirects=False)
+    assert out.status_code == 303
+    assert not shows_a_direct_line(client.get(DEBT_SEARCH).text)
+
+
+def test_a_session_cookie_that_was_altered_is_ignored(api: Api) -> None:
+    client = api.client
+    client.post("/inloggen", data={"csrf_token": csrf(client), "key": api.keys["practice"]})
+    value = client.cookies[sessions.SESSION_COOKIE]
+    body, mac = value.split(".")
+    client.cookies.set(sessions.SESSION_COOKIE, body + "." + mac[::-1])
+    assert not shows_a_direct_line(client.get(DEBT_SEARCH).text)
+
+
+@pytest.mark.parametrize(("who", "message"), [
+    ("reader", "Dit is geen praktijksleutel"),
+    ("revoked", "Deze sleutel werkt niet"),
+    ("expired", "Deze sleutel werkt niet"),
+])
+def test_only_a_working_practice_key_signs_in(api: Api, who: str, message: str) -> None:
+    response = api.client.post("/inloggen", data={"csrf_token": csrf(api.client), "key": api.keys[who]})
+    assert response.status_code == 422 and message in response.text
+    assert sessions.SESSION_COOKIE not in response.headers.get("set-cookie", "")
+    assert api.keys[who] not in response.text
+
+
+def test_a_revoked_key_ends_its_session(api: Api) -> None:
+    client = api.client
+    client.post("/inloggen", data={"csrf_token": csrf(client), "key": api.keys["practice"]})
+    assert shows_a_direct_line(client.get(DEBT_SEARCH).text)
+    admin = api.headers("admin")
+    clients = client.get("/api/v1/clients?limit=100", headers=admin).json()["items"]
+    practice = next(c for c in clients if c["role"] == "practice")
+    assert client.delete(f"/api/v1/clients/{practice['id']}", headers=admin).status_code == 204
+    assert not shows_a_direct_line(client.get(DEBT_SEARCH).text)
+
+
+def test_the_handout_is_a_printable_page_in_plain_dutch(demo_client: TestClient) -> None:
+    response = demo_client.get(f"/diensten/{DEBT['service']['id']}/folder")
+    assert response.status_code == 200
+    text = text_of(response.text)
+    for heading in ("Hoe komt u hier?", "Wie helpt u?", "Waar en wanneer?", "Wat neemt u mee?", "Wat kost het?"):
+        assert heading in text
+    assert DEBT["service"]["name"] in text and DEBT["public_phone"] in text
+    assert "U kunt zelf bellen of langsgaan" in text  # vrij toegankelijk
+    # The note the practice may type is in no form: the browser never sends it.
+    assert re.search(r"<textarea[^>]*>", response.text) and "<form" not in response.text.split('class="handout"')[1]
+    # With the patient's postcode: the location nearest to it and the contact the result card names.
+    card = card_of(demo_client.get(DEBT_SEARCH).text, DEBT["service"]["id"])
+    near = text_of(demo_client.get(f"/diensten/{DEBT['service']['id']}/folder?postcode=4331AB").text)
+    address = re.search(r"Adres</dt><dd>([^<]+)</dd>", card).group(1)  # type: ignore[union-attr]
+    assert unescape(address).split(", ")[0] in near
+    assert f"U spreekt met {contact_shown(card)['name']}" in near
+    assert demo_client.get("/diensten/00000000-0000-0000-0000-000000000000/folder").status_code == 404
+    assert demo_client.get("/diensten/geen-id/folder").status_code == 404
+
+
+def test_static_files_and_offline_api_docs_are_served_here(demo_client: TestClient) -> None:
+    css = demo_client.get("/static/wijkkaart.css")
+    assert css.status_code == 200 and "@media print" in css.text
+    for path in ("/docs", "/redoc"):
+        html = demo_client.get(path).text
+        assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
+        assert assets and all(asset.startswith("/docs-assets/") for asset in assets)
+        for asset in assets:
+            served = demo_client.get(asset)
+            assert served.status_code == 200 and b"cdn.redoc.ly" not in served.content
+        assert "googleapis" not in html and "cdn." not in html
+
+
+def test_dutch_formats() -> None:
+    hours = [{"weekday": d, "opens": "09:00:00", "closes": "12:30:00"} for d in range(5)]
+    hours += [{"weekday": d, "opens": "13:30:00", "closes": "17:00:00"} for d in range(5)]
+    assert dutch.week_hours(hours) == ["ma t/m vr 9:00–12:30, 13:30–17:00"]
+    assert dutch.week_hours([{"weekday": 5, "opens": "10:00", "closes": "12:00"},
+                             {"weekday": 6, "opens": "10:00", "closes": "12:00"}]) == ["za en zo 10:00–12:00"]
+    assert dutch.waiting(21) == "±3 weken" and dutch.waiting(5) == "±5 dagen" and dutch.waiting(None) is None
+    assert dutch.short_date("2026-11-12") == "12 nov"
+    assert dutch.long_date("2026-09-20T09:00:00+00:00") == "20 september 2026"
+    assert dutch.waiting_is_stale("2026-09-01", date(2026, 12, 7)) and not dutch.waiting_is_stale("2026-09-15", date(2026, 12, 7))
+    location = {"opening_hours": hours, "exceptions": [
+        {"date": "2026-12-25", "opens": None, "closes": None, "note": "Eerste Kerstdag"},
+        {"date": "2026-12-24", "opens": "09:00:00", "closes": "12:00:00", "note": None},
+        {"date": "2027-01-01", "opens": None, "closes": None, "note": "Nieuwjaarsdag"},
+    ]}
+    assert dutch.coming_exceptions(location, date(2026, 12, 17)) == [
+        "do 24 dec open 9:00–12:00", "vr 25 dec gesloten (Eerste Kerstdag)",
+    ]
+    assert dutch.day_hours(location, date(2026, 12, 25)) == "gesloten"
+    assert dutch.day_hours(location, date(2026, 12, 21)) == "9:00–12:30, 13:30–17:00"
