@@ -65,8 +65,9 @@ class Settings(BaseSettings):
     retry_after_seconds: int = Field(
         default=5, ge=1, description="Retry-After of a 503 while the database is away or too many requests wait."
     )
-    # --- Read replicas: PostgreSQL streaming standbys of the primary (docs/replicas.md). Requests
-    # that only read go to a replica in rotation; writes, and reads in a request that writes, to the primary.
+    # --- Read replicas: PostgreSQL streaming standbys of the primary (docs/operations.md, "More workers,
+    # more machines"). Requests that only read go to a replica in rotation; writes, and reads in a request
+    # that writes, to the primary.
     read_database_urls: Annotated[list[str], NoDecode] = Field(
         default=[], description="Replica URLs, comma-separated; empty: every request uses the primary."
     )
