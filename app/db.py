@@ -148,14 +148,17 @@ def assert_schema_current(engine: Engine) -> None:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def reads_only_when(reads_only: Callable[[Request], bool]) -> Callable[[T], T]:
+def reads_only_when(reads_only: Callable[[Request], bool], *, on_replica: bool = True) -> Callable[[T], T]:
     """Mark a POST endpoint that only reads for the requests `reads_only` says (a search with
     the patient's attributes in its body, an import's dry run): such a request starts no
     write transaction, which on SQLite would hold the database's one write lock while it
-    runs, queueing every writer and every other such request behind it."""
+    runs, queueing every writer and every other such request behind it. `on_replica=False`:
+    it still writes what it rolls back (a dry run), which a read-only standby refuses."""
 
     def mark(endpoint: T) -> T:
-        endpoint.reads_only = reads_only  # type: ignore[attr-defined]  # marks the endpoint function itself; may_write reads it back
+        # Marks the endpoint function itself; may_write and reads_on_replica read it back.
+        endpoint.reads_only = reads_only  # type: ignore[attr-defined]  # an attribute of the function object
+        endpoint.reads_on_replica = on_replica  # type: ignore[attr-defined]  # as above
         return endpoint
 
     return mark
@@ -171,6 +174,12 @@ def may_write(request: Request) -> bool:
     endpoint = getattr(request.scope.get("route"), "endpoint", None)
     only_reads = getattr(endpoint, "reads_only", None)
     return only_reads is None or not only_reads(request)
+
+
+def reads_on_replica(request: Request) -> bool:
+    """Whether a request that does not write may read from a replica (app.replicas)."""
+    endpoint = getattr(request.scope.get("route"), "endpoint", None)
+    return getattr(endpoint, "reads_on_replica", True)
 
 
 @contextmanager
@@ -260,7 +269,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     databases: Databases = request.app.state.databases
     async with request.app.state.admission.turn():
         writes = may_write(request)
-        engine = databases.primary if writes else (
+        engine = databases.primary if writes or not reads_on_replica(request) else (
             databases.known_reading(request) or await run_in_threadpool(databases.for_read, request)
         )
         session = Session(engine, expire_on_commit=False)

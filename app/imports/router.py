@@ -71,7 +71,7 @@ def _dry_run(request: Request) -> bool:
     responses=WRITE_PROBLEM_RESPONSES,
     openapi_extra=_REQUEST_BODY,
 )
-@reads_only_when(_dry_run)  # a dry run writes to a scratch copy: the request holds no write lock
+@reads_only_when(_dry_run, on_replica=False)  # a dry run writes to a scratch copy: the request holds no write lock
 async def import_entries(
     request: Request,
     session: SessionDep,

@@ -256,3 +256,15 @@ def test_migration_0015_keeps_and_drops_the_write_positions(backend: Any) -> Non
             assert connection.execute(text("SELECT count(*) FROM client_write_position")).scalar_one() == 0
     finally:
         engine.dispose()
+
+
+def test_an_import_dry_run_writes_on_the_primary_with_replicas_too(node: Node) -> None:
+    """A dry run starts no write transaction, yet it writes what it rolls back: a read-only
+    standby would refuse that, so it runs on the primary."""
+    exported = node.client.get("/api/v1/export/services.csv", headers=node.headers("editor"))
+    assert exported.status_code == 200, exported.text
+    files = [("files", ("services.csv", exported.content, "text/csv"))]
+    response, used = node.ran_on(lambda: node.client.post(
+        "/api/v1/import", params={"dry_run": "true"}, headers=node.headers("editor"), files=files))
+    assert response.status_code == 200, response.text
+    assert "replica-1" not in used and "primary" in used
