@@ -14,6 +14,8 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -59,6 +61,21 @@ def measure(url: str) -> dict[str, tuple[float, float]]:
     return figures
 
 
+@contextmanager
+def scratch_database(server_url: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database on the server of `server_url`, dropped after."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    name = f"wk_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
 def main() -> None:
     # The anonymous search rate limit (60 a minute) would refuse nearly every request measured here;
     # the app under test and the uvicorn servers it starts run without it.
@@ -70,15 +87,8 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as directory:
         results["sqlite"] = measure(f"sqlite:///{Path(directory) / 'bench.db'}")
-    admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-    name = f"wk_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE {name}"))
-        results["postgresql"] = measure(make_url(args.postgres).set(database=name).render_as_string(hide_password=False))
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    with scratch_database(args.postgres) as url:
+        results["postgresql"] = measure(url)
     print(f"{'request':<24}" + "".join(f"{b + ' p50/p99 ms':>26}" for b in results))
     for request in REQUESTS:
         cells = "".join(f"{results[b][request][0]:>14.2f} / {results[b][request][1]:>7.2f}" for b in results)

@@ -10,8 +10,6 @@ change-log lock, an UPDATE of one demo service) twice a second. Prints the impor
 and, of the writes made while it ran, how many succeeded and how long the slowest waited.
 """
 
-import argparse
-import subprocess
 import sys
 import tempfile
 import threading
@@ -27,7 +25,7 @@ from sqlmodel import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from import_services import demo_references, fresh_database, write_csv
+from import_services import demo_references, fresh_database, per_backend, write_csv
 
 from app import dialect
 from app.clients.models import Role
@@ -98,18 +96,5 @@ def run(backend: str, rows: int) -> None:
         engine.dispose()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=50_000)
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        run(args.backend, args.rows)
-        return
-    for backend in ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]:
-        subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--backend", backend, "--child"], check=True)
-
-
 if __name__ == "__main__":
-    main()
+    per_backend(__file__, __doc__, run, 50_000)

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -141,9 +142,11 @@ def run(backend: str, rows: int) -> None:
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
+def per_backend(script: str, doc: str, run: Callable[[str, int], None], rows: int) -> None:
+    """The command line of a bench that runs `run(backend, rows)` once per database, each in
+    a process of its own (so that one's memory and caches do not colour the other's figures)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=rows)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -151,8 +154,8 @@ def main() -> None:
         run(args.backend, args.rows)
         return
     for backend in ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]:
-        subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--backend", backend, "--child"], check=True)
+        subprocess.run([sys.executable, script, "--rows", str(args.rows), "--backend", backend, "--child"], check=True)
 
 
 if __name__ == "__main__":
-    main()
+    per_backend(__file__, __doc__, run, 100_000)

@@ -15,13 +15,11 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from alembic import command
+from demo_latency import scratch_database
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.db import alembic_config, make_engine
@@ -69,15 +67,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         results["sqlite"] = measure(f"sqlite:///{Path(directory) / 'bench.db'}")
     if args.postgres:
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        name = f"wk_bench_{uuid.uuid4().hex[:8]}"
-        try:
-            with admin.connect() as connection:
-                connection.execute(text(f"CREATE DATABASE {name}"))
-            results["postgresql"] = measure(make_url(args.postgres).set(database=name).render_as_string(hide_password=False))
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        with scratch_database(args.postgres) as url:
+            results["postgresql"] = measure(url)
     for backend, (timings, weight) in results.items():
         page, json = statistics.median(timings[PAGE]), statistics.median(timings[JSON])
         print(f"{backend}: {ROUNDS} rounds of {QUERY}")
