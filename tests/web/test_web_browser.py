@@ -277,3 +277,24 @@ def test_the_handout_prints_on_one_a4_page(live_server: LiveServer, browser: Web
     boxes = {tuple(round(float(n)) for n in box.split()[2:]) for box in re.findall(rb"/MediaBox\s*\[([^\]]+)\]", pdf)}
     assert len(pages) == 1
     assert boxes == {A4_POINTS}
+
+
+def test_referring_from_a_card_shows_the_code_and_the_list_passes_axe(live_server: LiveServer, browser: WebDriver) -> None:
+    browser.get(live_server.url + "/inloggen")
+    sign_out_if_needed(browser)
+    browser.get(live_server.url + "/inloggen")
+    browser.find_element(By.ID, "key").send_keys(live_server.practice_key + Keys.ENTER)
+    wait_for_text(browser, "Mijn verwijzingen", "header")
+    browser.get(live_server.url + "/?postcode=4331AB&q=schulden")
+    assert axe_violations(browser) == []  # the results with their "Verwijs" forms
+    card = browser.find_element(By.ID, f"dienst-{DEBT['service']['id']}")
+    card.find_element(By.XPATH, ".//button[starts-with(normalize-space(), 'Verwijs')]").click()
+    wait_for_text(browser, "Verwijscode: WK-")
+    code = re.search(r"WK-[0-9A-Z-]+", browser.find_element(By.CLASS_NAME, "handout__code").text).group(0)  # type: ignore[union-attr]
+    assert axe_violations(browser) == []
+    screenshot(browser, "folder-met-verwijscode")
+    browser.find_element(By.LINK_TEXT, "Mijn verwijzingen").click()
+    wait_for_text(browser, code)
+    assert axe_violations(browser) == []
+    screenshot(browser, "mijn-verwijzingen")
+    sign_out_if_needed(browser)
