@@ -18,6 +18,7 @@ from app.demo import SEED_DIR
 from app.referrals.models import Referral
 from app.web import dutch, sessions
 from tests.conftest import Api
+from tests.support.factories import make_key
 
 CATALOGUE = json.loads((SEED_DIR / "catalogue.json").read_text(encoding="utf-8"))
 DEBT_SEARCH = "/?postcode=4331AB&q=schulden"
@@ -306,9 +307,11 @@ def test_a_signed_in_practice_refers_from_a_card_and_gets_the_code_on_the_handou
 def test_the_referral_list_shows_only_the_practices_own_newest_first_and_flags_niet_opgepakt(api: Api) -> None:
     client = api.client
     token = _signed_in(api)
+    with Session(api.engine) as session, session.begin():
+        other_practice = make_key(session, "Huisartsenpraktijk Ander", "practice")
     other = client.post("/api/v1/referrals", json={"service_id": DEBT["service"]["id"], "need_domains": ["financien"]},
-                        headers={"Authorization": f"Bearer {api.keys['editor']}"})
-    assert other.status_code == 403  # only practices refer: the list below is the practice's alone
+                        headers={"Authorization": f"Bearer {other_practice}"})
+    assert other.status_code == 201
     codes = [
         re.search(r"Verwijscode: (WK-[0-9A-Z-]+)", text_of(client.post("/verwijs", data={
             "csrf_token": token, "service_id": DEBT["service"]["id"], "domain": "financien",
@@ -320,7 +323,7 @@ def test_the_referral_list_shows_only_the_practices_own_newest_first_and_flags_n
             acknowledge_by=datetime.now(UTC) - timedelta(days=1)))
     html = client.get("/verwijzingen").text
     listed = re.findall(r"<td[^>]*>(WK-[0-9A-Z-]+)</td>", html)
-    assert listed == codes[::-1]
+    assert listed == codes[::-1] and other.json()["code"] not in html
     rows = dict(re.findall(r"<td[^>]*>(WK-[0-9A-Z-]+)</td>(.*?)</tr>", html, re.DOTALL))
     assert "niet opgepakt" in text_of(rows[codes[0]]) and "niet opgepakt" not in text_of(rows[codes[1]])
 

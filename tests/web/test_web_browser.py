@@ -266,17 +266,22 @@ def test_no_request_leaves_the_app(live_server: LiveServer, browser: WebDriver) 
     screenshot(browser, "redoc")
 
 
+def printed_pages(driver: WebDriver, name: str) -> list[tuple[int, ...]]:
+    """The current page printed to PDF (kept in test-artifacts/): each page's size in points."""
+    printed = driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": False})
+    pdf = base64.b64decode(printed["data"])
+    (ARTIFACTS / f"{name}.pdf").write_bytes(pdf)
+    pages = re.findall(rb"/Type\s*/Page(?!s)", pdf)
+    boxes = [tuple(round(float(n)) for n in box.split()[2:]) for box in re.findall(rb"/MediaBox\s*\[([^\]]+)\]", pdf)]
+    assert len(boxes) == len(pages)
+    return boxes
+
+
 def test_the_handout_prints_on_one_a4_page(live_server: LiveServer, browser: WebDriver) -> None:
     browser.get(f"{live_server.url}/diensten/{DEBT['service']['id']}/folder?postcode=4331AB")
     assert axe_violations(browser) == []
     screenshot(browser, "folder")
-    printed = browser.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": False})
-    pdf = base64.b64decode(printed["data"])
-    (ARTIFACTS / "folder.pdf").write_bytes(pdf)
-    pages = re.findall(rb"/Type\s*/Page(?!s)", pdf)
-    boxes = {tuple(round(float(n)) for n in box.split()[2:]) for box in re.findall(rb"/MediaBox\s*\[([^\]]+)\]", pdf)}
-    assert len(pages) == 1
-    assert boxes == {A4_POINTS}
+    assert printed_pages(browser, "folder") == [A4_POINTS]
 
 
 def test_referring_from_a_card_shows_the_code_and_the_list_passes_axe(live_server: LiveServer, browser: WebDriver) -> None:
@@ -293,6 +298,7 @@ def test_referring_from_a_card_shows_the_code_and_the_list_passes_axe(live_serve
     code = re.search(r"WK-[0-9A-Z-]+", browser.find_element(By.CLASS_NAME, "handout__code").text).group(0)  # type: ignore[union-attr]
     assert axe_violations(browser) == []
     screenshot(browser, "folder-met-verwijscode")
+    assert printed_pages(browser, "folder-met-verwijscode") == [A4_POINTS]
     browser.find_element(By.LINK_TEXT, "Mijn verwijzingen").click()
     wait_for_text(browser, code)
     assert axe_violations(browser) == []
