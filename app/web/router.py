@@ -1,5 +1,5 @@
 """The practice page: server-rendered Dutch HTML at `/` for a praktijkondersteuner mid-consultation,
-with its sign-in, eligibility check, patient handout, and the offline API docs.
+with its sign-in, eligibility check, patient handout, referrals with their list, and the offline API docs.
 
 Works without JavaScript; every asset is served from here (no CDN). The search is a GET (a link
 to share); the eligibility check is a POST whose values reach no URL, cookie, log or cache.

@@ -1,4 +1,4 @@
-"""What the practice page shows, read through the search, front-door and eligibility services
+"""What the practice page shows, read through the search, front-door, eligibility and referral services
 and put in the words of the page. No HTTP here; the rules stay in the services they belong to.
 """
 

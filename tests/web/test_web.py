@@ -17,6 +17,7 @@ from sqlmodel import Session
 from app.demo import SEED_DIR
 from app.referrals.models import Referral
 from app.web import dutch, sessions
+from app.web import service as web_service
 from tests.conftest import Api
 from tests.support.factories import make_key
 
@@ -304,7 +305,9 @@ def test_a_signed_in_practice_refers_from_a_card_and_gets_the_code_on_the_handou
         assert text_of(re.findall(r"<td>(.*?)</td>", row.group(1), re.DOTALL)[3]) == shown  # type: ignore[union-attr]
 
 
-def test_the_referral_list_shows_only_the_practices_own_newest_first_and_flags_niet_opgepakt(api: Api) -> None:
+def test_the_referral_list_shows_only_the_practices_own_newest_first_and_flags_niet_opgepakt(
+    api: Api, monkeypatch: pytest.MonkeyPatch,
+) -> None:
     client = api.client
     token = _signed_in(api)
     with Session(api.engine) as session, session.begin():
@@ -326,6 +329,14 @@ def test_the_referral_list_shows_only_the_practices_own_newest_first_and_flags_n
     assert listed == codes[::-1] and other.json()["code"] not in html
     rows = dict(re.findall(r"<td[^>]*>(WK-[0-9A-Z-]+)</td>(.*?)</tr>", html, re.DOTALL))
     assert "niet opgepakt" in text_of(rows[codes[0]]) and "niet opgepakt" not in text_of(rows[codes[1]])
+    # A page at a time: "Oudere verwijzingen" leads on; a stale link gives the first page again.
+    monkeypatch.setattr(web_service, "REFERRALS_PAGE_SIZE", 1)
+    first = client.get("/verwijzingen").text
+    assert re.findall(r"<td[^>]*>(WK-[0-9A-Z-]+)</td>", first) == [codes[1]]
+    older = re.search(r'href="(/verwijzingen\?cursor=[^"]+)">Oudere verwijzingen', first).group(1)  # type: ignore[union-attr]
+    assert re.findall(r"<td[^>]*>(WK-[0-9A-Z-]+)</td>", client.get(unescape(older)).text) == [codes[0]]
+    stale = client.get("/verwijzingen?cursor=nietsgeldigs")
+    assert stale.status_code == 200 and re.findall(r"<td[^>]*>(WK-[0-9A-Z-]+)</td>", stale.text) == [codes[1]]
 
 
 def test_referring_needs_a_signed_in_practice_and_the_pages_csrf_token(api: Api) -> None:
