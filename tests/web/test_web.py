@@ -269,6 +269,21 @@ def refer_form(card: str) -> dict[str, Any]:
     return {name: values[0] if name != "domain" else values for name, values in fields.items()}
 
 
+LISTED_CODE = r"<td[^>]*>(WK-[0-9A-Z-]+)</td>"
+
+
+def listed_codes(html: str) -> list[str]:
+    """The codes in the referral list, top to bottom."""
+    return re.findall(LISTED_CODE, html)
+
+
+def listed_row(html: str, code: str) -> list[str]:
+    """The text of the referral list's cells after the code: service, date, urgency, status."""
+    rows = dict(re.findall(LISTED_CODE + r"(.*?)</tr>", html, re.DOTALL))
+    assert code in rows, html
+    return [text_of(cell) for cell in re.findall(r"<td>(.*?)</td>", rows[code], re.DOTALL)]
+
+
 def test_a_signed_in_practice_refers_from_a_card_and_gets_the_code_on_the_handout(api: Api) -> None:
     client = api.client
     _signed_in(api)
@@ -290,9 +305,7 @@ def test_a_signed_in_practice_refers_from_a_card_and_gets_the_code_on_the_handou
 
     mine = client.get("/verwijzingen")
     assert mine.status_code == 200 and mine.headers["cache-control"] == "no-store"
-    row = re.search(rf"<tr>\s*<td[^>]*>{code}</td>(.*?)</tr>", mine.text, re.DOTALL)
-    assert row, mine.text
-    cells = [text_of(cell) for cell in re.findall(r"<td>(.*?)</td>", row.group(1), re.DOTALL)]
+    cells = listed_row(mine.text, code)
     assert cells[0] == DEBT["service"]["name"] and cells[2] == "spoed" and cells[3] == "verstuurd"
     assert re.fullmatch(r"\d+ [a-z]{3} \d{4}", cells[1])
     assert 'href="/verwijzingen">Mijn verwijzingen' in mine.text
@@ -301,8 +314,7 @@ def test_a_signed_in_practice_refers_from_a_card_and_gets_the_code_on_the_handou
         body = {"status": status, **({"outcome": "geholpen"} if status == "afgesloten" else {})}
         moved = client.post(f"/api/v1/referrals/{code}/status", json=body, headers=api.headers("editor"))
         assert moved.status_code == 200, moved.text
-        row = re.search(rf"<tr>\s*<td[^>]*>{code}</td>(.*?)</tr>", client.get("/verwijzingen").text, re.DOTALL)
-        assert text_of(re.findall(r"<td>(.*?)</td>", row.group(1), re.DOTALL)[3]) == shown  # type: ignore[union-attr]
+        assert listed_row(client.get("/verwijzingen").text, code)[3] == shown
 
 
 def test_the_referral_list_shows_only_the_practices_own_newest_first_and_flags_niet_opgepakt(
@@ -325,18 +337,16 @@ def test_the_referral_list_shows_only_the_practices_own_newest_first_and_flags_n
         session.execute(update(Referral).where(Referral.code == codes[0]).values(
             acknowledge_by=datetime.now(UTC) - timedelta(days=1)))
     html = client.get("/verwijzingen").text
-    listed = re.findall(r"<td[^>]*>(WK-[0-9A-Z-]+)</td>", html)
-    assert listed == codes[::-1] and other.json()["code"] not in html
-    rows = dict(re.findall(r"<td[^>]*>(WK-[0-9A-Z-]+)</td>(.*?)</tr>", html, re.DOTALL))
-    assert "niet opgepakt" in text_of(rows[codes[0]]) and "niet opgepakt" not in text_of(rows[codes[1]])
+    assert listed_codes(html) == codes[::-1] and other.json()["code"] not in html
+    assert listed_row(html, codes[0])[3] == "verstuurd niet opgepakt" and listed_row(html, codes[1])[3] == "verstuurd"
     # A page at a time: "Oudere verwijzingen" leads on; a stale link gives the first page again.
     monkeypatch.setattr(web_service, "REFERRALS_PAGE_SIZE", 1)
     first = client.get("/verwijzingen").text
-    assert re.findall(r"<td[^>]*>(WK-[0-9A-Z-]+)</td>", first) == [codes[1]]
+    assert listed_codes(first) == [codes[1]]
     older = re.search(r'href="(/verwijzingen\?cursor=[^"]+)">Oudere verwijzingen', first).group(1)  # type: ignore[union-attr]
-    assert re.findall(r"<td[^>]*>(WK-[0-9A-Z-]+)</td>", client.get(unescape(older)).text) == [codes[0]]
+    assert listed_codes(client.get(unescape(older)).text) == [codes[0]]
     stale = client.get("/verwijzingen?cursor=nietsgeldigs")
-    assert stale.status_code == 200 and re.findall(r"<td[^>]*>(WK-[0-9A-Z-]+)</td>", stale.text) == [codes[1]]
+    assert stale.status_code == 200 and listed_codes(stale.text) == [codes[1]]
 
 
 def test_referring_needs_a_signed_in_practice_and_the_pages_csrf_token(api: Api) -> None:
