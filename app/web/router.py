@@ -1,5 +1,5 @@
 """The practice page: server-rendered Dutch HTML at `/` for a praktijkondersteuner mid-consultation,
-with its sign-in, eligibility check, patient handout, and the offline API docs.
+with its sign-in, eligibility check, patient handout, referrals with their list, and the offline API docs.
 
 Works without JavaScript; every asset is served from here (no CDN). The search is a GET (a link
 to share); the eligibility check is a POST whose values reach no URL, cookie, log or cache.
@@ -18,6 +18,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.clients.keys import authenticate, authenticate_digest, digest
@@ -169,6 +170,38 @@ def patient_handout(request: Request, session: SessionDep, service_id: str, post
     except (ValueError, DomainError):
         return _render(request, "not_found.html", {"practice": _practice(request, session)}, status=404)
     return _render(request, "handout.html", {"handout": handout, "practice": _practice(request, session)})
+
+
+@router.post("/verwijs", response_class=HTMLResponse)
+async def refer(request: Request, session: SessionDep) -> HTMLResponse:
+    """The result card's "Verwijs": the referral made as the signed-in practice, answered with
+    the service's handout showing its code. The form names the service, nothing of the patient."""
+    values = await request.form()
+    if not sessions.csrf_valid(request, values.get(sessions.CSRF_FIELD)):  # type: ignore[arg-type]
+        return _refused(request)
+
+    def answer() -> HTMLResponse:
+        practice = _practice(request, session)
+        if practice is None:
+            return _refused(request)
+        try:
+            referral = service.refer(session, practice, values)
+        except (ValidationError, DomainError):
+            return _render(request, "not_referred.html", {"practice": practice}, status=422)
+        handout = service.handout(session, referral.service_id, None)
+        return _render(request, "handout.html", {"handout": handout, "practice": practice, "code": referral.code})
+
+    return await run_in_threadpool(answer)
+
+
+@router.get("/verwijzingen", response_class=HTMLResponse)
+def my_referrals(request: Request, session: SessionDep, cursor: str | None = None) -> Response:
+    practice = _practice(request, session)
+    if practice is None:
+        return RedirectResponse("/inloggen", status_code=303, headers={"Cache-Control": "no-store"})
+    rows, next_cursor = service.my_referrals(session, practice, cursor)
+    next_link = "/verwijzingen?" + urlencode({"cursor": next_cursor}) if next_cursor else None
+    return _render(request, "referrals.html", {"practice": practice, "referrals": rows, "next_link": next_link})
 
 
 def install(app: FastAPI) -> None:

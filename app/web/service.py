@@ -1,4 +1,4 @@
-"""What the practice page shows, read through the search, front-door and eligibility services
+"""What the practice page shows, read through the search, front-door, eligibility and referral services
 and put in the words of the page. No HTTP here; the rules stay in the services they belong to.
 """
 
@@ -12,11 +12,15 @@ from sqlmodel import Session, col, select
 
 from app.areas.schemas import PostcodeOut
 from app.areas.service import area_specificity, resolve_postcode
+from app.clients.scope import Principal
 from app.clock import local_today, local_zone
 from app.contacts.service import choose_contact, current_contacts_by_service
 from app.errors import DomainError, InvalidInput, NotFound, PostcodeNotResidential
 from app.front_doors.service import front_doors_for_postcode
 from app.organisations.models import Organisation
+from app.referrals import service as referrals
+from app.referrals.schemas import Outcome as ReferralOutcome
+from app.referrals.schemas import ReferralCreate, ReferralOut, Status
 from app.search import service as search
 from app.search.schemas import SearchCriteria
 from app.search.text import prefix_query, service_document, stem_words
@@ -239,7 +243,8 @@ def find(session: Session, query: PageQuery, viewer: Viewer, vocab: Vocabulary, 
     matched = _matcher(session, query.q, vocab)
     beschikking = form.beschikking if form else ""
     outcome.cards = [
-        _card(number, item, public, matched, vocab, beschikking) for number, item in enumerate(items, start=1)
+        _card(number, item, public, matched, vocab, beschikking, query.domains)
+        for number, item in enumerate(items, start=1)
     ]
     outcome.front_doors = [_front_door(door, public, vocab) for door in doors]
     return outcome
@@ -373,7 +378,7 @@ def _verdict(item: dict[str, Any], vocab: Vocabulary, beschikking: str) -> dict[
 
 def _card(
     number: int, item: dict[str, Any], public: dict[str, dict[str, Any]], matched: Any, vocab: Vocabulary,
-    beschikking: str,
+    beschikking: str, wanted: list[str],
 ) -> dict[str, Any]:
     service, today = item["service"], local_today()
     waiting = item["waiting_time"]
@@ -389,6 +394,8 @@ def _card(
         "distance": dutch.kilometres(item["distance_km"]) if item["distance_km"] is not None else None,
         "matched": matched(item),
         "domains": [vocab.domain_labels.get(code, code) for code in service["need_domains"]],
+        # A referral counts under the domains searched for, or all the service's when none of them.
+        "refer_domains": [code for code in service["need_domains"] if code in wanted] or service["need_domains"],
         "contact": _contact(item["contact"]),
         "public_phone": details.get("phone"),
         "website": details.get("website"),
@@ -464,3 +471,51 @@ def _place(session: Session, postcode: str | None) -> PostcodeOut | None:
         return resolve_postcode(session, postcode)
     except DomainError:
         return None
+
+
+# A referral's progress as the practice reads it; a closed one with how it ended.
+STATUS_LABELS = {
+    Status.verstuurd: "verstuurd", Status.ontvangen: "ontvangen", Status.contact_gelegd: "contact gelegd",
+    Status.intake_gedaan: "intake gedaan", Status.afgesloten: "afgesloten",
+}
+OUTCOME_LABELS = {
+    ReferralOutcome.geholpen: "geholpen", ReferralOutcome.doorverwezen: "doorverwezen",
+    ReferralOutcome.past_niet: "past niet", ReferralOutcome.niet_bereikt: "patiënt niet bereikt",
+    ReferralOutcome.afgezien: "patiënt zag ervan af",
+}
+REFERRALS_PAGE_SIZE = 50
+
+
+def refer(session: Session, practice: Principal, values: Any) -> ReferralOut:
+    """A referral from a result card's form: the service, its need domains and the urgency only.
+    Raises ValidationError or DomainError on anything the referrals API would refuse."""
+    data = ReferralCreate.model_validate({
+        "service_id": values.get("service_id"), "need_domains": values.getlist("domain"),
+        "urgency": values.get("urgency") or "normaal",
+    })
+    return referrals.create_referral(session, practice, data)
+
+
+def my_referrals(session: Session, practice: Principal, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """The practice's own referrals as the list shows them, newest first; and the next page's cursor.
+    A stale cursor gives the first page."""
+    try:
+        items, next_cursor = referrals.list_referrals(
+            session, practice, incoming=False, status=None, since=None, cursor=cursor, limit=REFERRALS_PAGE_SIZE,
+        )
+    except InvalidInput:
+        if cursor is None:
+            raise
+        return my_referrals(session, practice, None)
+    ids = {item.service_id for item in items}
+    names = dict(session.exec(select(Service.id, Service.name).where(col(Service.id).in_(ids))).all()) if ids else {}
+    rows = [{
+        "code": item.code,
+        "service": names.get(item.service_id, ""),
+        "service_id": str(item.service_id),
+        "date": dutch.short_date(item.created_at.astimezone(local_zone()).date(), with_year=True),
+        "urgency": item.urgency.value,
+        "status": STATUS_LABELS[item.status] + (f" – {OUTCOME_LABELS[item.outcome]}" if item.outcome else ""),
+        "niet_opgepakt": item.niet_opgepakt,
+    } for item in items]
+    return rows, next_cursor

@@ -5,16 +5,21 @@ The browser's view of it (keyboard use, axe-core, requests, print) is tests/web/
 
 import json
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from html import unescape
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlmodel import Session
 
 from app.demo import SEED_DIR
+from app.referrals.models import Referral
 from app.web import dutch, sessions
+from app.web import service as web_service
 from tests.conftest import Api
+from tests.support.factories import make_key
 
 CATALOGUE = json.loads((SEED_DIR / "catalogue.json").read_text(encoding="utf-8"))
 DEBT_SEARCH = "/?postcode=4331AB&q=schulden"
@@ -246,6 +251,125 @@ def test_a_revoked_key_ends_its_session(api: Api) -> None:
     practice = next(c for c in clients if c["role"] == "practice")
     assert client.delete(f"/api/v1/clients/{practice['id']}", headers=admin).status_code == 204
     assert not shows_a_direct_line(client.get(DEBT_SEARCH).text)
+
+
+def _signed_in(api: Api) -> str:
+    """Sign the practice key in on the api client; the CSRF token of its pages."""
+    api.client.post("/inloggen", data={"csrf_token": csrf(api.client), "key": api.keys["practice"]})
+    return api.client.cookies[sessions.CSRF_COOKIE]
+
+
+def refer_form(card: str) -> dict[str, Any]:
+    """The fields of a result card's "Verwijs" form, as the browser would send them."""
+    form = re.search(r'<form method="post" action="/verwijs".*?</form>', card, re.DOTALL)
+    assert form, "no Verwijs form on the card"
+    fields: dict[str, Any] = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)):
+        fields.setdefault(name, []).append(value)
+    return {name: values[0] if name != "domain" else values for name, values in fields.items()}
+
+
+LISTED_CODE = r"<td[^>]*>(WK-[0-9A-Z-]+)</td>"
+
+
+def listed_codes(html: str) -> list[str]:
+    """The codes in the referral list, top to bottom."""
+    return re.findall(LISTED_CODE, html)
+
+
+def listed_row(html: str, code: str) -> list[str]:
+    """The text of the referral list's cells after the code: service, date, urgency, status."""
+    rows = dict(re.findall(LISTED_CODE + r"(.*?)</tr>", html, re.DOTALL))
+    assert code in rows, html
+    return [text_of(cell) for cell in re.findall(r"<td>(.*?)</td>", rows[code], re.DOTALL)]
+
+
+def test_a_signed_in_practice_refers_from_a_card_and_gets_the_code_on_the_handout(api: Api) -> None:
+    client = api.client
+    _signed_in(api)
+    card = card_of(client.get(DEBT_SEARCH).text, DEBT["service"]["id"])
+    fields = refer_form(card)
+    # The service and its need domains, and nothing about the patient.
+    assert set(fields) == {"csrf_token", "service_id", "domain"}
+    assert fields["service_id"] == DEBT["service"]["id"] and fields["domain"] == ["financien"]
+    response = client.post("/verwijs", data={**fields, "urgency": "spoed"})
+    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    text = text_of(response.text)
+    code = re.search(r"Verwijscode: (WK-[0-9A-Z-]+)", text).group(1)  # type: ignore[union-attr]
+    assert "Neem deze code mee of noem hem als u belt." in text
+    assert DEBT["service"]["name"] in text and "Wat neemt u mee?" in text and not shows_a_direct_line(response.text)
+    made = client.get(f"/api/v1/referrals/{code}", headers=api.headers("practice"))
+    assert made.status_code == 200
+    assert made.json()["service_id"] == DEBT["service"]["id"] and made.json()["urgency"] == "spoed"
+    assert made.json()["need_domains"] == ["financien"] and made.json()["status"] == "verstuurd"
+
+    mine = client.get("/verwijzingen")
+    assert mine.status_code == 200 and mine.headers["cache-control"] == "no-store"
+    cells = listed_row(mine.text, code)
+    assert cells[0] == DEBT["service"]["name"] and cells[2] == "spoed" and cells[3] == "verstuurd"
+    assert re.fullmatch(r"\d+ [a-z]{3} \d{4}", cells[1])
+    assert 'href="/verwijzingen">Mijn verwijzingen' in mine.text
+
+    for status, shown in (("contact_gelegd", "contact gelegd"), ("afgesloten", "afgesloten – geholpen")):
+        body = {"status": status, **({"outcome": "geholpen"} if status == "afgesloten" else {})}
+        moved = client.post(f"/api/v1/referrals/{code}/status", json=body, headers=api.headers("editor"))
+        assert moved.status_code == 200, moved.text
+        assert listed_row(client.get("/verwijzingen").text, code)[3] == shown
+
+
+def test_the_referral_list_shows_only_the_practices_own_newest_first_and_flags_niet_opgepakt(
+    api: Api, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = api.client
+    token = _signed_in(api)
+    with Session(api.engine) as session, session.begin():
+        other_practice = make_key(session, "Huisartsenpraktijk Ander", "practice")
+    other = client.post("/api/v1/referrals", json={"service_id": DEBT["service"]["id"], "need_domains": ["financien"]},
+                        headers={"Authorization": f"Bearer {other_practice}"})
+    assert other.status_code == 201
+    codes = [
+        re.search(r"Verwijscode: (WK-[0-9A-Z-]+)", text_of(client.post("/verwijs", data={
+            "csrf_token": token, "service_id": DEBT["service"]["id"], "domain": "financien",
+        }).text)).group(1)  # type: ignore[union-attr]
+        for _ in range(2)
+    ]
+    with Session(api.engine) as session, session.begin():
+        session.execute(update(Referral).where(Referral.code == codes[0]).values(
+            acknowledge_by=datetime.now(UTC) - timedelta(days=1)))
+    html = client.get("/verwijzingen").text
+    assert listed_codes(html) == codes[::-1] and other.json()["code"] not in html
+    assert listed_row(html, codes[0])[3] == "verstuurd niet opgepakt" and listed_row(html, codes[1])[3] == "verstuurd"
+    # A page at a time: "Oudere verwijzingen" leads on; a stale link gives the first page again.
+    monkeypatch.setattr(web_service, "REFERRALS_PAGE_SIZE", 1)
+    first = client.get("/verwijzingen").text
+    assert listed_codes(first) == [codes[1]]
+    older = re.search(r'href="(/verwijzingen\?cursor=[^"]+)">Oudere verwijzingen', first).group(1)  # type: ignore[union-attr]
+    assert listed_codes(client.get(unescape(older)).text) == [codes[0]]
+    stale = client.get("/verwijzingen?cursor=nietsgeldigs")
+    assert stale.status_code == 200 and listed_codes(stale.text) == [codes[1]]
+
+
+def test_referring_needs_a_signed_in_practice_and_the_pages_csrf_token(api: Api) -> None:
+    client = api.client
+    fields = {"service_id": DEBT["service"]["id"], "domain": "financien"}
+    # Anonymous: no button, no list, and a post is refused.
+    assert 'action="/verwijs"' not in client.get(DEBT_SEARCH).text and "Mijn verwijzingen" not in client.get("/").text
+    listing = client.get("/verwijzingen", follow_redirects=False)
+    assert listing.status_code == 303 and listing.headers["location"] == "/inloggen"
+    assert listing.headers["cache-control"] == "no-store"
+    assert client.post("/verwijs", data={**fields, "csrf_token": csrf(client)}).status_code == 403
+    token = _signed_in(api)
+    assert client.post("/verwijs", data=fields).status_code == 403
+    assert client.post("/verwijs", data={**fields, "csrf_token": "forged.token"}).status_code == 403
+    refused = client.post("/verwijs", data={**fields, "csrf_token": csrf(TestClient(client.app))})
+    assert refused.status_code == 403 and "Het formulier is verlopen" in refused.text
+    # Input the referrals API refuses is a Dutch page that makes nothing.
+    for bad in ({"service_id": "geen-id"}, {"domain": "geen_domein"}, {"urgency": "morgen"},
+                {"service_id": "00000000-0000-0000-0000-000000000000"}):
+        answer = client.post("/verwijs", data={**fields, "csrf_token": token, **bad})
+        assert answer.status_code == 422 and "De verwijzing is niet gemaakt" in answer.text
+    made = client.get("/api/v1/referrals", headers=api.headers("practice")).json()
+    assert made["items"] == []
 
 
 def test_the_handout_is_a_printable_page_in_plain_dutch(demo_client: TestClient) -> None:

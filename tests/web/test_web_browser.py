@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from alembic import command
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -157,8 +158,11 @@ def axe_violations(driver: WebDriver) -> list[dict[str, object]]:
 
 
 def wait_for_text(driver: WebDriver, text: str, tag: str = "body") -> None:
-    """Wait for a navigation to bring `text` into the page (a submitted form returns before it lands)."""
-    WebDriverWait(driver, 15).until(lambda d: text in d.find_element(By.TAG_NAME, tag).text)
+    """Wait for a navigation to bring `text` into the page (a submitted form returns before it lands;
+    an element found while the old page is replaced goes stale before it is read: look again)."""
+    WebDriverWait(driver, 15, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: text in d.find_element(By.TAG_NAME, tag).text
+    )
 
 
 def tab_to(driver: WebDriver, script: str, limit: int = 250) -> None:
@@ -266,14 +270,41 @@ def test_no_request_leaves_the_app(live_server: LiveServer, browser: WebDriver) 
     screenshot(browser, "redoc")
 
 
+def printed_pages(driver: WebDriver, name: str) -> list[tuple[int, ...]]:
+    """The current page printed to PDF (kept in test-artifacts/): each page's size in points."""
+    printed = driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": False})
+    pdf = base64.b64decode(printed["data"])
+    (ARTIFACTS / f"{name}.pdf").write_bytes(pdf)
+    pages = re.findall(rb"/Type\s*/Page(?!s)", pdf)
+    boxes = [tuple(round(float(n)) for n in box.split()[2:]) for box in re.findall(rb"/MediaBox\s*\[([^\]]+)\]", pdf)]
+    assert len(boxes) == len(pages)
+    return boxes
+
+
 def test_the_handout_prints_on_one_a4_page(live_server: LiveServer, browser: WebDriver) -> None:
     browser.get(f"{live_server.url}/diensten/{DEBT['service']['id']}/folder?postcode=4331AB")
     assert axe_violations(browser) == []
     screenshot(browser, "folder")
-    printed = browser.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": False})
-    pdf = base64.b64decode(printed["data"])
-    (ARTIFACTS / "folder.pdf").write_bytes(pdf)
-    pages = re.findall(rb"/Type\s*/Page(?!s)", pdf)
-    boxes = {tuple(round(float(n)) for n in box.split()[2:]) for box in re.findall(rb"/MediaBox\s*\[([^\]]+)\]", pdf)}
-    assert len(pages) == 1
-    assert boxes == {A4_POINTS}
+    assert printed_pages(browser, "folder") == [A4_POINTS]
+
+
+def test_referring_from_a_card_shows_the_code_and_the_list_passes_axe(live_server: LiveServer, browser: WebDriver) -> None:
+    browser.get(live_server.url + "/inloggen")
+    sign_out_if_needed(browser)
+    browser.get(live_server.url + "/inloggen")
+    browser.find_element(By.ID, "key").send_keys(live_server.practice_key + Keys.ENTER)
+    wait_for_text(browser, "Mijn verwijzingen", "header")
+    browser.get(live_server.url + "/?postcode=4331AB&q=schulden")
+    assert axe_violations(browser) == []  # the results with their "Verwijs" forms
+    card = browser.find_element(By.ID, f"dienst-{DEBT['service']['id']}")
+    card.find_element(By.XPATH, ".//button[starts-with(normalize-space(), 'Verwijs')]").click()
+    wait_for_text(browser, "Verwijscode: WK-")
+    code = re.search(r"WK-[0-9A-Z-]+", browser.find_element(By.CLASS_NAME, "handout__code").text).group(0)  # type: ignore[union-attr]
+    assert axe_violations(browser) == []
+    screenshot(browser, "folder-met-verwijscode")
+    assert printed_pages(browser, "folder-met-verwijscode") == [A4_POINTS]
+    browser.find_element(By.LINK_TEXT, "Mijn verwijzingen").click()
+    wait_for_text(browser, code)
+    assert axe_violations(browser) == []
+    screenshot(browser, "mijn-verwijzingen")
+    sign_out_if_needed(browser)
