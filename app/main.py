@@ -64,9 +64,11 @@ def describe(app: FastAPI) -> None:
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
-        spec = generate()  # cached by FastAPI: the changes below are made once and hold
-        describe_optional_keys(spec)
-        describe_problems(spec)
+        fresh = app.openapi_schema is None
+        spec = generate()  # cached by FastAPI: amended once, when it is first made
+        if fresh:
+            describe_optional_keys(spec)
+            describe_problems(spec)
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -148,3 +148,9 @@ def test_each_operation_declares_the_key_as_an_anonymous_call_finds_it(demo_clie
             if required != (status == 401):
                 wrong.append(f"{method} {path}: declares {security}, an anonymous call gets {status}")
     assert wrong == []
+
+
+def test_the_document_is_the_same_however_often_it_is_asked_for(demo_client) -> None:
+    first = demo_client.get("/openapi.json").json()
+    assert demo_client.get("/openapi.json").json() == first
+    assert first["paths"]["/api/v1/search"]["get"]["security"] == [{}, {"bearer": []}]

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from tests.conftest import Api
-from tests.maintenance.test_write_scope import SERVICE, TARGETS, dump, new_item, seed_item
+from tests.maintenance.test_write_scope import CONTACT, LOCATION, SERVICE, TARGETS, dump, new_item, seed_item
 
 PROBLEM = "application/problem+json"
 JSON_ONLY = "application/json"
@@ -29,6 +29,9 @@ BODY_MEDIA_TYPES = {
     ("PUT", "/api/v1/clients/{client_id}"): JSON_ONLY,
     ("POST", "/api/v1/clients/{client_id}/keys"): JSON_ONLY,
     ("POST", "/api/v1/import"): "multipart/form-data, application/json",
+    ("POST", "/api/v1/referrals"): JSON_ONLY,
+    ("POST", "/api/v1/referrals/{code}/status"): JSON_ONLY,
+    **{("POST", f"/api/v1/{kind}s/{{{kind}_id}}/reports"): JSON_ONLY for kind in ("service", "contact", "location")},
     **{
         (method, f"/api/v1/{kind}{suffix}"): types
         for kind in TARGETS
@@ -70,9 +73,14 @@ def test_every_operation_with_a_body_refuses_other_media_types_and_documents_it(
         assert response.json()["detail"].endswith("not text/plain.")
 
 
-def _write_requests(api: Api) -> Iterator[tuple[str, str, str, bytes]]:
-    """(method, path template, url, a body that the right media type makes succeed) per operation."""
+def _write_requests(api: Api) -> Iterator[tuple[str, str, str, str, bytes]]:
+    """(who, method, path template, url, a body that the right media type makes succeed) per operation."""
     admin = api.headers("admin")
+    domains = api.client.get(f"/api/v1/services/{SERVICE}").json()["need_domains"]
+    referral = {"service_id": SERVICE, "need_domains": domains[:1], "urgency": "normaal"}
+    made = api.client.post("/api/v1/referrals", json=referral, headers=api.headers("practice"))
+    assert made.status_code == 201, made.text
+    code = made.json()["code"]
     client_id = next(c["id"] for c in api.client.get("/api/v1/clients", headers=admin).json()["items"]
                      if c["name"] == "HIS Voorbeeld")
     bodies: dict[tuple[str, str], tuple[str, Any]] = {
@@ -82,7 +90,14 @@ def _write_requests(api: Api) -> Iterator[tuple[str, str, str, bytes]]:
         ("PUT", "/api/v1/clients/{client_id}"): (f"/api/v1/clients/{client_id}", {"name": "HIS Anders", "role": "reader"}),
         ("POST", "/api/v1/clients/{client_id}/keys"): (f"/api/v1/clients/{client_id}/keys", {}),
         ("POST", "/api/v1/import"): ("/api/v1/import", {"services": [{"id": SERVICE, "waiting_days": 3}]}),
+        ("POST", "/api/v1/referrals"): ("/api/v1/referrals", referral),
+        ("POST", "/api/v1/referrals/{code}/status"): (f"/api/v1/referrals/{code}/status", {"status": "ontvangen"}),
+        ("POST", "/api/v1/services/{service_id}/reports"): (f"/api/v1/services/{SERVICE}/reports", {"kind": "anders"}),
+        ("POST", "/api/v1/contacts/{contact_id}/reports"): (f"/api/v1/contacts/{CONTACT}/reports", {"kind": "anders"}),
+        ("POST", "/api/v1/locations/{location_id}/reports"): (f"/api/v1/locations/{LOCATION}/reports", {"kind": "anders"}),
     }
+    # Referrals are made by a practice and moved on by an editor of the service's gemeente.
+    who = {("POST", "/api/v1/referrals"): "practice", ("POST", "/api/v1/referrals/{code}/status"): "editor"}
     for kind, target in TARGETS.items():
         id_name = "{" + kind.replace("-", "_").removesuffix("s") + "_id}"
         patch = {"note": "x"} if kind == "front-doors" else {"name": "Gewijzigd"}
@@ -92,16 +107,16 @@ def _write_requests(api: Api) -> Iterator[tuple[str, str, str, bytes]]:
         bodies[("PATCH", f"/api/v1/{kind}/{id_name}")] = (f"/api/v1/{kind}/{target}", patch)
     assert set(bodies) == set(BODY_MEDIA_TYPES)
     for (method, template), (url, body) in bodies.items():
-        yield method, template, url, json.dumps(body).encode()
+        yield who.get((method, template), "admin"), method, template, url, json.dumps(body).encode()
 
 
 def test_a_body_in_another_media_type_changes_nothing_and_the_right_one_goes_through(api: Api) -> None:
     # One database for all: every refusal must leave it as it was; then the same body, sent
     # as what the endpoint takes, is accepted, so the refusal was the media type's alone.
-    for method, template, url, body in _write_requests(api):
+    for who, method, template, url, body in _write_requests(api):
         header = "Accept-Patch" if method == "PATCH" else "Accept"
         types = BODY_MEDIA_TYPES[(method, template)]
-        headers = api.headers("admin")
+        headers = api.headers(who)
         if method in ("PUT", "PATCH") and not template.startswith("/api/v1/clients"):
             headers["If-Match"] = api.client.get(url, headers=headers).headers["ETag"]
         before = dump(api.engine)

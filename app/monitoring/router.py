@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager, suppress
 from typing import Annotated, Literal, TypeVar
 
 import anyio
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from app.clients.auth import CurrentClient
@@ -51,14 +51,8 @@ def monitor_referrals(
     return _answer(service.referral_monitoring(session, principal, since_month), format, "referrals")
 
 
-async def _flushed(request: Request) -> None:
-    """This worker's latest counts, written before the request's transaction reads (a snapshot
-    taken first would not see them)."""
-    await run_in_threadpool(request.app.state.search_counts.flush)
-
-
 @router.get(
-    "/searches", dependencies=[Depends(_flushed)],
+    "/searches",
     summary="GET searches per month and gemeente, by need domain and word stem, and those that found nothing",
     description="Counted per day from GET search criteria only: never a POST's patient attributes, never who "
     "searched or from where. `found_nothing`: no result for the place or within 5 km (unmet demand)." + _SUPPRESSION,
@@ -66,8 +60,13 @@ async def _flushed(request: Request) -> None:
         "month;gemeente;dimension;value;searches;found_nothing\n2026-12;GM0687;stem;mantelzorg;37;<5\n")},
     response_model=SearchMonitoring,
 )
-def monitor_searches(session: SessionDep, principal: CurrentClient, format: Format = "json") -> SearchMonitoring | Response:
-    return _answer(service.search_monitoring(session, principal), format, "searches")
+def monitor_searches(
+    session: SessionDep, principal: CurrentClient, request: Request, format: Format = "json"
+) -> SearchMonitoring | Response:
+    # What other workers counted is in search_tally (each flushes every FLUSH_SECONDS); this
+    # worker's counts not yet written are added from memory.
+    unwritten = request.app.state.search_counts.unwritten()
+    return _answer(service.search_monitoring(session, principal, unwritten), format, "searches")
 
 
 FLUSH_SECONDS = 60.0

@@ -19,7 +19,7 @@ from app import dialect
 from app.clients.models import Role
 from app.clients.scope import Principal
 from app.clock import local_today
-from app.db import utcnow
+from app.db import table_of, utcnow
 from app.errors import Forbidden
 from app.monitoring.models import SearchTally
 from app.monitoring.schemas import ReferralCell, ReferralMonitoring, SearchCell, SearchMonitoring
@@ -137,8 +137,11 @@ def _medians(rows: Any) -> dict[Cell, tuple[float, int]]:
     return medians
 
 
-def search_monitoring(session: Session, principal: Principal) -> SearchMonitoring:
-    """Admins: every gemeente; a gemeente's editor: its own."""
+def search_monitoring(
+    session: Session, principal: Principal, unwritten: dict[tuple[date, str, str, str], list[int]] | None = None
+) -> SearchMonitoring:
+    """Admins: every gemeente; a gemeente's editor: its own. `unwritten`: counts not yet in
+    search_tally (SearchCounts.unwritten), added to the stored ones."""
     if principal.role not in (Role.admin, Role.editor):
         raise Forbidden("Search monitoring is for admins and gemeente editors.")
     month = func.substr(cast(SearchTally.day, String), 1, 7)
@@ -148,17 +151,24 @@ def search_monitoring(session: Session, principal: Principal) -> SearchMonitorin
     ).group_by(*keys).order_by(*keys)
     if principal.role != Role.admin:
         statement = statement.where(col(SearchTally.gemeente_code).in_(sorted(principal.gemeenten)))
-    cells = []
+    totals: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     for row in session.exec(statement).all():
-        hidden = suppress({"searches": int(row.searches), "found_nothing": int(row.found_nothing)}, [])
-        cells.append(SearchCell(month=row.month, gemeente=row.gemeente_code or None, dimension=row.dimension,
-                                value=row.value or None, **hidden))
+        totals[row.month, row.gemeente_code, row.dimension, row.value] = [int(row.searches), int(row.found_nothing)]
+    for (day, gemeente, dimension, value), (searches, nothing) in (unwritten or {}).items():
+        if principal.role == Role.admin or gemeente in principal.gemeenten:
+            total = totals[f"{day:%Y-%m}", gemeente, dimension, value]
+            total[0], total[1] = total[0] + searches, total[1] + nothing
+    cells = []
+    for (in_month, gemeente, dimension, value), (searches, nothing) in sorted(totals.items()):
+        hidden = suppress({"searches": searches, "found_nothing": nothing}, [])
+        cells.append(SearchCell(month=in_month, gemeente=gemeente or None, dimension=dimension, value=value or None,
+                                **hidden))
     return SearchMonitoring(cells=cells)
 
 
 class SearchCounts:
     """A worker's tally of the GET searches it answered, by day, gemeente and dimension, written
-    to search_tally by flush(): every minute, before monitoring reads it, and at shutdown
+    to search_tally by flush(): every minute and at shutdown; monitoring adds what is not written yet
     (app/monitoring/router.py, keep_flushing).
 
     add() is the search's observer (app/search/observe.py): it runs on the event loop for every
@@ -176,6 +186,11 @@ class SearchCounts:
             for dimension, value in keys:
                 self._pending[day, gemeente, dimension, value, seen.found_nothing] += 1
 
+    def unwritten(self) -> dict[tuple[date, str, str, str], list[int]]:
+        """The counts not yet in search_tally: (day, gemeente, dimension, value) -> [searches, found nothing]."""
+        with self._lock:
+            return _rows(self._pending)
+
     def flush(self) -> None:
         """Add the tally to search_tally (one upsert) in a transaction of its own. Counts that could
         not be written are kept for the next flush."""
@@ -183,10 +198,7 @@ class SearchCounts:
             pending, self._pending = self._pending, Counter()
         if not pending:
             return
-        rows: dict[tuple[date, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-        for (day, gemeente, dimension, value, nothing), count in pending.items():
-            rows[day, gemeente, dimension, value][0] += count
-            rows[day, gemeente, dimension, value][1] += count if nothing else 0
+        rows = _rows(pending)
         try:
             with Session(self.engine) as session, session.begin():
                 dialect.begin_write(session)
@@ -197,8 +209,16 @@ class SearchCounts:
                 self._pending.update(pending)
 
 
+def _rows(pending: Counter[tuple[date, str, str, str, bool]]) -> dict[tuple[date, str, str, str], list[int]]:
+    rows: dict[tuple[date, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for (day, gemeente, dimension, value, nothing), count in pending.items():
+        rows[day, gemeente, dimension, value][0] += count
+        rows[day, gemeente, dimension, value][1] += count if nothing else 0
+    return rows
+
+
 def _add_counts(session: Session, rows: dict[tuple[date, str, str, str], list[int]]) -> None:
-    dialect.add_to_rows(session, SearchTally.__table__, [  # type: ignore[attr-defined]
+    dialect.add_to_rows(session, table_of(SearchTally), [
         {"day": day, "gemeente_code": gemeente, "dimension": dimension, "value": value,
          "searches": searches, "found_nothing": nothing}
         for (day, gemeente, dimension, value), (searches, nothing) in sorted(rows.items())
