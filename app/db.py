@@ -167,19 +167,22 @@ def reads_only_when(reads_only: Callable[[Request], bool], *, on_replica: bool =
 reads_only = reads_only_when(lambda _request: True)  # every request of the endpoint only reads
 
 
+def _endpoint(request: Request) -> Any:
+    """The function of the route the request matched (it carries the marks of reads_only_when)."""
+    return getattr(request.scope.get("route"), "endpoint", None)
+
+
 def may_write(request: Request) -> bool:
     """Whether the request may write: all but GET, HEAD, OPTIONS and what `reads_only_when` marks."""
     if request.method in SAFE_METHODS:
         return False
-    endpoint = getattr(request.scope.get("route"), "endpoint", None)
-    only_reads = getattr(endpoint, "reads_only", None)
+    only_reads = getattr(_endpoint(request), "reads_only", None)
     return only_reads is None or not only_reads(request)
 
 
 def reads_on_replica(request: Request) -> bool:
     """Whether a request that does not write may read from a replica (app.replicas)."""
-    endpoint = getattr(request.scope.get("route"), "endpoint", None)
-    return getattr(endpoint, "reads_on_replica", True)
+    return getattr(_endpoint(request), "reads_on_replica", True)
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from app.clients.keys import authenticate, authenticate_digest, digest
 from app.clients.models import Role
@@ -108,12 +109,19 @@ def _refused(request: Request) -> HTMLResponse:
     return _render(request, "refused.html", {"practice": None}, status=403)
 
 
+async def _own_form(request: Request) -> FormData | None:
+    """The POSTed form when it carries this visitor's CSRF token, else None (refuse it)."""
+    values = await request.form()
+    sent = values.get(sessions.CSRF_FIELD)
+    return values if isinstance(sent, str) and sessions.csrf_valid(request, sent) else None
+
+
 @router.post("/", response_class=HTMLResponse)
 @reads_only
 async def check_eligibility(request: Request, session: SessionDep) -> HTMLResponse:
     """The quick eligibility check: the search's criteria and the patient's attributes in the body."""
-    values = await request.form()
-    if not sessions.csrf_valid(request, values.get(sessions.CSRF_FIELD)):  # type: ignore[arg-type]
+    values = await _own_form(request)
+    if values is None:
         return _refused(request)
     query = service.PageQuery.from_form(values)
     form = service.PatientForm.from_form(values)
@@ -128,8 +136,8 @@ def sign_in_page(request: Request, session: SessionDep) -> HTMLResponse:
 @router.post("/inloggen", response_class=HTMLResponse)
 @reads_only
 async def sign_in(request: Request, session: SessionDep) -> Response:
-    values = await request.form()
-    if not sessions.csrf_valid(request, values.get(sessions.CSRF_FIELD)):  # type: ignore[arg-type]
+    values = await _own_form(request)
+    if values is None:
         return _refused(request)
     key = str(values.get("key") or "").strip()
     error = None
@@ -154,8 +162,8 @@ async def sign_in(request: Request, session: SessionDep) -> Response:
 @router.post("/uitloggen")
 @reads_only
 async def sign_out(request: Request) -> Response:
-    values = await request.form()
-    if not sessions.csrf_valid(request, values.get(sessions.CSRF_FIELD)):  # type: ignore[arg-type]
+    values = await _own_form(request)
+    if values is None:
         return _refused(request)
     response = RedirectResponse("/", status_code=303)
     sessions.close_session(request, response)
@@ -176,8 +184,8 @@ def patient_handout(request: Request, session: SessionDep, service_id: str, post
 async def refer(request: Request, session: SessionDep) -> HTMLResponse:
     """The result card's "Verwijs": the referral made as the signed-in practice, answered with
     the service's handout showing its code. The form names the service, nothing of the patient."""
-    values = await request.form()
-    if not sessions.csrf_valid(request, values.get(sessions.CSRF_FIELD)):  # type: ignore[arg-type]
+    values = await _own_form(request)
+    if values is None:
         return _refused(request)
 
     def answer() -> HTMLResponse:
