@@ -148,14 +148,15 @@ def search_monitoring(
     keys = (month.label("month"), SearchTally.gemeente_code, SearchTally.dimension, SearchTally.value)
     statement = core_select(  # type: ignore[call-overload]  # SQLModel types columns as their Python values
         *keys, func.sum(SearchTally.searches).label("searches"), func.sum(SearchTally.found_nothing).label("found_nothing"),
-    ).group_by(*keys).order_by(*keys)
-    if principal.role != Role.admin:
-        statement = statement.where(col(SearchTally.gemeente_code).in_(sorted(principal.gemeenten)))
+    ).group_by(*keys)  # the cells are sorted below, with this worker's unwritten counts among them
+    visible = None if principal.role == Role.admin else principal.gemeenten  # None: every gemeente
+    if visible is not None:
+        statement = statement.where(col(SearchTally.gemeente_code).in_(sorted(visible)))
     totals: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     for row in session.exec(statement).all():
         totals[row.month, row.gemeente_code, row.dimension, row.value] = [int(row.searches), int(row.found_nothing)]
     for (day, gemeente, dimension, value), (searches, nothing) in (unwritten or {}).items():
-        if principal.role == Role.admin or gemeente in principal.gemeenten:
+        if visible is None or gemeente in visible:
             total = totals[f"{day:%Y-%m}", gemeente, dimension, value]
             total[0], total[1] = total[0] + searches, total[1] + nothing
     cells = []
