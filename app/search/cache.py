@@ -2,9 +2,9 @@
 
 A search answer depends on the criteria, on what the caller may see (anonymous callers
 get direct lines redacted), on the catalogue, and on the clock: contact validity on the
-local date, the opening state asked with open_now on the minute. The key holds all of
-these; the catalogue as its data version, the newest change-log position, which every
-write path appends to. Entries live LIST_SECONDS at most, as long as the API lets any
+local date; the opening state asked with open_now, and which services open_only keeps, on
+the minute. The key holds all of these; the catalogue as its data version, the newest
+change-log position, which every write path appends to. Entries live LIST_SECONDS at most, as long as the API lets any
 HTTP cache keep the answer.
 
 The data version is read from the database at most once every DATA_VERSION_SECONDS, and
@@ -134,11 +134,12 @@ def key(criteria: SearchCriteria, viewer: Viewer, representation: str, data_vers
 
 def request_key(request: Request, viewer: Viewer, representation: str, data_version: Any) -> str | None:
     """The request as sent, with what else its answer depends on (None: not remembered).
-    Whether it asks open_now is read from its parameters, spelt however they were sent."""
+    Whether it asks open_now (open_only implies it without open_at) is read from its
+    parameters, spelt however they were sent."""
     sent = request.scope["query_string"]
     if len(sent) > _LONGEST_REMEMBERED_QUERY:
         return None
-    open_now = "open_now" in request.query_params
+    open_now = any(name in request.query_params for name in ("open_now", "open_only"))
     return f"{sent.decode('latin-1')}|{_context(viewer, representation, data_version, open_now)}"
 
 

@@ -24,7 +24,9 @@ class SearchSeen:
     gemeente: str | None
     domains: tuple[str, ...]
     stems: tuple[str, ...]
-    found_nothing: bool  # no result whose areas cover the place or whose location lies within NEAR_KM
+    # No result whose areas cover the place or whose location lies within NEAR_KM; never for a
+    # search for what is open (open_only): nothing open at night is no missing help.
+    found_nothing: bool
 
 
 Observer = Callable[[SearchSeen], None]
@@ -41,7 +43,7 @@ def seen(criteria: SearchCriteria, page: dict[str, Any]) -> SearchSeen | None:
     )
     return SearchSeen(
         gemeente=page["place"]["gemeente"], domains=tuple(sorted(set(criteria.domain))),
-        stems=tuple(sorted(set(stem_words(criteria.q)))) if criteria.q else (), found_nothing=not near,
+        stems=tuple(sorted(set(stem_words(criteria.q)))) if criteria.q else (), found_nothing=not near and not criteria.open_only,
     )
 
 

@@ -78,6 +78,12 @@ class SearchCriteria(BaseModel):
     open_at: LocalDateTime | None = Field(
         default=None, description="Say per result whether it is open then; without a zone, Europe/Amsterdam."
     )
+    open_only: bool = Field(default=False, description=(
+        "Only services open at the search's moment: open_at, or else now (then open_now is implied). Open means "
+        "at least one of its locations is open by its opening hours and exceptions; a service without "
+        "locations, or without hours for that day, is left out. Applied before the page is cut, so pages and "
+        "cursors run through the open services only."
+    ))
     language: LanguageCode | None = Field(
         default=None, description="Services offered in this language (ISO 639-1).", examples=["ar"]
     )
@@ -93,6 +99,9 @@ class SearchCriteria(BaseModel):
             raise ValueError("give a postcode or lat and lon, not both")
         if self.open_now and self.open_at is not None:
             raise ValueError("give open_now or open_at, not both")
+        if self.open_only and self.open_at is None:
+            # The same search, however it was asked: one cache entry, one cursor scope.
+            self.open_now = True
         return self
 
 
@@ -154,7 +163,7 @@ class SearchResult(BaseModel):
     nearest_location: LocationOut | None
     access_route: AccessRoute
     waiting_time: WaitingTime
-    opening: Opening | None = Field(default=None, description="Only when open_now or open_at was asked.")
+    opening: Opening | None = Field(default=None, description="Only when open_now, open_at or open_only was asked.")
     contact: ContactOut | None = Field(description="Whom to call for this patient; never an expired contact.")
     eligibility: EligibilityVerdict | None = Field(
         default=None, description="Only when patient attributes were sent (POST)."

@@ -1,6 +1,7 @@
 """Postcode search: candidates, ranking and the page cut in SQL (ranking.py); the page's
 results put together from the stored cards of its services, locations and contacts
-(cards.py). Only the returned page gets geopy's exact distance, contacts and opening state.
+(cards.py). Only the returned page gets geopy's exact distance, contacts and opening state;
+with open_only, the candidates' opening state decides which of them make the page.
 """
 
 import uuid
@@ -19,7 +20,7 @@ from app.clock import local_today
 from app.contacts import service as contacts
 from app.db import utcnow
 from app.locations import service as locations
-from app.locations.opening import combined_state, opening_state
+from app.locations.opening import OpeningState, combined_state, opening_state
 from app.pagination import decode_cursor, encode_cursor, keyed_scope
 from app.search import cards, ranking
 from app.search.cards import load_eligibility
@@ -44,6 +45,10 @@ RING_KM = 2.0  # see _rings
 # A search with q scores at most this many matches, the most specific and nearest first:
 # bands come before levels, so every match is scored before the first page is cut.
 MAX_TEXT_CANDIDATES = 5000
+# With open_only, candidates are ranked up to this many at a time, and their cards read a
+# page's worth first, then twice as many each time up to it: in the daytime most are open and
+# a page fills from its first candidates; at night nearly none is and every one is read.
+OPEN_ONLY_BATCH = 200
 
 
 def search_place(criteria: SearchCriteria, resolved: PostcodeOut | None) -> SearchPlace:
@@ -82,11 +87,10 @@ def _rings(criteria: SearchCriteria, levels: tuple[int, ...]) -> list[float | No
 
 
 def _ranked_batches(
-    session: Session, criteria: SearchCriteria, place: SearchPlace, after: list[Any] | None
+    session: Session, criteria: SearchCriteria, place: SearchPlace, after: list[Any] | None, size: int
 ) -> Iterator[list[Any]]:
-    """The ranked candidates of a search without q after `after`, in order, criteria.limit + 1 at a time."""
+    """The ranked candidates of a search without q after `after`, in order, `size` at a time."""
     name = session.get_bind().dialect.name
-    size = criteria.limit + 1
     for levels in _level_groups(place):
         if after is not None and max(levels) < after[0]:
             continue
@@ -228,7 +232,12 @@ def search(
         if not scored and (offered := _fallback(session, criteria, place, terms)):
             fallback, scored = offered
     after = decode_cursor(scope, criteria.cursor, columns) if criteria.cursor else None
-    batches = _ranked_batches(session, criteria, place, after) if terms is None else _after(scored, after)
+    size = max(criteria.limit + 1, OPEN_ONLY_BATCH) if criteria.open_only else criteria.limit + 1
+    batches = _ranked_batches(session, criteria, place, after, size) if terms is None else _after(scored, after)
+    moment, today = _moment(criteria), local_today()
+    found = cards.PageCards()
+    if criteria.open_only and moment is not None:  # open_only has a moment: open_at, or now (SearchCriteria)
+        batches = _open_only(session, batches, moment, today, criteria.limit + 1, found)
     page: list[tuple[Any, EligibilityVerdict | None]] = []
     next_cursor = None
     for rows in batches:
@@ -249,7 +258,7 @@ def search(
         if next_cursor:
             break
     return {
-        "items": _results(session, page, criteria, place, viewer, fallback is not None),
+        "items": _results(session, page, place, viewer, fallback is not None, moment, today, found),
         "next_cursor": next_cursor,
         "limit": criteria.limit,
         "place": place.model_dump(mode="json"),
@@ -274,6 +283,7 @@ def _scope(criteria: SearchCriteria, patient: PatientAttributes | None, eligible
 
 
 def _moment(criteria: SearchCriteria) -> datetime | None:
+    """The moment the search's opening states are for, read once per search."""
     if criteria.open_now:
         return utcnow()
     if criteria.open_at is None:
@@ -281,11 +291,44 @@ def _moment(criteria: SearchCriteria) -> datetime | None:
     return criteria.open_at
 
 
-def _opening(live: list[dict[str, Any]], moment: datetime) -> dict[str, Any]:
-    """The service's opening state at `moment`, from its locations' cards."""
+def _open_only(
+    session: Session, batches: Iterator[list[Any]], moment: datetime, today: date, first: int,
+    found: cards.PageCards,
+) -> Iterator[list[Any]]:
+    """The ranked candidates of services open at `moment`, in order; their cards read `first`
+    at a time, then twice as many up to OPEN_ONLY_BATCH, and the open ones' kept in `found` for
+    the page. The others are dropped before the page is cut, so that a cursor (the last kept
+    row's key) continues among the open ones."""
+    size = first
+    for rows in batches:
+        start = 0
+        while start < len(rows):
+            chunk = rows[start:start + size]
+            start, size = start + len(chunk), min(size * 2, max(first, OPEN_ONLY_BATCH))
+            read = cards.read_page(session, [row.id for row in chunk], today)
+            kept = [row for row in chunk if _state(read.locations[row.id], moment) == "open"]
+            _take(found, read, [row.id for row in kept])
+            if kept:
+                yield kept
+
+
+def _take(found: cards.PageCards, read: cards.PageCards, ids: list[uuid.UUID]) -> None:
+    """These services' cards from `read` into `found`."""
+    for service_id in ids:
+        found.services[service_id] = read.services[service_id]
+        found.locations[service_id] = read.locations[service_id]
+        found.contacts[service_id] = read.contacts[service_id]
+
+
+def _state(live: list[dict[str, Any]], moment: datetime) -> OpeningState:
+    """The service's opening state at `moment`, from its live locations' cards: `unknown`
+    without locations or without hours for that day."""
     # A card's opening times stand in for a Location: opening_state reads only those two lists.
-    states = [opening_state(locations.opening_times(loc), moment) for loc in live]  # type: ignore[arg-type]
-    return Opening(state=combined_state(states), at=moment).model_dump(mode="json")
+    return combined_state([opening_state(locations.opening_times(loc), moment) for loc in live])  # type: ignore[arg-type]
+
+
+def _opening(live: list[dict[str, Any]], moment: datetime) -> dict[str, Any]:
+    return Opening(state=_state(live, moment), at=moment).model_dump(mode="json")
 
 
 def _contact(candidates: list[dict[str, Any]], levels: dict[str, int], viewer: Viewer, today: date) -> dict[str, Any] | None:
@@ -299,14 +342,16 @@ def _contact(candidates: list[dict[str, Any]], levels: dict[str, int], viewer: V
 def _results(
     session: Session,
     page: list[tuple[Any, EligibilityVerdict | None]],
-    criteria: SearchCriteria,
     place: SearchPlace,
     viewer: Viewer,
     fallback: bool,
+    moment: datetime | None,
+    today: date,
+    found: cards.PageCards,
 ) -> list[dict[str, Any]]:
-    today = local_today()
-    moment = _moment(criteria)
-    found = cards.read_page(session, [row.id for row, _ in page], today)
+    """The page's results; `found` holds the cards already read (open_only's), the rest are read here."""
+    if unread := [row.id for row, _ in page if row.id not in found.services]:
+        _take(found, cards.read_page(session, unread, today), unread)
     levels = area_specificity(place.buurten, place.wijken, place.gemeente)
     distances = PageDistances(place.lat, place.lon)
     results = []

@@ -128,6 +128,7 @@ def test_searches_are_counted_from_get_criteria_only(world: World) -> None:
     # Far out at sea of everything local: nothing within 5 km for an unknown word.
     for _ in range(5):
         world.get("anonymous", "/api/v1/search", lat=53.5, lon=7.2, q="zzonbekendwoord")
+        world.get("anonymous", "/api/v1/search", lat=53.5, lon=7.2, q="zzgeslotenwoord", open_only="true")
     posted = world.api.client.post("/api/v1/search", json={
         "postcode": "4331AB", "q": "eenzaamheidpost", "patient": {"age": 70}}, headers=world.api.headers("practice"))
     assert posted.status_code == 200
@@ -139,6 +140,9 @@ def test_searches_are_counted_from_get_criteria_only(world: World) -> None:
     assert not [stem for stem in stems if "eenzaam" in stem]  # the POST was not counted
     far = [c for c in cells if c["value"] and c["value"].startswith("zzonbekend")]
     assert far and far[0]["found_nothing"] == 5
+    # Nothing open at that moment is no missing help: a search for what is open never counts as found nothing.
+    closed = [c for c in cells if c["value"] and c["value"].startswith("zzgesloten")]
+    assert closed and closed[0]["searches"] == 5 and closed[0]["found_nothing"] == 0
     assert world.get("editor_other_gemeente", "/api/v1/monitoring/searches").json()["cells"] == [
         c for c in cells if c["gemeente"] == "GM0718"]
     assert world.get("practice", "/api/v1/monitoring/searches").status_code == 403

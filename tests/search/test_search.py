@@ -1,13 +1,14 @@
 """Postcode search on the demo region, as a POH would use it, on both databases."""
 
 import itertools
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlmodel import Session, select
 
 import app.search.service
+from app.search import cache
 from app.locations.models import Location, OpeningException
 from app.locations.schemas import LocationWrite
 from app.locations.service import LOCATION_LOAD, save_location
@@ -279,6 +280,8 @@ def test_filters(demo_client) -> None:
         ({"postcode": "9999"}, "postcode", 404),
         ({"lat": 51.5}, None, 422),
         ({"postcode": "4331", "open_now": True, "open_at": "2026-12-25T10:00"}, None, 422),
+        ({"postcode": "4331", "open_only": "misschien"}, "open_only", 422),
+        ({"postcode": "4331", "open_only": True, "open_at": "morgen"}, "open_at", 422),
     ],
 )
 def test_bad_input_is_a_problem_naming_the_parameter(demo_client, params, field, status) -> None:
@@ -287,6 +290,82 @@ def test_bad_input_is_a_problem_naming_the_parameter(demo_client, params, field,
     assert response.headers["content-type"] == "application/problem+json"
     if field:
         assert response.json()["field"] == field
+
+
+def test_bad_open_only_in_a_posted_search_is_a_problem_naming_it(demo_client) -> None:
+    response = demo_client.post("/api/v1/search", json={"postcode": "4331", "open_only": "misschien"})
+    assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
+    assert response.json()["field"] == "open_only"
+
+
+# A Tuesday morning (most services open), a Saturday morning (a few) and a Tuesday evening (none), in Middelburg.
+OPEN_MOMENTS = ("2026-12-15T10:00", "2026-12-19T11:00", "2026-12-15T20:00")
+
+
+def _all_pages(demo_client, params: dict[str, Any], method: str = "get") -> list[dict[str, Any]]:
+    """Every result of a search, a page at a time."""
+    found, cursor = [], None
+    while True:
+        sent = params | ({"cursor": cursor} if cursor else {})
+        response = demo_client.get("/api/v1/search", params=sent) if method == "get" \
+            else demo_client.post("/api/v1/search", json=sent)
+        assert response.status_code == 200, response.text
+        found += response.json()["items"]
+        if not (cursor := response.json()["next_cursor"]):
+            return found
+
+
+@pytest.mark.parametrize("where", [{"postcode": "4331"}, {"postcode": "4331AB", "q": "schulden"}])
+def test_open_only_pages_through_the_services_open_then_and_no_other(demo_client, where) -> None:
+    """open_only keeps, across all pages, exactly the results the unfiltered search calls open at
+    that moment, in the same order; a service without locations (or hours) is never open."""
+    pages_seen = []
+    for moment in OPEN_MOMENTS:
+        whole = demo_client.get("/api/v1/search", params=where | {"open_at": moment, "limit": 100}).json()["items"]
+        assert any(item["nearest_location"] is None for item in whole) and any(
+            item["opening"]["state"] != "open" for item in whole)
+        wanted = [item["service"]["id"] for item in whole if item["opening"]["state"] == "open"]
+        paged = _all_pages(demo_client, where | {"open_at": moment, "open_only": "true", "limit": 3})
+        assert [item["service"]["id"] for item in paged] == wanted
+        assert all(item["opening"]["state"] == "open" and item["nearest_location"] for item in paged)
+        posted = _all_pages(demo_client, where | {"open_at": moment, "open_only": True, "limit": 3}, "post")
+        assert [item["service"]["id"] for item in posted] == wanted
+        pages_seen.append(len(paged))
+    assert pages_seen[0] > 3 and pages_seen[-1] == 0  # more than a page on Tuesday morning, nothing in the evening
+
+
+def test_open_only_reads_candidates_in_growing_batches_to_the_same_result(demo_engine, monkeypatch) -> None:
+    monkeypatch.setattr(app.search.service, "OPEN_ONLY_BATCH", 4)
+    moment = datetime.fromisoformat(OPEN_MOMENTS[0])
+    with Session(demo_engine) as session:
+        whole = _page(session, SearchCriteria(postcode="4331", open_at=moment, limit=100)).items
+        wanted = [item.service.id for item in whole if item.opening and item.opening.state == "open"]
+        paged, cursor = [], None
+        while True:
+            page = _page(session, SearchCriteria(postcode="4331", open_at=moment, open_only=True, limit=2, cursor=cursor))
+            paged += [item.service.id for item in page.items]
+            if not (cursor := page.next_cursor):
+                break
+    assert paged == wanted and len(wanted) > 4
+
+
+def test_open_only_without_a_moment_is_open_now_and_never_served_past_its_minute(demo_client, monkeypatch) -> None:
+    def clock_at(moment: datetime) -> None:
+        monkeypatch.setattr(app.search.service, "utcnow", lambda: moment)
+        monkeypatch.setattr(cache, "utcnow", lambda: moment)
+
+    morning, evening = datetime(2026, 12, 15, 9, 0, tzinfo=UTC), datetime(2026, 12, 15, 19, 0, tzinfo=UTC)
+    clock_at(morning)
+    path = "/api/v1/search?postcode=4331&open_only=true&limit=100"
+    now_open = demo_client.get(path).json()["items"]
+    assert all(datetime.fromisoformat(item["opening"]["at"]) == morning for item in now_open)
+    whole = demo_client.get("/api/v1/search", params={"postcode": "4331", "open_at": OPEN_MOMENTS[0], "limit": 100})
+    wanted = [item["service"]["id"] for item in whole.json()["items"] if item["opening"]["state"] == "open"]
+    assert [item["service"]["id"] for item in now_open] == wanted and wanted
+    # The same request, and the same criteria spelt otherwise, an hour later: nothing open, not the morning's page.
+    clock_at(evening)
+    assert demo_client.get(path).json()["items"] == []
+    assert demo_client.get("/api/v1/search?limit=100&open_now=1&open_only=1&postcode=4331").json()["items"] == []
 
 
 def test_opening_state_follows_holidays_over_weekly_hours(demo_engine) -> None:

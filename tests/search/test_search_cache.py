@@ -134,7 +134,7 @@ def test_a_replayed_search_still_needs_a_valid_key(api) -> None:
 
 
 def test_a_request_asking_open_now_is_remembered_for_its_minute(monkeypatch) -> None:
-    """However open_now is spelt in the query string, the opening state is not replayed past its minute."""
+    """However open_now (or open_only) is spelt in the query string, the opening state is not replayed past its minute."""
 
     def sent(query: bytes, minute: int) -> str | None:
         monkeypatch.setattr(cache, "utcnow", lambda: datetime(2026, 12, 7, 10, minute, tzinfo=UTC))
@@ -142,5 +142,6 @@ def test_a_request_asking_open_now_is_remembered_for_its_minute(monkeypatch) -> 
         return cache.request_key(request, ANONYMOUS, "json", 7)
 
     assert sent(b"postcode=4337&open%5Fnow=true", 0) != sent(b"postcode=4337&open%5Fnow=true", 1)
+    assert sent(b"postcode=4337&open_only=true", 0) != sent(b"postcode=4337&open_only=true", 1)  # open now implied
     assert sent(b"postcode=4337", 0) == sent(b"postcode=4337", 1)
     assert sent(b"postcode=4337&q=" + b"x" * 2000, 0) is None  # too long to remember
