@@ -51,6 +51,9 @@ QUERIES = {
     "urban 3511 Utrecht q=eenzaam domain=sociaal_netwerk": "postcode=3511&q=eenzaam&domain=sociaal_netwerk",
     "urban 9711AB Groningen (PC6)": "postcode=9711AB",
     "urban 1012AB q=mantelzorg open_now": "postcode=1012AB&q=mantelzorg&open_now=true",
+    # open_only at a moment when most are open, and at one when none is (every candidate read).
+    "urban 1012 open_only Tue 10:00": "postcode=1012&open_only=true&open_at=2026-12-15T10:00",
+    "urban 1012 open_only Tue 22:00 (none open)": "postcode=1012&open_only=true&open_at=2026-12-15T22:00",
     "rural 4356 Oostkapelle": "postcode=4356",
     "rural 9163 Ameland q=schulden": "postcode=9163&q=schulden",
     "rural 7161 Neede domain=financien,huisvesting": "postcode=7161&domain=financien&domain=huisvesting",

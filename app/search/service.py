@@ -63,10 +63,10 @@ def search_place(criteria: SearchCriteria, resolved: PostcodeOut | None) -> Sear
     )
 
 
-def _level_groups(place: SearchPlace) -> list[tuple[int, ...]]:
+def _level_groups(criteria: SearchCriteria, place: SearchPlace) -> list[tuple[int, ...]]:
     """The match levels to rank, a group at a time, most specific first: buurt and wijk
     together (a few dozen services), then the gemeente, then the radius, then the services
-    without areas and locations (anywhere).
+    without areas and locations (anywhere; never open, so not with open_only).
 
     Ranking a group at a time lets a page that the buurt and wijk fill stop before the
     gemeente and the radius, which nationally hold thousands of services; a text query
@@ -74,6 +74,8 @@ def _level_groups(place: SearchPlace) -> list[tuple[int, ...]]:
     """
     codes = ranking.area_codes(place)
     levels = [level for level in range(len(MATCH_LEVELS)) if level in ranking.PLACE_FREE_LEVELS or codes[level]]
+    if criteria.open_only:
+        levels.remove(ranking.ANYWHERE_LEVEL)
     small = tuple(level for level in levels if level < ranking.GEMEENTE_LEVEL)
     return ([small] if small else []) + [(level,) for level in levels if level >= ranking.GEMEENTE_LEVEL]
 
@@ -91,7 +93,7 @@ def _ranked_batches(
 ) -> Iterator[list[Any]]:
     """The ranked candidates of a search without q after `after`, in order, `size` at a time."""
     name = session.get_bind().dialect.name
-    for levels in _level_groups(place):
+    for levels in _level_groups(criteria, place):
         if after is not None and max(levels) < after[0]:
             continue
         for ring in _rings(criteria, levels):
@@ -127,7 +129,7 @@ def _text_ranked(
     """Every match of q here (up to MAX_TEXT_CANDIDATES), scored and in TEXT_ORDER_KEYS order."""
     name = session.get_bind().dialect.name
     rows: list[Any] = []
-    for levels in _level_groups(place):
+    for levels in _level_groups(criteria, place):
         statement = ranking.batch_statement(
             ranking.shape(name, criteria, terms.query, levels, False, False, terms.inner)
         )

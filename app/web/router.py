@@ -196,7 +196,9 @@ async def refer(request: Request, session: SessionDep) -> HTMLResponse:
             referral = service.refer(session, practice, values)
         except (ValidationError, DomainError):
             return _render(request, "not_referred.html", {"practice": practice}, status=422)
-        handout = service.handout(session, referral.service_id, None)
+        # The search's postcode, sent with the form (the referral takes none): the location nearest to it.
+        postcode = values.get("postcode")
+        handout = service.handout(session, referral.service_id, postcode if isinstance(postcode, str) else None)
         return _render(request, "handout.html", {"handout": handout, "practice": practice, "code": referral.code})
 
     return await run_in_threadpool(answer)

@@ -22,6 +22,7 @@ from app.referrals import service as referrals
 from app.referrals.schemas import Outcome as ReferralOutcome
 from app.referrals.schemas import ReferralCreate, ReferralOut, Status
 from app.search import service as search
+from app.search.distance import PageDistances
 from app.search.schemas import SearchCriteria
 from app.search.text import prefix_query, service_document, stem_words
 from app.services.eligibility import PatientAttributes
@@ -211,7 +212,8 @@ def find(session: Session, query: PageQuery, viewer: Viewer, vocab: Vocabulary, 
     try:
         criteria = SearchCriteria(
             postcode=query.postcode, q=query.q or None, domain=query.domains, target_group=query.target_group or None,
-            free_only=query.free_only, open_now=True, cursor=query.cursor, limit=PAGE_SIZE,
+            # Every card says whether it is open now; "Alleen wat nu open is" leaves out the rest, all pages through.
+            free_only=query.free_only, open_now=True, open_only=query.open_now, cursor=query.cursor, limit=PAGE_SIZE,
         )
     except ValidationError as exc:
         name = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else "postcode"
@@ -231,11 +233,10 @@ def find(session: Session, query: PageQuery, viewer: Viewer, vocab: Vocabulary, 
     outcome.next_cursor = page["next_cursor"]
     outcome.checked = patient is not None
     items = page["items"]
-    if query.open_now:
-        # Of this page of results, those open now (the search says per result whether it is).
-        found, items = items, [item for item in items if item["opening"] and item["opening"]["state"] == "open"]
-        if found and not items:
-            outcome.notice = "Op dit moment is geen van deze diensten open. Zoek zonder ‘Alleen wat nu open is’ om ze te zien."
+    if query.open_now and not items and search.search(
+        session, criteria.model_copy(update={"open_only": False, "limit": 1, "cursor": None}), viewer,
+    )["items"]:
+        outcome.notice = "Op dit moment is geen van deze diensten open. Zoek zonder ‘Alleen wat nu open is’ om ze te zien."
     if not items and query.q and not outcome.notice:
         outcome.errors["q"] = f"Niets gevonden voor ‘{query.q}’ bij deze postcode. Probeer een ander woord of kies een onderwerp."
     _, doors, _ = front_doors_for_postcode(session, viewer, query.postcode, topics=[], cursor=None, limit=50)
@@ -407,6 +408,7 @@ def _card(
         "cost": "Gratis" if service["cost"] == "free" else "Eigen bijdrage",
         "cost_note": service["cost_note"],
         "access": ACCESS_ROUTE_LABELS[AccessRoute(item["access_route"])][0],
+        "open_access": item["access_route"] == AccessRoute.vrij_toegankelijk,
         "verified": details.get("verified"),
         "rules": [text for _, text in _rules(service["eligibility"], vocab)],
         "rules_note": service["eligibility"]["note"] if service["eligibility"] else None,
@@ -437,9 +439,10 @@ def handout(session: Session, service_id: uuid.UUID, postcode: str | None) -> di
         [b.code for b in place.buurten], [w.code for w in place.wijken], place.gemeente.code if place.gemeente else None
     ) if place else {}
     person = choose_contact(current_contacts_by_service(session, [out.id], today)[out.id], levels)
-    locations = sorted(out.locations, key=lambda loc: (loc.lat - place.lat) ** 2 + (loc.lon - place.lon) ** 2) \
-        if place else out.locations
-    location = locations[0].model_dump(mode="json") if locations else None
+    # In the search's order and by its distance, so that the handout names the location the result card does.
+    locations = sorted((loc.model_dump(mode="json") for loc in out.locations), key=lambda loc: (loc["name"], loc["id"]))
+    nearest = PageDistances(place.lat, place.lon).nearest(locations) if place else None
+    location = nearest[1] if nearest else locations[0] if locations else None
     bring = ["Een geldig identiteitsbewijs (paspoort, id-kaart of rijbewijs)."]
     if out.access_route in BRING:
         bring.append(BRING[out.access_route])
@@ -457,6 +460,8 @@ def handout(session: Session, service_id: uuid.UUID, postcode: str | None) -> di
         "cost": "Gratis" if out.cost == "free" else "U betaalt een eigen bijdrage",
         "cost_note": out.cost_note,
         "route": ROUTE_EXPLAINED[out.access_route],
+        # Referred anyway, the code announces the patient (a warm handover); it is no referral they need.
+        "open_access": out.access_route == AccessRoute.vrij_toegankelijk,
         "bring": bring,
         "verified": details["verified"],
         "printed": dutch.long_date(datetime.now(local_zone())),

@@ -8,12 +8,12 @@ import pytest
 from sqlmodel import Session, select
 
 import app.search.service
-from app.search import cache
 from app.locations.models import Location, OpeningException
 from app.locations.schemas import LocationWrite
 from app.locations.service import LOCATION_LOAD, save_location
 from app.maintenance import service as maintenance
 from app.maintenance.kinds import LOCATION, SERVICE
+from app.search import cache
 from app.search.schemas import MATCH_LEVELS, SearchCriteria, SearchPage
 from app.search.service import search
 from app.services.models import ServiceLocation

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import Session
 
+import app.search.service as search_service
 from app.demo import SEED_DIR
 from app.referrals.models import Referral
 from app.web import dutch, sessions
@@ -34,6 +35,9 @@ def _debt_counselling() -> dict[str, Any]:
 
 
 DEBT = _debt_counselling()
+# A service one enters through the GP (DEBT is open to anyone).
+GGZ = next(s for s in CATALOGUE["services"] if s["name"] == "Generalistische basis-GGZ")
+CODE = r"(?:Verwijscode|Aanmeldcode): (WK-[0-9A-Z-]+)"
 
 
 def text_of(html: str) -> str:
@@ -143,10 +147,41 @@ def test_filters_narrow_the_results(demo_client: TestClient) -> None:
     assert "Onderwerpen: " in debts
     topic_lines = re.findall(r"Onderwerpen: ([^.]*?) (?:Openingstijden|Voorwaarden|Website|Folder)", debts)
     assert all("Financiën" in topics for topics in topic_lines)
-    now_open = demo_client.get("/?postcode=4331AB&open_now=1").text
-    assert "(nu gesloten)" not in now_open
-    # When nothing is open now, the page says so (instead of "nothing found").
-    assert "(nu open)" in now_open or "geen van deze diensten open" in now_open
+
+
+def card_ids(html: str) -> list[str]:
+    return re.findall(r'<li class="result-card" id="dienst-([^"]+)"', html)
+
+
+def test_only_what_is_open_now_runs_through_every_page(demo_client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_service, "utcnow", lambda: datetime(2026, 12, 15, 9, 0, tzinfo=UTC))  # Tue 10:00 here
+    monkeypatch.setattr(web_service, "PAGE_SIZE", 3)
+    whole = demo_client.get("/api/v1/search", params={"postcode": "4331AB", "open_at": "2026-12-15T10:00", "limit": 100})
+    wanted = [item["service"]["id"] for item in whole.json()["items"] if item["opening"]["state"] == "open"]
+    assert len(wanted) > 3 and len(wanted) < len(whole.json()["items"])
+    shown, link, pages = [], "/?postcode=4331AB&open_now=1", 0
+    while link:
+        html = demo_client.get(link).text
+        pages += 1
+        cards = card_ids(html)
+        assert html.count("(nu open)") == len(cards) and "(nu gesloten)" not in html
+        assert 'id="open_now" name="open_now" value="1" checked' in html
+        shown += cards
+        more = re.search(r'<a class="button button--secondary" href="(/\?[^"]+)">Meer resultaten</a>', html)
+        link = unescape(more.group(1)) if more else None
+        assert link is None or "open_now=1" in link
+    assert shown == wanted and pages > 1
+
+
+def test_when_nothing_is_open_now_the_page_says_so(demo_client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_service, "utcnow", lambda: datetime(2026, 12, 15, 19, 0, tzinfo=UTC))  # Tue 20:00 here
+    closed = demo_client.get("/?postcode=4331AB&q=schulden&open_now=1").text
+    assert not card_ids(closed) and "geen van deze diensten open" in text_of(closed)
+    assert "form-field-error" not in closed
+    assert card_ids(demo_client.get("/?postcode=4331AB&q=schulden").text)
+    # A word that finds nothing at all is said to find nothing, open or not.
+    nothing = demo_client.get("/?postcode=4331AB&q=qqqzzzx&open_now=1").text
+    assert "Niets gevonden voor" in nothing and "geen van deze diensten open" not in nothing
 
 
 def test_more_results_link_to_the_next_page(demo_client: TestClient) -> None:
@@ -289,14 +324,14 @@ def test_a_signed_in_practice_refers_from_a_card_and_gets_the_code_on_the_handou
     _signed_in(api)
     card = card_of(client.get(DEBT_SEARCH).text, DEBT["service"]["id"])
     fields = refer_form(card)
-    # The service and its need domains, and nothing about the patient.
-    assert set(fields) == {"csrf_token", "service_id", "domain"}
+    # The service and its need domains, the search's postcode for the handout, and nothing about the patient.
+    assert set(fields) == {"csrf_token", "service_id", "domain", "postcode"}
     assert fields["service_id"] == DEBT["service"]["id"] and fields["domain"] == ["financien"]
+    assert fields["postcode"] == "4331AB"
     response = client.post("/verwijs", data={**fields, "urgency": "spoed"})
     assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
     text = text_of(response.text)
-    code = re.search(r"Verwijscode: (WK-[0-9A-Z-]+)", text).group(1)  # type: ignore[union-attr]
-    assert "Neem deze code mee of noem hem als u belt." in text
+    code = re.search(CODE, text).group(1)  # type: ignore[union-attr]
     assert DEBT["service"]["name"] in text and "Wat neemt u mee?" in text and not shows_a_direct_line(response.text)
     made = client.get(f"/api/v1/referrals/{code}", headers=api.headers("practice"))
     assert made.status_code == 200
@@ -317,6 +352,59 @@ def test_a_signed_in_practice_refers_from_a_card_and_gets_the_code_on_the_handou
         assert listed_row(client.get("/verwijzingen").text, code)[3] == shown
 
 
+def nearest_location(client: TestClient, postcode: str, service: dict[str, Any]) -> str:
+    """The name of the service's location nearest to the postcode, as the search's result says."""
+    items = client.get("/api/v1/search", params={"postcode": postcode, "domain": service["need_domains"][0], "limit": 100})
+    return next(i for i in items.json()["items"] if i["service"]["id"] == service["id"])["nearest_location"]["name"]
+
+
+def handout_location(html: str) -> str:
+    return text_of(re.search(r"<h2>Waar en wanneer\?</h2>\s*<p>(.*?)<br>", html, re.DOTALL).group(1))  # type: ignore[union-attr]
+
+
+def test_the_handout_after_referring_shows_the_location_nearest_the_searched_postcode(api: Api) -> None:
+    client = api.client
+    _signed_in(api)
+    first = handout_location(client.get(f"/diensten/{DEBT['service']['id']}/folder").text)
+    shown = {}
+    for postcode in ("4382", "4331AB"):
+        fields = refer_form(card_of(client.get(f"/?postcode={postcode}&q=schulden").text, DEBT["service"]["id"]))
+        assert fields["postcode"] == postcode
+        handout = client.post("/verwijs", data=fields)
+        assert handout.status_code == 200 and re.search(CODE, text_of(handout.text))
+        shown[postcode] = handout_location(handout.text)
+        assert shown[postcode] == nearest_location(client, postcode, DEBT["service"])
+    assert len(set(shown.values()) | {first}) == 3  # each postcode its own, neither the first by name
+    # Without a postcode (or one the wijkkaart cannot place), the first location.
+    fields = refer_form(card_of(client.get(DEBT_SEARCH).text, DEBT["service"]["id"]))
+    for postcode in ("", "0000XX"):
+        assert handout_location(client.post("/verwijs", data=fields | {"postcode": postcode}).text) == first
+
+
+@pytest.mark.parametrize("postcode", ["4331AB", "4382", "4357"])
+def test_the_handout_names_the_location_the_result_card_does(demo_client: TestClient, postcode: str) -> None:
+    handout = demo_client.get(f"/diensten/{DEBT['service']['id']}/folder?postcode={postcode}").text
+    assert handout_location(handout) == nearest_location(demo_client, postcode, DEBT["service"])
+
+
+def test_open_access_says_no_referral_is_needed_and_the_code_announces_the_patient(api: Api) -> None:
+    client = api.client
+    _signed_in(api)
+    open_card = card_of(client.get(DEBT_SEARCH).text, DEBT["service"]["id"])
+    gp_card = card_of(client.get("/?postcode=4331AB&q=ggz").text, GGZ["id"])
+    assert "Geen verwijzing nodig: de patiënt kan zelf bellen of langsgaan." in text_of(open_card)
+    assert re.search(r'aria-describedby="verwijs-uitleg-[^"]+">Verwijs', open_card)
+    assert "Geen verwijzing nodig" not in text_of(gp_card) and "Verwijs" in text_of(gp_card)
+    # The handout: for open access a code that announces the patient, never a "verwijscode" they would need.
+    announced = text_of(client.post("/verwijs", data=refer_form(open_card)).text)
+    assert re.search(r"Aanmeldcode: WK-", announced) and "Verwijscode" not in announced
+    assert "Uw huisartsenpraktijk heeft u aangemeld. Noem deze code als u belt" in announced
+    assert "U heeft geen verwijzing nodig." in announced
+    referred = text_of(client.post("/verwijs", data=refer_form(gp_card)).text)
+    assert re.search(r"Verwijscode: WK-", referred) and "Neem deze code mee of noem hem als u belt." in referred
+    assert "geen verwijzing nodig" not in referred and "met een verwijzing van uw huisarts" in referred
+
+
 def test_the_referral_list_shows_only_the_practices_own_newest_first_and_flags_niet_opgepakt(
     api: Api, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -328,7 +416,7 @@ def test_the_referral_list_shows_only_the_practices_own_newest_first_and_flags_n
                         headers={"Authorization": f"Bearer {other_practice}"})
     assert other.status_code == 201
     codes = [
-        re.search(r"Verwijscode: (WK-[0-9A-Z-]+)", text_of(client.post("/verwijs", data={
+        re.search(CODE, text_of(client.post("/verwijs", data={
             "csrf_token": token, "service_id": DEBT["service"]["id"], "domain": "financien",
         }).text)).group(1)  # type: ignore[union-attr]
         for _ in range(2)

@@ -212,6 +212,22 @@ def test_messages_on_fields_pass_axe(live_server: LiveServer, browser: WebDriver
     assert axe_violations(browser) == []
 
 
+def test_only_what_is_open_now_is_a_filter_of_the_form(live_server: LiveServer, browser: WebDriver) -> None:
+    """Ticked in the form, the filter reaches the link and every card shown is open now (or,
+    when nothing is, the page says so). Which services are open when: tests/web/test_web.py."""
+    browser.get(live_server.url + "/?postcode=4331AB")
+    browser.find_element(By.CSS_SELECTOR, "details.more-filters summary").click()
+    browser.find_element(By.CSS_SELECTOR, "label[for='open_now']").click()
+    browser.find_element(By.XPATH, "//button[normalize-space()='Zoeken']").click()
+    WebDriverWait(browser, 10).until(lambda driver: "open_now=1" in driver.current_url)
+    states = [element.text for element in browser.find_elements(By.CSS_SELECTOR, ".result-card .state")]
+    cards = browser.find_elements(By.CSS_SELECTOR, ".result-card")
+    assert (cards and states == ["(nu open)"] * len(cards)) or (
+        not cards and "geen van deze diensten open" in browser.find_element(By.CSS_SELECTOR, ".results").text)
+    assert browser.find_element(By.ID, "open_now").is_selected()
+    assert axe_violations(browser) == []
+
+
 def test_signed_in_shows_the_direct_line_signed_out_does_not(live_server: LiveServer, browser: WebDriver) -> None:
     search = live_server.url + "/?postcode=4331AB&q=schulden"
     browser.get(search)
@@ -298,7 +314,7 @@ def test_referring_from_a_card_shows_the_code_and_the_list_passes_axe(live_serve
     assert axe_violations(browser) == []  # the results with their "Verwijs" forms
     card = browser.find_element(By.ID, f"dienst-{DEBT['service']['id']}")
     card.find_element(By.XPATH, ".//button[starts-with(normalize-space(), 'Verwijs')]").click()
-    wait_for_text(browser, "Verwijscode: WK-")
+    wait_for_text(browser, "Aanmeldcode: WK-")  # open to anyone: the code announces the patient
     code = re.search(r"WK-[0-9A-Z-]+", browser.find_element(By.CLASS_NAME, "handout__code").text).group(0)  # type: ignore[union-attr]
     assert axe_violations(browser) == []
     screenshot(browser, "folder-met-verwijscode")
