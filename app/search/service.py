@@ -1,7 +1,7 @@
 """Postcode search: candidates, ranking and the page cut in SQL (ranking.py); the page's
 results put together from the stored cards of its services, locations and contacts
 (cards.py). Only the returned page gets geopy's exact distance, contacts and opening state;
-with open_only, the candidates' opening state decides which of them make the page.
+with open_only, whether a candidate is open is asked of the database, a batch at a time.
 """
 
 import uuid
@@ -18,9 +18,10 @@ from app.areas.schemas import PostcodeOut
 from app.areas.service import area_specificity, resolve_postcode
 from app.clock import local_today
 from app.contacts import service as contacts
-from app.db import utcnow
+from app.db import table_of, utcnow
 from app.locations import service as locations
-from app.locations.opening import OpeningState, combined_state, opening_state
+from app.locations.models import Location
+from app.locations.opening import combined_state, open_clause, opening_state
 from app.pagination import decode_cursor, encode_cursor, keyed_scope
 from app.search import cards, ranking
 from app.search.cards import load_eligibility
@@ -29,7 +30,7 @@ from app.search.relevance import Judgement, judge
 from app.search.schemas import MATCH_LEVELS, Opening, SearchCriteria, SearchPlace
 from app.search.text import QueryWord, SearchTerms, relaxed_terms, search_terms
 from app.services.eligibility import EligibilityVerdict, PatientAttributes, patient_home, service_verdict
-from app.services.models import ServiceNeedDomain
+from app.services.models import ServiceLocation, ServiceNeedDomain
 from app.services.service import eligibility_rules
 from app.taxonomy.service import require_need_domains, require_target_groups
 from app.visibility import Viewer
@@ -41,14 +42,15 @@ _TEXT_CURSOR_COLUMNS: list[ColumnElement[Any]] = [
     column("neg_band", Integer()), column("level", Integer()), column("neg_fine", Float()), column("d2", Float()),
     column("id", Uuid()),
 ]
+_at, _location = table_of(ServiceLocation), table_of(Location)
 RING_KM = 2.0  # see _rings
 # A search with q scores at most this many matches, the most specific and nearest first:
 # bands come before levels, so every match is scored before the first page is cut.
 MAX_TEXT_CANDIDATES = 5000
-# With open_only, candidates are ranked up to this many at a time, and their cards read a
-# page's worth first, then twice as many each time up to it: in the daytime most are open and
-# a page fills from its first candidates; at night nearly none is and every one is read.
-OPEN_ONLY_BATCH = 200
+# With open_only, candidates are ranked a page's worth first, then four times as many each
+# time up to this many: in the daytime most are open and a page fills from its first
+# candidates; at night nearly none is and every candidate is tested.
+OPEN_ONLY_BATCH = 2000
 
 
 def search_place(criteria: SearchCriteria, resolved: PostcodeOut | None) -> SearchPlace:
@@ -89,10 +91,12 @@ def _rings(criteria: SearchCriteria, levels: tuple[int, ...]) -> list[float | No
 
 
 def _ranked_batches(
-    session: Session, criteria: SearchCriteria, place: SearchPlace, after: list[Any] | None, size: int
+    session: Session, criteria: SearchCriteria, place: SearchPlace, after: list[Any] | None, largest: int
 ) -> Iterator[list[Any]]:
-    """The ranked candidates of a search without q after `after`, in order, `size` at a time."""
+    """The ranked candidates of a search without q after `after`, in order, criteria.limit + 1
+    at a time, or growing fourfold up to `largest`."""
     name = session.get_bind().dialect.name
+    size = criteria.limit + 1
     for levels in _level_groups(criteria, place):
         if after is not None and max(levels) < after[0]:
             continue
@@ -108,6 +112,7 @@ def _ranked_batches(
                     after = [getattr(rows[-1], key) for key in ranking.ORDER_KEYS]
                 if len(rows) < size:
                     break
+                size = min(size * 4, largest)
 
 
 @dataclass(frozen=True)
@@ -234,12 +239,11 @@ def search(
         if not scored and (offered := _fallback(session, criteria, place, terms)):
             fallback, scored = offered
     after = decode_cursor(scope, criteria.cursor, columns) if criteria.cursor else None
-    size = max(criteria.limit + 1, OPEN_ONLY_BATCH) if criteria.open_only else criteria.limit + 1
-    batches = _ranked_batches(session, criteria, place, after, size) if terms is None else _after(scored, after)
-    moment, today = _moment(criteria), local_today()
-    found = cards.PageCards()
+    largest = max(criteria.limit + 1, OPEN_ONLY_BATCH) if criteria.open_only else criteria.limit + 1
+    batches = _ranked_batches(session, criteria, place, after, largest) if terms is None else _after(scored, after)
+    moment = _moment(criteria)
     if criteria.open_only and moment is not None:  # open_only has a moment: open_at, or now (SearchCriteria)
-        batches = _open_only(session, batches, moment, today, criteria.limit + 1, found)
+        batches = _open_only(session, batches, moment)
     page: list[tuple[Any, EligibilityVerdict | None]] = []
     next_cursor = None
     for rows in batches:
@@ -260,7 +264,7 @@ def search(
         if next_cursor:
             break
     return {
-        "items": _results(session, page, place, viewer, fallback is not None, moment, today, found),
+        "items": _results(session, page, place, viewer, fallback is not None, moment),
         "next_cursor": next_cursor,
         "limit": criteria.limit,
         "place": place.model_dump(mode="json"),
@@ -293,44 +297,29 @@ def _moment(criteria: SearchCriteria) -> datetime | None:
     return criteria.open_at
 
 
-def _open_only(
-    session: Session, batches: Iterator[list[Any]], moment: datetime, today: date, first: int,
-    found: cards.PageCards,
-) -> Iterator[list[Any]]:
-    """The ranked candidates of services open at `moment`, in order; their cards read `first`
-    at a time, then twice as many up to OPEN_ONLY_BATCH, and the open ones' kept in `found` for
-    the page. The others are dropped before the page is cut, so that a cursor (the last kept
-    row's key) continues among the open ones."""
-    size = first
+def _open_only(session: Session, batches: Iterator[list[Any]], moment: datetime) -> Iterator[list[Any]]:
+    """The ranked candidates of services with a live location open at `moment`, in order. The
+    others are dropped before the page is cut, so that a cursor (the last kept row's key)
+    continues among the open ones. A service without locations is never open."""
     for rows in batches:
-        start = 0
-        while start < len(rows):
-            chunk = rows[start:start + size]
-            start, size = start + len(chunk), min(size * 2, max(first, OPEN_ONLY_BATCH))
-            read = cards.read_page(session, [row.id for row in chunk], today)
-            kept = [row for row in chunk if _state(read.locations[row.id], moment) == "open"]
-            _take(found, read, [row.id for row in kept])
-            if kept:
+        for start in range(0, len(rows), 1000):  # a bound list per statement stays short
+            chunk = rows[start:start + 1000]
+            opened = set(session.scalars(
+                select(_at.c.service_id)
+                .join(_location, _location.c.id == _at.c.location_id)
+                .where(_at.c.service_id.in_([row.id for row in chunk]), _location.c.deleted_at.is_(None),
+                       open_clause(_location.c.id, moment))
+                .distinct()
+            ))
+            if kept := [row for row in chunk if row.id in opened]:
                 yield kept
 
 
-def _take(found: cards.PageCards, read: cards.PageCards, ids: list[uuid.UUID]) -> None:
-    """These services' cards from `read` into `found`."""
-    for service_id in ids:
-        found.services[service_id] = read.services[service_id]
-        found.locations[service_id] = read.locations[service_id]
-        found.contacts[service_id] = read.contacts[service_id]
-
-
-def _state(live: list[dict[str, Any]], moment: datetime) -> OpeningState:
-    """The service's opening state at `moment`, from its live locations' cards: `unknown`
-    without locations or without hours for that day."""
-    # A card's opening times stand in for a Location: opening_state reads only those two lists.
-    return combined_state([opening_state(locations.opening_times(loc), moment) for loc in live])  # type: ignore[arg-type]
-
-
 def _opening(live: list[dict[str, Any]], moment: datetime) -> dict[str, Any]:
-    return Opening(state=_state(live, moment), at=moment).model_dump(mode="json")
+    """The service's opening state at `moment`, from its locations' cards."""
+    # A card's opening times stand in for a Location: opening_state reads only those two lists.
+    states = [opening_state(locations.opening_times(loc), moment) for loc in live]  # type: ignore[arg-type]
+    return Opening(state=combined_state(states), at=moment).model_dump(mode="json")
 
 
 def _contact(candidates: list[dict[str, Any]], levels: dict[str, int], viewer: Viewer, today: date) -> dict[str, Any] | None:
@@ -348,12 +337,9 @@ def _results(
     viewer: Viewer,
     fallback: bool,
     moment: datetime | None,
-    today: date,
-    found: cards.PageCards,
 ) -> list[dict[str, Any]]:
-    """The page's results; `found` holds the cards already read (open_only's), the rest are read here."""
-    if unread := [row.id for row, _ in page if row.id not in found.services]:
-        _take(found, cards.read_page(session, unread, today), unread)
+    today = local_today()
+    found = cards.read_page(session, [row.id for row, _ in page], today)
     levels = area_specificity(place.buurten, place.wijken, place.gemeente)
     distances = PageDistances(place.lat, place.lon)
     results = []

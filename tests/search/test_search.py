@@ -1,14 +1,16 @@
 """Postcode search on the demo region, as a POH would use it, on both databases."""
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import Session, select
 
 import app.search.service
+from app.clock import local_zone
 from app.locations.models import Location, OpeningException
+from app.locations.opening import open_clause, opening_state
 from app.locations.schemas import LocationWrite
 from app.locations.service import LOCATION_LOAD, save_location
 from app.maintenance import service as maintenance
@@ -366,6 +368,23 @@ def test_open_only_without_a_moment_is_open_now_and_never_served_past_its_minute
     clock_at(evening)
     assert demo_client.get(path).json()["items"] == []
     assert demo_client.get("/api/v1/search?limit=100&open_now=1&open_only=1&postcode=4331").json()["items"] == []
+
+
+def test_the_database_and_python_agree_on_which_locations_are_open(demo_engine) -> None:
+    """open_clause (open_only's test in SQL) and opening_state (each result's state) are one
+    rule: every half hour of the Christmas week, with its exceptions, they name the same locations."""
+    start = datetime(2026, 12, 21, tzinfo=local_zone())
+    moments = [start + timedelta(minutes=30 * step) for step in range(7 * 48)] + [
+        datetime(2026, 12, 24, 11, 59, 59, tzinfo=local_zone()), datetime(2026, 12, 24, 12, 0, tzinfo=local_zone())]
+    with Session(demo_engine) as session:
+        located = session.exec(select(Location).options(*LOCATION_LOAD)).all()
+        sizes = set()
+        for moment in moments:
+            in_python = {loc.id for loc in located if opening_state(loc, moment) == "open"}
+            in_sql = set(session.scalars(select(Location.id).where(open_clause(Location.id, moment))))
+            assert in_sql == in_python, moment
+            sizes.add(len(in_python))
+    assert 0 in sizes and len(sizes) > 5
 
 
 def test_opening_state_follows_holidays_over_weekly_hours(demo_engine) -> None:
