@@ -393,7 +393,7 @@ def test_open_access_says_no_referral_is_needed_and_the_code_announces_the_patie
     open_card = card_of(client.get(DEBT_SEARCH).text, DEBT["service"]["id"])
     gp_card = card_of(client.get("/?postcode=4331AB&q=ggz").text, GGZ["id"])
     assert "Geen verwijzing nodig: de patiënt kan zelf bellen of langsgaan." in text_of(open_card)
-    assert re.search(r'aria-describedby="verwijs-uitleg-[^"]+">Verwijs', open_card)
+    assert re.search(r'aria-describedby="vrij-[^"]+">Verwijs', open_card)
     assert "Geen verwijzing nodig" not in text_of(gp_card) and "Verwijs" in text_of(gp_card)
     # The handout: for open access a code that announces the patient, never a "verwijscode" they would need.
     announced = text_of(client.post("/verwijs", data=refer_form(open_card)).text)
