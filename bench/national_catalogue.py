@@ -171,7 +171,7 @@ def generate(session: Session, rng: random.Random, n_services: int, weights: dic
     labels = dict(session.execute(select(NeedDomain.code, NeedDomain.label)).all())
     positions = dict(session.execute(select(NeedDomain.code, NeedDomain.position)).all())
     stems_of: dict[str, list[str]] = {}
-    documents: list[tuple[uuid.UUID, list[str]]] = []
+    documents: list[tuple[uuid.UUID, fulltext.Document]] = []
     scopes, shares = zip(*SCOPES, strict=False)
     for _ in range(n_services):
         org_id, org_name, gemeente, org_locations = rng.choice(orgs)
@@ -230,7 +230,7 @@ def generate(session: Session, rng: random.Random, n_services: int, weights: dic
                 if part not in stems_of:
                     stems_of[part] = stem_words(part)
                 stems += stems_of[part]
-            documents.append((service_id, stems))
+            documents.append((service_id, fulltext.Document(stems, stems_of[name])))
     for model in (Organisation, OrganisationOwner, Location, OpeningHours, OpeningException, Service, ServiceOwner,
                   ServiceNeedDomain, ServiceTargetGroup, ServiceArea, ServiceLocation, Eligibility, Contact,
                   ContactArea):
