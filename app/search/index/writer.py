@@ -78,6 +78,6 @@ def contents(session: Session) -> dict[str, set[tuple[Any, ...]]]:
     dialect_name = session.get_bind().dialect.name
     service_id, stems = fulltext.search_stems(dialect_name)
     held = {"documents": {tuple(row) for row in session.execute(
-        select(service_id, stems, fulltext.search_name_stems(dialect_name))  # type: ignore[call-overload]  # Core columns
+        select(service_id, stems, fulltext.search_name_stems(dialect_name))
     )}}
     return held | cards.contents(session) | tables.contents(session)
