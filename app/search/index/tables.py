@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, delete, except_, exists, insert, literal, select, true, tuple_
+from sqlalchemy import ColumnElement, Select, Table, delete, except_, exists, func, insert, literal, select, true, tuple_
 from sqlmodel import Session
 
 from app.db import table_of
@@ -130,8 +130,11 @@ def bring_up_to_date(session: Session) -> int:
     for derived in DERIVED:
         table, should = derived.table, derived.rows(dialect_name, _every)
         kept = select(*table.c)
-        changed += _count(session.execute(delete(table).where(tuple_(*table.c).in_(except_(kept, should)))))
-        changed += _count(session.execute(insert(table).from_select(_columns(derived), except_(should, kept))))
+        if wrong := _count(session, except_(kept, should)):
+            session.execute(delete(table).where(tuple_(*table.c).in_(except_(kept, should))))
+        if lacking := _count(session, except_(should, kept)):
+            session.execute(insert(table).from_select(_columns(derived), except_(should, kept)))
+        changed += wrong + lacking
     return changed
 
 
@@ -144,8 +147,8 @@ def _among(ids: list[uuid.UUID]) -> Which:
     return lambda column: column.in_(ids)
 
 
-def _count(result: Any) -> int:
-    return int(result.rowcount)
+def _count(session: Session, rows: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(rows.subquery())) or 0)
 
 
 def _every(_column: Any) -> ColumnElement[bool]:
