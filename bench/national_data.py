@@ -77,7 +77,7 @@ def build(url: str, n_services: int, data_dir: Path = DATA_DIR, log: bool = True
             ).all())
             counts |= generate(session, rng, n_services, weights)
             # As `wijkkaart db upgrade` writes the index for data that did not come through the save paths.
-            counts |= {f"search_{name}": n for name, n in bring_up_to_date(session).items()}
+            counts |= {f"index_{name}": n for name, n in bring_up_to_date(session).items()}
         _check_documents(engine, rng)
         # Planner statistics and (PostgreSQL) the visibility map for index-only scans, as
         # autovacuum or PRAGMA optimize (SQLite) would keep them. SQLite's ANALYZE runs in a

