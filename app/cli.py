@@ -25,8 +25,7 @@ from app.imports.reading import Source, normalise_entity
 from app.imports.service import read_sources, run_import
 from app.national.importer import import_areas
 from app.referrals.service import purge as purge_referrals
-from app.search.cards import render_missing
-from app.search.listeners import follow_changes
+from app.search.index.writer import bring_up_to_date, follow_changes
 from app.settings import SECRET_HELP, get_settings
 
 app = typer.Typer(help="Wijkkaart: the sociale kaart API.", no_args_is_help=True)
@@ -44,21 +43,23 @@ app.add_typer(referrals_app, name="referrals")
 
 @app.callback()
 def _start() -> None:
-    # Every command that writes keeps the search cards and documents following its writes.
+    # Every command that writes keeps the search index following its writes.
     follow_changes()
 
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
-    """Apply migrations up to REVISION (default: the newest), then render the search cards
-    that are missing or in an older layout."""
+    """Apply migrations up to REVISION (default: the newest), then write what the search
+    index lacks or holds stale (app/search/index/)."""
     url = get_settings().database_url
     command.upgrade(alembic_config(url), revision)
     typer.echo(f"Database at {revision}.")
     if revision != "head":
-        return  # an older schema may not hold the cards
+        return  # an older schema may not hold the index
     with Session(make_engine(url)) as session, session.begin():
-        typer.echo(f"Search cards rendered: {render_missing(session)}.")
+        written = bring_up_to_date(session)
+    typer.echo(f"Search index brought up to date: {written['cards']} cards rendered, {written['documents']} "
+               f"documents and {written['rows']} rows written.")
 
 
 # A relative target such as -1 looks like an option to the parser: take it as the argument.

@@ -19,7 +19,7 @@ from app.locations.schemas import LocationWrite
 from app.locations.service import save_location
 from app.organisations.schemas import OrganisationWrite
 from app.organisations.service import save_organisation
-from app.search.listeners import follow_changes
+from app.search.index.writer import follow_changes
 from app.services.schemas import ServiceWrite
 from app.services.service import save_service
 

@@ -37,7 +37,7 @@ from app.replicas import Databases
 from app.reports import service as reports
 from app.reports.router import router as reports_router
 from app.search import cache as search_cache
-from app.search.listeners import follow_changes
+from app.search.index.writer import follow_changes
 from app.search.router import router as search_router
 from app.services.router import router as services_router
 from app.settings import Settings, get_settings, require_secret

@@ -13,7 +13,14 @@ from app.organisations.models import Organisation, OrganisationOwner
 from app.referrals.models import Referral, ReferralContactDays, ReferralDomain, ReferralEvent, ReferralTally
 from app.replicas import ClientWritePosition
 from app.reports.models import EntryReport, EntryReportGemeente
-from app.search.models import SearchCard
+from app.search.models import (
+    SearchCard,
+    ServiceAnywhere,
+    ServiceAreaDocument,
+    ServiceAreaDomain,
+    ServiceOpenLocation,
+    ServicePoint,
+)
 from app.services.models import (
     Eligibility,
     Service,
@@ -59,10 +66,15 @@ __all__ = [
     "SearchCard",
     "SearchTally",
     "Service",
+    "ServiceAnywhere",
     "ServiceArea",
+    "ServiceAreaDocument",
+    "ServiceAreaDomain",
     "ServiceLocation",
     "ServiceNeedDomain",
+    "ServiceOpenLocation",
     "ServiceOwner",
+    "ServicePoint",
     "ServiceTargetGroup",
     "TargetGroup",
     "metadata",

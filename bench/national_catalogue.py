@@ -3,7 +3,8 @@
 Bulk-inserted with SQLAlchemy Core (the save paths would take hours at 200,000 services),
 but shaped like what those paths write: the search documents are stemmed by the app's
 own stem_words and stored by the app's own dialect functions, and build() checks a sample
-against the app's refresh_service_documents.
+against the search index's own (app/search/index/documents.py); the index writes the rest
+(bench/national_data.py).
 """
 
 import random
@@ -98,8 +99,7 @@ def _uuid(rng: random.Random) -> uuid.UUID:
 
 
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
-    """As the app's bulk import inserts (COPY on PostgreSQL): a statement per batch, so
-    that the statement triggers keeping the search's tables run once per batch, not per row."""
+    """As the app's bulk import inserts (COPY on PostgreSQL): a statement per batch."""
     table: Table = model.__table__
     for start in range(0, len(rows), BATCH):
         dialect.insert_rows(session, table, rows[start:start + BATCH])
@@ -171,7 +171,7 @@ def generate(session: Session, rng: random.Random, n_services: int, weights: dic
     labels = dict(session.execute(select(NeedDomain.code, NeedDomain.label)).all())
     positions = dict(session.execute(select(NeedDomain.code, NeedDomain.position)).all())
     stems_of: dict[str, list[str]] = {}
-    documents: list[tuple[uuid.UUID, list[str]]] = []
+    documents: list[tuple[uuid.UUID, fulltext.Document]] = []
     scopes, shares = zip(*SCOPES, strict=False)
     for _ in range(n_services):
         org_id, org_name, gemeente, org_locations = rng.choice(orgs)
@@ -230,7 +230,7 @@ def generate(session: Session, rng: random.Random, n_services: int, weights: dic
                 if part not in stems_of:
                     stems_of[part] = stem_words(part)
                 stems += stems_of[part]
-            documents.append((service_id, stems))
+            documents.append((service_id, fulltext.Document(stems, stems_of[name])))
     for model in (Organisation, OrganisationOwner, Location, OpeningHours, OpeningException, Service, ServiceOwner,
                   ServiceNeedDomain, ServiceTargetGroup, ServiceArea, ServiceLocation, Eligibility, Contact,
                   ContactArea):

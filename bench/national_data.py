@@ -21,8 +21,8 @@ from sqlmodel import Session
 from app.areas.models import Postcode4, PostcodeKind
 from app.db import alembic_config, make_engine
 from app.dialect.fulltext import SEARCH_TABLE
-from app.search.cards import render_missing
-from app.search.text import refresh_service_documents
+from app.search.index import documents
+from app.search.index.writer import bring_up_to_date
 from app.services.models import Service
 from bench.national_areas import DATA_DIR, load_areas
 from bench.national_catalogue import generate
@@ -55,7 +55,7 @@ def _check_documents(engine: Engine, rng: random.Random) -> None:
             return [connection.execute(query, {"id": i}).scalar_one() for i in sample]
         before = stored()
     with Session(engine) as session, session.begin():
-        refresh_service_documents(session, sample)
+        documents.refresh(session, sample)
     with engine.connect() as connection:
         after = stored()
     if before != after:
@@ -76,8 +76,8 @@ def build(url: str, n_services: int, data_dir: Path = DATA_DIR, log: bool = True
                 .group_by(Postcode4.gemeente_code)
             ).all())
             counts |= generate(session, rng, n_services, weights)
-            # As `wijkkaart db upgrade` renders them for data that did not come through the save paths.
-            counts["search_cards"] = render_missing(session)
+            # As `wijkkaart db upgrade` writes the index for data that did not come through the save paths.
+            counts |= {f"index_{name}": n for name, n in bring_up_to_date(session).items()}
         _check_documents(engine, rng)
         # Planner statistics and (PostgreSQL) the visibility map for index-only scans, as
         # autovacuum or PRAGMA optimize (SQLite) would keep them. SQLite's ANALYZE runs in a

@@ -33,7 +33,7 @@ from app.db import alembic_config, make_engine
 from app.demo import load_demo
 from app.main import create_app
 from app.organisations.models import Organisation
-from app.search.listeners import follow_changes
+from app.search.index.writer import follow_changes
 from tests.support.factories import make_key
 
 POSTGRES_URL = os.environ.get(

@@ -1,12 +1,14 @@
 """The schema exists only through Alembic: up, down, no drift, and refusal when behind."""
 
+from typing import Any
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
@@ -137,5 +139,50 @@ def test_referrals_migration_keeps_the_catalogue_with_data_down_and_up(backend, 
             assert connection.exec_driver_sql("SELECT count(*) FROM referral").scalar_one() == 0
             assert connection.exec_driver_sql(
                 "SELECT count(*) FROM contact WHERE unreachable_reported_at IS NULL").scalar_one() == contacts
+    finally:
+        engine.dispose()
+
+
+def _triggers_and_functions(engine: Engine) -> set[tuple[str, str]]:
+    """Every trigger's (and on PostgreSQL every trigger function's) name and definition."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            return {tuple(row) for row in connection.exec_driver_sql(
+                "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal "
+                "UNION SELECT proname, prosrc FROM pg_proc WHERE pronamespace = 'public'::regnamespace")}
+        return {tuple(row) for row in connection.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
+
+
+def _index_tables(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
+    with engine.connect() as connection:
+        return {table: {tuple(row) for row in connection.exec_driver_sql(f"SELECT * FROM {table}")}
+                for table in INDEX_TABLES}
+
+
+INDEX_TABLES = ("service_open_location", "service_anywhere", "service_area_domain", "service_area_document", "service_point")
+
+
+def test_the_index_migration_drops_the_tables_triggers_and_keeps_their_rows(backend, demo_template) -> None:
+    """0017 on the demo: up, the five tables' triggers and functions go and their rows stay;
+    down, the triggers come back as 0016 had them, rows unchanged."""
+    url = backend.fresh_url(demo_template)
+    config = alembic_config(url)
+    engine = make_engine(url)
+    try:
+        command.downgrade(config, "0016")
+        made_by_0016, rows = _triggers_and_functions(engine), _index_tables(engine)
+        assert rows["service_point"] and rows["service_area_document"] and rows["service_anywhere"]
+        assert {name for name, _ in made_by_0016} >= {"service_point_refresh_location", "location_point_update"} \
+            if engine.dialect.name == "postgresql" else {"location_point_update", "service_area_anywhere_insert"}
+        command.upgrade(config, "0017")
+        kept = _triggers_and_functions(engine)
+        # What is left: SQLite's FTS5 index follows its stems table (0006); PostgreSQL keeps none.
+        assert {name for name, _ in kept} == (
+            set() if engine.dialect.name == "postgresql"
+            else {"service_search_stems_ai", "service_search_stems_ad", "service_search_stems_au"}
+        )
+        assert _index_tables(engine) == rows
+        command.downgrade(config, "0016")
+        assert _triggers_and_functions(engine) == made_by_0016 and _index_tables(engine) == rows
     finally:
         engine.dispose()

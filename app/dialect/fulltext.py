@@ -11,7 +11,7 @@ that FTS5 keeps whole, and the sets would then differ.
 import re
 import uuid
 from collections.abc import Collection, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ARRAY,
@@ -56,6 +56,13 @@ def _checked(stems: Sequence[str]) -> Sequence[str]:
     return stems
 
 
+class Document(NamedTuple):
+    """A service's stems as stored: all of them, in order, and those of its name (which start them)."""
+
+    stems: Sequence[str]
+    name_stems: Sequence[str]
+
+
 def search_document(dialect_name: str, stems: Sequence[str]) -> str:
     """A document as stored: a tsvector literal with positions on PostgreSQL, the stems on SQLite."""
     if dialect_name == "postgresql":
@@ -65,10 +72,12 @@ def search_document(dialect_name: str, stems: Sequence[str]) -> str:
 
 # The stems as text, by service (migration 0006): SQLite's FTS5 indexes this table's
 # `document` (external content, kept in step by triggers); PostgreSQL keeps `stems`
-# beside the tsvector.
+# beside the tsvector. Both keep the name's stems apart (migration 0017).
 _stems_metadata = MetaData()
-_SQLITE_STEMS = Table(STEMS_TABLE, _stems_metadata, Column("service_id", Uuid()), Column("document", Text()))
-_POSTGRES_STEMS = Table(SEARCH_TABLE, _stems_metadata, Column("service_id", Uuid()), Column("stems", Text()))
+_SQLITE_STEMS = Table(STEMS_TABLE, _stems_metadata, Column("service_id", Uuid()), Column("document", Text()),
+                      Column("name_stems", Text()))
+_POSTGRES_STEMS = Table(SEARCH_TABLE, _stems_metadata, Column("service_id", Uuid()), Column("stems", Text()),
+                        Column("name_stems", Text()))
 
 
 def search_stems(dialect_name: str) -> tuple[Column[Any], Column[Any]]:
@@ -79,6 +88,12 @@ def search_stems(dialect_name: str) -> tuple[Column[Any], Column[Any]]:
     return _SQLITE_STEMS.c.service_id, _SQLITE_STEMS.c.document
 
 
+def search_name_stems(dialect_name: str) -> Column[Any]:
+    """The column beside search_stems' holding the stems of the service's name alone (null
+    until the index writes the document anew)."""
+    return (_POSTGRES_STEMS if dialect_name == "postgresql" else _SQLITE_STEMS).c.name_stems
+
+
 
 
 def find_in_text(dialect_name: str, haystack: Any, needle: Any) -> Any:
@@ -86,46 +101,50 @@ def find_in_text(dialect_name: str, haystack: Any, needle: Any) -> Any:
     return func.strpos(haystack, needle) if dialect_name == "postgresql" else func.instr(haystack, needle)
 
 
-def _document_rows(dialect_name: str, documents: Iterable[tuple[uuid.UUID, Sequence[str]]]) -> list[dict[str, Any]]:
+def _document_rows(dialect_name: str, documents: Iterable[tuple[uuid.UUID, Document]]) -> list[dict[str, Any]]:
+    rows = [{"service_id": service_id, "document": search_document(dialect_name, document.stems),
+             "name_stems": " ".join(_checked(document.name_stems))} for service_id, document in documents]
     if dialect_name == "postgresql":
-        return [{"service_id": service_id, "document": search_document(dialect_name, stems), "stems": " ".join(stems)}
-                for service_id, stems in documents]
-    return [{"service_id": service_id, "document": search_document(dialect_name, stems)} for service_id, stems in documents]
+        for row, (_, document) in zip(rows, documents, strict=True):
+            row["stems"] = " ".join(document.stems)
+    return rows
 
 
 def upsert_search_documents(
-    session: Session, documents: dict[uuid.UUID, Sequence[str]], *, new: Collection[uuid.UUID] = frozenset()
+    session: Session, documents: dict[uuid.UUID, Document], *, new: Collection[uuid.UUID] = frozenset()
 ) -> None:
     """Store these services' documents, replacing any they had. Those of `new` services,
     which have none yet (a bulk import's creations), are only added."""
     if not documents:
         return
     name = session.get_bind().dialect.name
-    rows = _document_rows(name, documents.items())
+    rows = _document_rows(name, list(documents.items()))
     if name != "postgresql":
         # The triggers of migration 0006 carry every change into the FTS5 index.
         session.execute(text(
-            f"INSERT INTO {STEMS_TABLE} (service_id, document) VALUES (:service_id, :document) "
-            "ON CONFLICT (service_id) DO UPDATE SET document = excluded.document"
+            f"INSERT INTO {STEMS_TABLE} (service_id, document, name_stems) VALUES (:service_id, :document, :name_stems) "
+            "ON CONFLICT (service_id) DO UPDATE SET document = excluded.document, name_stems = excluded.name_stems"
         ).bindparams(bindparam("service_id", type_=Uuid())), rows)
         return
     if added := [row for row in rows if row["service_id"] in new]:
         raw = session.connection().connection.driver_connection
-        copy_sql = f"COPY {SEARCH_TABLE} (service_id, document, stems) FROM STDIN"
+        copy_sql = f"COPY {SEARCH_TABLE} (service_id, document, stems, name_stems) FROM STDIN"
         with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]  # PostgreSQL only: the raw connection is psycopg's
             for row in added:
-                copy.write_row((row["service_id"], row["document"], row["stems"]))
+                copy.write_row((row["service_id"], row["document"], row["stems"], row["name_stems"]))
     if replaced := [row for row in rows if row["service_id"] not in new]:
         # One statement for all, from arrays: an executemany would send one per service.
         session.execute(text(
-            f"INSERT INTO {SEARCH_TABLE} (service_id, document, stems) "
-            "SELECT service_id, CAST(document AS tsvector), stems "
-            "FROM unnest(:service_ids, :documents, :stems) AS d(service_id, document, stems) "
-            "ON CONFLICT (service_id) DO UPDATE SET document = excluded.document, stems = excluded.stems"
+            f"INSERT INTO {SEARCH_TABLE} (service_id, document, stems, name_stems) "
+            "SELECT service_id, CAST(document AS tsvector), stems, name_stems "
+            "FROM unnest(:service_ids, :documents, :stems, :name_stems) AS d(service_id, document, stems, name_stems) "
+            "ON CONFLICT (service_id) DO UPDATE SET document = excluded.document, stems = excluded.stems, "
+            "name_stems = excluded.name_stems"
         ).bindparams(
             bindparam("service_ids", [row["service_id"] for row in replaced], type_=ARRAY(Uuid())),
             bindparam("documents", [row["document"] for row in replaced], type_=ARRAY(Text())),
             bindparam("stems", [row["stems"] for row in replaced], type_=ARRAY(Text())),
+            bindparam("name_stems", [row["name_stems"] for row in replaced], type_=ARRAY(Text())),
         ))
 
 

@@ -31,13 +31,14 @@ from app.locations.models import Location
 from app.organisations import service as organisations
 from app.organisations.models import Organisation
 from app.search.ranking import KM_PER_DEGREE
+from app.search.text import name_matches
 from app.services import service as services
 from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
 from app.taxonomy.service import get_taxonomy
 from app.taxonomy.vocabulary import ServiceStatus
 from app.visibility import ANONYMOUS, Viewer
 
-Clause = Callable[[str, str | None], ColumnElement[bool]]  # (value, modifier) -> where clause
+Clause = Callable[[Session, str, str | None], ColumnElement[bool]]  # (session, value, modifier) -> where clause
 Render = Callable[[Session, list[Any], Viewer], list[dict[str, Any]]]
 Include = Callable[[Session, list[dict[str, Any]], Viewer], list[dict[str, Any]]]  # (page's resources) -> more
 
@@ -90,17 +91,29 @@ def _uuid(resource_type: str, resource_id: str) -> uuid.UUID:
 
 def _common(model: Any, updated: Any = None) -> dict[str, Clause]:
     return {
-        "_id": lambda v, _m: params.ids_clause(model.id, v),
-        "_lastUpdated": lambda v, _m: params.date_clause(updated or model.updated_at, v, "_lastUpdated"),
+        "_id": lambda _s, v, _m: params.ids_clause(model.id, v),
+        "_lastUpdated": lambda _s, v, _m: params.date_clause(updated or model.updated_at, v, "_lastUpdated"),
     }
 
 
 def _name(column: Any) -> Clause:
-    return lambda v, m: params.string_clause(column, v, m)
+    return lambda _s, v, m: params.string_clause(column, v, m)
+
+
+def _service_name(session: Session, value: str, modifier: str | None) -> ColumnElement[bool]:
+    """A service's name: by default as the search matches words (app/search/text.py: stems,
+    prefixes, compounds, without case or accents), tested against the name alone; :contains
+    and :exact as for any string."""
+    if modifier:
+        return params.string_clause(Service.name, value, modifier)
+    return params.any_of(
+        col(Service.id).in_(select(name_matches(session, text, field="name").c.service_id))
+        for text in params.alternatives(value)
+    )
 
 
 def _refs(column: Any, resource_type: str, parse: Callable[[Any], list[Any]] = params.uuids) -> Clause:
-    return lambda v, _m: params.reference_clause(column, v, resource_type, parse)
+    return lambda _s, v, _m: params.reference_clause(column, v, resource_type, parse)
 
 
 def _within(column: Any, subquery: Select[Any]) -> ColumnElement[bool]:
@@ -111,6 +124,10 @@ ID = Param("_id", "token", "The resource id (comma: any of several).")
 LAST_UPDATED = Param("_lastUpdated", "date", "When it last changed; prefixes eq, ne, gt, lt, ge, le, sa, eb.")
 NAME = Param("name", "string", "Starts the name or one of its words, case-insensitive; :contains, :exact.",
              params.STRING_MODIFIERS)
+SERVICE_NAME = Param(
+    "name", "string", "Every word is a word of the name or starts one, as GET /api/v1/search matches words (stemmed, "
+    "compounds split, without case or accents); :contains, :exact as for any string.", params.STRING_MODIFIERS,
+)
 
 
 # --- HealthcareService ------------------------------------------------------------------
@@ -128,14 +145,14 @@ def _render_services(session: Session, rows: list[Service], _viewer: Viewer) -> 
     ]
 
 
-def _characteristic(value: str, _modifier: str | None) -> ColumnElement[bool]:
+def _characteristic(_session: Session, value: str, _modifier: str | None) -> ColumnElement[bool]:
     groups = select(ServiceTargetGroup.service_id).where(
         params.token_clause(ServiceTargetGroup.group_code, value, systems.TARGET_GROUP)
     )
     return _within(Service.id, groups) | params.token_clause(Service.cost, value, systems.COST)
 
 
-def _covering(value: str, _modifier: str | None) -> ColumnElement[bool]:
+def _covering(_session: Session, value: str, _modifier: str | None) -> ColumnElement[bool]:
     """Services for these CBS areas: a service area that is one of them, lies within one
     (a wijk's service within its gemeente) or holds one (a gemeente's service for its buurten)."""
     codes = _area_codes(params.references(value, "Location"))
@@ -175,7 +192,7 @@ def _holding_postcode(column: Any, value: str) -> ColumnElement[bool]:
     return params.any_of(one(raw) for raw in params.alternatives(value))
 
 
-def _for_postcode(value: str, _modifier: str | None) -> ColumnElement[bool]:
+def _for_postcode(_session: Session, value: str, _modifier: str | None) -> ColumnElement[bool]:
     """As the REST search finds services for a postcode: those whose service areas hold it,
     and those open to anyone (no service area)."""
     anywhere = ~select(ServiceArea.service_id).where(ServiceArea.service_id == Service.id).exists()
@@ -203,7 +220,7 @@ R4_PARAMS = {
 HEALTHCARE_SERVICE = Kind(
     "HealthcareService",
     params=(
-        ID, LAST_UPDATED, NAME,
+        ID, LAST_UPDATED, SERVICE_NAME,
         Param("active", "token", "true: on offer now (status active); false: paused or ended."),
         Param("service-category", "token", f"A ZRM need domain: code or {systems.NEED_DOMAIN}|code."),
         Param("characteristic", "token", f"A target group ({systems.TARGET_GROUP}) or cost ({systems.COST})."),
@@ -223,16 +240,16 @@ HEALTHCARE_SERVICE = Kind(
         render=_render_services,
         clauses={
             **_common(Service),
-            "name": _name(Service.name),
-            "active": lambda v, _m: params.boolean_clause(col(Service.status) == ServiceStatus.active, v, "active"),
-            "service-category": lambda v, _m: _within(Service.id, select(ServiceNeedDomain.service_id).where(
+            "name": _service_name,
+            "active": lambda _s, v, _m: params.boolean_clause(col(Service.status) == ServiceStatus.active, v, "active"),
+            "service-category": lambda _s, v, _m: _within(Service.id, select(ServiceNeedDomain.service_id).where(
                 params.token_clause(ServiceNeedDomain.domain_code, v, systems.NEED_DOMAIN))),
             "characteristic": _characteristic,
-            "location": lambda v, _m: _within(Service.id, select(ServiceLocation.service_id).where(
+            "location": lambda _s, v, _m: _within(Service.id, select(ServiceLocation.service_id).where(
                 params.reference_clause(ServiceLocation.location_id, v, "Location"))),
             "organization": _refs(Service.organisation_id, "Organization"),
             "coverage-area": _covering,
-            "identifier": lambda v, _m: params.token_clause(Service.external_id, v, systems.SERVICE_EXTERNAL_ID),
+            "identifier": lambda _s, v, _m: params.token_clause(Service.external_id, v, systems.SERVICE_EXTERNAL_ID),
             "coverage-area.address-postalcode": _for_postcode,
         },
     ),),
@@ -249,7 +266,7 @@ def _render_organisations(_session: Session, rows: list[Organisation], _viewer: 
     return [mapping.organization(organisations.to_out(row)) for row in rows]
 
 
-def _identifier(value: str, _modifier: str | None) -> ColumnElement[bool]:
+def _identifier(_session: Session, value: str, _modifier: str | None) -> ColumnElement[bool]:
     return params.token_clause(Organisation.kvk_number, value, systems.KVK) | params.token_clause(
         Organisation.agb_code, value, systems.AGB
     )
@@ -270,7 +287,7 @@ ORGANIZATION = Kind(
         clauses={
             **_common(Organisation),
             "name": _name(Organisation.name),
-            "active": lambda v, _m: params.constant_clause(True, v, "active"),
+            "active": lambda _s, v, _m: params.constant_clause(True, v, "active"),
             "identifier": _identifier,
         },
     ),),
@@ -362,12 +379,12 @@ LOCATION = Kind(
                 **_common(Location),
                 "name": _name(Location.name),
                 "organization": _refs(Location.organisation_id, "Organization"),
-                "address-postalcode": lambda v, _m: params.any_of(
+                "address-postalcode": lambda _s, v, _m: params.any_of(
                     col(Location.postcode).startswith("".join(code.split()).upper())
                     for code in params.alternatives(v)
                 ),
-                "address-city": lambda v, m: params.string_clause(Location.city, v, m),
-                "near": lambda v, _m: params.near_clause(Location.lat, Location.lon, v, KM_PER_DEGREE),
+                "address-city": lambda _s, v, m: params.string_clause(Location.city, v, m),
+                "near": lambda _s, v, _m: params.near_clause(Location.lat, Location.lon, v, KM_PER_DEGREE),
             },
         ),
         Source(
@@ -375,12 +392,12 @@ LOCATION = Kind(
             order=(Area.code,),
             render=_render_areas,
             clauses={
-                "_id": lambda v, _m: params.ids_clause(Area.code, v, _area_codes),
-                "_lastUpdated": lambda v, _m: params.date_clause(AREA_CHANGES.c.changed_at, v, "_lastUpdated"),
+                "_id": lambda _s, v, _m: params.ids_clause(Area.code, v, _area_codes),
+                "_lastUpdated": lambda _s, v, _m: params.date_clause(AREA_CHANGES.c.changed_at, v, "_lastUpdated"),
                 "name": _name(Area.name),
                 "partof": _refs(Area.parent_code, "Location", _area_codes),
-                "address-postalcode": lambda v, _m: _holding_postcode(Area.code, v),
-                "near": lambda v, _m: params.near_clause(Area.lat, Area.lon, v, KM_PER_DEGREE),
+                "address-postalcode": lambda _s, v, _m: _holding_postcode(Area.code, v),
+                "near": lambda _s, v, _m: params.near_clause(Area.lat, Area.lon, v, KM_PER_DEGREE),
             },
         ),
     ),
@@ -435,7 +452,7 @@ def _contacts(render: Render, clauses: Mapping[str, Clause]) -> Source:
         clauses={
             **_common(Contact),
             # Current: within its validity today; an expired contact is never offered as current.
-            "active": lambda v, _m: params.boolean_clause(contacts.current_clause(local_today()), v, "active"),
+            "active": lambda _s, v, _m: params.boolean_clause(contacts.current_clause(local_today()), v, "active"),
             **clauses,
         },
     )
@@ -459,7 +476,7 @@ PRACTITIONER = Kind(
 )
 
 
-def _role_organisation(value: str, _modifier: str | None) -> ColumnElement[bool]:
+def _role_organisation(_session: Session, value: str, _modifier: str | None) -> ColumnElement[bool]:
     wanted = params.uuids(params.references(value, "Organization"))
     if not wanted:
         return false()

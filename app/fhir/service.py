@@ -79,7 +79,7 @@ def search(
         for clauses, source in zip(filters, kind.sources, strict=True):
             clause = source.clauses.get(name)
             # A parameter a source cannot hold (an organisation for a CBS area) excludes it.
-            clauses.append(clause(value, modifier or None) if clause else false())
+            clauses.append(clause(session, value, modifier or None) if clause else false())
     statements = [source.statement().where(*clauses) for source, clauses in zip(kind.sources, filters, strict=True)]
     totals = [session.exec(select(func.count()).select_from(s.subquery())).one() for s in statements]
     resources: list[dict[str, Any]] = []

@@ -220,9 +220,7 @@ def _searched(session: Session, statement: Select[Any], order: list[Any], search
     """Joins the app's Dutch text search; the best matches come first (in `order`)."""
     if not search:
         return statement
-    if not stem_words(search):
-        raise InvalidInput("search holds no searchable word.", field="search")
-    matches = text_matches(session, search)
+    matches = text_matches(session, search, field="search")
     order.insert(0, matches.c.relevance.desc())
     return statement.join(matches, matches.c.service_id == Service.id)
 

@@ -5,7 +5,7 @@ The rules are save_service's own: the write schema, validate_references (a query
 kind of reference for the chunk; on a bad reference, row by row to name the rows),
 plan_save (owners, the scope check), the no-op check and the external-id rule. Only the
 writing differs: multi-row statements instead of ORM objects and a flush per row, the
-change log through record_changes, and the search index refreshed once per chunk. A
+change log through record_changes, and the search index written once per chunk. A
 service saved here is stored exactly as save_service stores it (tests/imports/test_import.py
 compares the two).
 """
@@ -22,14 +22,14 @@ from sqlmodel import Session, col, select
 from app import dialect
 from app.changelog.service import Action, Change, EntityType, changed_fields, record_changes
 from app.db import table_of, utcnow
-from app.dialect import fulltext
 from app.entity import Ownership, live_by_external_id, refuse_deleted, require_unique_external_id
 from app.errors import DomainError, InvalidInput
 from app.imports.batch import Batch, Row, merged_write
 from app.maintenance.kinds import SERVICE as KIND
 from app.organisations.models import Organisation
 from app.search import cards
-from app.search.text import domain_labels_in_order, service_document
+from app.search.index import writer
+from app.search.text import domain_labels_in_order, service_words
 from app.services.models import (
     Eligibility,
     Service,
@@ -170,22 +170,26 @@ def _write(
         )
         for item in writes
     ], publish=False)
-    # The documents and the cards the change log's listeners (app/search/listeners.py) would
-    # make, from what is at hand: they would read back every service just written.
-    cards.store_service_cards(session, {
-        item.data.id: cards.service_card(  # type: ignore[misc]  # plan_save gave every row its id
-            item.data, organisations[item.data.organisation_id].name, item.data.need_domains,
-            item.data.target_groups, item.data.eligibility,
-        )
-        for item in writes
-    })
+    # What the change log's hook would derive, from what is at hand: it would read back
+    # every service just written.
     labels = domain_labels_in_order(session)
-    fulltext.upsert_search_documents(session, {
-        item.data.id: service_document(  # type: ignore[misc]  # plan_save gave every row its id
-            item.data.name, item.data.description, organisations[item.data.organisation_id].name,
-            [label for code, label in labels if code in item.data.need_domains],
-        )
-        for item in writes
-    }, new={item.data.id for item in created})  # type: ignore[misc]  # plan_save gave every new row its id
+    writer.store_imported_services(
+        session,
+        {
+            item.data.id: cards.service_card(  # type: ignore[misc]  # plan_save gave every row its id
+                item.data, organisations[item.data.organisation_id].name, item.data.need_domains,
+                item.data.target_groups, item.data.eligibility,
+            )
+            for item in writes
+        },
+        {
+            item.data.id: service_words(  # type: ignore[misc]  # plan_save gave every row its id
+                item.data.name, item.data.description, organisations[item.data.organisation_id].name,
+                [label for code, label in labels if code in item.data.need_domains],
+            )
+            for item in writes
+        },
+        new={item.data.id for item in created},  # type: ignore[misc]  # plan_save gave every new row its id
+    )
     for item in writes:
         batch.done(item.row, item.data, item.before, changed=True)

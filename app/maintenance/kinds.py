@@ -15,7 +15,6 @@ from app.clients.scope import Actor
 from app.contacts import service as contacts
 from app.contacts.models import Contact
 from app.contacts.schemas import ContactWrite
-from app.dialect import fulltext
 from app.entity import CatalogueEntry, Ownership, is_live
 from app.front_doors import service as front_doors
 from app.front_doors.models import FrontDoor
@@ -47,7 +46,6 @@ class Maintained:
     read: Callable[[Session, uuid.UUID], BaseModel]
     # Live entries that would dangle if this one went: a delete is refused while there are any.
     dependents: Callable[[Session, uuid.UUID], dict[str, int]] = lambda _session, _id: {}
-    after_delete: Callable[[Session, uuid.UUID], None] = lambda _session, _id: None
     # A field of the read shape -> the write fields it shows (GET's `organisation` shows
     # `organisation_id`): a PUT that sends the read shape keeps those as stored.
     stands_for: Mapping[str, tuple[str, ...]] = dataclass_field(default_factory=dict)
@@ -96,7 +94,6 @@ SERVICE = Maintained(
         "organisation": ("organisation_id",), "waiting_time": ("waiting_days", "waiting_reported_on"),
         "locations": ("location_ids",),
     },
-    after_delete=lambda session, service_id: fulltext.delete_search_documents(session, [service_id]),
 )
 LOCATION = Maintained(
     EntityType.location, Location, LocationWrite, locations.LOCATION_LOAD,

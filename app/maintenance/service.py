@@ -112,7 +112,6 @@ def delete(
         session, kind.entity_type, entity, actor, Action.delete,
         changes={"deleted_at": [None, entity.deleted_at.isoformat()]}, gemeenten=owned.gemeenten,
     )
-    kind.after_delete(session, entity_id)
 
 
 def verify(

@@ -10,10 +10,10 @@ from the cards, never stored in them.
 
 A card depends on its own entry alone, and a service's on its organisation's name, so
 every write refreshes the cards of what it wrote: the change log's two append functions
-call refresh() (every write path goes through them; a bulk import of services stores the
-cards it makes from the rows at hand instead). A card that is missing, or rendered
-in another layout (FORMAT), is rendered on the fly by the search; `wijkkaart db upgrade`
-renders them all.
+publish to the search index (app/search/index/), which stores them; a bulk import of
+services hands it the cards it made from the rows at hand. A card that is missing, or
+rendered in another layout (FORMAT), is rendered on the fly by the search; `wijkkaart db
+upgrade` renders them all.
 """
 
 import uuid
@@ -24,10 +24,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import orjson
-from sqlalchemy import BindParameter, Date, Integer, String, and_, bindparam, cast, delete, func, literal, null, select
+from sqlalchemy import BindParameter, Date, Integer, String, and_, bindparam, cast, func, literal, null, select
 from sqlmodel import Session
 
-from app import dialect
 from app.clock import local_today
 from app.contacts import service as contacts
 from app.contacts.models import Contact, ContactArea
@@ -111,7 +110,7 @@ _CONTACTS = (
 _SEES_DIRECT_LINES = Viewer(authenticated=True)
 
 
-def _card_of(kind: str, entity_id: Any, card: Any = _card) -> Any:
+def card_of(kind: str, entity_id: Any, card: Any = _card) -> Any:
     """The join condition to an entry's card in the current layout."""
     return and_(card.c.kind == kind, card.c.entity_id == entity_id, card.c.format == FORMAT)
 
@@ -121,7 +120,7 @@ def _card_list(kind: str, entity: Any, source: Any, *where: Any) -> Any:
     body, or for an entry without a card its id as a JSON string (read_page renders those).
     A correlated scalar subquery, so that a service's row brings its few cards along."""
     card = _card.alias(f"{kind}_card")
-    joined = source.outerjoin(card, _card_of(kind, entity.c.id, card))
+    joined = source.outerjoin(card, card_of(kind, entity.c.id, card))
     body = func.coalesce(card.c.body, literal('"') + cast(entity.c.id, String()) + literal('"'))
     return select(func.aggregate_strings(body, ",")).select_from(joined).where(*where).scalar_subquery()
 
@@ -137,7 +136,7 @@ _PAGE = (
         _card_list(CONTACT, _contact, _contact,
                    _contact.c.service_id == _service.c.id, contacts.current_clause(_TODAY)).label("contacts"),
     )
-    .select_from(_service.outerjoin(_card, _card_of(SERVICE, _service.c.id)))
+    .select_from(_service.outerjoin(_card, card_of(SERVICE, _service.c.id)))
     .where(_service.c.id.in_(_IDS))
 )
 
@@ -172,12 +171,6 @@ def render_services(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, d
     return cards
 
 
-def store_service_cards(session: Session, cards: dict[uuid.UUID, dict[str, Any]]) -> None:
-    """Store cards a bulk import made with service_card from the rows at hand (reading them
-    back, in a transaction that has just grown the tables, cost PostgreSQL more than the import)."""
-    _store(session, SERVICE, list(cards), cards)
-
-
 def render_locations(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
     """The cards of these live locations: each as the API shows it, with its hours."""
     records = {row.id: as_record(row, opening_hours=[], exceptions=[]) for row in session.execute(_LOCATIONS, {"ids": ids})}
@@ -197,62 +190,7 @@ def render_contacts(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, d
     }
 
 
-_RENDER = {SERVICE: render_services, LOCATION: render_locations, CONTACT: render_contacts}
-
-
-def refresh(session: Session, changed: Iterable[tuple[str, Any]]) -> None:
-    """Re-render the cards of these written entries ((entity type, id) as the change log
-    records them; an organisation's name is on its services' cards), in the caller's
-    transaction. A deleted or erased entry's card goes."""
-    wanted: defaultdict[str, set[uuid.UUID]] = defaultdict(set)
-    organisations = []
-    for entity_type, entity_id in changed:
-        if entity_type in _RENDER:
-            wanted[entity_type].add(_uuid(entity_id))
-        elif entity_type == "organisation":
-            organisations.append(_uuid(entity_id))
-    if not wanted and not organisations:
-        return
-    session.flush()
-    if organisations:
-        wanted[SERVICE].update(session.scalars(select(_service.c.id).where(_service.c.organisation_id.in_(organisations))))
-    for kind, ids in wanted.items():
-        for chunk in _chunks(sorted(ids)):
-            _store(session, kind, chunk, _RENDER[kind](session, chunk))
-
-
-def _uuid(value: object) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
-def render_missing(session: Session) -> int:
-    """Render every live entry's card that is missing or in another layout; how many were."""
-    count = 0
-    session.execute(delete(_card).where(_card.c.format != FORMAT))
-    for kind, table in ((SERVICE, _service), (LOCATION, _location), (CONTACT, _contact)):
-        missing = select(table.c.id).select_from(table.outerjoin(_card, _card_of(kind, table.c.id))).where(
-            table.c.deleted_at.is_(None), _card.c.entity_id.is_(None)
-        )
-        ids = list(session.scalars(missing))
-        for chunk in _chunks(ids):
-            _store(session, kind, chunk, _RENDER[kind](session, chunk))
-        count += len(ids)
-    return count
-
-
-def _chunks(ids: list[uuid.UUID], size: int = 500) -> Iterable[list[uuid.UUID]]:
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
-
-
-def _store(session: Session, kind: str, ids: list[uuid.UUID], cards: dict[uuid.UUID, dict[str, Any]]) -> None:
-    """Store the cards rendered for these ids; an id that rendered none (a deleted entry) loses its card."""
-    if gone := [entity_id for entity_id in ids if entity_id not in cards]:
-        session.execute(delete(_card).where(_card.c.kind == kind, _card.c.entity_id.in_(gone)))
-    dialect.upsert_rows(session, _card, [
-        {"kind": kind, "entity_id": entity_id, "format": FORMAT, "body": orjson.dumps(card).decode()}
-        for entity_id, card in cards.items()
-    ])
+RENDER = {SERVICE: render_services, LOCATION: render_locations, CONTACT: render_contacts}
 
 
 class PageCards:
@@ -280,7 +218,7 @@ def read_page(session: Session, service_ids: list[uuid.UUID], today: date) -> Pa
         for kind, cards in ((LOCATION, places), (CONTACT, people)):
             missing[kind].update(uuid.UUID(card) for card in cards if isinstance(card, str))
         listed.append((row.id, service, places, people))
-    rendered = {kind: _RENDER[kind](session, sorted(ids)) for kind, ids in missing.items() if ids}
+    rendered = {kind: RENDER[kind](session, sorted(ids)) for kind, ids in missing.items() if ids}
 
     def in_order(kind: str, cards: list[Any]) -> list[dict[str, Any]]:
         # By name, then id, as Python compares them, so that both databases agree.

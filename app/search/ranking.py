@@ -22,13 +22,11 @@ from sqlalchemy import (
     Select,
     String,
     Uuid,
-    and_,
     bindparam,
     cast,
     exists,
     func,
     literal,
-    or_,
     select,
     true,
     tuple_,
@@ -40,19 +38,10 @@ from app.db import table_of
 from app.dialect import fulltext
 from app.dialect.fulltext import PrefixQuery
 from app.locations.models import Location
+from app.search import text
+from app.search.models import ServiceAnywhere, ServiceAreaDocument, ServiceAreaDomain, ServiceOpenLocation, ServicePoint
 from app.search.schemas import MATCH_LEVELS, SearchCriteria, SearchPlace
-from app.services.models import (
-    Service,
-    ServiceAnywhere,
-    ServiceArea,
-    ServiceAreaDocument,
-    ServiceAreaDomain,
-    ServiceLocation,
-    ServiceNeedDomain,
-    ServiceOpenLocation,
-    ServicePoint,
-    ServiceTargetGroup,
-)
+from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
 from app.taxonomy.vocabulary import Cost, ServiceStatus
 
 KM_PER_DEGREE = 111.195
@@ -100,7 +89,7 @@ def shape(
     ring: bool, inner: Sequence[str | None] = (),
 ) -> Shape:
     return Shape(
-        dialect_name, levels, tuple(tuple(len(alternative) for alternative in word) for word in query or ()),
+        dialect_name, levels, text.query_shape(query or []),
         tuple(stem is not None for stem in inner), bool(criteria.domain), bool(criteria.target_group),
         bool(criteria.access_route), criteria.free_only, bool(criteria.language), after, ring,
     )
@@ -128,10 +117,7 @@ def parameters(
         # Codes are validated as two lower-case letters, so the quoted code is unambiguous in the JSON text.
         "language_pattern": f'%"{criteria.language}"%',
     }
-    for w, word in enumerate(query or ()):
-        for a, alternative in enumerate(word):
-            values.update({f"stem_{w}_{a}_{k}": " " + stem for k, stem in enumerate(alternative)})
-    values.update({f"inner_{w}": stem for w, stem in enumerate(inner) if stem is not None})
+    values.update(text.stem_parameters(query or [], inner))
     if after is not None:
         values.update({f"after_{key}": value for key, value in zip(ORDER_KEYS, after, strict=True)})
     return values
@@ -289,23 +275,7 @@ def _text_tested(s: Shape, part: Select[Any], level: int) -> Select[Any]:
         document = literal(" ") + select(stems).where(service_id == candidate_id).scalar_subquery()
     else:
         document, part = literal(" ") + stems, part.join(service_id.table, service_id == candidate_id)
-    return part.where(*_matching(s, document)).add_columns(document.label("document"))
-
-
-def _matching(s: Shape, document: Any) -> list[Any]:
-    """Every word of q: one of its alternatives, all of whose stems start a stem of the
-    document; or, for a long word, found inside one ("uitkering" in "bijstandsuitkering")."""
-    return [
-        or_(*(
-            and_(*(_position(s, document, f"stem_{w}_{a}_{k}") > 0 for k in range(stems_count)))
-            for a, stems_count in enumerate(word)
-        ), *([_position(s, document, f"inner_{w}") > 0] if s.inner and s.inner[w] else []))
-        for w, word in enumerate(s.text)
-    ]
-
-
-def _position(s: Shape, document: Any, name: str) -> Any:
-    return fulltext.find_in_text(s.dialect_name, document, bindparam(name, type_=String()))
+    return part.where(*text.document_match(s.dialect_name, s.text, s.inner, document)).add_columns(document.label("document"))
 
 
 def _filtered(statement: Select[Any], s: Shape) -> Select[Any]:

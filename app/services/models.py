@@ -3,7 +3,7 @@
 import uuid
 from datetime import date
 
-from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy import JSON, Index, String
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.entity import CatalogueEntry, external_id_index
@@ -51,65 +51,6 @@ class ServiceLocation(SQLModel, table=True):
 
     service_id: uuid.UUID = Field(foreign_key="service.id", primary_key=True, ondelete="CASCADE")
     location_id: uuid.UUID = Field(foreign_key="location.id", primary_key=True)
-
-
-class ServiceOpenLocation(SQLModel, table=True):
-    """The location links of the services open to anyone (without service areas), which
-    the search's radius level reads from its key alone. Database triggers keep it from
-    service_location and service_area (migration 0007): never written by the app."""
-
-    __tablename__ = "service_open_location"
-
-    location_id: uuid.UUID = Field(primary_key=True)
-    service_id: uuid.UUID = Field(primary_key=True, index=True)
-
-
-class ServiceAnywhere(SQLModel, table=True):
-    """The services with neither service areas nor locations (a telephone line, an online
-    course), which the search's last level reads. Database triggers keep it (migration
-    0011): never written by the app."""
-
-    __tablename__ = "service_anywhere"
-
-    service_id: uuid.UUID = Field(primary_key=True)
-
-
-class ServiceAreaDomain(SQLModel, table=True):
-    """A service's area links by its need domains, which a search with a domain reads by
-    area and domain. Database triggers keep it from service_area and service_need_domain
-    (migration 0012): never written by the app."""
-
-    __tablename__ = "service_area_domain"
-
-    area_code: str = Field(primary_key=True)
-    domain_code: str = Field(primary_key=True)
-    service_id: uuid.UUID = Field(primary_key=True, index=True)
-
-
-class ServicePoint(SQLModel, table=True):
-    """A service's live locations with their coordinates, which a search reads by service to
-    measure its nearest location. Database triggers keep it from service_location and
-    location (migration 0014): never written by the app."""
-
-    __tablename__ = "service_point"
-
-    service_id: uuid.UUID = Field(primary_key=True)
-    location_id: uuid.UUID = Field(primary_key=True, index=True)
-    lat: float
-    lon: float
-
-
-class ServiceAreaDocument(SQLModel, table=True):
-    """A service's area links with its search stems (a leading space, then the stems), which
-    a search with q reads by area: an area's services and their documents in one pass.
-    Database triggers keep it from service_area and the search index (migration 0013):
-    never written by the app."""
-
-    __tablename__ = "service_area_document"
-
-    area_code: str = Field(primary_key=True)
-    service_id: uuid.UUID = Field(primary_key=True, index=True)
-    document: str = Field(sa_type=Text)
 
 
 class Eligibility(SQLModel, table=True):

@@ -25,7 +25,7 @@ from app.services.service import save_service
 from app.settings import get_settings
 from tests.conftest import Api
 from tests.maintenance.test_write_scope import ORGANISATION, SERVICE, TARGETS, dump, seed_item
-from tests.support.factories import area_documents, area_domain_links, open_location_links, service_points
+from tests.support.factories import assert_index_as_rebuilt, index_rows
 
 PROBLEM = "application/problem+json"
 SERVICE_HEADER = "external_id;organisation_id;name;need_domains;access_route;areas;waiting_days"
@@ -384,14 +384,10 @@ def test_the_batched_service_path_stores_what_save_service_stores(backend: Any, 
                 for row in rows:
                     save_service(session, ServiceWrite.model_validate(row), Actor("test"))
         with Session(engine) as session:
-            kept, derived = open_location_links(session)
-            assert kept == derived and len(kept) >= 1  # the first row has no areas: its link is kept
-            kept, derived = area_domain_links(session)
-            assert kept == derived and kept
-            kept, derived = area_documents(session)
-            assert kept == derived and kept
-            kept, derived = service_points(session)
-            assert kept == derived and kept
+            assert_index_as_rebuilt(session)
+            assert index_rows(session, "service_open_location")  # the first row has no areas: its link is kept
+            assert all(index_rows(session, table) for table in
+                       ("service_area_domain", "service_area_document", "service_point"))
         with engine.connect() as connection:
             documents = connection.exec_driver_sql(
                 "SELECT service_id, CAST(document AS TEXT) FROM service_search ORDER BY service_id").all()

@@ -25,13 +25,11 @@ from tests.support.factories import (
     BUURT,
     GEMEENTE,
     WIJK,
-    area_documents,
-    area_domain_links,
+    assert_index_as_rebuilt,
+    index_rows,
     make_organisation,
     make_region,
     make_service,
-    open_location_links,
-    service_points,
 )
 
 # postcode, domain -> the first result a POH would expect, and why it matched.
@@ -116,7 +114,7 @@ def test_a_point_search_matches_by_radius_only(session) -> None:
 
 
 def test_the_radius_level_follows_a_service_gaining_and_losing_areas_and_locations(session) -> None:
-    """Triggers keep the links of services open to anyone (service_open_location), which
+    """The index keeps the links of services open to anyone (service_open_location), which
     the radius level reads: whatever changes a service's areas or locations moves it."""
     make_region(session)
     organisation_id = make_organisation(session)
@@ -128,22 +126,21 @@ def test_the_radius_level_follows_a_service_gaining_and_losing_areas_and_locatio
         if fields:
             make_service(session, organisation_id, id=service_id, name="Soms voor iedereen", **fields)
         session.flush()
-        kept, derived = open_location_links(session)
-        assert kept == derived
+        assert_index_as_rebuilt(session)
         criteria = SearchCriteria(lat=51.51, lon=3.61, radius_km=5)
         return [(r.service.id, r.match) for r in _page(session, criteria).items]
 
     assert found() == [(service_id, "radius")]
     assert found(areas=[GEMEENTE], location_ids=[near.id]) == []
     assert found(areas=[], location_ids=[near.id, also.id]) == [(service_id, "radius")]
-    assert open_location_links(session)[0] == {(near.id, service_id), (also.id, service_id)}
+    assert index_rows(session, "service_open_location") == {(near.id, service_id), (also.id, service_id)}
     assert found(areas=[], location_ids=[]) == [(service_id, "anywhere")]  # neither: open to anyone, anywhere
     assert found(areas=[], location_ids=[also.id]) == [(service_id, "radius")]
     assert found(areas=[GEMEENTE], location_ids=[]) == []
 
 
 def test_a_domain_search_follows_a_service_changing_its_areas_and_domains(session) -> None:
-    """Triggers keep each service's areas by domain (service_area_domain), which the area
+    """The index keeps each service's areas by domain (service_area_domain), which the area
     levels read when a search names domains: whatever changes either moves the service."""
     make_region(session)
     organisation_id = make_organisation(session)
@@ -154,8 +151,7 @@ def test_a_domain_search_follows_a_service_changing_its_areas_and_domains(sessio
         if fields:
             make_service(session, organisation_id, id=service_id, name="Soms voor geld", **fields)
         session.flush()
-        kept, derived = area_domain_links(session)
-        assert kept == derived
+        assert_index_as_rebuilt(session)
         criteria = SearchCriteria(postcode="9901", domain=[domain])
         return [(r.service.id, r.match) for r in _page(session, criteria).items]
 
@@ -166,11 +162,11 @@ def test_a_domain_search_follows_a_service_changing_its_areas_and_domains(sessio
     assert found("huisvesting", areas=[WIJK, GEMEENTE], need_domains=both) == [(service_id, "wijk")]
     assert found("werk_opleiding", areas=[BUURT], need_domains=both) == [(service_id, "buurt")]
     assert found("werk_opleiding", areas=[], need_domains=both) == [(service_id, "anywhere")]
-    assert area_domain_links(session)[0] == set()
+    assert index_rows(session, "service_area_domain") == set()
 
 
 def test_a_text_search_follows_a_service_changing_its_areas_and_its_words(session) -> None:
-    """Triggers keep each service's areas with its search document (service_area_document),
+    """The index keeps each service's areas with its search document (service_area_document),
     which the area levels read when a search has q and no domain: a change to the areas,
     to the service's words or to its organisation's name moves the service, and deleting it drops it."""
     make_region(session)
@@ -181,8 +177,7 @@ def test_a_text_search_follows_a_service_changing_its_areas_and_its_words(sessio
         if fields:
             make_service(session, organisation_id, id=service_id, **{"name": "Geldzaken op orde", **fields})
         session.flush()
-        kept, derived = area_documents(session)
-        assert kept == derived
+        assert_index_as_rebuilt(session)
         page = _page(session, SearchCriteria(postcode="9901", q=q))
         # Without a match, the page may offer the related need domain's services (fallback): not matches.
         return [(r.service.id, r.match) for r in page.items if page.fallback is None]
@@ -196,14 +191,14 @@ def test_a_text_search_follows_a_service_changing_its_areas_and_its_words(sessio
     make_organisation(session, id=organisation_id, name="Stichting Proefhuis")  # the name is in its services' documents
     assert found("proefhuis") == [(service_id, "buurt")]
     assert found("taalcafe", name="Taalcafé", areas=[]) == [(service_id, "anywhere")]
-    assert area_documents(session)[0] == set()
+    assert index_rows(session, "service_area_document") == set()
     make_service(session, organisation_id, id=service_id, name="Taalcafé", areas=[GEMEENTE])
     maintenance.delete(session, SERVICE, service_id, None, ACTOR)
-    assert found("taalcafe") == [] and area_documents(session)[0] == set()
+    assert found("taalcafe") == [] and index_rows(session, "service_area_document") == set()
 
 
 def test_the_order_by_distance_follows_services_and_locations_changing(session) -> None:
-    """Triggers keep each service's live locations with their coordinates (service_point),
+    """The index keeps each service's live locations with their coordinates (service_point),
     from which a level is ordered by distance: linking, moving and deleting locations
     reorders the services."""
     make_region(session)
@@ -219,8 +214,7 @@ def test_the_order_by_distance_follows_services_and_locations_changing(session) 
 
     def order() -> list[Any]:
         session.flush()
-        kept, derived = service_points(session)
-        assert kept == derived
+        assert_index_as_rebuilt(session)
         return [r.service.id for r in _page(session, SearchCriteria(postcode="9901")).items]
 
     assert order() == [first, second]
@@ -233,7 +227,7 @@ def test_the_order_by_distance_follows_services_and_locations_changing(session) 
     assert order() == [second, first]
     maintenance.delete(session, SERVICE, second, None, ACTOR)
     maintenance.delete(session, LOCATION, far, None, ACTOR)  # used by a deleted service only
-    assert order() == [first] and {row[1] for row in service_points(session)[0]} == {near}
+    assert order() == [first] and {row[1] for row in index_rows(session, "service_point")} == {near}
 
 
 def test_services_without_areas_or_locations_come_last_from_anywhere(demo_client) -> None:

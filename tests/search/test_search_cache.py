@@ -7,7 +7,8 @@ from sqlalchemy import event, text
 from sqlmodel import Session
 from starlette.requests import Request
 
-from app.search import cache, cards
+from app.search import cache
+from app.search.index import writer
 from app.visibility import ANONYMOUS
 
 
@@ -49,7 +50,7 @@ def test_a_write_committed_elsewhere_reaches_the_cache_within_its_bound(api, mon
         other.execute(text(
             "INSERT INTO change_log (entity_type, entity_id, operation, version, changed_at, actor, action) "
             "VALUES ('service', :id, 'upsert', 2, CURRENT_TIMESTAMP, 'elsewhere', 'update')"), {"id": top})
-        cards.refresh(other, [("service", top)])
+        writer.refresh(other, [("service", top)])
 
     def waiting_days() -> int:
         items = api.client.get("/api/v1/search", params=params).json()["items"]

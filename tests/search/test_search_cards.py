@@ -17,6 +17,7 @@ from app.contacts.models import Contact
 from app.demo import load_demo
 from app.locations.models import Location
 from app.search import cards
+from app.search.index import cards as index_cards
 from app.search.models import SearchCard
 from app.search.schemas import SearchCriteria, SearchPage
 from app.search.service import search
@@ -44,7 +45,7 @@ def assert_cards_fresh(session: Session) -> None:
     assert {card.format for card in stored.values()} <= {cards.FORMAT}
     for kind, model in LIVE.items():
         live = list(session.exec(select(model.id).where(model.deleted_at.is_(None))).scalars())
-        fresh = cards._RENDER[kind](session, live)
+        fresh = cards.RENDER[kind](session, live)
         assert set(fresh) == set(live)
         assert {entity_id for k, entity_id in stored if k == kind} == set(live), kind
         for entity_id, card in fresh.items():
@@ -112,7 +113,7 @@ def test_a_search_page_is_a_valid_search_page_with_the_cards_and_without(api: Ap
     with Session(api.engine) as session:
         assert [search(session, criteria, viewer) for criteria in SEARCHES for viewer in viewers] == pages
     with Session(api.engine) as session, session.begin():
-        assert cards.render_missing(session) > 0
+        assert index_cards.render_missing(session) > 0
         session.execute(delete(SearchCard).where(SearchCard.format != cards.FORMAT))
     with Session(api.engine) as session:
         assert_cards_fresh(session)

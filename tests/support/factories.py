@@ -4,7 +4,6 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, select
 from sqlmodel import Session
 
 from app.areas.models import Postcode4Buurt, Postcode6
@@ -14,19 +13,9 @@ from app.client_admin.service import create_client, revoke_key
 from app.clients.scope import Actor
 from app.contacts.schemas import ContactWrite
 from app.contacts.service import save_contact
-from app.dialect.fulltext import search_stems
-from app.locations.models import Location
 from app.organisations.schemas import OrganisationWrite
 from app.organisations.service import save_organisation
-from app.services.models import (
-    ServiceArea,
-    ServiceAreaDocument,
-    ServiceAreaDomain,
-    ServiceLocation,
-    ServiceNeedDomain,
-    ServiceOpenLocation,
-    ServicePoint,
-)
+from app.search.index import writer
 from app.services.schemas import ServiceWrite
 from app.services.service import save_service
 
@@ -85,41 +74,17 @@ def make_key(
     return created.key
 
 
-def area_domain_links(session: Session) -> tuple[set[Any], set[Any]]:
-    """(what service_area_domain holds, what it should hold: each service's areas by its domains)."""
-    kept = session.execute(select(ServiceAreaDomain.area_code, ServiceAreaDomain.domain_code,
-                                  ServiceAreaDomain.service_id)).all()
-    derived = session.execute(
-        select(ServiceArea.area_code, ServiceNeedDomain.domain_code, ServiceArea.service_id)
-        .join(ServiceNeedDomain, ServiceNeedDomain.service_id == ServiceArea.service_id)
-    ).all()
-    return set(kept), set(derived)
+def index_rows(session: Session, table: str) -> set[Any]:
+    """What one table of the search index holds."""
+    return writer.contents(session)[table]
 
 
-def area_documents(session: Session) -> tuple[set[Any], set[Any]]:
-    """(what service_area_document holds, what it should hold: each service's areas with its stems)."""
-    kept = session.execute(select(ServiceAreaDocument.area_code, ServiceAreaDocument.service_id,
-                                  ServiceAreaDocument.document)).all()
-    service_id, stems = search_stems(session.get_bind().dialect.name)
-    derived = session.execute(
-        select(ServiceArea.area_code, ServiceArea.service_id, " " + stems).join(stems.table, service_id == ServiceArea.service_id)
-    ).all()
-    return set(kept), set(derived)
-
-
-def service_points(session: Session) -> tuple[set[Any], set[Any]]:
-    """(what service_point holds, what it should hold: each service's live locations with their coordinates)."""
-    kept = session.execute(select(ServicePoint.service_id, ServicePoint.location_id, ServicePoint.lat, ServicePoint.lon)).all()
-    derived = session.execute(
-        select(ServiceLocation.service_id, Location.id, Location.lat, Location.lon)
-        .join(Location, Location.id == ServiceLocation.location_id).where(Location.deleted_at.is_(None))
-    ).all()
-    return set(kept), set(derived)
-
-
-def open_location_links(session: Session) -> tuple[set[Any], set[Any]]:
-    """(what service_open_location holds, what it should hold: the links of services without areas)."""
-    kept = session.execute(select(ServiceOpenLocation.location_id, ServiceOpenLocation.service_id)).all()
-    without_areas = ~exists().where(ServiceArea.service_id == ServiceLocation.service_id)
-    derived = session.execute(select(ServiceLocation.location_id, ServiceLocation.service_id).where(without_areas)).all()
-    return set(kept), set(derived)
+def assert_index_as_rebuilt(session: Session) -> None:
+    """The search index as the writes kept it equals the index rebuilt from the catalogue
+    (in a savepoint rolled back afterwards)."""
+    kept = writer.contents(session)
+    savepoint = session.begin_nested()
+    writer.rebuild(session)
+    rebuilt = writer.contents(session)
+    savepoint.rollback()
+    assert kept == rebuilt, {table: (kept[table] ^ rebuilt[table]) for table in kept if kept[table] != rebuilt[table]}

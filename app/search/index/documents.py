@@ -1,0 +1,57 @@
+"""Storing each service's stems, the documents the text search reads (app/search/text.py
+makes them, app/dialect/fulltext.py keeps them per database)."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from app.dialect import fulltext
+from app.organisations.models import Organisation
+from app.search.text import service_words
+from app.services.models import Service, ServiceNeedDomain
+from app.taxonomy.models import NeedDomain
+
+
+def refresh(session: Session, service_ids: Iterable[uuid.UUID]) -> None:
+    """Write the documents of these services anew; a deleted or vanished service's goes."""
+    ids = set(service_ids)
+    if not ids:
+        return
+    rows = session.exec(
+        select(Service.id, Service.name, Service.description, Organisation.name)
+        .join(Organisation, col(Organisation.id) == Service.organisation_id)
+        .where(col(Service.id).in_(ids), col(Service.deleted_at).is_(None))
+    ).all()
+    labels: defaultdict[uuid.UUID, list[str]] = defaultdict(list)
+    for service_id, label in session.exec(
+        select(ServiceNeedDomain.service_id, NeedDomain.label)
+        .join(NeedDomain, col(NeedDomain.code) == ServiceNeedDomain.domain_code)
+        .where(col(ServiceNeedDomain.service_id).in_(ids))
+        .order_by(col(NeedDomain.position))
+    ):
+        labels[service_id].append(label)
+    fulltext.upsert_search_documents(session, {
+        service_id: service_words(name, description, organisation_name, labels[service_id])
+        for service_id, name, description, organisation_name in rows
+    })
+    fulltext.delete_search_documents(session, ids - {row[0] for row in rows})
+
+
+def stale(session: Session) -> list[uuid.UUID]:
+    """The services whose document is missing, kept without name stems, or kept though the
+    service is deleted or gone."""
+    service_id, _ = fulltext.search_stems(session.get_bind().dialect.name)
+    name_stems = fulltext.search_name_stems(session.get_bind().dialect.name)
+    live = select(col(Service.id)).where(col(Service.deleted_at).is_(None))
+    missing = live.where(~col(Service.id).in_(select(service_id)))
+    kept_wrongly = select(service_id).where(or_(name_stems.is_(None), service_id.not_in(live)))
+    return list(session.scalars(missing.union(kept_wrongly)))
+
+
+def all_services(session: Session) -> list[uuid.UUID]:
+    """Every service that has or should have a document."""
+    service_id, _ = fulltext.search_stems(session.get_bind().dialect.name)
+    return list(session.scalars(select(col(Service.id)).union(select(service_id))))
