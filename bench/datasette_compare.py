@@ -1,7 +1,7 @@
 """The uncached search over HTTP against Datasette and a bare FastAPI endpoint, on the national data.
 
     .venv/bin/python -m bench.datasette_compare [--services 200000] [--backends sqlite,postgresql]
-        [--seconds 10] [--rounds 3] [--mix 2000] [--connections 16] [--postgres URL]
+        [--seconds 10] [--rounds 3] [--mix 2000] [--connections 16] [--fts app|stems] [--postgres URL]
 
 Needs the bench extra (`pip install -e ".[bench]"`: datasette). One run, on one machine:
 - ours, per backend: the app under uvicorn, one worker, response cache off
@@ -68,9 +68,10 @@ DATASETTE_PLAIN = _PAGE.format(
 )
 # With q, the full-text index drives (CROSS JOIN keeps SQLite's join order): each candidate
 # tested against the index instead costs a full-text query per candidate, 10-20 times as much.
-# :fts is q as the app's own index query (app/dialect/fulltext.py render_text_query):
-# each word's stem, the word as typed, its compound parts and the need-domain labels it
-# names, as prefixes.
+# :fts is q in FTS5's syntax (--fts): "app", the app's own index query for it (app/dialect/
+# fulltext.py render_text_query: each word's stem, the word as typed, its compound parts and
+# the labels of the need domains it names, as prefixes), which matches what ours matches;
+# "stems", each word's stem as a prefix only, the plain full-text query, matching fewer.
 DATASETTE_TEXT = _PAGE.format(
     relevance="r.relevance, ", rank="-bm25(service_search) as relevance,", order="relevance desc, d2, ",
     candidates="service_search\n  cross join service_search_stems st on st.id = service_search.rowid\n"
@@ -86,8 +87,16 @@ def datasette_metadata(database_name: str) -> dict[str, object]:
     }}}}
 
 
-def datasette_paths(sqlite_url: str, database_name: str, paths: list[str]) -> list[str]:
-    """Our search paths as Datasette's canned queries, with q as the app's index query."""
+def fts_query(session: Session, q: str, form: str) -> str:
+    """q in FTS5's syntax: the app's own index query, or ("stems") its words' stems as prefixes."""
+    terms = search_terms(session, q)
+    if form == "stems":
+        return " AND ".join(f'"{word.stem}"*' for word in terms.words)
+    return render_text_query("sqlite", terms.query)
+
+
+def datasette_paths(sqlite_url: str, database_name: str, paths: list[str], form: str) -> list[str]:
+    """Our search paths as Datasette's canned queries, q in FTS5's syntax (fts_query)."""
     engine = make_engine(sqlite_url)
     fts: dict[str, str] = {}
     translated = []
@@ -99,7 +108,7 @@ def datasette_paths(sqlite_url: str, database_name: str, paths: list[str]) -> li
                 name = "search"
                 if q := asked.get("q"):
                     if q not in fts:
-                        fts[q] = render_text_query("sqlite", search_terms(session, q).query)
+                        fts[q] = fts_query(session, q, form)
                     query["fts"], name = fts[q], "search_text"
                 translated.append(f"/{database_name}/{name}.json?{urlencode(query)}")
     finally:
@@ -117,6 +126,7 @@ def main() -> None:
     parser.add_argument("--warmup-seconds", type=float, default=5.0)
     parser.add_argument("--mix", type=int, default=2000, help="distinct searches")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--fts", choices=("app", "stems"), default="app", help="Datasette's full-text query for q")
     args = parser.parse_args()
     backends = args.backends.split(",")
     urls = {backend: database(backend, args.services, args.postgres, False) for backend in {"sqlite", *backends}}
@@ -145,7 +155,7 @@ def main() -> None:
             sys.executable, "-m", "datasette", "serve", str(sqlite_file), "--metadata", str(metadata),
             "--port", str(port), "--setting", "sql_time_limit_ms", "10000",
         ], port=port, log=logs / "datasette.log")
-        loads["Datasette"] = datasette_paths(urls["sqlite"], sqlite_file.stem, paths)
+        loads["Datasette"] = datasette_paths(urls["sqlite"], sqlite_file.stem, paths, args.fts)
         port = free_port()
         servers["bare"] = Server("bare", uvicorn("bench.throughput:create_bare", port), port=port,
                                  env={PAYLOAD_ENV: str(payload)}, log=logs / "bare.log")
@@ -162,8 +172,8 @@ def _median_body(port: int, paths: list[str]) -> bytes:
 
 
 def _run(args: argparse.Namespace, servers: dict[str, Server], loads: dict[str, list[str]], bare_bytes: int) -> None:
-    print(f"{args.services:,} services; {len(loads[next(iter(loads))]):,} distinct searches; {args.connections} "
-          f"connections; {args.rounds} rounds of {args.seconds:g} s per load; bare body {bare_bytes:,} bytes; "
+    print(f"{args.services:,} services; {len(loads[next(iter(loads))]):,} distinct searches; Datasette's q: {args.fts}; "
+          f"{args.connections} connections; {args.rounds} rounds of {args.seconds:g} s per load; bare body {bare_bytes:,} bytes; "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)
     turns = {name: itertools.count() for name in loads}
     for name, server in servers.items():  # untimed: statements compiled, caches warmed, gc frozen

@@ -20,6 +20,7 @@ import cProfile
 import logging
 import os
 import pstats
+import statistics
 import time
 from collections import defaultdict
 from typing import Any
@@ -34,6 +35,7 @@ from app.settings import get_settings
 from bench.cache_hit import _call
 from bench.national_data import DEFAULT_POSTGRES
 from bench.search_scale import database, search_mix
+from bench.throughput import percentile
 
 # (layer, what a function's file path or, for C functions, its name contains), first match wins.
 # A function of none (the standard library, builtins) counts in its callers' layers.
@@ -97,28 +99,39 @@ async def _inline(function: Any, *args: Any, **_options: Any) -> Any:
     return function(*args)
 
 
-async def _pass(app: Any, paths: list[str]) -> None:
+async def _pass(app: Any, paths: list[str]) -> list[float]:
+    """Each search once; the seconds each took."""
+    timings = []
     for path in paths:
+        started = time.perf_counter()
         status, body = await _call(app, path)
+        timings.append(time.perf_counter() - started)
         if status != 200:
             raise RuntimeError(f"HTTP {status} from {path}: {body[:300]!r}")
+    return timings
 
 
-async def _profile(engine: Engine, paths: list[str]) -> tuple[float, pstats.Stats]:
+def kind(path: str) -> str:
+    return {(False, False): "plain", (True, False): "with q", (False, True): "with a domain",
+            (True, True): "with q and a domain"}["&q=" in path, "&domain=" in path]
+
+
+async def _profile(engine: Engine, paths: list[str]) -> tuple[dict[str, list[float]], pstats.Stats]:
+    """Unprofiled seconds per search by kind, and the profile of a pass."""
     app = create_app(engine)
     async with app.router.lifespan_context(app):
         for handler in logging.getLogger().handlers:
             if handler.get_name() == HANDLER_NAME and isinstance(handler, logging.StreamHandler):
                 handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the handler
         await _pass(app, paths)
-        started = time.perf_counter()
-        await _pass(app, paths)
-        plain = (time.perf_counter() - started) / len(paths) * 1000
+        by_kind: dict[str, list[float]] = defaultdict(list)
+        for path, seconds in zip(paths, await _pass(app, paths), strict=True):
+            by_kind[kind(path)].append(seconds)
         profiler = cProfile.Profile()
         profiler.enable()
         await _pass(app, paths)
         profiler.disable()
-    return plain, pstats.Stats(profiler)
+    return by_kind, pstats.Stats(profiler)
 
 
 def main() -> None:
@@ -137,13 +150,16 @@ def main() -> None:
         paths = search_mix(url, args.searches)
         engine = make_engine(url)
         try:
-            plain, stats = asyncio.run(_profile(engine, paths))
+            by_kind, stats = asyncio.run(_profile(engine, paths))
         finally:
             engine.dispose()
-        _report(backend, args, len(paths), plain, stats)
+        _report(backend, args, len(paths), by_kind, stats)
 
 
-def _report(backend: str, args: argparse.Namespace, searches: int, plain: float, stats: pstats.Stats) -> None:
+def _report(
+    backend: str, args: argparse.Namespace, searches: int, by_kind: dict[str, list[float]], stats: pstats.Stats
+) -> None:
+    plain = statistics.fmean(t for timings in by_kind.values() for t in timings) * 1000
     own, layer = layers(stats)
     total = sum(own.values())
     table: dict[Key, Any] = stats.stats  # type: ignore[attr-defined]
@@ -154,6 +170,9 @@ def _report(backend: str, args: argparse.Namespace, searches: int, plain: float,
           f"{statements / searches:.1f} SQL statements a search")
     for name, seconds in sorted(own.items(), key=lambda item: -item[1]):
         print(f"  {name:<52}{seconds / searches * 1000:8.2f} ms {seconds / total:6.1%}")
+    print("  unprofiled, by kind (mean / p50 / p99 ms): " + "; ".join(
+        f"{name} ({len(timings)}) {statistics.fmean(timings) * 1000:.1f} / {percentile(timings, 0.5):.1f} / "
+        f"{percentile(timings, 0.99):.1f}" for name, timings in sorted(by_kind.items())))
     print("  heaviest functions (own time, ms a search):")
     for key, entry in sorted(table.items(), key=lambda item: -item[1][2])[:args.top]:
         filename, _line, function = key
