@@ -197,12 +197,15 @@ def _run(args: argparse.Namespace, servers: dict[str, Server], loads: dict[str, 
         rounds = " / ".join(f"{run.rate:,.0f}" for run in runs)
         print(f"{name:<20}{rounds:>28}{percentile(latencies, 0.5):9.1f}{percentile(latencies, 0.99):9.1f}"
               f"{cpu[name] / requests * 1000:19.2f}{client:12.0%}")
-    print()
+    # On a busy machine a server's req/s is also its share of the cores, which the scheduler
+    # gives per process (PostgreSQL's sessions are processes of their own); CPU per request is not.
+    print("\nours / theirs: req/s per round (median); CPU per request, theirs / ours")
+    cost = {name: cpu[name] / sum(run.requests for run in runs) for name, runs in done.items()}
     for backend in (name for name in loads if name.startswith("ours")):
         for other in ("Datasette", "bare"):
             ratios = [ours.rate / theirs.rate for ours, theirs in zip(done[backend], done[other], strict=True)]
             print(f"{backend} / {other}: " + " / ".join(f"{ratio:.3f}" for ratio in ratios)
-                  + f" (median {statistics.median(ratios):.3f})")
+                  + f" ({statistics.median(ratios):.3f}); CPU {cost[other] / cost[backend]:.3f}")
     print()
     for name, server in servers.items():
         memory = server.memory()
