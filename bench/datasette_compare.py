@@ -156,24 +156,25 @@ def main() -> None:
             "--port", str(port), "--setting", "sql_time_limit_ms", "10000",
         ], port=port, log=logs / "datasette.log")
         loads["Datasette"] = datasette_paths(urls["sqlite"], sqlite_file.stem, paths, args.fts)
+        theirs = len(_median_body(port, loads["Datasette"]))
         port = free_port()
         servers["bare"] = Server("bare", uvicorn("bench.throughput:create_bare", port), port=port,
                                  env={PAYLOAD_ENV: str(payload)}, log=logs / "bare.log")
         loads["bare"] = ["/bare"]
-        _run(args, servers, loads, payload.stat().st_size)
+        _run(args, servers, loads, f"ours and bare {payload.stat().st_size:,}, Datasette {theirs:,}")
     finally:
         for server in servers.values():
             server.stop()
 
 
 def _median_body(port: int, paths: list[str]) -> bytes:
-    """Our response of median size over the first 101 searches of the mix."""
+    """The response of median size to the first 101 searches of the mix."""
     return sorted(fetch_all(port, paths[:101]), key=len)[50]
 
 
-def _run(args: argparse.Namespace, servers: dict[str, Server], loads: dict[str, list[str]], bare_bytes: int) -> None:
+def _run(args: argparse.Namespace, servers: dict[str, Server], loads: dict[str, list[str]], sizes: str) -> None:
     print(f"{args.services:,} services; {len(loads[next(iter(loads))]):,} distinct searches; Datasette's q: {args.fts}; "
-          f"{args.connections} connections; {args.rounds} rounds of {args.seconds:g} s per load; bare body {bare_bytes:,} bytes; "
+          f"{args.connections} connections; {args.rounds} rounds of {args.seconds:g} s per load; median body bytes: {sizes}; "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)
     turns = {name: itertools.count() for name in loads}
     for name, server in servers.items():  # untimed: statements compiled, caches warmed, gc frozen
