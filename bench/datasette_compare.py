@@ -66,8 +66,9 @@ DATASETTE_PLAIN = _PAGE.format(
     candidates="postcode4 p\n  join service_area a on a.area_code = p.gemeente_code and p.pc4 = :postcode\n"
     "  join service s on s.id = a.service_id",
 )
-# With q, the full-text index drives (CROSS JOIN keeps SQLite's join order): each candidate
-# tested against the index instead costs a full-text query per candidate, 10-20 times as much.
+# With q, the full-text index drives (CROSS JOIN keeps SQLite's join order): testing each of
+# the gemeente's candidates against the index instead runs a full-text query per candidate,
+# 13 times as slow at 20,000 services and no faster at 200,000.
 # :fts is q in FTS5's syntax (--fts): "app", the app's own index query for it (app/dialect/
 # fulltext.py render_text_query: each word's stem, the word as typed, its compound parts and
 # the labels of the need domains it names, as prefixes), which matches what ours matches;
