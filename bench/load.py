@@ -41,7 +41,7 @@ from app.client_admin.service import create_client
 from app.db import make_engine
 from bench.national_data import DEFAULT_POSTGRES
 from bench.search_scale import database, search_mix
-from bench.throughput import _free_port, _wait_until_up
+from bench.throughput import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -133,14 +133,14 @@ def main() -> None:
         url = database(backend, args.services, args.postgres, False)
         paths = search_mix(url, args.mix)
         key = reader_key(url)
-        port = _free_port()
+        port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port),
              "--log-level", "warning", "--no-access-log", "--workers", str(args.workers)],
             env={**os.environ, "WIJKKAART_DATABASE_URL": url}, cwd=ROOT,
         )
         try:
-            _wait_until_up(port, server)
+            wait_until_up(port, server)
             host = f"http://127.0.0.1:{port}"
             print(f"\n== {backend}, {args.services:,} services, {len(paths):,} distinct searches, {args.users} users, "
                   f"{args.workers} uvicorn worker(s); load average {os.getloadavg()[0]:.1f}", flush=True)
