@@ -21,7 +21,7 @@ an external-content FTS5 table is kept, as PostgreSQL keeps a GIN index itself.
 """
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -83,17 +83,25 @@ def _postgres_triggers(module: ModuleType, triggers: list[tuple[str, str, str]],
                    f"FOR EACH STATEMENT EXECUTE FUNCTION {function.format(table=table)}")
 
 
-def _open_location(module: ModuleType, name: str) -> None:  # as 0007 made them
-    if name == "postgresql":
-        op.execute(module._POSTGRES_FUNCTION)
-        _postgres_triggers(module, module._TRIGGERS, "service_open_location_refresh()")
-        return
-    for trigger, table, event in module._TRIGGERS:
+def _sqlite_triggers(module: ModuleType, triggers: list[tuple[str, str, str]]) -> None:
+    for trigger, table, event in triggers:
         body = " ".join(module._SQLITE_REFRESH.format(row=row) for row in module._EVENTS[event])
         op.execute(f"CREATE TRIGGER {trigger} AFTER {event} ON {table} BEGIN {body} END")
 
 
-def _anywhere(module: ModuleType, name: str) -> None:  # as 0011 made them
+def _refreshed_by(function: str) -> Callable[[ModuleType, str], None]:
+    """How 0007, 0012 and 0013 made their triggers: one refresh function for every trigger."""
+    def create(module: ModuleType, name: str) -> None:
+        triggers = _triggers(module, name)
+        if name == "postgresql":
+            op.execute(module._POSTGRES_FUNCTION)
+            _postgres_triggers(module, triggers, function)
+        else:
+            _sqlite_triggers(module, triggers)
+    return create
+
+
+def _anywhere(module: ModuleType, name: str) -> None:  # as 0011 made them: the refresh takes the table's key
     if name == "postgresql":
         op.execute(module._POSTGRES_FUNCTION)
         for trigger, table, event in module._TRIGGERS:
@@ -101,26 +109,6 @@ def _anywhere(module: ModuleType, name: str) -> None:  # as 0011 made them
         return
     for trigger, table, event in module._TRIGGERS:
         body = " ".join(module._SQLITE_REFRESH.format(row=row, key=module._KEYS[table]) for row in module._EVENTS[event])
-        op.execute(f"CREATE TRIGGER {trigger} AFTER {event} ON {table} BEGIN {body} END")
-
-
-def _area_domain(module: ModuleType, name: str) -> None:  # as 0012 made them
-    if name == "postgresql":
-        op.execute(module._POSTGRES_FUNCTION)
-        _postgres_triggers(module, module._TRIGGERS, "service_area_domain_refresh()")
-        return
-    for trigger, table, event in module._TRIGGERS:
-        body = " ".join(module._SQLITE_REFRESH.format(row=row) for row in module._EVENTS[event])
-        op.execute(f"CREATE TRIGGER {trigger} AFTER {event} ON {table} BEGIN {body} END")
-
-
-def _area_document(module: ModuleType, name: str) -> None:  # as 0013 made them
-    if name == "postgresql":
-        op.execute(module._POSTGRES_FUNCTION)
-        _postgres_triggers(module, module._triggers(name), "service_area_document_refresh()")
-        return
-    for trigger, table, event in module._triggers(name):
-        body = " ".join(module._SQLITE_REFRESH.format(row=row) for row in module._EVENTS[event])
         op.execute(f"CREATE TRIGGER {trigger} AFTER {event} ON {table} BEGIN {body} END")
 
 
@@ -145,9 +133,9 @@ def _point(module: ModuleType, name: str) -> None:  # as 0014 made them
 
 
 _CREATE = {
-    "0007_service_open_location": _open_location,
+    "0007_service_open_location": _refreshed_by("service_open_location_refresh()"),
     "0011_service_anywhere": _anywhere,
-    "0012_service_area_domain": _area_domain,
-    "0013_service_area_document": _area_document,
+    "0012_service_area_domain": _refreshed_by("service_area_domain_refresh()"),
+    "0013_service_area_document": _refreshed_by("service_area_document_refresh()"),
     "0014_service_point": _point,
 }
