@@ -100,3 +100,15 @@ def test_a_fhir_search_at_the_bound_is_answered(demo_client: TestClient, name: s
     assert response.json()["resourceType"] == "Bundle" and response.json()["total"] > 0
     spread = demo_client.get("/fhir/HealthcareService", params={name: ",".join([value] * MAX_VALUES_PER_PARAMETER)})
     assert spread.status_code == 200 and spread.json()["total"] == response.json()["total"]
+
+
+def test_fhir_names_repeated_are_the_words_of_one_query(demo_client: TestClient) -> None:
+    # Repeats are ANDed: the same services as the words in one value, and 50 different words
+    # are answered (one test of every name, not a join per repeat).
+    apart = demo_client.get("/fhir/HealthcareService", params=[("name", "schuld"), ("name", "walcheren")])
+    together = demo_client.get("/fhir/HealthcareService", params={"name": "schuld walcheren"})
+    assert apart.status_code == together.status_code == 200
+    assert apart.json()["total"] == together.json()["total"] > 0
+    words = [f"woord{i}" for i in range(MAX_VALUES_PER_PARAMETER - 1)] + ["schuld"]
+    response = demo_client.get("/fhir/HealthcareService", params=[("name", w) for w in words])
+    assert response.status_code == 200 and response.json()["total"] == 0

@@ -49,6 +49,7 @@ class Param:
     type: str  # the FHIR search parameter type, as the CapabilityStatement states it
     documentation: str
     modifiers: frozenset[str] = frozenset()
+    words: bool = False  # its repeats (without a modifier or alternatives) are the words of one query, all to match
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def _service_name(session: Session, value: str, modifier: str | None) -> ColumnE
         return params.string_clause(Service.name, value, modifier)
     return params.any_of(
         col(Service.id).in_(select(name_matches(session, text, field="name").c.service_id))
-        for text in params.alternatives(value)
+        for text in dict.fromkeys(params.alternatives(value))  # each alternative is a test of every name: once
     )
 
 
@@ -127,6 +128,7 @@ NAME = Param("name", "string", "Starts the name or one of its words, case-insens
 SERVICE_NAME = Param(
     "name", "string", "Every word is a word of the name or starts one, as GET /api/v1/search matches words (stemmed, "
     "compounds split, without case or accents); :contains, :exact as for any string.", params.STRING_MODIFIERS,
+    words=True,
 )
 
 

@@ -33,6 +33,15 @@ class SearchResult:
     offset: int
 
 
+def _narrow(
+    session: Session, kind: Kind, filters: list[list[ColumnElement[bool]]], name: str, value: str, modifier: str | None
+) -> None:
+    for clauses, source in zip(filters, kind.sources, strict=True):
+        clause = source.clauses.get(name)
+        # A parameter a source cannot hold (an organisation for a CBS area) excludes it.
+        clauses.append(clause(session, value, modifier) if clause else false())
+
+
 def search(
     session: Session, kind: Kind, query: Sequence[tuple[str, str]], viewer: Viewer, *, strict: bool
 ) -> SearchResult:
@@ -48,6 +57,7 @@ def search(
     applied: list[tuple[str, str]] = []
     adding: list[Include] = []  # what _include and _revinclude ask for
     filters: list[list[ColumnElement[bool]]] = [[] for _ in kind.sources]
+    words: dict[str, list[str]] = {}  # per parameter whose repeats are words of one query, those words
     for key, value in query:
         name, _, modifier = key.partition(":")
         if name in kind.refused or key in RESULT_REFUSED or (key == "_summary" and value not in SUMMARIES):
@@ -75,11 +85,17 @@ def search(
             raise InvalidInput(f"{key}: the modifier :{modifier} is not supported for {name}.", field=key)
         if not value:
             continue  # FHIR: an empty value is ignored
+        if (key, value) in applied:
+            continue  # the same condition again narrows nothing, and each costs the database a test
         applied.append((key, value))
-        for clauses, source in zip(filters, kind.sources, strict=True):
-            clause = source.clauses.get(name)
-            # A parameter a source cannot hold (an organisation for a CBS area) excludes it.
-            clauses.append(clause(session, value, modifier or None) if clause else false())
+        if param.words and not modifier and len(params.alternatives(value)) == 1:
+            words.setdefault(name, []).append(value)
+            continue
+        _narrow(session, kind, filters, name, value, modifier or None)
+    for name, texts in words.items():
+        # One test of all the words: each repeat as a test of its own makes PostgreSQL plan a
+        # join per repeat (50 repeats took past the statement timeout).
+        _narrow(session, kind, filters, name, " ".join(texts), None)
     statements = [source.statement().where(*clauses) for source, clauses in zip(kind.sources, filters, strict=True)]
     totals = [session.exec(select(func.count()).select_from(s.subquery())).one() for s in statements]
     resources: list[dict[str, Any]] = []
