@@ -17,7 +17,7 @@ from app.locations.schemas import LocationWrite, OpeningExceptionIn, OpeningInte
 from app.locations.service import save_location
 from app.maintenance import service as maintenance
 from app.maintenance.kinds import LOCATION, SERVICE
-from app.search.index import writer
+from app.search.index import documents, writer
 from app.search.models import SearchCard, ServiceAnywhere, ServiceAreaDocument, ServicePoint
 from tests.support.factories import (
     ACTOR,
@@ -103,6 +103,20 @@ def test_db_upgrade_repairs_a_stale_index(session: Session) -> None:
     assert written == {"cards": 1, "documents": 2, "rows": 1 + 1 + 2}  # anywhere; the area's document; a point
     assert_index_as_rebuilt(session)
     assert writer.bring_up_to_date(session) == {"cards": 0, "documents": 0, "rows": 0}
+
+
+def test_documents_are_refreshed_for_more_services_than_a_statement_may_bind(session: Session) -> None:
+    """After a migration every service's document is written anew: on PostgreSQL more than
+    65,535 ids in one statement are refused, so they go in chunks."""
+    make_region(session)
+    kept = make_service(session, make_organisation(session), name="Schuldhulp")
+    session.flush()
+    dialect_name = session.get_bind().dialect.name
+    service_id, _ = fulltext.search_stems(dialect_name)
+    session.execute(update(service_id.table).values({fulltext.search_name_stems(dialect_name): None}))
+    documents.refresh(session, [kept, *(uuid.uuid4() for _ in range(70_000))])
+    assert writer.bring_up_to_date(session)["documents"] == 0
+    assert_index_as_rebuilt(session)
 
 
 # --- one matcher ------------------------------------------------------------------------

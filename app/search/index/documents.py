@@ -5,21 +5,25 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import or_
+from sqlalchemy import exists, or_
 from sqlmodel import Session, col, select
 
 from app.dialect import fulltext
 from app.organisations.models import Organisation
+from app.search.index.cards import chunks
 from app.search.text import service_words
 from app.services.models import Service, ServiceNeedDomain
 from app.taxonomy.models import NeedDomain
 
 
 def refresh(session: Session, service_ids: Iterable[uuid.UUID]) -> None:
-    """Write the documents of these services anew; a deleted or vanished service's goes."""
-    ids = set(service_ids)
-    if not ids:
-        return
+    """Write the documents of these services anew; a deleted or vanished service's goes.
+    In chunks: after a migration that is every service, more ids than a statement may bind."""
+    for chunk in chunks(sorted(set(service_ids))):
+        _refresh(session, set(chunk))
+
+
+def _refresh(session: Session, ids: set[uuid.UUID]) -> None:
     rows = session.exec(
         select(Service.id, Service.name, Service.description, Organisation.name)
         .join(Organisation, col(Organisation.id) == Service.organisation_id)
@@ -45,9 +49,13 @@ def stale(session: Session) -> list[uuid.UUID]:
     service is deleted or gone."""
     service_id, _ = fulltext.search_stems(session.get_bind().dialect.name)
     name_stems = fulltext.search_name_stems(session.get_bind().dialect.name)
-    live = select(col(Service.id)).where(col(Service.deleted_at).is_(None))
-    missing = live.where(~col(Service.id).in_(select(service_id)))
-    kept_wrongly = select(service_id).where(or_(name_stems.is_(None), service_id.not_in(live)))
+    # NOT EXISTS rather than NOT IN: PostgreSQL runs a NOT IN over a subquery too large for
+    # work_mem as a nested loop (200,000 services went past the statement timeout).
+    live = col(Service.deleted_at).is_(None)
+    missing = select(col(Service.id)).where(live, ~exists().where(service_id == col(Service.id)))
+    kept_wrongly = select(service_id).where(
+        or_(name_stems.is_(None), ~exists().where(col(Service.id) == service_id, live))
+    )
     return list(session.scalars(missing.union(kept_wrongly)))
 
 
