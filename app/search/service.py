@@ -4,12 +4,12 @@ results put together from the stored cards of its services, locations and contac
 with open_only, whether a candidate is open is asked of the database, a batch at a time.
 """
 
+import operator
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Float, Integer, Uuid, column, select, type_coerce
 from sqlmodel import Session
@@ -27,7 +27,7 @@ from app.search import cards, ranking
 from app.search.cards import load_eligibility
 from app.search.distance import PageDistances
 from app.search.ranking import DriverId
-from app.search.relevance import Judgement, judge
+from app.search.relevance import Judge, Judgement
 from app.search.schemas import MATCH_LEVELS, Opening, SearchCriteria, SearchPlace
 from app.search.text import QueryWord, SearchTerms, relaxed_terms, search_terms
 from app.services.eligibility import EligibilityVerdict, PatientAttributes, patient_home, service_verdict
@@ -116,17 +116,19 @@ def _ranked_batches(
                 size = min(size * 4, largest)
 
 
-@dataclass(frozen=True)
-class _Scored:
-    """A match of q with its place in the ranking (TEXT_ORDER_KEYS) and why it is there."""
+class _Scored(NamedTuple):
+    """A match of q with its place in the ranking (its first fields, TEXT_ORDER_KEYS) and why it is there."""
 
-    id: Any  # as the driver reads it (ranking.DriverId)
-    level: int
-    d2: float
     neg_band: int
+    level: int
     neg_fine: float
+    d2: float
+    id: Any  # as the driver reads it (ranking.DriverId)
     judgement: Judgement
     domains: frozenset[str]
+
+
+_text_order = operator.itemgetter(*range(len(TEXT_ORDER_KEYS)))
 
 
 def _text_ranked(
@@ -145,12 +147,13 @@ def _text_ranked(
         if len(rows) >= MAX_TEXT_CANDIDATES:
             break
     domains = _need_domains(session, [row.id for row in rows])
+    judge = Judge(terms)
     scored = []
-    for row in rows:
-        judgement = judge(terms, row.name, row.document, domains[row.id])
-        scored.append(_Scored(row.id, row.level, row.d2, -judgement.band, -round(judgement.fine, 6), judgement,
-                              domains[row.id]))
-    return sorted(scored, key=lambda row: tuple(getattr(row, key) for key in TEXT_ORDER_KEYS))
+    for service_id, level, d2, name, document in rows:
+        served = domains[service_id]
+        judgement = judge(name, document, served)
+        scored.append(_Scored(-judgement.band, level, -round(judgement.fine, 6), d2, service_id, judgement, served))
+    return sorted(scored, key=_text_order)
 
 
 def _need_domains(session: Session, ids: list[Any]) -> defaultdict[Any, frozenset[str]]:
@@ -170,7 +173,7 @@ def _need_domains(session: Session, ids: list[Any]) -> defaultdict[Any, frozense
 def _after(rows: list[_Scored], after: list[Any] | None) -> Iterator[list[Any]]:
     """The scored matches after the cursor's key, as one batch."""
     if after is not None:
-        rows = [row for row in rows if tuple(getattr(row, key) for key in TEXT_ORDER_KEYS) > tuple(after)]
+        rows = [row for row in rows if _text_order(row) > tuple(after)]
     if rows:
         yield list(rows)
 
