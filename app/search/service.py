@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Float, Integer, Uuid, column, select, type_coerce
+from sqlalchemy import ColumnElement, Float, Integer, Uuid, bindparam, column, select, type_coerce
 from sqlmodel import Session
 
 from app.areas.schemas import PostcodeOut
@@ -44,6 +44,9 @@ _TEXT_CURSOR_COLUMNS: list[ColumnElement[Any]] = [
     column("id", Uuid()),
 ]
 _at, _location, _domain = table_of(ServiceLocation), table_of(Location), table_of(ServiceNeedDomain)
+_domain_service_id = type_coerce(_domain.c.service_id, DriverId())  # as the candidates carry it
+_DOMAINS_OF = select(_domain_service_id, _domain.c.domain_code).where(
+    _domain_service_id.in_(bindparam("ids", expanding=True)))
 RING_KM = 2.0  # see _rings
 # A search with q scores at most this many matches, the most specific and nearest first:
 # bands come before levels, so every match is scored before the first page is cut.
@@ -160,12 +163,9 @@ def _need_domains(session: Session, ids: list[Any]) -> defaultdict[Any, frozense
     """Service id -> its need domain codes, ids as the driver reads them (ranking.DriverId)
     (in chunks: a bound list per statement stays short)."""
     found: defaultdict[Any, set[str]] = defaultdict(set)
-    service_id_column = type_coerce(_domain.c.service_id, DriverId())
     for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
-        for service_id, code in session.execute(
-            select(service_id_column, _domain.c.domain_code).where(service_id_column.in_(chunk))
-        ):
+        # All at once: iterating a result fetches its rows one by one, in Python.
+        for service_id, code in session.execute(_DOMAINS_OF, {"ids": ids[start:start + 1000]}).all():
             found[service_id].add(code)
     return defaultdict(frozenset, {service_id: frozenset(codes) for service_id, codes in found.items()})
 
