@@ -51,7 +51,11 @@ def _name_words(name: str) -> tuple[tuple[str, str], ...]:
 
 def _in_name(named_words: tuple[tuple[str, str], ...], wanted: tuple[str, ...]) -> str | None:
     """The first word of the name that one of the `wanted` stems starts, if any."""
-    return next((text for stem, text in named_words if wanted and stem.startswith(wanted)), None)
+    if wanted:
+        for stem, text in named_words:
+            if stem.startswith(wanted):
+                return text
+    return None
 
 
 @dataclass(frozen=True)
@@ -95,11 +99,17 @@ class Judge:
             parts = [(part, spaced) for part, spaced in plan.parts if spaced in document]
             own = whole or (parts if parts and (self.relaxed or len(parts) == len(plan.parts)) else [])
             inside = not own and plan.inner and word.stem in document
-            in_name = _in_name(named_words, tuple(form for form, _ in whole))
+            in_name = _in_name(named_words, tuple(form for form, _ in whole)) if whole else None
             # A part of the compound, or an everyday word of a domain the word names: the name says
-            # the service is about it, less surely than the word itself would.
-            related = None if in_name else _in_name(named_words, tuple(part for part, _ in parts)) or next(
-                (text for stems in plan.named if (text := _in_name(named_words, stems))), None)
+            # the service is about it, less surely than the word itself would. (Not needed when
+            # the word itself is in the name.)
+            related = None
+            if not in_name:
+                related = _in_name(named_words, tuple(part for part, _ in parts)) if parts else None
+                for stems in plan.named:
+                    if related:
+                        break
+                    related = _in_name(named_words, stems)
             served = sorted(word.domains & domains)
             if self.relaxed and not (own or inside or in_name or related or served):
                 continue  # relaxed, a service matches some word of q, not necessarily this one
