@@ -134,11 +134,11 @@ def main() -> None:
 
 def _report(backend: str, args: argparse.Namespace, runs: dict[str, list[dict[str, dict[str, float]]]]) -> None:
     print(f"\n== {backend}, {args.services:,} services, {args.searches} distinct searches, {args.rounds} rounds: "
-          f"CPU ms a search, {args.base} -> this checkout (app process + server)")
+          f"CPU ms a search, {args.base} -> this checkout")
     for name in runs["base"][0]:
         line = []
         for part in ("app", "server", "total"):
-            if part == "server" and backend != "postgresql":
+            if part != "app" and backend != "postgresql":
                 continue
             mean = {which: statistics.fmean(
                 run[name]["app"] + run[name]["server"] if part == "total" else run[name][part] for run in found
