@@ -100,7 +100,9 @@ def _run(root: Path, backend: str, args: argparse.Namespace) -> dict[str, dict[s
     command = [sys.executable, str(Path(__file__).resolve()), "--measure", "--backends", backend,
                "--services", str(args.services), "--searches", str(args.searches), "--postgres", args.postgres]
     done = subprocess.run(command, cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True,
-                          text=True, check=True)
+                          text=True)
+    if done.returncode:
+        raise RuntimeError(f"measuring {root} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
