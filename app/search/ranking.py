@@ -11,7 +11,8 @@ shape is built once and cached.
 
 import functools
 import math
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,9 +31,11 @@ from sqlalchemy import (
     select,
     true,
     tuple_,
+    type_coerce,
     union_all,
 )
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from app.db import table_of
 from app.dialect import fulltext
@@ -65,6 +68,34 @@ _anywhere = table_of(ServiceAnywhere)
 _area_domain = table_of(ServiceAreaDomain)
 _area_document = table_of(ServiceAreaDocument)
 _point = table_of(ServicePoint)
+
+
+class DriverId(TypeDecorator[Any]):
+    """A service id as the driver reads and binds it (SQLite: the hex text; PostgreSQL: a
+    uuid.UUID). A search reads thousands of candidates and keeps a page of them: the
+    candidates keep this form, compared, ordered and bound back as they came (hex text
+    orders as the UUIDs do), and only the page's ids become UUIDs (as_uuid)."""
+
+    impl = Uuid
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> None:
+        return None
+
+
+def as_uuid(dialect: Dialect) -> Callable[[Any], uuid.UUID]:
+    """How this dialect's DriverId values become UUIDs (Uuid's own reading of a column)."""
+    process = Uuid().result_processor(dialect, None)
+    return process or (lambda value: value)
+
+
+def driver_id(dialect: Dialect) -> Callable[[uuid.UUID], Any]:
+    """How a UUID becomes this dialect's DriverId value (Uuid's own binding)."""
+    process = Uuid().bind_processor(dialect)
+    return process or (lambda value: value)
 
 
 @dataclass(frozen=True)
@@ -241,7 +272,7 @@ def _ranked(s: Shape) -> Any:
     # from the coordinates of their live locations kept by service (service_point).
     nearest = select(func.min(_squared_distance(_point))).where(_point.c.service_id == _service.c.id).scalar_subquery()
     statement = (
-        select(_service.c.id.label("id"), candidate.c.level.label("level"))
+        select(type_coerce(_service.c.id, DriverId()).label("id"), candidate.c.level.label("level"))
         .select_from(candidate)
         .join(_service, _service.c.id == candidate.c.service_id)
         # The candidates drive the join: `status || ''` keeps the status index out of the plan,
@@ -311,7 +342,7 @@ def batch_statement(s: Shape) -> Select[Any]:
     order = [ranked.c[key] for key in ORDER_KEYS]
     statement = select(ranked).order_by(*order).limit(bindparam("size", type_=Integer()))
     if s.after:
-        types: tuple[TypeEngine[Any], ...] = (Integer(), Float(), Uuid())
+        types: tuple[TypeEngine[Any], ...] = (Integer(), Float(), DriverId())
         after: list[BindParameter[Any]] = [
             bindparam(f"after_{key}", type_=type_) for key, type_ in zip(ORDER_KEYS, types, strict=True)
         ]

@@ -18,11 +18,10 @@ service and q alone, so both databases and every worker rank alike.
 
 import functools
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from app.search.text import SearchTerms, stem_words
+from app.search.text import QueryWord, SearchTerms, stem_words
 
 Where = Literal["name", "domain", "description"]
 WEIGHTS: dict[Where, int] = {"name": 3, "domain": 2, "description": 1}
@@ -50,59 +49,95 @@ def _name_words(name: str) -> tuple[tuple[str, str], ...]:
     return tuple((stem, word) for word in _WORD_START.findall(name) for stem in stem_words(word)[:1])
 
 
-def _in_name(named_words: tuple[tuple[str, str], ...], stems: Iterable[str]) -> str | None:
-    """The first word of the name that one of `stems` starts, if any."""
-    wanted = tuple(stems)
-    return next((text for stem, text in named_words if wanted and stem.startswith(wanted)), None)
+def _in_name(named_words: tuple[tuple[str, str], ...], wanted: tuple[str, ...]) -> str | None:
+    """The first word of the name that one of the `wanted` stems starts, if any."""
+    if wanted:
+        for stem, text in named_words:
+            if stem.startswith(wanted):
+                return text
+    return None
 
 
-def _starts(stem: str, text: str) -> bool:
-    """Whether stem starts a stem of `text` (stems joined by spaces, with a leading space)."""
-    return " " + stem in text
+@dataclass(frozen=True)
+class _Word:
+    """What judging reads of a word of q, worked out once for all its candidates."""
+
+    word: QueryWord
+    forms: tuple[tuple[str, str], ...]  # (stem, " " + stem) of its stem and the word as typed
+    parts: tuple[tuple[str, str], ...]  # the same of its compound parts
+    inner: bool  # it is also sought inside a stem
+    named: tuple[tuple[str, ...], ...]  # per need domain it names, in code order: the domain's everyday words
+    spoken: tuple[str, ...]  # those words, each once, with a leading space
 
 
-def _count(stem: str, text: str) -> int:
-    return text.count(" " + stem)
+class Judge:
+    """judge() for every candidate of one SearchTerms."""
+
+    def __init__(self, terms: SearchTerms) -> None:
+        self.relaxed = terms.relaxed
+        self.words = tuple(
+            _Word(
+                word,
+                tuple((form, " " + form) for form in dict.fromkeys((word.stem, word.text))),
+                tuple((part, " " + part) for part in word.parts),
+                word.stem in terms.inner,
+                tuple(stems for code in sorted(word.domains) if (stems := tuple(terms.domain_words.get(code, ())))),
+                tuple(" " + stem for stem in dict.fromkeys(
+                    stem for code in word.domains for stem in terms.domain_words.get(code, ()))),
+            )
+            for word in terms.words
+        )
+
+    def __call__(self, name: str, document: str, domains: frozenset[str]) -> Judgement:
+        """How the terms match a service with this name, search document (its stems, with a
+        leading space) and need domain codes."""
+        named_words = _name_words(name)
+        judgement = Judgement()
+        for plan in self.words:
+            word = plan.word
+            whole = [(form, spaced) for form, spaced in plan.forms if spaced in document]
+            parts = [(part, spaced) for part, spaced in plan.parts if spaced in document]
+            own = whole or (parts if parts and (self.relaxed or len(parts) == len(plan.parts)) else [])
+            inside = not own and plan.inner and word.stem in document
+            in_name = _in_name(named_words, tuple(form for form, _ in whole)) if whole else None
+            # A part of the compound, or an everyday word of a domain the word names: the name says
+            # the service is about it, less surely than the word itself would. (Not needed when
+            # the word itself is in the name.)
+            related = None
+            if not in_name:
+                related = _in_name(named_words, tuple(part for part, _ in parts)) if parts else None
+                for stems in plan.named:
+                    if related:
+                        break
+                    related = _in_name(named_words, stems)
+            served = sorted(word.domains & domains)
+            if self.relaxed and not (own or inside or in_name or related or served):
+                continue  # relaxed, a service matches some word of q, not necessarily this one
+            if in_name or related:
+                best = WordMatch(word.text, "name", in_name or related or "")
+            elif served:
+                best = WordMatch(word.text, "domain", served[0])
+            else:
+                # The index matched the word (every candidate matches every word), here in the
+                # description, the organisation's name, or a label of a domain it does not serve.
+                best = WordMatch(word.text, "description", word.text)
+            judgement.band += _OWN_NAME if in_name else WEIGHTS[best.where]
+            judgement.matches.append(best)
+            # Within a band: more and earlier mentions of the word (with diminishing returns),
+            # more of the named domains' words, and a service that serves fewer other domains.
+            mentions = sum(document.count(spaced) for _, spaced in own) + (document.count(word.stem) if inside else 0)
+            judgement.fine += 1 - 1 / (mentions + 1)
+            if own:
+                before = document[:document.find(own[0][1])].count(" ")
+                judgement.fine += 0.5 / (1 + before)
+            spoken = sum(1 for spaced in plan.spoken if spaced in document)
+            judgement.fine += 1 - 1 / (spoken + 1)
+            if served:
+                judgement.fine += 1 / len(domains)
+        return judgement
 
 
 def judge(terms: SearchTerms, name: str, document: str, domains: frozenset[str]) -> Judgement:
     """How `terms` match a service with this name, search document (its stems, with a
     leading space) and need domain codes."""
-    named_words = _name_words(name)
-    judgement = Judgement()
-    for word in terms.words:
-        whole = [form for form in dict.fromkeys((word.stem, word.text)) if _starts(form, document)]
-        parts = [part for part in word.parts if _starts(part, document)]
-        own = whole or (parts if parts and (terms.relaxed or len(parts) == len(word.parts)) else [])
-        inside = not own and word.stem in terms.inner and word.stem in document
-        in_name = _in_name(named_words, whole)
-        # A part of the compound, or an everyday word of a domain the word names: the name says
-        # the service is about it, less surely than the word itself would.
-        related = _in_name(named_words, parts) or next((
-            text for code in sorted(word.domains) for text in [_in_name(named_words, terms.domain_words.get(code, ()))]
-            if text), None)
-        served = sorted(word.domains & domains)
-        if terms.relaxed and not (own or inside or related or served):
-            continue  # relaxed, a service matches some word of q, not necessarily this one
-        if in_name or related:
-            best = WordMatch(word.text, "name", in_name or related or "")
-        elif served:
-            best = WordMatch(word.text, "domain", served[0])
-        else:
-            # The index matched the word (every candidate matches every word), here in the
-            # description, the organisation's name, or a label of a domain it does not serve.
-            best = WordMatch(word.text, "description", word.text)
-        judgement.band += _OWN_NAME if in_name else WEIGHTS[best.where]
-        judgement.matches.append(best)
-        # Within a band: more and earlier mentions of the word (with diminishing returns),
-        # more of the named domains' words, and a service that serves fewer other domains.
-        mentions = sum(_count(s, document) for s in own) + (document.count(word.stem) if inside else 0)
-        judgement.fine += 1 - 1 / (mentions + 1)
-        if own:
-            before = document[:document.find(" " + own[0])].count(" ")
-            judgement.fine += 0.5 / (1 + before)
-        spoken = {s for code in word.domains for s in terms.domain_words.get(code, ()) if _starts(s, document)}
-        judgement.fine += 1 - 1 / (len(spoken) + 1)
-        if served:
-            judgement.fine += 1 / len(domains)
-    return judgement
+    return Judge(terms)(name, document, domains)

@@ -4,14 +4,14 @@ results put together from the stored cards of its services, locations and contac
 with open_only, whether a candidate is open is asked of the database, a batch at a time.
 """
 
+import operator
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Float, Integer, Uuid, column, select
+from sqlalchemy import ColumnElement, Float, Integer, Uuid, bindparam, column, select, type_coerce
 from sqlmodel import Session
 
 from app.areas.schemas import PostcodeOut
@@ -26,7 +26,8 @@ from app.pagination import decode_cursor, encode_cursor, keyed_scope
 from app.search import cards, ranking
 from app.search.cards import load_eligibility
 from app.search.distance import PageDistances
-from app.search.relevance import Judgement, judge
+from app.search.ranking import DriverId
+from app.search.relevance import Judge, Judgement
 from app.search.schemas import MATCH_LEVELS, Opening, SearchCriteria, SearchPlace
 from app.search.text import QueryWord, SearchTerms, relaxed_terms, search_terms
 from app.services.eligibility import EligibilityVerdict, PatientAttributes, patient_home, service_verdict
@@ -42,7 +43,10 @@ _TEXT_CURSOR_COLUMNS: list[ColumnElement[Any]] = [
     column("neg_band", Integer()), column("level", Integer()), column("neg_fine", Float()), column("d2", Float()),
     column("id", Uuid()),
 ]
-_at, _location = table_of(ServiceLocation), table_of(Location)
+_at, _location, _domain = table_of(ServiceLocation), table_of(Location), table_of(ServiceNeedDomain)
+_domain_service_id = type_coerce(_domain.c.service_id, DriverId())  # as the candidates carry it
+_DOMAINS_OF = select(_domain_service_id, _domain.c.domain_code).where(
+    _domain_service_id.in_(bindparam("ids", expanding=True)))
 RING_KM = 2.0  # see _rings
 # A search with q scores at most this many matches, the most specific and nearest first:
 # bands come before levels, so every match is scored before the first page is cut.
@@ -115,17 +119,19 @@ def _ranked_batches(
                 size = min(size * 4, largest)
 
 
-@dataclass(frozen=True)
-class _Scored:
-    """A match of q with its place in the ranking (TEXT_ORDER_KEYS) and why it is there."""
+class _Scored(NamedTuple):
+    """A match of q with its place in the ranking (its first fields, TEXT_ORDER_KEYS) and why it is there."""
 
-    id: uuid.UUID
-    level: int
-    d2: float
     neg_band: int
+    level: int
     neg_fine: float
+    d2: float
+    id: Any  # as the driver reads it (ranking.DriverId)
     judgement: Judgement
     domains: frozenset[str]
+
+
+_text_order = operator.itemgetter(*range(len(TEXT_ORDER_KEYS)))
 
 
 def _text_ranked(
@@ -144,23 +150,22 @@ def _text_ranked(
         if len(rows) >= MAX_TEXT_CANDIDATES:
             break
     domains = _need_domains(session, [row.id for row in rows])
+    judge = Judge(terms)
     scored = []
-    for row in rows:
-        judgement = judge(terms, row.name, row.document, domains[row.id])
-        scored.append(_Scored(row.id, row.level, row.d2, -judgement.band, -round(judgement.fine, 6), judgement,
-                              domains[row.id]))
-    return sorted(scored, key=lambda row: tuple(getattr(row, key) for key in TEXT_ORDER_KEYS))
+    for service_id, level, d2, name, document in rows:
+        served = domains[service_id]
+        judgement = judge(name, document, served)
+        scored.append(_Scored(-judgement.band, level, -round(judgement.fine, 6), d2, service_id, judgement, served))
+    return sorted(scored, key=_text_order)
 
 
-def _need_domains(session: Session, ids: list[uuid.UUID]) -> defaultdict[uuid.UUID, frozenset[str]]:
-    """Service id -> its need domain codes (in chunks: a bound list per statement stays short)."""
-    found: defaultdict[uuid.UUID, set[str]] = defaultdict(set)
+def _need_domains(session: Session, ids: list[Any]) -> defaultdict[Any, frozenset[str]]:
+    """Service id -> its need domain codes, ids as the driver reads them (ranking.DriverId)
+    (in chunks: a bound list per statement stays short)."""
+    found: defaultdict[Any, set[str]] = defaultdict(set)
     for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
-        for service_id, code in session.execute(
-            select(ServiceNeedDomain.service_id, ServiceNeedDomain.domain_code)  # type: ignore[call-overload]
-            .where(ServiceNeedDomain.service_id.in_(chunk))  # type: ignore[attr-defined]
-        ):
+        # All at once: iterating a result fetches its rows one by one, in Python.
+        for service_id, code in session.execute(_DOMAINS_OF, {"ids": ids[start:start + 1000]}).all():
             found[service_id].add(code)
     return defaultdict(frozenset, {service_id: frozenset(codes) for service_id, codes in found.items()})
 
@@ -168,7 +173,7 @@ def _need_domains(session: Session, ids: list[uuid.UUID]) -> defaultdict[uuid.UU
 def _after(rows: list[_Scored], after: list[Any] | None) -> Iterator[list[Any]]:
     """The scored matches after the cursor's key, as one batch."""
     if after is not None:
-        rows = [row for row in rows if tuple(getattr(row, key) for key in TEXT_ORDER_KEYS) > tuple(after)]
+        rows = [row for row in rows if _text_order(row) > tuple(after)]
     if rows:
         yield list(rows)
 
@@ -239,6 +244,10 @@ def search(
         if not scored and (offered := _fallback(session, criteria, place, terms)):
             fallback, scored = offered
     after = decode_cursor(scope, criteria.cursor, columns) if criteria.cursor else None
+    dialect = session.get_bind().dialect
+    if after is not None:  # the id is the last key of both orders; candidates carry it as the driver does
+        after[-1] = ranking.driver_id(dialect)(after[-1])
+    to_uuid = ranking.as_uuid(dialect)
     largest = max(criteria.limit + 1, OPEN_ONLY_BATCH) if criteria.open_only else criteria.limit + 1
     batches = _ranked_batches(session, criteria, place, after, largest) if terms is None else _after(scored, after)
     moment = _moment(criteria)
@@ -247,16 +256,17 @@ def search(
     page: list[tuple[Any, EligibilityVerdict | None]] = []
     next_cursor = None
     for rows in batches:
-        rules = load_eligibility(session, [row.id for row in rows]) if patient is not None else {}
+        rules = load_eligibility(session, [to_uuid(row.id) for row in rows]) if patient is not None else {}
         for row in rows:
             if len(page) == criteria.limit:
-                next_cursor = encode_cursor(scope, [getattr(page[-1][0], key) for key in keys])
+                last = page[-1][0]
+                next_cursor = encode_cursor(scope, [getattr(last, key) for key in keys[:-1]] + [to_uuid(last.id)])
                 break
             # Decided as the eligibility endpoint decides it: a search's area match does not say
             # the patient lives there (their own postcode may differ; a PC4 may straddle the area).
             verdict = None
             if patient is not None:
-                record = rules[row.id]
+                record = rules[to_uuid(row.id)]
                 verdict = service_verdict(eligibility_rules(record), record.area_codes, patient, home)
             if eligible_only and (verdict is None or verdict.verdict != "eligible"):
                 continue
@@ -264,7 +274,8 @@ def search(
         if next_cursor:
             break
     return {
-        "items": _results(session, page, place, viewer, fallback is not None, moment),
+        "items": _results(session, page, [to_uuid(row.id) for row, _ in page], place, viewer, fallback is not None,
+                          moment),
         "next_cursor": next_cursor,
         "limit": criteria.limit,
         "place": place.model_dump(mode="json"),
@@ -301,13 +312,14 @@ def _open_only(session: Session, batches: Iterator[list[Any]], moment: datetime)
     """The ranked candidates of services with a live location open at `moment`, in order. The
     others are dropped before the page is cut, so that a cursor (the last kept row's key)
     continues among the open ones. A service without locations is never open."""
+    service_id = type_coerce(_at.c.service_id, DriverId())  # as the candidates carry it
     for rows in batches:
         for start in range(0, len(rows), 1000):  # a bound list per statement stays short
             chunk = rows[start:start + 1000]
             opened = set(session.scalars(
-                select(_at.c.service_id)
+                select(service_id)
                 .join(_location, _location.c.id == _at.c.location_id)
-                .where(_at.c.service_id.in_([row.id for row in chunk]), _location.c.deleted_at.is_(None),
+                .where(service_id.in_([row.id for row in chunk]), _location.c.deleted_at.is_(None),
                        open_clause(_location.c.id, moment))
                 .distinct()
             ))
@@ -333,18 +345,19 @@ def _contact(candidates: list[dict[str, Any]], levels: dict[str, int], viewer: V
 def _results(
     session: Session,
     page: list[tuple[Any, EligibilityVerdict | None]],
+    ids: list[uuid.UUID],
     place: SearchPlace,
     viewer: Viewer,
     fallback: bool,
     moment: datetime | None,
 ) -> list[dict[str, Any]]:
     today = local_today()
-    found = cards.read_page(session, [row.id for row, _ in page], today)
+    found = cards.read_page(session, ids, today)
     levels = area_specificity(place.buurten, place.wijken, place.gemeente)
     distances = PageDistances(place.lat, place.lon)
     results = []
-    for row, verdict in page:
-        card, live = found.services[row.id], found.locations[row.id]
+    for (row, verdict), service_id in zip(page, ids, strict=True):
+        card, live = found.services[service_id], found.locations[service_id]
         nearest = distances.nearest(live)
         results.append({
             "service": card["service"],
@@ -354,7 +367,7 @@ def _results(
             "access_route": card["access_route"],
             "waiting_time": card["waiting_time"],
             "opening": _opening(live, moment) if moment else None,
-            "contact": _contact(found.contacts[row.id], levels, viewer, today),
+            "contact": _contact(found.contacts[service_id], levels, viewer, today),
             "eligibility": verdict.model_dump(mode="json") if verdict else None,
             "why": _why(row, fallback),
         })

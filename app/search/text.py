@@ -252,7 +252,7 @@ def search_terms(session: Session, q: str, *, field: str = "q") -> SearchTerms:
     if not words:
         raise InvalidInput(f"{field} holds no searchable word.", field=field)
     labels = _label_stems(session)
-    domain_words = _domain_words(labels)
+    domain_words = dict(_domain_words(tuple(labels)))
     query: fulltext.PrefixQuery = []
     for word in words:
         alternatives = [[word.stem]]
@@ -307,17 +307,26 @@ def _query_words(q: str) -> list[QueryWord]:
 
 def _label_stems(session: Session) -> dict[str, list[str]]:
     """Need domain code -> its label's stems."""
-    return {code: stem_words(label) for code, label in domain_labels_in_order(session)}
+    return {code: list(stems) for code, stems in _stems_of_labels(tuple(domain_labels_in_order(session)))}
 
 
-def _domain_words(labels: dict[str, list[str]]) -> dict[str, frozenset[str]]:
-    """Need domain code -> the stems of its synonyms: the everyday words for it (a label's
-    own words, "sociaal" or "maatschappelijk", are too general to tell a service's purpose)."""
+@functools.lru_cache(maxsize=8)
+def _stems_of_labels(labels: tuple[tuple[str, str], ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(code, its label's stems) of each (code, label): the taxonomy seldom changes, so the
+    stems of its labels are worked out once for each version read."""
+    return tuple((code, tuple(stem_words(label))) for code, label in labels)
+
+
+@functools.lru_cache(maxsize=8)
+def _domain_words(codes: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """Need domain code (of `codes`, in their order) -> the stems of its synonyms: the everyday
+    words for it (a label's own words, "sociaal" or "maatschappelijk", are too general to tell
+    a service's purpose). Shared between searches: copy before changing."""
     words: defaultdict[str, set[str]] = defaultdict(set)
-    for stem, codes in synonym_domains().items():
-        for code in codes:
+    for stem, named in synonym_domains().items():
+        for code in named:
             words[code].add(stem)
-    return {code: frozenset(words[code]) for code in labels}
+    return {code: frozenset(words[code]) for code in codes}
 
 
 def _labels_named(stem: str, labels: dict[str, list[str]]) -> frozenset[str]:
