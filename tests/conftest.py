@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 from alembic import command
 from fastapi.testclient import TestClient
@@ -35,14 +36,30 @@ from app.main import create_app
 from app.organisations.models import Organisation
 from app.search.listeners import follow_changes
 from tests.support.factories import make_key
+from tests.support.pg_recycling import NotRecyclable, Snapshot
+from tests.support.xdist_schedule import KeepModulesTogether
 
 POSTGRES_URL = os.environ.get(
     "WIJKKAART_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("WIJKKAART_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"]
+# Under xdist (pyproject's addopts) each of these runs on one worker, per database: their
+# fixtures cost more than their tests (tests/support/xdist_schedule.py).
+KEPT_TOGETHER = (
+    "tests/national/test_national_import.py",
+    "tests/replicas/test_replica_cluster.py",
+    "tests/web/test_web_browser.py",
+)
 # The suite writes through the services directly (tests/support/factories.py), an entry point of its own.
 follow_changes()
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> KeepModulesTogether | None:
+    if config.getoption("dist") != "load":
+        return None  # another --dist asked for on the command line
+    return KeepModulesTogether(config, log, KEPT_TOGETHER)
 
 
 def migrate(url: str, revision: str = "head") -> None:
@@ -89,15 +106,22 @@ class PostgresBackend:
         self._created: list[str] = []
         self.template = self._create()
         migrate(self._url(self.template))
-        # Dropping a database takes as long as making one, or far longer when it waits for a
-        # checkpoint: the copies tests are done with are dropped by a thread of their own while
-        # the next tests run, not all at the end.
-        self._done: queue.Queue[str | None] = queue.Queue()
-        self._dropper = threading.Thread(target=self._drop_done, name="drop-test-databases", daemon=True)
-        self._dropper.start()
+        # A copy a test is done with is given its template's rows again by a thread of its own
+        # while the next tests run, and handed out again (tests/support/pg_recycling.py):
+        # dropping it would make the server checkpoint, which takes far longer than a test.
+        self._template_of: dict[str, str] = {}
+        self._snapshots: dict[str, Snapshot | None] = {}
+        self._recycled: dict[str, queue.SimpleQueue[str]] = {}
+        self._done: queue.Queue[tuple[str, Snapshot | None] | None] = queue.Queue()
+        self._recycler = threading.Thread(target=self._recycle_done, name="recycle-test-databases", daemon=True)
+        self._recycler.start()
 
     def _url(self, database: str) -> str:
         return make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
+
+    def _conninfo(self, database: str) -> str:
+        """The libpq form of the database's URL, for psycopg itself."""
+        return make_url(self._url(database)).set(drivername="postgresql").render_as_string(hide_password=False)
 
     def _create(self, template: str | None = None) -> str:
         name = f"{self.prefix}_{next(self._numbers)}"
@@ -111,22 +135,48 @@ class PostgresBackend:
         return self._url(self._create())
 
     def fresh_url(self, template: str | None = None) -> str:
-        """A new database copied from `template` (default: the migrated, empty one)."""
-        return self._url(self._create(make_url(template).database if template else self.template))
+        """A database as a new copy of `template` would be (default: the migrated, empty one)."""
+        source = make_url(template).database if template else self.template
+        assert source is not None
+        try:
+            name = self._recycled[source].get_nowait()
+        except (KeyError, queue.Empty):
+            name = self._create(source)
+            self._template_of[name] = source
+        return self._url(name)
 
     def release(self, url: str) -> None:
-        """A test is done with this copy: it is dropped in the background."""
-        self._done.put(make_url(url).database)
+        """A test is done with this copy: it is recycled (or dropped) in the background."""
+        name = make_url(url).database
+        assert name is not None
+        source = self._template_of.get(name)
+        if source is not None and source not in self._snapshots:
+            # Read here, while no copy of it is being made: PostgreSQL copies a template only
+            # while nobody is connected to it.
+            try:
+                self._snapshots[source] = Snapshot.read(self._conninfo(source))
+            except NotRecyclable:
+                self._snapshots[source] = None
+            self._recycled[source] = queue.SimpleQueue()
+        self._done.put((name, self._snapshots.get(source) if source else None))
 
-    def _drop_done(self) -> None:
+    def _recycle_done(self) -> None:
         with self.admin.connect() as connection:
-            while (name := self._done.get()) is not None:
-                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                self._created.remove(name)
+            while (item := self._done.get()) is not None:
+                name, snapshot = item
+                try:
+                    if snapshot is None:
+                        raise NotRecyclable(name)
+                    snapshot.restore(self._conninfo(name), name)
+                except (NotRecyclable, psycopg.Error):
+                    connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    self._created.remove(name)
+                else:
+                    self._recycled[self._template_of[name]].put(name)
 
     def close(self) -> None:
         self._done.put(None)
-        self._dropper.join()
+        self._recycler.join()
         with self.admin.connect() as connection:
             for name in reversed(self._created):
                 connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -176,22 +226,6 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture(scope="session")
-def demo_engine(backend: SqliteBackend | PostgresBackend) -> Iterator[Engine]:
-    """One database per backend with the demo region loaded; tests on it only read."""
-    engine = make_engine(backend.fresh_url())
-    with Session(engine) as session, session.begin():
-        load_demo(session)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def demo_client(demo_engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(demo_engine)) as client:
-        yield client
-
-
-@pytest.fixture(scope="session")
 def demo_template(backend: SqliteBackend | PostgresBackend) -> str:
     """A database with the demo region, only ever copied (for tests that write)."""
     url = backend.fresh_url()
@@ -200,6 +234,20 @@ def demo_template(backend: SqliteBackend | PostgresBackend) -> str:
         load_demo(session)
     engine.dispose()  # PostgreSQL copies a template only while nobody is connected to it
     return url
+
+
+@pytest.fixture(scope="session")
+def demo_engine(backend: SqliteBackend | PostgresBackend, demo_template: str) -> Iterator[Engine]:
+    """One copy per backend of the demo region; tests on it only read."""
+    engine = make_engine(backend.fresh_url(demo_template))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_client(demo_engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(demo_engine)) as client:
+        yield client
 
 
 @pytest.fixture
