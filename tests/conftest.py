@@ -18,6 +18,7 @@ os.environ.setdefault("WIJKKAART_SECRET_KEY", "wijkkaart-test-suite-secret")
 import shutil
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -174,12 +175,16 @@ class PostgresBackend:
                 else:
                     self._recycled[self._template_of[name]].put(name)
 
+    def _drop(self, name: str) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
     def close(self) -> None:
         self._done.put(None)
         self._recycler.join()
-        with self.admin.connect() as connection:
-            for name in reversed(self._created):
-                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        # Each drop waits for a checkpoint; dropped side by side, they share one.
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(self._drop, self._created))
         self.admin.dispose()
 
 
