@@ -1,4 +1,5 @@
-"""Test databases: built by running the migrations, on SQLite and on PostgreSQL.
+"""Test databases: built by running the migrations, on SQLite and on PostgreSQL; a copy of a
+template for each test that writes (PostgreSQL copies are recycled: tests/support/pg_recycling.py).
 
 PostgreSQL comes from WIJKKAART_TEST_POSTGRES_URL (default: the local server on
 127.0.0.1:5432, user postgres, database test). Where it cannot be reached its tests
@@ -174,6 +175,12 @@ class PostgresBackend:
                     self._created.remove(name)
                 else:
                     self._recycled[self._template_of[name]].put(name)
+                finally:
+                    self._done.task_done()
+
+    def wait_for_recycling(self) -> None:
+        """Until every copy released so far is recycled or dropped."""
+        self._done.join()
 
     def _drop(self, name: str) -> None:
         with self.admin.connect() as connection:
