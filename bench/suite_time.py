@@ -39,7 +39,7 @@ def _python(tree: Path) -> str:
 def collect(tree: Path, python: str) -> list[str]:
     """The node ids pytest collects in `tree`, as that tree's code defines them."""
     done = subprocess.run(
-        [python, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
+        [python, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-o", "addopts="],
         cwd=tree, capture_output=True, text=True,
     )
     ids = [line.strip() for line in done.stdout.splitlines() if "::" in line]
@@ -138,11 +138,12 @@ def main() -> None:
     selections: dict[Path, list[str] | None] = dict.fromkeys(trees)
     if not arguments.whole:
         old = reference_ids(arguments.reference)
-        print(f"{arguments.reference}: {len(old)} tests")
+        # schemathesis lists a test once per API operation, under one node id
+        print(f"{arguments.reference}: {len(old)} tests collected, {len(set(old))} node ids")
         for tree in trees:
             found, gone = map_ids(old, collect(tree, _python(tree)), moves(arguments.reference, tree))
             selections[tree] = found
-            print(f"{tree}: {len(found)} of them found, {len(gone)} gone{': ' if gone else ''}{' '.join(gone)}")
+            print(f"{tree}: {len(found)} of those node ids found, {len(gone)} gone{': ' if gone else ''}{' '.join(gone)}")
         if arguments.list:
             print("\n".join(selections[trees[0]] or []))
             return
