@@ -18,11 +18,13 @@ os.environ.setdefault("WIJKKAART_SEARCH_RATE_LIMIT", "off")
 os.environ.setdefault("WIJKKAART_SECRET_KEY", "wijkkaart-test-suite-secret")
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import psycopg
 import pytest
@@ -39,13 +41,14 @@ from app.organisations.models import Organisation
 from app.search.listeners import follow_changes
 from tests.support.factories import make_key
 from tests.support.pg_recycling import NotRecyclable, Snapshot
-from tests.support.xdist_schedule import KeepModulesTogether
+from tests.support.xdist_schedule import KeepTogether
 
 POSTGRES_URL = os.environ.get(
     "WIJKKAART_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("WIJKKAART_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"]
+T = TypeVar("T")
 # Under xdist (pyproject's addopts) each of these runs on one worker, per database: their
 # fixtures cost more than their tests (tests/support/xdist_schedule.py).
 KEPT_TOGETHER = (
@@ -53,25 +56,48 @@ KEPT_TOGETHER = (
     "tests/replicas/test_replica_cluster.py",
     "tests/web/test_web_browser.py",
 )
+# Tests whose run on the second database compares with the first's, in the same process.
+COMPARED_ACROSS_DATABASES = ("tests/search/test_search.py::test_both_databases_return_the_same_results",)
 # The suite writes through the services directly (tests/support/factories.py), an entry point of its own.
 follow_changes()
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> KeepModulesTogether | None:
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> KeepTogether | None:
     if config.getoption("dist") != "load":
         return None  # another --dist asked for on the command line
-    return KeepModulesTogether(config, log, KEPT_TOGETHER)
+    return KeepTogether(config, log, KEPT_TOGETHER, COMPARED_ACROSS_DATABASES)
 
 
 def migrate(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
-class SqliteBackend:
+class Kept:
+    """What a backend keeps for the whole session (templates, the demo copy and its app), made
+    on first use and closed with the backend. pytest tears a session fixture with parameters
+    down when a test of another parameter comes between, as under xdist it may: kept here, a
+    database's fixtures are built once however its tests are ordered."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, Any] = {}
+        self._closers = ExitStack()
+
+    def kept(self, key: str, build: Callable[[ExitStack], T]) -> T:
+        """`build`'s result, made the first time; `build` registers what undoes it on the stack."""
+        if key not in self._kept:
+            self._kept[key] = build(self._closers)
+        return cast(T, self._kept[key])
+
+    def close_kept(self) -> None:
+        self._closers.close()
+
+
+class SqliteBackend(Kept):
     name = "sqlite"
 
     def __init__(self, directory: Path) -> None:
+        super().__init__()
         self.directory = directory
         self.template = directory / "template.db"
         self._numbers = itertools.count()
@@ -95,13 +121,14 @@ class SqliteBackend:
         Path(make_url(url).database).unlink(missing_ok=True)  # type: ignore[arg-type]
 
     def close(self) -> None:
-        pass
+        self.close_kept()
 
 
-class PostgresBackend:
+class PostgresBackend(Kept):
     name = "postgresql"
 
     def __init__(self) -> None:
+        super().__init__()
         self.admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
         self.prefix = f"wk_test_{uuid.uuid4().hex[:8]}"
         self._numbers = itertools.count()
@@ -187,6 +214,7 @@ class PostgresBackend:
             connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
     def close(self) -> None:
+        self.close_kept()
         self._done.put(None)
         self._recycler.join()
         # Each drop waits for a checkpoint; dropped side by side, they share one.
@@ -210,16 +238,26 @@ def postgres_backend() -> PostgresBackend:
     return PostgresBackend()
 
 
+@pytest.fixture(scope="session")
+def backends() -> Iterator[dict[str, SqliteBackend | PostgresBackend]]:
+    """Each database's backend, made when a test first asks for it and closed when the session
+    ends (not when a test of the other database comes between: see Kept)."""
+    instances: dict[str, SqliteBackend | PostgresBackend] = {}
+    yield instances
+    for instance in instances.values():
+        instance.close()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SqliteBackend | PostgresBackend]:
-    if request.param == "sqlite":
-        instance: SqliteBackend | PostgresBackend = SqliteBackend(tmp_path_factory.mktemp("sqlite"))
-    else:
-        instance = postgres_backend()
-    yield instance
-    instance.close()
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+    backends: dict[str, SqliteBackend | PostgresBackend],
+) -> SqliteBackend | PostgresBackend:
+    if request.param not in backends:
+        backends[request.param] = (
+            SqliteBackend(tmp_path_factory.mktemp("sqlite")) if request.param == "sqlite" else postgres_backend()
+        )
+    return backends[request.param]
 
 
 @pytest.fixture
@@ -240,26 +278,33 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture(scope="session")
 def demo_template(backend: SqliteBackend | PostgresBackend) -> str:
     """A database with the demo region, only ever copied (for tests that write)."""
-    url = backend.fresh_url()
-    engine = make_engine(url)
-    with Session(engine) as session, session.begin():
-        load_demo(session)
-    engine.dispose()  # PostgreSQL copies a template only while nobody is connected to it
-    return url
+
+    def build(_: ExitStack) -> str:
+        url = backend.fresh_url()
+        engine = make_engine(url)
+        with Session(engine) as session, session.begin():
+            load_demo(session)
+        engine.dispose()  # PostgreSQL copies a template only while nobody is connected to it
+        return url
+
+    return backend.kept("demo_template", build)
 
 
 @pytest.fixture(scope="session")
-def demo_engine(backend: SqliteBackend | PostgresBackend, demo_template: str) -> Iterator[Engine]:
+def demo_engine(backend: SqliteBackend | PostgresBackend, demo_template: str) -> Engine:
     """One copy per backend of the demo region; tests on it only read."""
-    engine = make_engine(backend.fresh_url(demo_template))
-    yield engine
-    engine.dispose()
+
+    def build(closers: ExitStack) -> Engine:
+        engine = make_engine(backend.fresh_url(demo_template))
+        closers.callback(engine.dispose)
+        return engine
+
+    return backend.kept("demo_engine", build)
 
 
 @pytest.fixture(scope="session")
-def demo_client(demo_engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(demo_engine)) as client:
-        yield client
+def demo_client(backend: SqliteBackend | PostgresBackend, demo_engine: Engine) -> TestClient:
+    return backend.kept("demo_client", lambda closers: closers.enter_context(TestClient(create_app(demo_engine))))
 
 
 @pytest.fixture
@@ -290,27 +335,31 @@ class Api:
 @pytest.fixture(scope="session")
 def api_template(backend: SqliteBackend | PostgresBackend, demo_template: str) -> tuple[str, dict[str, str]]:
     """The demo region with the maintenance tests' API keys, only ever copied; and those keys."""
-    url = backend.fresh_url(demo_template)
-    engine = make_engine(url)
-    with Session(engine) as session, session.begin():
-        limited_to = session.exec(
-            select(Organisation.id).where(Organisation.name == "Stichting Sociaal Wijkteam Fictief Middelburg")
-        ).one()
-        yesterday = datetime.now(UTC) - timedelta(days=1)
-        keys = {
-            "admin": make_key(session, "Beheer", "admin"),
-            "reader": make_key(session, "HIS Voorbeeld", "reader"),
-            "practice": make_key(session, "Huisartsenpraktijk Voorbeeld", "practice"),
-            "editor": make_key(session, "Gemeente Middelburg", "editor", (MIDDELBURG,)),
-            "editor_other_gemeente": make_key(session, "Gemeente Vlissingen", "editor", (VLISSINGEN,)),
-            "editor_other_organisation": make_key(
-                session, "Wijkteam Middelburg", "editor", (MIDDELBURG,), (str(limited_to),)
-            ),
-            "revoked": make_key(session, "Oud", "editor", (MIDDELBURG,), revoked=True),
-            "expired": make_key(session, "Verlopen", "editor", (MIDDELBURG,), expires_at=yesterday),
-        }
-    engine.dispose()  # PostgreSQL copies a template only while nobody is connected to it
-    return url, keys
+
+    def build(_: ExitStack) -> tuple[str, dict[str, str]]:
+        url = backend.fresh_url(demo_template)
+        engine = make_engine(url)
+        with Session(engine) as session, session.begin():
+            limited_to = session.exec(
+                select(Organisation.id).where(Organisation.name == "Stichting Sociaal Wijkteam Fictief Middelburg")
+            ).one()
+            yesterday = datetime.now(UTC) - timedelta(days=1)
+            keys = {
+                "admin": make_key(session, "Beheer", "admin"),
+                "reader": make_key(session, "HIS Voorbeeld", "reader"),
+                "practice": make_key(session, "Huisartsenpraktijk Voorbeeld", "practice"),
+                "editor": make_key(session, "Gemeente Middelburg", "editor", (MIDDELBURG,)),
+                "editor_other_gemeente": make_key(session, "Gemeente Vlissingen", "editor", (VLISSINGEN,)),
+                "editor_other_organisation": make_key(
+                    session, "Wijkteam Middelburg", "editor", (MIDDELBURG,), (str(limited_to),)
+                ),
+                "revoked": make_key(session, "Oud", "editor", (MIDDELBURG,), revoked=True),
+                "expired": make_key(session, "Verlopen", "editor", (MIDDELBURG,), expires_at=yesterday),
+            }
+        engine.dispose()  # PostgreSQL copies a template only while nobody is connected to it
+        return url, keys
+
+    return backend.kept("api_template", build)
 
 
 @pytest.fixture

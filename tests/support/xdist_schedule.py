@@ -1,6 +1,7 @@
 """How the suite is spread over xdist workers: as `--dist load` spreads it (chunks of tests in
 collection order, by their place in the collection), except that the tests of a module named
-to keep together go to one worker all at once, one batch per database.
+to keep together go to one worker all at once, one batch per database, and so do both
+databases' runs of a test named to compare them.
 
 Those modules build module or session fixtures that cost far more than their tests (the
 national import, a cluster of PostgreSQL servers, Chromium). xdist's own `--dist loadgroup`
@@ -20,15 +21,20 @@ from xdist.workermanage import WorkerController
 DATABASE = re.compile(r"[\[-](sqlite|postgresql)[\]-]")
 
 
-class KeepModulesTogether(LoadScheduling):
-    def __init__(self, config: pytest.Config, log: object, modules: Collection[str]) -> None:
+class KeepTogether(LoadScheduling):
+    def __init__(self, config: pytest.Config, log: object, modules: Collection[str], compared: Collection[str]) -> None:
         super().__init__(config, log)  # type: ignore[arg-type]
         self.modules = set(modules)
+        self.compared = set(compared)
 
     def _batch(self, index: int) -> str | None:
-        """The module and database of the test at `index`, for a module kept together."""
+        """The batch the test at `index` goes in: its module and database for a module kept
+        together, the test itself for one that compares the databases."""
         assert self.collection is not None
         nodeid = self.collection[index]
+        test = nodeid.split("[", 1)[0]
+        if test in self.compared:
+            return test
         path = nodeid.split("::", 1)[0]
         if path not in self.modules:
             return None
