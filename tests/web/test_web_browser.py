@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from alembic import command
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -160,9 +160,19 @@ def axe_violations(driver: WebDriver) -> list[dict[str, object]]:
 def wait_for_text(driver: WebDriver, text: str, tag: str = "body") -> None:
     """Wait for a navigation to bring `text` into the page (a submitted form returns before it lands;
     an element found while the old page is replaced goes stale before it is read: look again)."""
-    WebDriverWait(driver, 15, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: text in d.find_element(By.TAG_NAME, tag).text
-    )
+
+    def shows(d: WebDriver) -> bool:
+        try:
+            return text in d.find_element(By.TAG_NAME, tag).text
+        except StaleElementReferenceException:
+            return False
+        except WebDriverException as exc:
+            # Chrome's other word for a stale element: its node left the document being replaced.
+            if "does not belong to the document" in (exc.msg or ""):
+                return False
+            raise
+
+    WebDriverWait(driver, 15).until(shows)
 
 
 def tab_to(driver: WebDriver, script: str, limit: int = 250) -> None:
