@@ -8,3 +8,13 @@ write touched (the change log's hook), stores what a bulk import made, and rebui
 brings up to date the whole (`wijkkaart db upgrade`). See docs/architecture.md, "The
 search index".
 """
+
+import uuid
+from collections.abc import Iterable
+
+
+def chunks(ids: list[uuid.UUID], size: int) -> Iterable[list[uuid.UUID]]:
+    """The ids in slices of `size`: a statement binds a bounded list (PostgreSQL takes at most
+    65,535 parameters), and each slice's rows stay few in memory."""
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]

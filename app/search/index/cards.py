@@ -13,10 +13,12 @@ from app.contacts.models import Contact
 from app.db import table_of
 from app.locations.models import Location
 from app.search.cards import CONTACT, FORMAT, LOCATION, RENDER, SERVICE, card_of
+from app.search.index import chunks
 from app.search.models import SearchCard
 from app.services.models import Service
 
 _card = table_of(SearchCard)
+_CHUNK = 500  # cards rendered and stored per statement
 _ENTRIES = {SERVICE: table_of(Service), LOCATION: table_of(Location), CONTACT: table_of(Contact)}
 
 
@@ -24,7 +26,7 @@ def refresh(session: Session, wanted: Mapping[str, Iterable[uuid.UUID]]) -> None
     """Render and store the cards of these entries (kind -> ids); an entry that renders
     none (deleted, erased, vanished) loses its card."""
     for kind, ids in wanted.items():
-        for chunk in chunks(sorted(set(ids))):
+        for chunk in chunks(sorted(set(ids)), _CHUNK):
             _store(session, kind, chunk, RENDER[kind](session, chunk))
 
 
@@ -43,19 +45,13 @@ def render_missing(session: Session) -> int:
             table.c.deleted_at.is_(None), _card.c.entity_id.is_(None)
         )
         ids = list(session.scalars(missing))
-        for chunk in chunks(ids):
-            _store(session, kind, chunk, RENDER[kind](session, chunk))
+        refresh(session, {kind: ids})
         count += len(ids)
     return count
 
 
 def clear(session: Session) -> None:
     session.execute(delete(_card))
-
-
-def chunks(ids: list[uuid.UUID], size: int = 500) -> Iterable[list[uuid.UUID]]:
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
 
 
 def _store(session: Session, kind: str, ids: list[uuid.UUID], cards: dict[uuid.UUID, dict[str, Any]]) -> None:

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from app.dialect import fulltext
 from app.organisations.models import Organisation
-from app.search.index.cards import chunks
+from app.search.index import chunks
 from app.search.text import service_words
 from app.services.models import Service, ServiceNeedDomain
 from app.taxonomy.models import NeedDomain
@@ -19,7 +19,7 @@ from app.taxonomy.models import NeedDomain
 def refresh(session: Session, service_ids: Iterable[uuid.UUID]) -> None:
     """Write the documents of these services anew; a deleted or vanished service's goes.
     In chunks: after a migration that is every service, more ids than a statement may bind."""
-    for chunk in chunks(sorted(set(service_ids))):
+    for chunk in chunks(sorted(set(service_ids)), 500):
         _refresh(session, set(chunk))
 
 

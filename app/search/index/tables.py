@@ -17,6 +17,7 @@ from sqlmodel import Session
 from app.db import table_of
 from app.dialect import fulltext
 from app.locations.models import Location
+from app.search.index import chunks
 from app.search.models import ServiceAnywhere, ServiceAreaDocument, ServiceAreaDomain, ServiceOpenLocation, ServicePoint
 from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain
 
@@ -83,35 +84,32 @@ DERIVED = (
     Derived(table_of(ServiceAreaDocument), _area_documents),  # last: it copies the documents
 )
 _POINTS = table_of(ServicePoint)
+_CHUNK = 1000  # services or locations per statement
 
 
-def _columns(derived: Derived) -> list[str]:
-    return [column.name for column in derived.table.c]
+def _columns(table: Table) -> list[str]:
+    return [column.name for column in table.c]
 
 
 def refresh_services(session: Session, service_ids: Iterable[uuid.UUID], *, new: bool = False) -> None:
     """Make these services' rows anew in every table (`new`: they have none yet)."""
-    ids = sorted(set(service_ids))
     dialect_name = session.get_bind().dialect.name
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
+    for chunk in chunks(sorted(set(service_ids)), _CHUNK):
         for derived in DERIVED:
             if not new:
                 session.execute(delete(derived.table).where(derived.table.c.service_id.in_(chunk)))
             session.execute(insert(derived.table).from_select(
-                _columns(derived), derived.rows(dialect_name, _among(chunk))
+                _columns(derived.table), derived.rows(dialect_name, _among(chunk))
             ))
 
 
 def refresh_locations(session: Session, location_ids: Iterable[uuid.UUID]) -> None:
     """Make the points of these locations anew (moved, deleted, restored)."""
-    ids = sorted(set(location_ids))
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
+    dialect_name = session.get_bind().dialect.name
+    for chunk in chunks(sorted(set(location_ids)), _CHUNK):
         session.execute(delete(_POINTS).where(_POINTS.c.location_id.in_(chunk)))
         session.execute(insert(_POINTS).from_select(
-            [column.name for column in _POINTS.c],
-            _points(session.get_bind().dialect.name, _among(chunk), by_location=True),
+            _columns(_POINTS), _points(dialect_name, _among(chunk), by_location=True)
         ))
 
 
@@ -120,7 +118,7 @@ def rebuild(session: Session) -> None:
     dialect_name = session.get_bind().dialect.name
     for derived in DERIVED:
         session.execute(delete(derived.table))
-        session.execute(insert(derived.table).from_select(_columns(derived), derived.rows(dialect_name, _every)))
+        session.execute(insert(derived.table).from_select(_columns(derived.table), derived.rows(dialect_name, _every)))
 
 
 def bring_up_to_date(session: Session) -> int:
@@ -133,7 +131,7 @@ def bring_up_to_date(session: Session) -> int:
         if wrong := _count(session, except_(kept, should)):
             session.execute(delete(table).where(tuple_(*table.c).in_(except_(kept, should))))
         if lacking := _count(session, except_(should, kept)):
-            session.execute(insert(table).from_select(_columns(derived), except_(should, kept)))
+            session.execute(insert(table).from_select(_columns(table), except_(should, kept)))
         changed += wrong + lacking
     return changed
 
