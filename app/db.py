@@ -86,6 +86,10 @@ class CommittedWrites:
     def mark(self, session: Session) -> None:
         session.info[self._flag] = True
 
+    def pending(self, session: Session) -> bool:
+        """Whether this session's transaction holds such writes, not yet committed."""
+        return bool(session.info.get(self._flag))
+
     def _committed(self, session: Session) -> None:
         if session.info.pop(self._flag, False):
             self.count += 1

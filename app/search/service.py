@@ -1,17 +1,18 @@
-"""Postcode search: candidates, ranking and the page cut in SQL (ranking.py); the page's
-results put together from the stored cards of its services, locations and contacts
-(cards.py). Only the returned page gets geopy's exact distance, contacts and opening state;
+"""Postcode search: candidates found, filtered and ranked in the worker's read model
+(memory.py); the page's results put together from the stored cards of its services,
+locations and contacts (cards.py). Only the returned page gets geopy's exact distance, contacts and opening state;
 with open_only, whether a candidate is open is asked of the database, a batch at a time.
 """
 
+import math
 import operator
 import uuid
-from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Float, Integer, Uuid, bindparam, column, select, type_coerce
+from sqlalchemy import ColumnElement, Float, Integer, Uuid, column, select, type_coerce
 from sqlmodel import Session
 
 from app.areas.schemas import PostcodeOut
@@ -23,15 +24,16 @@ from app.locations import service as locations
 from app.locations.models import Location
 from app.locations.opening import combined_state, open_clause, opening_state
 from app.pagination import decode_cursor, encode_cursor, keyed_scope
-from app.search import cards, ranking
+from app.search import cards, memory, ranking, text
 from app.search.cards import load_eligibility
 from app.search.distance import PageDistances
+from app.search.memory import READ_MODELS
 from app.search.ranking import DriverId
 from app.search.relevance import Judge, Judgement
 from app.search.schemas import MATCH_LEVELS, Opening, SearchCriteria, SearchPlace
 from app.search.text import QueryWord, SearchTerms, relaxed_terms, search_terms
 from app.services.eligibility import EligibilityVerdict, PatientAttributes, patient_home, service_verdict
-from app.services.models import ServiceLocation, ServiceNeedDomain
+from app.services.models import ServiceLocation
 from app.services.service import eligibility_rules
 from app.taxonomy.service import require_need_domains, require_target_groups
 from app.visibility import Viewer
@@ -43,18 +45,11 @@ _TEXT_CURSOR_COLUMNS: list[ColumnElement[Any]] = [
     column("neg_band", Integer()), column("level", Integer()), column("neg_fine", Float()), column("d2", Float()),
     column("id", Uuid()),
 ]
-_at, _location, _domain = table_of(ServiceLocation), table_of(Location), table_of(ServiceNeedDomain)
-_domain_service_id = type_coerce(_domain.c.service_id, DriverId())  # as the candidates carry it
-_DOMAINS_OF = select(_domain_service_id, _domain.c.domain_code).where(
-    _domain_service_id.in_(bindparam("ids", expanding=True)))
-RING_KM = 2.0  # see _rings
+_at, _location = table_of(ServiceLocation), table_of(Location)
 # A search with q scores at most this many matches, the most specific and nearest first:
 # bands come before levels, so every match is scored before the first page is cut.
 MAX_TEXT_CANDIDATES = 5000
-# With open_only, candidates are ranked a page's worth first, then four times as many each
-# time up to this many: in the daytime most are open and a page fills from its first
-# candidates; at night nearly none is and every candidate is tested.
-OPEN_ONLY_BATCH = 2000
+OPEN_TESTED_AT_ONCE = 1000  # with open_only, candidates asked about per statement: a bound list stays short
 
 
 def search_place(criteria: SearchCriteria, resolved: PostcodeOut | None) -> SearchPlace:
@@ -86,37 +81,68 @@ def _level_groups(criteria: SearchCriteria, place: SearchPlace) -> list[tuple[in
     return ([small] if small else []) + [(level,) for level in levels if level >= ranking.GEMEENTE_LEVEL]
 
 
-def _rings(criteria: SearchCriteria, levels: tuple[int, ...]) -> list[float | None]:
-    """Rings to try before the whole level (a search without q orders a level by distance):
-    only where a level is large (a gemeente, or the radius beyond the ring)."""
-    level = levels[0]
-    large = level == ranking.GEMEENTE_LEVEL or (level == ranking.RADIUS_LEVEL and criteria.radius_km > RING_KM)
-    return [RING_KM, None] if len(levels) == 1 and large else [None]
+class _Ranked(NamedTuple):
+    """A candidate's place in a search without q (ranking.ORDER_KEYS)."""
+
+    level: int
+    d2: float
+    id: Any  # as the driver reads it (ranking.DriverId)
+
+
+def _found(reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace,
+           levels: tuple[int, ...]) -> Iterator[tuple[int, memory.Entry]]:
+    """The (level, entry) of the services these levels find here that pass the criteria's filters."""
+    model, overlay = reading.model, reading.overlay
+    where = memory.Place(place.lat, place.lon, frozenset(place.buurten), frozenset(place.wijken), place.gemeente,
+                         criteria.radius_km)
+    keep = _filter(criteria)
+    for level in levels:
+        entries = (memory.by_radius(model, overlay, where) if level == ranking.RADIUS_LEVEL
+                   else memory.by_anywhere(model, overlay) if level == ranking.ANYWHERE_LEVEL
+                   else memory.by_area(model, overlay, where, level))
+        for entry in entries:
+            if keep(entry):
+                yield level, entry
+
+
+def _filter(criteria: SearchCriteria) -> Callable[[memory.Entry], bool]:
+    """Whether a service passes the criteria's filters (need domain, target group, access
+    route, cost, language)."""
+    domains = frozenset(criteria.domain)
+    group, route, language, free_only = criteria.target_group, criteria.access_route, criteria.language, criteria.free_only
+
+    def keep(entry: memory.Entry) -> bool:
+        return ((not domains or not domains.isdisjoint(entry.domains))
+                and (group is None or group in entry.groups)
+                and (route is None or entry.access_route == route)
+                and (not free_only or entry.free)
+                and (language is None or language in entry.languages))
+
+    return keep
 
 
 def _ranked_batches(
-    session: Session, criteria: SearchCriteria, place: SearchPlace, after: list[Any] | None, largest: int
+    reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace, after: list[Any] | None
 ) -> Iterator[list[Any]]:
-    """The ranked candidates of a search without q after `after`, in order, criteria.limit + 1
-    at a time, or growing fourfold up to `largest`."""
-    name = session.get_bind().dialect.name
-    size = criteria.limit + 1
+    """The ranked candidates of a search without q after `after`, in order, a level group at a time."""
+    shrink = math.cos(math.radians(place.lat))
+    start = tuple(after) if after is not None else None
     for levels in _level_groups(criteria, place):
-        if after is not None and max(levels) < after[0]:
+        if start is not None and max(levels) < start[0]:
             continue
-        for ring in _rings(criteria, levels):
-            # A ring that comes back short holds no more: the next one goes on after its last row.
-            while True:
-                statement = ranking.batch_statement(
-                    ranking.shape(name, criteria, None, levels, after is not None, ring is not None)
-                )
-                rows = session.execute(statement, ranking.parameters(criteria, place, None, after, size, ring)).all()
-                if rows:
-                    yield list(rows)
-                    after = [getattr(rows[-1], key) for key in ranking.ORDER_KEYS]
-                if len(rows) < size:
-                    break
-                size = min(size * 4, largest)
+        rows = sorted(
+            _Ranked(level, _distance(entry, place, shrink), entry.id)
+            for level, entry in _found(reading, criteria, place, levels)
+        )
+        if start is not None:
+            rows = [row for row in rows if row > start]
+        if rows:
+            yield rows
+
+
+def _distance(entry: memory.Entry, place: SearchPlace, shrink: float) -> float:
+    d2 = entry.d2(place.lat, place.lon, shrink)
+    return ranking.NO_DISTANCE if d2 is None else d2
 
 
 class _Scored(NamedTuple):
@@ -135,39 +161,31 @@ _text_order = operator.itemgetter(*range(len(TEXT_ORDER_KEYS)))
 
 
 def _text_ranked(
-    session: Session, criteria: SearchCriteria, place: SearchPlace, terms: SearchTerms
+    reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace, terms: SearchTerms
 ) -> list[_Scored]:
-    """Every match of q here (up to MAX_TEXT_CANDIDATES), scored and in TEXT_ORDER_KEYS order."""
-    name = session.get_bind().dialect.name
-    rows: list[Any] = []
+    """Every match of q here (up to MAX_TEXT_CANDIDATES, the most specific and nearest first),
+    scored and in TEXT_ORDER_KEYS order."""
+    shrink = math.cos(math.radians(place.lat))
+    matches = text.matcher(terms)
+    found: list[tuple[int, float, Any, memory.Entry]] = []
     for levels in _level_groups(criteria, place):
-        statement = ranking.batch_statement(
-            ranking.shape(name, criteria, terms.query, levels, False, False, terms.inner)
+        found += sorted(
+            ((level, _distance(entry, place, shrink), entry.id, entry)
+             for level, entry in _found(reading, criteria, place, levels) if matches(entry.document)),
+            key=_first_three,
         )
-        size = MAX_TEXT_CANDIDATES - len(rows)
-        values = ranking.parameters(criteria, place, terms.query, None, size, None, terms.inner)
-        rows += session.execute(statement, values).all()
-        if len(rows) >= MAX_TEXT_CANDIDATES:
+        if len(found) >= MAX_TEXT_CANDIDATES:
             break
-    domains = _need_domains(session, [row.id for row in rows])
     judge = Judge(terms)
     scored = []
-    for service_id, level, d2, name, document in rows:
-        served = domains[service_id]
-        judgement = judge(name, document, served)
-        scored.append(_Scored(-judgement.band, level, -round(judgement.fine, 6), d2, service_id, judgement, served))
+    for level, d2, service_id, entry in found[:MAX_TEXT_CANDIDATES]:
+        judgement = judge(entry.name, entry.document, entry.domains)
+        scored.append(_Scored(-judgement.band, level, -round(judgement.fine, 6), d2, service_id, judgement,
+                              entry.domains))
     return sorted(scored, key=_text_order)
 
 
-def _need_domains(session: Session, ids: list[Any]) -> defaultdict[Any, frozenset[str]]:
-    """Service id -> its need domain codes, ids as the driver reads them (ranking.DriverId)
-    (in chunks: a bound list per statement stays short)."""
-    found: defaultdict[Any, set[str]] = defaultdict(set)
-    for start in range(0, len(ids), 1000):
-        # All at once: iterating a result fetches its rows one by one, in Python.
-        for service_id, code in session.execute(_DOMAINS_OF, {"ids": ids[start:start + 1000]}).all():
-            found[service_id].add(code)
-    return defaultdict(frozenset, {service_id: frozenset(codes) for service_id, codes in found.items()})
+_first_three = operator.itemgetter(0, 1, 2)
 
 
 def _after(rows: list[_Scored], after: list[Any] | None) -> Iterator[list[Any]]:
@@ -179,7 +197,7 @@ def _after(rows: list[_Scored], after: list[Any] | None) -> Iterator[list[Any]]:
 
 
 def _fallback(
-    session: Session, criteria: SearchCriteria, place: SearchPlace, terms: SearchTerms
+    session: Session, reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace, terms: SearchTerms
 ) -> tuple[dict[str, str], list[_Scored]] | None:
     """For a q that nothing here matches: the nearest related need domain, and its services
     that match q relaxed (relaxed_terms), best first.
@@ -188,7 +206,7 @@ def _fallback(
     to the first in taxonomy order); the reason says what related it: a word spelled like
     one of its synonyms, a part of a compound, or a single word of q."""
     relaxed = relaxed_terms(session, terms)
-    scored = _text_ranked(session, criteria, place, relaxed)
+    scored = _text_ranked(reading, criteria, place, relaxed)
     votes: Counter[str] = Counter()
     for row in scored:
         votes.update({code: -row.neg_band for code in row.domains})
@@ -234,25 +252,48 @@ def search(
     if criteria.target_group:
         require_target_groups(session, [criteria.target_group], "target_group")
     scope = _scope(criteria, patient, eligible_only)
-    fallback = None
-    keys: tuple[str, ...]
-    if terms is None:
-        keys, columns = ranking.ORDER_KEYS, _CURSOR_COLUMNS
-    else:
-        keys, columns = TEXT_ORDER_KEYS, _TEXT_CURSOR_COLUMNS
-        scored = _text_ranked(session, criteria, place, terms)
-        if not scored and (offered := _fallback(session, criteria, place, terms)):
-            fallback, scored = offered
-    after = decode_cursor(scope, criteria.cursor, columns) if criteria.cursor else None
+    after = None
+    if criteria.cursor:
+        after = decode_cursor(scope, criteria.cursor, _CURSOR_COLUMNS if terms is None else _TEXT_CURSOR_COLUMNS)
     dialect = session.get_bind().dialect
     if after is not None:  # the id is the last key of both orders; candidates carry it as the driver does
         after[-1] = ranking.driver_id(dialect)(after[-1])
-    to_uuid = ranking.as_uuid(dialect)
-    largest = max(criteria.limit + 1, OPEN_ONLY_BATCH) if criteria.open_only else criteria.limit + 1
-    batches = _ranked_batches(session, criteria, place, after, largest) if terms is None else _after(scored, after)
     moment = _moment(criteria)
+    # The read model stays locked while the page is cut: its candidates are found lazily.
+    with READ_MODELS.reading(session) as reading:
+        fallback, page, next_cursor = _page(session, reading, criteria, place, terms, after, scope, moment,
+                                            patient, home, eligible_only)
+    to_uuid = ranking.as_uuid(dialect)
+    return {
+        "items": _results(session, page, [to_uuid(row.id) for row, _ in page], place, viewer, fallback is not None,
+                          moment),
+        "next_cursor": next_cursor,
+        "limit": criteria.limit,
+        "place": place.model_dump(mode="json"),
+        "fallback": fallback,
+    }
+
+
+def _page(
+    session: Session, reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace,
+    terms: SearchTerms | None, after: list[Any] | None, scope: str, moment: datetime | None,
+    patient: PatientAttributes | None, home: PostcodeOut | None, eligible_only: bool,
+) -> tuple[dict[str, str] | None, list[tuple[Any, EligibilityVerdict | None]], str | None]:
+    """(fallback, the page's rows with their verdicts, the next cursor)."""
+    fallback = None
+    batches: Iterator[list[Any]]
+    if terms is None:
+        keys: tuple[str, ...] = ranking.ORDER_KEYS
+        batches = _ranked_batches(reading, criteria, place, after)
+    else:
+        keys = TEXT_ORDER_KEYS
+        scored = _text_ranked(reading, criteria, place, terms)
+        if not scored and (offered := _fallback(session, reading, criteria, place, terms)):
+            fallback, scored = offered
+        batches = _after(scored, after)
     if criteria.open_only and moment is not None:  # open_only has a moment: open_at, or now (SearchCriteria)
         batches = _open_only(session, batches, moment)
+    to_uuid = ranking.as_uuid(session.get_bind().dialect)
     page: list[tuple[Any, EligibilityVerdict | None]] = []
     next_cursor = None
     for rows in batches:
@@ -273,14 +314,7 @@ def search(
             page.append((row, verdict))
         if next_cursor:
             break
-    return {
-        "items": _results(session, page, [to_uuid(row.id) for row, _ in page], place, viewer, fallback is not None,
-                          moment),
-        "next_cursor": next_cursor,
-        "limit": criteria.limit,
-        "place": place.model_dump(mode="json"),
-        "fallback": fallback,
-    }
+    return fallback, page, next_cursor
 
 
 def _home(session: Session, patient: PatientAttributes, resolved: PostcodeOut | None) -> PostcodeOut | None:
@@ -314,8 +348,8 @@ def _open_only(session: Session, batches: Iterator[list[Any]], moment: datetime)
     continues among the open ones. A service without locations is never open."""
     service_id = type_coerce(_at.c.service_id, DriverId())  # as the candidates carry it
     for rows in batches:
-        for start in range(0, len(rows), 1000):  # a bound list per statement stays short
-            chunk = rows[start:start + 1000]
+        for start in range(0, len(rows), OPEN_TESTED_AT_ONCE):
+            chunk = rows[start:start + OPEN_TESTED_AT_ONCE]
             opened = set(session.scalars(
                 select(service_id)
                 .join(_location, _location.c.id == _at.c.location_id)

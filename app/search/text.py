@@ -211,6 +211,24 @@ def document_match(
     ]
 
 
+def matcher(terms: "SearchTerms") -> Callable[[str], bool]:
+    """document_match in Python: whether a document (its stems, each after a space) matches
+    every word of the terms, as the SQL test decides it."""
+    words = [
+        ([tuple(" " + stem for stem in alternative) for alternative in word], inner)
+        for word, inner in zip(terms.query, terms.inner, strict=True)
+    ]
+
+    def matches(document: str) -> bool:
+        return all(
+            any(all(stem in document for stem in alternative) for alternative in alternatives)
+            or (inner is not None and inner in document)
+            for alternatives, inner in words
+        )
+
+    return matches
+
+
 @dataclass(frozen=True)
 class QueryWord:
     """One word of q as the search reads it."""

@@ -330,8 +330,8 @@ def test_open_only_pages_through_the_services_open_then_and_no_other(demo_client
     assert pages_seen[0] > 3 and pages_seen[-1] == 0  # more than a page on Tuesday morning, nothing in the evening
 
 
-def test_open_only_reads_candidates_in_growing_batches_to_the_same_result(demo_engine, monkeypatch) -> None:
-    monkeypatch.setattr(app.search.service, "OPEN_ONLY_BATCH", 4)
+def test_open_only_asks_about_candidates_in_chunks_to_the_same_result(demo_engine, monkeypatch) -> None:
+    monkeypatch.setattr(app.search.service, "OPEN_TESTED_AT_ONCE", 4)
     moment = datetime.fromisoformat(OPEN_MOMENTS[0])
     with Session(demo_engine) as session:
         whole = _page(session, SearchCriteria(postcode="4331", open_at=moment, limit=100)).items

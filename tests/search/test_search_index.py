@@ -3,82 +3,36 @@ equals the index rebuilt from the catalogue; `wijkkaart db upgrade` repairs one 
 stale; and the one text matcher finds the same services through the search, HSDS and FHIR."""
 
 import uuid
-from datetime import date, time
-from typing import Any
 
 import pytest
 from sqlalchemy import delete, update
 from sqlmodel import Session
 
-from app.contacts.service import erase_contact
 from app.dialect import fulltext
-from app.imports.service import json_parts, run_import
-from app.locations.schemas import LocationWrite, OpeningExceptionIn, OpeningInterval
-from app.locations.service import save_location
-from app.maintenance import service as maintenance
-from app.maintenance.kinds import LOCATION, SERVICE
 from app.search.index import documents, writer
 from app.search.models import SearchCard, ServiceAnywhere, ServiceAreaDocument, ServicePoint
 from tests.support.factories import (
-    ACTOR,
-    BUURT,
     GEMEENTE,
-    WIJK,
+    CatalogueWrites,
     assert_index_as_rebuilt,
     index_rows,
     make_contact,
     make_organisation,
+    make_place,
     make_region,
     make_service,
 )
 
 
-def _place(session: Session, name: str, lat: float, location_id: uuid.UUID | None = None, **fields: Any) -> uuid.UUID:
-    location, _ = save_location(session, LocationWrite(id=location_id, name=name, lat=lat, lon=3.61, **fields), ACTOR)
-    return location.id
-
-
 def test_after_every_kind_of_write_the_index_equals_a_rebuild(session: Session) -> None:
-    make_region(session)
-    organisation = make_organisation(session, name="Stichting Kompas")
-    near = _place(session, "Dichtbij", 51.50, opening_hours=[OpeningInterval(weekday=0, opens=time(9), closes=time(12))])
-    far = _place(session, "Ver weg", 51.60)
+    catalogue = CatalogueWrites(session)
     assert_index_as_rebuilt(session)
-    helps = make_service(session, organisation, name="Schuldhulp", areas=[GEMEENTE], location_ids=[near])
-    anywhere = make_service(session, organisation, name="Telefonische hulplijn", need_domains=["sociaal_netwerk"])
-    assert_index_as_rebuilt(session)
-    assert index_rows(session, "service_anywhere") == {(anywhere,)}
-    writes = [
-        # a service's areas, need domains, location links and words
-        lambda: make_service(session, organisation, id=helps, name="Schuldhulp", areas=[WIJK, BUURT],
-                             need_domains=["financien", "huisvesting"], location_ids=[near, far]),
-        lambda: make_service(session, organisation, id=helps, name="Geldzaken op orde", description="Budgetcoach",
-                             areas=[], location_ids=[far]),
-        lambda: make_service(session, organisation, id=anywhere, name="Hulplijn", location_ids=[near]),
-        # a location moved, its hours changed, another unlinked and deleted
-        lambda: _place(session, "Dichtbij", 51.70, near, exceptions=[OpeningExceptionIn(date=date(2026, 12, 25))]),
-        lambda: make_service(session, organisation, id=helps, name="Geldzaken op orde", areas=[GEMEENTE]),
-        lambda: maintenance.delete(session, LOCATION, far, None, ACTOR),
-        # contacts: made, changed, erased
-        lambda: make_contact(session, helps),
-        lambda: make_contact(session, helps, id=make_contact(session, helps), role="schuldhulpverlener"),
-        lambda: erase_contact(session, make_contact(session, helps, name="Wim Weg"), ACTOR),
-        # the organisation's name is in its services' cards and documents
-        lambda: make_organisation(session, id=organisation, name="Stichting Zonnebloem"),
-        # a deleted service
-        lambda: maintenance.delete(session, SERVICE, anywhere, None, ACTOR),
-        # the bulk import: a new service and one changed
-        lambda: run_import(session, json_parts({"services": [
-            {"organisation_id": str(organisation), "name": "Taalcafé", "need_domains": ["werk_opleiding"],
-             "access_route": "vrij_toegankelijk", "areas": [BUURT], "location_ids": [str(near)]},
-            {"id": str(helps), "organisation_id": str(organisation), "name": "Geldzaken", "need_domains": ["financien"],
-             "access_route": "vrij_toegankelijk", "areas": [], "location_ids": []},
-        ]}), ACTOR),
-    ]
-    for write in writes:
+    assert index_rows(session, "service_anywhere") == {(catalogue.anywhere,)}
+    for write in catalogue.writes:
         write()
         assert_index_as_rebuilt(session)
-    assert {(location_id, lat) for _, location_id, lat, _ in index_rows(session, "service_point")} == {(near, 51.70)}
+    assert {(location_id, lat) for _, location_id, lat, _ in index_rows(session, "service_point")} == {
+        (catalogue.near, 51.70)}
 
 
 def test_db_upgrade_repairs_a_stale_index(session: Session) -> None:
@@ -86,7 +40,7 @@ def test_db_upgrade_repairs_a_stale_index(session: Session) -> None:
     bring_up_to_date writes, leaving it as a rebuild makes it."""
     make_region(session)
     organisation = make_organisation(session)
-    near = _place(session, "Dichtbij", 51.50)
+    near = make_place(session, "Dichtbij", 51.50)
     helps = make_service(session, organisation, name="Schuldhulp", areas=[GEMEENTE], location_ids=[near])
     anywhere = make_service(session, organisation, name="Hulplijn")
     make_contact(session, helps)

@@ -1,7 +1,8 @@
 """Plain functions that make test data through the real save paths."""
 
 import uuid
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlmodel import Session
@@ -12,7 +13,12 @@ from app.client_admin.schemas import ClientWrite
 from app.client_admin.service import create_client, revoke_key
 from app.clients.scope import Actor
 from app.contacts.schemas import ContactWrite
-from app.contacts.service import save_contact
+from app.contacts.service import erase_contact, save_contact
+from app.imports.service import json_parts, run_import
+from app.locations.schemas import LocationWrite, OpeningExceptionIn, OpeningInterval
+from app.locations.service import save_location
+from app.maintenance import service as maintenance
+from app.maintenance.kinds import LOCATION, SERVICE
 from app.organisations.schemas import OrganisationWrite
 from app.organisations.service import save_organisation
 from app.search.index import writer
@@ -88,3 +94,51 @@ def assert_index_as_rebuilt(session: Session) -> None:
     rebuilt = writer.contents(session)
     savepoint.rollback()
     assert kept == rebuilt, {table: (kept[table] ^ rebuilt[table]) for table in kept if kept[table] != rebuilt[table]}
+
+
+def make_place(session: Session, name: str, lat: float, location_id: uuid.UUID | None = None, **fields: Any) -> uuid.UUID:
+    location, _ = save_location(session, LocationWrite(id=location_id, name=name, lat=lat, lon=3.61, **fields), ACTOR)
+    return location.id
+
+
+class CatalogueWrites:
+    """A region with two locations and two services (one with an area, one anywhere), and
+    `writes`: one of each kind of write that changes what the search derives or reads, to
+    make one by one."""
+
+    def __init__(self, session: Session) -> None:
+        make_region(session)
+        organisation = make_organisation(session, name="Stichting Kompas")
+        near = make_place(session, "Dichtbij", 51.50,
+                          opening_hours=[OpeningInterval(weekday=0, opens=time(9), closes=time(12))])
+        far = make_place(session, "Ver weg", 51.60)
+        helps = make_service(session, organisation, name="Schuldhulp", areas=[GEMEENTE], location_ids=[near])
+        anywhere = make_service(session, organisation, name="Telefonische hulplijn", need_domains=["sociaal_netwerk"])
+        self.near, self.anywhere = near, anywhere
+        self.writes: list[Callable[[], object]] = [
+            # a service's areas, need domains, location links and words
+            lambda: make_service(session, organisation, id=helps, name="Schuldhulp", areas=[WIJK, BUURT],
+                                 need_domains=["financien", "huisvesting"], location_ids=[near, far]),
+            lambda: make_service(session, organisation, id=helps, name="Geldzaken op orde", description="Budgetcoach",
+                                 areas=[], location_ids=[far]),
+            lambda: make_service(session, organisation, id=anywhere, name="Hulplijn", location_ids=[near]),
+            # a location moved, its hours changed, another unlinked and deleted
+            lambda: make_place(session, "Dichtbij", 51.70, near, exceptions=[OpeningExceptionIn(date=date(2026, 12, 25))]),
+            lambda: make_service(session, organisation, id=helps, name="Geldzaken op orde", areas=[GEMEENTE]),
+            lambda: maintenance.delete(session, LOCATION, far, None, ACTOR),
+            # contacts: made, changed, erased
+            lambda: make_contact(session, helps),
+            lambda: make_contact(session, helps, id=make_contact(session, helps), role="schuldhulpverlener"),
+            lambda: erase_contact(session, make_contact(session, helps, name="Wim Weg"), ACTOR),
+            # the organisation's name is in its services' cards and documents
+            lambda: make_organisation(session, id=organisation, name="Stichting Zonnebloem"),
+            # a deleted service
+            lambda: maintenance.delete(session, SERVICE, anywhere, None, ACTOR),
+            # the bulk import: a new service and one changed
+            lambda: run_import(session, json_parts({"services": [
+                {"organisation_id": str(organisation), "name": "Taalcafé", "need_domains": ["werk_opleiding"],
+                 "access_route": "vrij_toegankelijk", "areas": [BUURT], "location_ids": [str(near)]},
+                {"id": str(helps), "organisation_id": str(organisation), "name": "Geldzaken",
+                 "need_domains": ["financien"], "access_route": "vrij_toegankelijk", "areas": [], "location_ids": []},
+            ]}), ACTOR),
+        ]
