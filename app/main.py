@@ -38,6 +38,7 @@ from app.reports import service as reports
 from app.reports.router import router as reports_router
 from app.search import cache as search_cache
 from app.search.index.writer import follow_changes
+from app.search.memory import READ_MODELS
 from app.search.router import router as search_router
 from app.services.router import router as services_router
 from app.settings import Settings, get_settings, require_secret
@@ -94,6 +95,8 @@ def create_app(
         # Refuse to serve a schema older (or newer) than this code.
         assert_schema_current(engine)
         databases.start()
+        # Before the freeze: the search's read model lives as long as the worker.
+        await anyio.to_thread.run_sync(READ_MODELS.load, engine, replicas)
         freeze_long_lived()
         async with searches_counted(app):
             yield

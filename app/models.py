@@ -15,11 +15,6 @@ from app.replicas import ClientWritePosition
 from app.reports.models import EntryReport, EntryReportGemeente
 from app.search.models import (
     SearchCard,
-    ServiceAnywhere,
-    ServiceAreaDocument,
-    ServiceAreaDomain,
-    ServiceOpenLocation,
-    ServicePoint,
 )
 from app.services.models import (
     Eligibility,
@@ -66,15 +61,10 @@ __all__ = [
     "SearchCard",
     "SearchTally",
     "Service",
-    "ServiceAnywhere",
     "ServiceArea",
-    "ServiceAreaDocument",
-    "ServiceAreaDomain",
     "ServiceLocation",
     "ServiceNeedDomain",
-    "ServiceOpenLocation",
     "ServiceOwner",
-    "ServicePoint",
     "ServiceTargetGroup",
     "TargetGroup",
     "metadata",

@@ -48,7 +48,8 @@ select r.id, r.name, {relevance}sc.body as service_card, lc.body as location_car
 from (
   select s.id, s.name, p.lat, p.lon, {rank}
     (select min((pt.lat - p.lat) * (pt.lat - p.lat) + (pt.lon - p.lon) * (pt.lon - p.lon) * 0.375)
-     from service_point pt where pt.service_id = s.id) as d2
+     from service_location sl join location pt on pt.id = sl.location_id
+     where sl.service_id = s.id and pt.deleted_at is null) as d2
   from {candidates}
   where s.deleted_at is null and s.status = 'active'
     and (:domain = '' or exists (select 1 from service_need_domain d where d.service_id = s.id and d.domain_code = :domain))
@@ -56,8 +57,9 @@ from (
   limit 20
 ) r
 join search_card sc on sc.kind = 'service' and sc.entity_id = r.id
-left join service_point pt on pt.service_id = r.id
-left join search_card lc on lc.kind = 'location' and lc.entity_id = pt.location_id
+left join service_location sl on sl.service_id = r.id
+left join location pt on pt.id = sl.location_id and pt.deleted_at is null
+left join search_card lc on lc.kind = 'location' and lc.entity_id = pt.id
 group by r.id
 order by {order}r.id
 """

@@ -162,6 +162,33 @@ def _index_tables(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
 INDEX_TABLES = ("service_open_location", "service_anywhere", "service_area_domain", "service_area_document", "service_point")
 
 
+def test_the_read_model_migration_drops_the_ranking_tables_and_its_downgrade_fills_them(backend, demo_template) -> None:
+    """0018 on the demo: at head the five tables are gone; down, each is made and filled
+    again as its migration made it (service_point: every live location of each service),
+    without the triggers 0017 dropped."""
+    url = backend.fresh_url(demo_template)
+    config = alembic_config(url)
+    engine = make_engine(url)
+    try:
+        assert not set(INDEX_TABLES) & set(inspect(engine).get_table_names())
+        command.downgrade(config, "0017")
+        rows = _index_tables(engine)
+        assert rows["service_anywhere"] and rows["service_area_domain"] and rows["service_area_document"]
+        with engine.connect() as connection:
+            points = {tuple(row) for row in connection.exec_driver_sql(
+                "SELECT sl.service_id, l.id, l.lat, l.lon FROM service_location sl JOIN location l "
+                "ON l.id = sl.location_id WHERE l.deleted_at IS NULL")}
+        assert rows["service_point"] == points
+        assert {name for name, _ in _triggers_and_functions(engine)} == (
+            set() if engine.dialect.name == "postgresql"
+            else {"service_search_stems_ai", "service_search_stems_ad", "service_search_stems_au"}
+        )
+        command.upgrade(config, "head")
+        assert not set(INDEX_TABLES) & set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
 def test_the_index_migration_drops_the_tables_triggers_and_keeps_their_rows(backend, demo_template) -> None:
     """0017 on the demo: up, the five tables' triggers and functions go and their rows stay;
     down, the triggers come back as 0016 had them, rows unchanged."""

@@ -19,7 +19,7 @@ import threading
 import uuid
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,19 +30,20 @@ from app.changelog.models import ChangeLogEntry
 from app.changelog.service import APPENDED
 from app.db import table_of
 from app.dialect import fulltext
+from app.locations.models import Location
 from app.search.index import chunks
-from app.search.models import ServicePoint
-from app.search.ranking import KM_PER_DEGREE, DriverId
+from app.search.ranking import KM_PER_DEGREE, NO_DISTANCE, DriverId
 from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
 from app.taxonomy.vocabulary import Cost, ServiceStatus
 
-CELL_DEGREES = 0.1  # the grid of the locations of services open to anyone: about 11 by 7 km
+CELL_DEGREES = 0.05  # the grid of the locations of services open to anyone: about 5.5 by 3.5 km
 _CHUNK = 1000
 
 _service, _area, _at = table_of(Service), table_of(ServiceArea), table_of(ServiceLocation)
-_domain, _group, _point = table_of(ServiceNeedDomain), table_of(ServiceTargetGroup), table_of(ServicePoint)
+_domain, _group, _location = table_of(ServiceNeedDomain), table_of(ServiceTargetGroup), table_of(Location)
 _POSITION = select(func.max(ChangeLogEntry.position))
-_IDS = (uuid.UUID,)
+_LIVE = _service.c.deleted_at.is_(None) & (_service.c.status == ServiceStatus.active)
+_LOAD_CHUNK = 5000
 
 
 class Entry:
@@ -80,15 +81,16 @@ class Entry:
         self.points = points  # lat, lon of each live location, flat
         self.located = located  # it has locations, live or not: it is never "anywhere"
 
-    def d2(self, lat: float, lon: float, shrink: float) -> float | None:
-        """Squared equirectangular distance to its nearest live location, in degrees of latitude."""
+    def d2(self, lat: float, lon: float, shrink: float) -> float:
+        """Squared equirectangular distance to its nearest live location, in degrees of
+        latitude (NO_DISTANCE without one)."""
         points = self.points
-        best = None
+        best = NO_DISTANCE
         for i in range(0, len(points), 2):
             dx = (points[i + 1] - lon) * shrink
             dy = points[i] - lat
             d2 = dx * dx + dy * dy
-            if best is None or d2 < best:
+            if d2 < best:
                 best = d2
         return best
 
@@ -115,15 +117,16 @@ class Place:
 
 
 class Model:
-    """Every live, active service by id, by area code, by grid cell (those without areas,
-    by each live location) and, those with neither areas nor locations, in a list."""
+    """Every live, active service by id, by area code, those without areas by the grid cell
+    of each live location, and those with neither areas nor locations in a list."""
 
     def __init__(self, position: Any) -> None:
         self.position = position
         self.entries: dict[Any, Entry] = {}
         self.by_area: defaultdict[str, list[Entry]] = defaultdict(list)
-        self.by_cell: defaultdict[tuple[int, int], list[Entry]] = defaultdict(list)
+        self.by_cell: defaultdict[tuple[int, int], list[tuple[float, float, Entry]]] = defaultdict(list)
         self.anywhere: list[Entry] = []
+        self.intern = Interned()  # the sets and codes its entries share
 
     def add(self, entry: Entry) -> None:
         self.entries[entry.id] = entry
@@ -133,8 +136,8 @@ class Model:
             return
         if not entry.located:
             self.anywhere.append(entry)
-        for cell in _cells_of(entry):
-            self.by_cell[cell].append(entry)
+        for lat, lon in _points(entry):
+            self.by_cell[_cell(lat, lon)].append((lat, lon, entry))
 
     def remove(self, service_id: Any) -> None:
         entry = self.entries.pop(service_id, None)
@@ -146,71 +149,71 @@ class Model:
             return
         if not entry.located:
             self.anywhere.remove(entry)
-        for cell in _cells_of(entry):
-            self.by_cell[cell].remove(entry)
+        for lat, lon in _points(entry):
+            self.by_cell[_cell(lat, lon)].remove((lat, lon, entry))
 
 
 def _cell(lat: float, lon: float) -> tuple[int, int]:
     return math.floor(lat / CELL_DEGREES), math.floor(lon / CELL_DEGREES)
 
 
-def _cells_of(entry: Entry) -> set[tuple[int, int]]:
+def _points(entry: Entry) -> list[tuple[float, float]]:
     points = entry.points
-    return {_cell(points[i], points[i + 1]) for i in range(0, len(points), 2)}
+    return [(points[i], points[i + 1]) for i in range(0, len(points), 2)]
 
 
-# -- finding candidates --------------------------------------------------------------------
+# -- finding candidates: each takes `keep`, the search's filters, to test a service by ------
 
 
-def by_area(model: Model, overlay: dict[Any, Entry | None], place: Place, level: int) -> Iterator[Entry]:
-    """The services whose most specific area matching the place is of this level (0 buurt,
-    1 wijk, 2 gemeente)."""
+Keep = Callable[[Entry], bool]
+
+
+def by_area(model: Model, overlay: dict[Any, Entry | None], place: Place, level: int, keep: Keep) -> Iterator[Entry]:
+    """The services kept whose most specific area matching the place is of this level (0
+    buurt, 1 wijk, 2 gemeente)."""
     codes = (place.buurten, place.wijken, {place.gemeente} if place.gemeente else set())
     more = frozenset().union(*codes[:level])
     seen = set()
     for code in codes[level]:
         for entry in model.by_area.get(code, ()):
-            if entry.id not in seen and entry.id not in overlay and more.isdisjoint(entry.areas):
+            if entry.id not in seen and entry.id not in overlay and more.isdisjoint(entry.areas) and keep(entry):
                 seen.add(entry.id)
                 yield entry
     for changed in overlay.values():
-        if changed is not None and not codes[level].isdisjoint(changed.areas) and more.isdisjoint(changed.areas):
+        if (changed is not None and not codes[level].isdisjoint(changed.areas) and more.isdisjoint(changed.areas)
+                and keep(changed)):
             yield changed
 
 
-def by_radius(model: Model, overlay: dict[Any, Entry | None], place: Place) -> Iterator[Entry]:
-    """The services without areas with a live location within the place's reach (inside its
-    bounding box and its radius, as equirectangular distance)."""
+def by_radius(model: Model, overlay: dict[Any, Entry | None], place: Place, keep: Keep) -> Iterator[Entry]:
+    """The services kept without areas with a live location within the place's reach
+    (inside its bounding box and its radius, as equirectangular distance)."""
     reach = place.reach_km / KM_PER_DEGREE
-    shrink = place.shrink
-    lat_min, lat_max = place.lat - reach, place.lat + reach
-    lon_min, lon_max = place.lon - reach / shrink, place.lon + reach / shrink
+    reach2, shrink, lat0, lon0 = reach * reach, place.shrink, place.lat, place.lon
+    lat_min, lat_max = lat0 - reach, lat0 + reach
+    lon_min, lon_max = lon0 - reach / shrink, lon0 + reach / shrink
     low, high = _cell(lat_min, lon_min), _cell(lat_max, lon_max)
+    points = [point for x in range(low[0], high[0] + 1) for y in range(low[1], high[1] + 1)
+              for point in model.by_cell.get((x, y), ())]
+    points += [(lat, lon, changed) for changed in overlay.values() if changed is not None and not changed.areas
+               for lat, lon in _points(changed)]
     seen = set()
-    candidates = [entry for x in range(low[0], high[0] + 1) for y in range(low[1], high[1] + 1)
-                  for entry in model.by_cell.get((x, y), ())]
-    candidates += [entry for entry in overlay.values() if entry is not None and not entry.areas]
-    for entry in candidates:
-        if entry.id in seen or (entry.id in overlay and overlay[entry.id] is not entry):
-            continue
-        points = entry.points
-        for i in range(0, len(points), 2):
-            lat, lon = points[i], points[i + 1]
-            if lat_min <= lat <= lat_max and lon_min <= lon <= lon_max:
-                dx, dy = (lon - place.lon) * shrink, lat - place.lat
-                if dx * dx + dy * dy <= reach * reach:
-                    seen.add(entry.id)
-                    yield entry
-                    break
+    for lat, lon, entry in points:
+        if lat_min <= lat <= lat_max and lon_min <= lon <= lon_max:
+            dx, dy = (lon - lon0) * shrink, lat - lat0
+            if (dx * dx + dy * dy <= reach2 and entry.id not in seen and overlay.get(entry.id, entry) is entry
+                    and keep(entry)):
+                seen.add(entry.id)
+                yield entry
 
 
-def by_anywhere(model: Model, overlay: dict[Any, Entry | None]) -> Iterator[Entry]:
-    """The services with neither areas nor locations."""
+def by_anywhere(model: Model, overlay: dict[Any, Entry | None], keep: Keep) -> Iterator[Entry]:
+    """The services kept with neither areas nor locations."""
     for entry in model.anywhere:
-        if entry.id not in overlay:
+        if entry.id not in overlay and keep(entry):
             yield entry
     for changed in overlay.values():
-        if changed is not None and not changed.areas and not changed.located:
+        if changed is not None and not changed.areas and not changed.located and keep(changed):
             yield changed
 
 
@@ -224,6 +227,16 @@ class ReadModels:
     def __init__(self) -> None:
         self._models: weakref.WeakKeyDictionary[Engine, Model] = weakref.WeakKeyDictionary()
         self._lock = threading.RLock()
+
+    def load(self, engine: Engine, replicas: Iterable[Engine] = ()) -> None:
+        """Load the engine's model now (a worker's start-up), and let its replicas share it:
+        they hold the same catalogue, and a model only ever moves forward (a replica behind
+        it does not take it back)."""
+        with Session(engine) as session:
+            model = load(session, session.execute(_POSITION).scalar())
+        with self._lock:
+            for each in (engine, *replicas):
+                self._models[each] = model
 
     def reading(self, session: Session) -> "Reading":
         """The model as this session sees the catalogue, locked for this search's ranking.
@@ -243,7 +256,7 @@ class ReadModels:
                     self._models[engine] = model
             elif position is not None and position != model.position:
                 if pending:
-                    overlay = _read(session, _touched(session, model.position))
+                    overlay = _read(session, _touched(session, model.position), model.intern)
                 elif model.position is None or position > model.position:
                     _catch_up(session, model, position)
             return Reading(model, overlay, self._lock)
@@ -266,14 +279,20 @@ class Reading:
 
 
 def load(session: Session, position: Any) -> Model:
+    """The model of the catalogue as the session reads it, at this change-log position.
+
+    Read in slices of services: what a slice's rows cost is freed before the next, so that
+    the worker's memory holds the model and little besides."""
     model = Model(position)
-    for entry in _entries(session, None).values():
-        model.add(entry)
+    live = select(type_coerce(_service.c.id, DriverId())).where(_LIVE)
+    for chunk in chunks(sorted(session.scalars(live)), _LOAD_CHUNK):
+        for entry in _entries(session, chunk, model.intern, span=True).values():
+            model.add(entry)
     return model
 
 
 def _catch_up(session: Session, model: Model, position: Any) -> None:
-    for service_id, entry in _read(session, _touched(session, model.position)).items():
+    for service_id, entry in _read(session, _touched(session, model.position), model.intern).items():
         model.remove(service_id)
         if entry is not None:
             model.add(entry)
@@ -303,16 +322,17 @@ def _as_driver(session: Session, service_id: uuid.UUID) -> Any:
     return service_id.hex if session.get_bind().dialect.name == "sqlite" else service_id
 
 
-def _read(session: Session, service_ids: Iterable[Any]) -> dict[Any, Entry | None]:
+def _read(session: Session, service_ids: Iterable[Any], intern: "Interned") -> dict[Any, Entry | None]:
     """Each of these services' entry as the database holds it now (None: not live and active)."""
     found: dict[Any, Entry | None] = dict.fromkeys(service_ids)
     for chunk in chunks(sorted(found), _CHUNK):
-        found.update(_entries(session, chunk))
+        found.update(_entries(session, chunk, intern))
     return found
 
 
-def _entries(session: Session, ids: list[Any] | None) -> dict[Any, Entry]:
-    """The entries of the live, active services among `ids` (None: all)."""
+def _entries(session: Session, ids: list[Any], intern: "Interned", *, span: bool = False) -> dict[Any, Entry]:
+    """The entries of the live, active services among `ids` (sorted; `span`: they are every
+    live service from the first to the last)."""
     dialect_name = session.get_bind().dialect.name
 
     def rows(*columns: Any, where: Any = None) -> list[Any]:
@@ -320,25 +340,30 @@ def _entries(session: Session, ids: list[Any] | None) -> dict[Any, Entry]:
         statement = select(subject, *columns[1:])
         if where is not None:
             statement = statement.where(where)
-        if ids is not None:
-            statement = statement.where(subject.in_(ids))
-        return list(session.execute(statement).all())
+        # Every live service in a span (loading the model): a range, which both databases read
+        # from the tables' service_id indexes; a list of ids binds thousands of values.
+        chosen = subject.between(ids[0], ids[-1]) if span else subject.in_(ids)
+        return list(session.execute(statement.where(chosen)).all())
 
     stems_id, stems = fulltext.search_stems(dialect_name)
-    intern = Interned()
     documents = dict(rows(stems_id, stems))
     areas: defaultdict[Any, list[str]] = defaultdict(list)
     for service_id, code in rows(_area.c.service_id, _area.c.area_code):
         areas[service_id].append(intern(code))
     domains = _sets(rows(_domain.c.service_id, _domain.c.domain_code))
     groups = _sets(rows(_group.c.service_id, _group.c.group_code))
-    points: defaultdict[Any, list[float]] = defaultdict(list)
-    for service_id, lat, lon in rows(_point.c.service_id, _point.c.lat, _point.c.lon):
-        points[service_id] += (lat, lon)
-    located = {service_id for service_id, in rows(_at.c.service_id)}
+    points: defaultdict[Any, list[tuple[float, float]]] = defaultdict(list)
+    located = set()
+    for service_id, lat, lon, live_location in rows(
+        _at.c.service_id, _location.c.lat, _location.c.lon, _location.c.deleted_at.is_(None),
+        where=_location.c.id == _at.c.location_id,
+    ):
+        located.add(service_id)
+        if live_location:
+            points[service_id].append((lat, lon))
     live = rows(
         _service.c.id, _service.c.name, _service.c.access_route, _service.c.cost, _service.c.languages,
-        where=(_service.c.deleted_at.is_(None)) & (_service.c.status == ServiceStatus.active),
+        where=_LIVE,
     )
     empty: frozenset[str] = frozenset()
     return {
@@ -346,7 +371,7 @@ def _entries(session: Session, ids: list[Any] | None) -> dict[Any, Entry]:
             service_id, name, " " + (documents.get(service_id) or ""), tuple(sorted(areas.get(service_id, ()))),
             intern(domains.get(service_id, empty)), intern(groups.get(service_id, empty)), intern(access_route),
             cost == Cost.free, intern(frozenset(languages if isinstance(languages, list) else json.loads(languages or "[]"))),
-            tuple(points.get(service_id, ())), service_id in located,
+            tuple(degrees for point in sorted(points.get(service_id, ())) for degrees in point), service_id in located,
         )
         for service_id, name, access_route, cost, languages in live
     }

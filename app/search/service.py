@@ -89,30 +89,31 @@ class _Ranked(NamedTuple):
     id: Any  # as the driver reads it (ranking.DriverId)
 
 
-def _found(reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace,
-           levels: tuple[int, ...]) -> Iterator[tuple[int, memory.Entry]]:
-    """The (level, entry) of the services these levels find here that pass the criteria's filters."""
+def _found(reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace, levels: tuple[int, ...],
+           matches: Callable[[str], bool] | None = None) -> Iterator[tuple[int, memory.Entry]]:
+    """The (level, entry) of the services these levels find here that pass the criteria's
+    filters (and whose document `matches` q)."""
     model, overlay = reading.model, reading.overlay
     where = memory.Place(place.lat, place.lon, frozenset(place.buurten), frozenset(place.wijken), place.gemeente,
                          criteria.radius_km)
-    keep = _filter(criteria)
+    keep = _filter(criteria, matches)
     for level in levels:
-        entries = (memory.by_radius(model, overlay, where) if level == ranking.RADIUS_LEVEL
-                   else memory.by_anywhere(model, overlay) if level == ranking.ANYWHERE_LEVEL
-                   else memory.by_area(model, overlay, where, level))
+        entries = (memory.by_radius(model, overlay, where, keep) if level == ranking.RADIUS_LEVEL
+                   else memory.by_anywhere(model, overlay, keep) if level == ranking.ANYWHERE_LEVEL
+                   else memory.by_area(model, overlay, where, level, keep))
         for entry in entries:
-            if keep(entry):
-                yield level, entry
+            yield level, entry
 
 
-def _filter(criteria: SearchCriteria) -> Callable[[memory.Entry], bool]:
-    """Whether a service passes the criteria's filters (need domain, target group, access
-    route, cost, language)."""
+def _filter(criteria: SearchCriteria, matches: Callable[[str], bool] | None) -> memory.Keep:
+    """Whether a service passes the criteria's filters (q first: it rules out the most;
+    then need domain, target group, access route, cost, language)."""
     domains = frozenset(criteria.domain)
     group, route, language, free_only = criteria.target_group, criteria.access_route, criteria.language, criteria.free_only
 
     def keep(entry: memory.Entry) -> bool:
-        return ((not domains or not domains.isdisjoint(entry.domains))
+        return ((matches is None or matches(entry.document))
+                and (not domains or not domains.isdisjoint(entry.domains))
                 and (group is None or group in entry.groups)
                 and (route is None or entry.access_route == route)
                 and (not free_only or entry.free)
@@ -131,18 +132,13 @@ def _ranked_batches(
         if start is not None and max(levels) < start[0]:
             continue
         rows = sorted(
-            _Ranked(level, _distance(entry, place, shrink), entry.id)
+            _Ranked(level, entry.d2(place.lat, place.lon, shrink), entry.id)
             for level, entry in _found(reading, criteria, place, levels)
         )
         if start is not None:
             rows = [row for row in rows if row > start]
         if rows:
             yield rows
-
-
-def _distance(entry: memory.Entry, place: SearchPlace, shrink: float) -> float:
-    d2 = entry.d2(place.lat, place.lon, shrink)
-    return ranking.NO_DISTANCE if d2 is None else d2
 
 
 class _Scored(NamedTuple):
@@ -170,8 +166,8 @@ def _text_ranked(
     found: list[tuple[int, float, Any, memory.Entry]] = []
     for levels in _level_groups(criteria, place):
         found += sorted(
-            ((level, _distance(entry, place, shrink), entry.id, entry)
-             for level, entry in _found(reading, criteria, place, levels) if matches(entry.document)),
+            ((level, entry.d2(place.lat, place.lon, shrink), entry.id, entry)
+             for level, entry in _found(reading, criteria, place, levels, matches)),
             key=_first_three,
         )
         if len(found) >= MAX_TEXT_CANDIDATES:

@@ -78,8 +78,12 @@ def _common_dutch_words() -> dict[str, float]:
     """Dutch word -> how common it is (Zipf), for the some 30,000 words of wordfreq's list at
     least _MIN_ZIPF common; read once per process (about a second)."""
     floor = 10 ** (_MIN_ZIPF - 9)
-    return {word: math.log10(share) + 9 for word, share in wordfreq.get_frequency_dict("nl").items()
-            if share >= floor and word.isalpha()}
+    common = {word: math.log10(share) + 9 for word, share in wordfreq.get_frequency_dict("nl").items()
+              if share >= floor and word.isalpha()}
+    # wordfreq keeps the whole list it read (some 30 MB per worker); these words are all that is used of it.
+    wordfreq.get_frequency_dict.cache_clear()
+    wordfreq.get_frequency_list.cache_clear()
+    return common
 
 
 @functools.lru_cache(maxsize=10_000)
@@ -213,18 +217,26 @@ def document_match(
 
 def matcher(terms: "SearchTerms") -> Callable[[str], bool]:
     """document_match in Python: whether a document (its stems, each after a space) matches
-    every word of the terms, as the SQL test decides it."""
+    every word of the terms, as the SQL test decides it. (Plain loops: a search tests
+    thousands of documents, and generators would cost more than the tests.)"""
     words = [
         ([tuple(" " + stem for stem in alternative) for alternative in word], inner)
         for word, inner in zip(terms.query, terms.inner, strict=True)
     ]
 
     def matches(document: str) -> bool:
-        return all(
-            any(all(stem in document for stem in alternative) for alternative in alternatives)
-            or (inner is not None and inner in document)
-            for alternatives, inner in words
-        )
+        for alternatives, inner in words:
+            if inner is not None and inner in document:
+                continue
+            for alternative in alternatives:
+                for stem in alternative:
+                    if stem not in document:
+                        break
+                else:  # every stem of this alternative is there
+                    break
+            else:  # no alternative is
+                return False
+        return True
 
     return matches
 

@@ -60,13 +60,18 @@ def _triggers(module: ModuleType, dialect_name: str) -> list[tuple[str, str, str
 
 def upgrade() -> None:
     name = op.get_bind().dialect.name
+    drop_triggers(name)
+    op.execute(f"ALTER TABLE {_STEMS_TABLE[name]} ADD COLUMN name_stems TEXT")
+
+
+def drop_triggers(name: str) -> None:
+    """The five tables' triggers and PostgreSQL functions dropped (0018's downgrade also uses it)."""
     for migration, functions in _MADE_BY.items():
         for trigger, table, _event in _triggers(_migration(migration), name):
             op.execute(f"DROP TRIGGER {trigger} ON {table}" if name == "postgresql" else f"DROP TRIGGER {trigger}")
         if name == "postgresql":
             for function in functions:
                 op.execute(f"DROP FUNCTION {function}")
-    op.execute(f"ALTER TABLE {_STEMS_TABLE[name]} ADD COLUMN name_stems TEXT")
 
 
 def downgrade() -> None:

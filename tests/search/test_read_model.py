@@ -22,7 +22,8 @@ def _held(model: memory.Model) -> dict[str, Any]:
         "entries": {service_id: tuple(getattr(entry, name) for name in memory.Entry.__slots__)
                     for service_id, entry in model.entries.items()},
         "by_area": {code: sorted(e.id for e in entries) for code, entries in model.by_area.items() if entries},
-        "by_cell": {cell: sorted(e.id for e in entries) for cell, entries in model.by_cell.items() if entries},
+        "by_cell": {cell: sorted((lat, lon, e.id) for lat, lon, e in points) for cell, points in model.by_cell.items()
+                    if points},
         "anywhere": sorted(e.id for e in model.anywhere),
     }
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from app.changelog.service import on_change
 from app.dialect import fulltext
 from app.search.cards import CONTACT, LOCATION, SERVICE
-from app.search.index import cards, documents, tables
+from app.search.index import cards, documents
 from app.services.models import Service
 
 
@@ -23,8 +23,8 @@ def follow_changes() -> None:
 
 def refresh(session: Session, changed: Iterable[tuple[str, object]]) -> None:
     """Refresh what these written entries ((entity type, id) as the change log records them)
-    feed: a service's card, document and rows; an organisation's services' (its name is in
-    their cards and documents); a location's card and points; a contact's card."""
+    feed: a service's card and document; an organisation's services' (its name is in
+    their cards and documents); a location's card; a contact's card."""
     written: dict[str, set[uuid.UUID]] = {"service": set(), "organisation": set(), "location": set(), "contact": set()}
     for entity_type, entity_id in changed:
         if entity_type in written:
@@ -36,8 +36,6 @@ def refresh(session: Session, changed: Iterable[tuple[str, object]]) -> None:
     if written["organisation"]:
         services |= set(session.exec(select(Service.id).where(col(Service.organisation_id).in_(written["organisation"]))))
     documents.refresh(session, services)
-    tables.refresh_services(session, services)
-    tables.refresh_locations(session, written["location"])
     cards.refresh(session, {SERVICE: services, LOCATION: written["location"], CONTACT: written["contact"]})
 
 
@@ -50,8 +48,6 @@ def store_imported_services(
     than the import); `new` are those created, which have nothing in the index yet."""
     cards.store_service_cards(session, service_cards)
     fulltext.upsert_search_documents(session, words, new=new)
-    tables.refresh_services(session, new, new=True)
-    tables.refresh_services(session, service_cards.keys() - new)
 
 
 def rebuild(session: Session) -> None:
@@ -59,16 +55,15 @@ def rebuild(session: Session) -> None:
     cards.clear(session)
     cards.render_missing(session)
     documents.refresh(session, documents.all_services(session))
-    tables.rebuild(session)
 
 
 def bring_up_to_date(session: Session) -> dict[str, int]:
     """Write what is missing or stale, after a migration or data that did not come through
-    the save paths: the cards missing or in another layout, the documents missing, without
-    name stems or of deleted services, and every table's wrong or missing rows."""
+    the save paths: the cards missing or in another layout, and the documents missing,
+    without name stems or of deleted services."""
     stale = documents.stale(session)
     documents.refresh(session, stale)
-    return {"cards": cards.render_missing(session), "documents": len(stale), "rows": tables.bring_up_to_date(session)}
+    return {"cards": cards.render_missing(session), "documents": len(stale)}
 
 
 def contents(session: Session) -> dict[str, set[tuple[Any, ...]]]:
@@ -80,4 +75,4 @@ def contents(session: Session) -> dict[str, set[tuple[Any, ...]]]:
     held = {"documents": {tuple(row) for row in session.execute(
         select(service_id, stems, fulltext.search_name_stems(dialect_name))
     )}}
-    return held | cards.contents(session) | tables.contents(session)
+    return held | cards.contents(session)
