@@ -6,7 +6,7 @@ Create Date: 2026-12-08
 
 Every table, index, constraint and trigger of the schema, and the reference rows it starts
 with, on SQLite and PostgreSQL. A database made by this file is the one the migrations in
-migrations/legacy/versions (0001-0017) make, object for object (tests/test_migrations.py
+migrations/legacy/versions (0001-0017) make, object for object (tests/test_migration_baseline.py
 compares them), and it carries their head's revision id: a database already at legacy 0017
 is at this baseline and needs nothing; one at an older legacy revision is taken to 0017 by
 the legacy chain first (app.db.upgrade_schema, `wijkkaart db upgrade`). See
