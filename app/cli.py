@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from alembic import command
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlmodel import Session
@@ -17,7 +16,7 @@ from app.client_admin.schemas import ClientWrite
 from app.client_admin.service import create_client
 from app.clients.models import Role
 from app.clients.scope import Actor
-from app.db import alembic_config, make_engine
+from app.db import downgrade_schema, make_engine, upgrade_schema
 from app.demo import load_demo
 from app.errors import DomainError, InvalidInput
 from app.imports.export import export_csv
@@ -50,9 +49,10 @@ def _start() -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: the newest), then write what the search
-    index lacks or holds stale (app/search/index/)."""
+    index lacks or holds stale (app/search/index/). A database older than the baseline
+    migration is taken through the legacy migrations first (migrations/legacy/)."""
     url = get_settings().database_url
-    command.upgrade(alembic_config(url), revision)
+    upgrade_schema(url, revision)
     typer.echo(f"Database at {revision}.")
     if revision != "head":
         return  # an older schema may not hold the index
@@ -65,8 +65,9 @@ def db_upgrade(revision: str = "head") -> None:
 # A relative target such as -1 looks like an option to the parser: take it as the argument.
 @db_app.command("downgrade", context_settings={"ignore_unknown_options": True})
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. -1 or base.")] = "-1") -> None:
-    """Revert migrations down to REVISION."""
-    command.downgrade(alembic_config(get_settings().database_url), revision)
+    """Revert migrations down to REVISION. Below the baseline (0017), whose own downgrade drops
+    the whole schema, name a legacy revision (e.g. 0016): the legacy migrations revert to it."""
+    downgrade_schema(get_settings().database_url, revision)
     typer.echo(f"Database downgraded to {revision}.")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import anyio
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -23,6 +24,10 @@ from app.replicas import Databases
 from app.settings import Settings, get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# The chain of migrations the baseline (migrations/versions/0017_baseline.py) replaced: it
+# takes a database made before the baseline to its head, which is the baseline's revision.
+LEGACY_VERSIONS = MIGRATIONS_DIR / "legacy" / "versions"
+LEGACY_HEAD = "0017"
 T = TypeVar("T")
 
 
@@ -118,9 +123,14 @@ def make_engine(url: str, settings: Settings | None = None, *, read_only: bool =
     return engine
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, *, legacy: bool = False) -> Config:
+    """Alembic's configuration for the database at `url`: the migrations from the baseline on,
+    or (`legacy`) the chain the baseline replaced, run by the same migrations/env.py."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    if legacy:
+        config.set_main_option("version_locations", str(LEGACY_VERSIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
@@ -147,6 +157,53 @@ def assert_schema_current(engine: Engine) -> None:
             f"The database is at migration {sorted(current) or 'none'} but this code needs "
             f"{sorted(heads)}. Run `wijkkaart db upgrade` to bring it up to date."
         )
+
+
+def _revisions_of(config: Config) -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+
+
+def legacy_only_revisions() -> set[str]:
+    """The legacy chain's revisions older than the baseline (0001-0016)."""
+    return _revisions_of(alembic_config("", legacy=True)) - _revisions_of(alembic_config(""))
+
+
+def _revisions_at(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return current_revisions(connection)
+    finally:
+        engine.dispose()
+
+
+def upgrade_schema(url: str, revision: str = "head") -> None:
+    """Migrate the database at `url` up to `revision`. A database at a revision older than the
+    baseline is first taken to the legacy chain's head (the baseline's revision), from where the
+    migrations after the baseline go on; a legacy `revision` is reached by the legacy chain alone."""
+    legacy_only = legacy_only_revisions()
+    if revision in legacy_only:
+        command.upgrade(alembic_config(url, legacy=True), revision)
+        return
+    if _revisions_at(url) & legacy_only:
+        command.upgrade(alembic_config(url, legacy=True), LEGACY_HEAD)
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade_schema(url: str, revision: str) -> None:
+    """Migrate the database at `url` down to `revision`. The baseline's downgrade drops the whole
+    schema; a revision older than it is reached by the legacy chain's downgrades, step by step,
+    and so is a relative target (`-1`) from a database at one."""
+    legacy_only = legacy_only_revisions()
+    current = _revisions_at(url)
+    if revision in legacy_only:
+        if not current <= legacy_only | {LEGACY_HEAD}:
+            command.downgrade(alembic_config(url), LEGACY_HEAD)
+        command.downgrade(alembic_config(url, legacy=True), revision)
+    elif current & legacy_only:
+        command.downgrade(alembic_config(url, legacy=True), revision)
+    else:
+        command.downgrade(alembic_config(url), revision)
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

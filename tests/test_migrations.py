@@ -1,4 +1,7 @@
-"""The schema exists only through Alembic: up, down, no drift, and refusal when behind."""
+"""The schema exists only through Alembic: up, down, no drift, and refusal when behind. The
+migrations from the baseline on (migrations/versions), and the legacy chain the baseline replaced
+(migrations/legacy/versions), which still takes older databases up and reverts below the
+baseline; tests/test_migration_baseline.py compares the two."""
 
 from typing import Any
 
@@ -15,7 +18,7 @@ from typer.testing import CliRunner
 from app.cli import app as cli
 from app.clients.models import ApiClient
 from app.contacts.models import Contact
-from app.db import SchemaBehind, alembic_config, make_engine, utcnow
+from app.db import LEGACY_HEAD, SchemaBehind, alembic_config, make_engine, upgrade_schema, utcnow
 from app.dialect.fulltext import include_in_autogenerate
 from app.main import create_app
 from app.models import metadata
@@ -56,7 +59,7 @@ def test_reference_data_comes_with_the_schema(engine) -> None:
 
 def test_service_refuses_a_database_behind_the_code(backend) -> None:
     url = backend.empty_url()
-    command.upgrade(alembic_config(url), "0001")
+    command.upgrade(alembic_config(url, legacy=True), "0016")  # before the baseline
     engine = make_engine(url)
     try:
         with pytest.raises(SchemaBehind, match="wijkkaart db upgrade"), TestClient(create_app(engine)):
@@ -65,11 +68,13 @@ def test_service_refuses_a_database_behind_the_code(backend) -> None:
         engine.dispose()
 
 
-def test_every_downgrade_step_works_on_the_demo(backend, demo_template) -> None:
+@pytest.mark.parametrize("legacy", [False, True], ids=["baseline", "legacy"])
+def test_every_downgrade_step_works_on_the_demo(backend, demo_template, legacy: bool) -> None:
     """Step by step from head to base on a database holding the demo region: each migration's
-    downgrade must cope with the rows the newer schema left behind."""
+    downgrade must cope with the rows the newer schema left behind. The legacy chain's too:
+    `wijkkaart db downgrade 0016` takes a database at the baseline down through it."""
     url = backend.fresh_url(demo_template)
-    config = alembic_config(url)
+    config = alembic_config(url, legacy=legacy)
     engine = make_engine(url)
     try:
         steps = [script.revision for script in ScriptDirectory.from_config(config).walk_revisions()]
@@ -78,35 +83,60 @@ def test_every_downgrade_step_works_on_the_demo(backend, demo_template) -> None:
                 assert MigrationContext.configure(connection).get_current_revision() == revision
             command.downgrade(config, "-1")
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
-        command.upgrade(config, "head")
+        upgrade_schema(url)
         assert {"service", "contact"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
 
 
-def test_cli_downgrade_takes_a_relative_step(backend, monkeypatch) -> None:
-    url = backend.empty_url()
-    command.upgrade(alembic_config(url), "0002")
+def _cli(monkeypatch, url: str, *args: str) -> None:
     monkeypatch.setenv("WIJKKAART_DATABASE_URL", url)
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(cli, ["db", "downgrade", "-1"])
+        result = CliRunner().invoke(cli, list(args))
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
+
+
+def _revision(url: str) -> str | None:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == "0001"
+            return MigrationContext.configure(connection).get_current_revision()
     finally:
         engine.dispose()
 
 
+def test_cli_downgrade_takes_a_relative_step(backend, monkeypatch) -> None:
+    """On a database at a legacy revision, a relative step is the legacy chain's."""
+    url = backend.empty_url()
+    command.upgrade(alembic_config(url, legacy=True), "0002")
+    _cli(monkeypatch, url, "db", "downgrade", "-1")
+    assert _revision(url) == "0001"
+
+
+def test_cli_downgrade_below_the_baseline_and_up_again(backend, monkeypatch) -> None:
+    """From the baseline to a legacy revision by the legacy chain's downgrades, and back up."""
+    url = backend.empty_url()
+    upgrade_schema(url)
+    _cli(monkeypatch, url, "db", "downgrade", "0015")
+    assert _revision(url) == "0015"
+    engine = make_engine(url)
+    try:
+        assert "referral" not in inspect(engine).get_table_names()  # made by 0016
+        assert "contact" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    _cli(monkeypatch, url, "db", "upgrade")
+    assert _revision(url) == ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+
 def test_referrals_migration_keeps_the_catalogue_with_data_down_and_up(backend, demo_template) -> None:
-    """0016 on a database with a catalogue, referrals, reports and search counters: down to 0015
-    drops its tables and column and leaves the contacts; up again brings them back empty."""
+    """Legacy 0016 on a database with a catalogue, referrals, reports and search counters: down to
+    0015 drops its tables and column and leaves the contacts; up again brings them back empty."""
     url = backend.fresh_url(demo_template)
-    config = alembic_config(url)
+    config = alembic_config(url, legacy=True)
     engine = make_engine(url)
     ours = {"referral", "referral_domain", "referral_event", "entry_report", "entry_report_gemeente", "search_tally"}
     try:
@@ -190,10 +220,10 @@ def test_the_read_model_migration_drops_the_ranking_tables_and_its_downgrade_fil
 
 
 def test_the_index_migration_drops_the_tables_triggers_and_keeps_their_rows(backend, demo_template) -> None:
-    """0017 on the demo: up, the five tables' triggers and functions go and their rows stay;
+    """Legacy 0017 on the demo: up, the five tables' triggers and functions go and their rows stay;
     down, the triggers come back as 0016 had them, rows unchanged."""
     url = backend.fresh_url(demo_template)
-    config = alembic_config(url)
+    config = alembic_config(url, legacy=True)
     engine = make_engine(url)
     try:
         command.downgrade(config, "0016")
@@ -201,7 +231,7 @@ def test_the_index_migration_drops_the_tables_triggers_and_keeps_their_rows(back
         assert rows["service_point"] and rows["service_area_document"] and rows["service_anywhere"]
         assert {name for name, _ in made_by_0016} >= {"service_point_refresh_location", "location_point_update"} \
             if engine.dialect.name == "postgresql" else {"location_point_update", "service_area_anywhere_insert"}
-        command.upgrade(config, "0017")
+        command.upgrade(config, LEGACY_HEAD)
         kept = _triggers_and_functions(engine)
         # What is left: SQLite's FTS5 index follows its stems table (0006); PostgreSQL keeps none.
         assert {name for name, _ in kept} == (

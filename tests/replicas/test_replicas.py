@@ -241,7 +241,7 @@ def test_without_replicas_every_request_uses_the_one_database(demo_client: TestC
 
 def test_migration_0015_keeps_and_drops_the_write_positions(backend: Any) -> None:
     url = backend.empty_url()
-    config = alembic_config(url)
+    config = alembic_config(url, legacy=True)
     engine = make_engine(url)
     try:
         command.upgrade(config, "0015")

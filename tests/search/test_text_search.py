@@ -147,7 +147,7 @@ def test_the_migration_backfills_the_documents_the_app_writes(engine: Engine) ->
             return sorted((str(service_id), document) for service_id, document in rows)
 
     written = documents()
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    config = alembic_config(engine.url.render_as_string(hide_password=False), legacy=True)  # legacy 0003 backfills them
     command.downgrade(config, "0002")
     command.upgrade(config, "head")
     assert len(written) == 2 and documents() == written
