@@ -59,14 +59,14 @@ def db_upgrade(revision: str = "head") -> None:
     with Session(make_engine(url)) as session, session.begin():
         written = bring_up_to_date(session)
     typer.echo(f"Search index brought up to date: {written['cards']} cards rendered, {written['documents']} "
-               f"documents and {written['rows']} rows written.")
+               "documents written.")
 
 
 # A relative target such as -1 looks like an option to the parser: take it as the argument.
 @db_app.command("downgrade", context_settings={"ignore_unknown_options": True})
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. -1 or base.")] = "-1") -> None:
-    """Revert migrations down to REVISION. Below the baseline (0017), whose own downgrade drops
-    the whole schema, name a legacy revision (e.g. 0016): the legacy migrations revert to it."""
+    """Revert migrations down to REVISION. Below the baseline (0018), whose own downgrade drops
+    the whole schema, name a legacy revision (e.g. 0017): the legacy migrations revert to it."""
     downgrade_schema(get_settings().database_url, revision)
     typer.echo(f"Database downgraded to {revision}.")
 

@@ -24,10 +24,10 @@ from app.replicas import Databases
 from app.settings import Settings, get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-# The chain of migrations the baseline (migrations/versions/0017_baseline.py) replaced: it
+# The chain of migrations the baseline (migrations/versions/0018_baseline.py) replaced: it
 # takes a database made before the baseline to its head, which is the baseline's revision.
 LEGACY_VERSIONS = MIGRATIONS_DIR / "legacy" / "versions"
-LEGACY_HEAD = "0017"
+LEGACY_HEAD = "0018"
 T = TypeVar("T")
 
 
@@ -164,7 +164,7 @@ def _revisions_of(config: Config) -> set[str]:
 
 
 def legacy_only_revisions() -> set[str]:
-    """The legacy chain's revisions older than the baseline (0001-0016)."""
+    """The legacy chain's revisions older than the baseline (0001-0017)."""
     return _revisions_of(alembic_config("", legacy=True)) - _revisions_of(alembic_config(""))
 
 

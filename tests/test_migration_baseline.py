@@ -1,4 +1,4 @@
-"""The baseline migration (migrations/versions/0017_baseline.py) and the legacy chain it replaced
+"""The baseline migration (migrations/versions/0018_baseline.py) and the legacy chain it replaced
 (migrations/legacy/versions): both make the same schema with the same reference rows, and a
 database the legacy chain made, at its head or older, upgrades to head through `wijkkaart db
 upgrade` with its rows kept and its search index complete."""
@@ -167,7 +167,7 @@ def _db_upgrade(monkeypatch: pytest.MonkeyPatch, url: str) -> str:
     return result.output
 
 
-@pytest.mark.parametrize("revision", [LEGACY_HEAD, "0016", "0002"])
+@pytest.mark.parametrize("revision", [LEGACY_HEAD, "0017", "0002"])
 def test_a_database_made_before_the_baseline_upgrades_with_its_rows(
     backend, legacy_demo_template: str, demo_client: TestClient, revision: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

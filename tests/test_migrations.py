@@ -193,11 +193,11 @@ INDEX_TABLES = ("service_open_location", "service_anywhere", "service_area_domai
 
 
 def test_the_read_model_migration_drops_the_ranking_tables_and_its_downgrade_fills_them(backend, demo_template) -> None:
-    """0018 on the demo: at head the five tables are gone; down, each is made and filled
-    again as its migration made it (service_point: every live location of each service),
-    without the triggers 0017 dropped."""
+    """Legacy 0018 on the demo: at head the five tables are gone; down, each is made and
+    filled again as its migration made it (service_point: every live location of each
+    service), without the triggers 0017 dropped."""
     url = backend.fresh_url(demo_template)
-    config = alembic_config(url)
+    config = alembic_config(url, legacy=True)
     engine = make_engine(url)
     try:
         assert not set(INDEX_TABLES) & set(inspect(engine).get_table_names())
@@ -213,7 +213,7 @@ def test_the_read_model_migration_drops_the_ranking_tables_and_its_downgrade_fil
             set() if engine.dialect.name == "postgresql"
             else {"service_search_stems_ai", "service_search_stems_ad", "service_search_stems_au"}
         )
-        command.upgrade(config, "head")
+        command.upgrade(config, LEGACY_HEAD)
         assert not set(INDEX_TABLES) & set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
@@ -231,7 +231,7 @@ def test_the_index_migration_drops_the_tables_triggers_and_keeps_their_rows(back
         assert rows["service_point"] and rows["service_area_document"] and rows["service_anywhere"]
         assert {name for name, _ in made_by_0016} >= {"service_point_refresh_location", "location_point_update"} \
             if engine.dialect.name == "postgresql" else {"location_point_update", "service_area_anywhere_insert"}
-        command.upgrade(config, LEGACY_HEAD)
+        command.upgrade(config, "0017")
         kept = _triggers_and_functions(engine)
         # What is left: SQLite's FTS5 index follows its stems table (0006); PostgreSQL keeps none.
         assert {name for name, _ in kept} == (

@@ -1,14 +1,14 @@
 """baseline: the whole schema, with its reference rows
 
-Revision ID: 0017
+Revision ID: 0018
 Revises:
 Create Date: 2026-12-08
 
 Every table, index, constraint and trigger of the schema, and the reference rows it starts
 with, on SQLite and PostgreSQL. A database made by this file is the one the migrations in
-migrations/legacy/versions (0001-0017) make, object for object (tests/test_migration_baseline.py
-compares them), and it carries their head's revision id: a database already at legacy 0017
-is at this baseline and needs nothing; one at an older legacy revision is taken to 0017 by
+migrations/legacy/versions (0001-0018) make, object for object (tests/test_migration_baseline.py
+compares them), and it carries their head's revision id: a database already at legacy 0018
+is at this baseline and needs nothing; one at an older legacy revision is taken to 0018 by
 the legacy chain first (app.db.upgrade_schema, `wijkkaart db upgrade`). See
 docs/adr/0021-migrations-squashed-into-a-baseline.md.
 
@@ -22,7 +22,8 @@ Where the databases differ: the search index. SQLite keeps each service's stems 
 service_search_stems and indexes them in an FTS5 external-content table, service_search,
 that three triggers keep in step (the way FTS5 follows its content table). PostgreSQL keeps
 the stems as text beside a tsvector with a GIN index in one table, service_search. Every
-other derived table (search cards, the ranking's tables) is written by app/search/index/.
+other derived table (the search cards) is written by app/search/index/; the ranking reads
+the catalogue and the stems into each worker's memory (app/search/memory.py).
 """
 
 from collections.abc import Sequence
@@ -31,7 +32,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0017'
+revision: str = '0018'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -101,8 +102,7 @@ TABLES = (
     'change_log', 'change_log_gemeente', 'api_client', 'api_client_gemeente', 'api_client_organisation',
     'api_key', 'client_write_position', 'entry_report', 'entry_report_gemeente', 'referral',
     'referral_domain', 'referral_event', 'referral_tally', 'referral_contact_days', 'search_tally',
-    'search_card', 'service_open_location', 'service_anywhere', 'service_area_domain',
-    'service_area_document', 'service_point',
+    'search_card',
 )
 
 
@@ -641,49 +641,6 @@ def _search_index(dialect_name: str) -> None:
         op.execute(SQLITE_FTS)
         for name, body in SQLITE_FTS_TRIGGERS.items():
             op.execute(f"CREATE TRIGGER {name} {body}")
-
-    # The ranking's tables, each read by its key.
-    # The location links of services without service areas (open to anyone nearby).
-    op.create_table('service_open_location',
-        sa.Column('location_id', sa.Uuid(), nullable=False),
-        sa.Column('service_id', sa.Uuid(), nullable=False),
-        sa.PrimaryKeyConstraint('location_id', 'service_id'),
-    )
-    op.create_index('ix_service_open_location_service_id', 'service_open_location', ['service_id'])
-
-    # The services with neither service areas nor locations (open to anyone, anywhere).
-    op.create_table('service_anywhere', sa.Column('service_id', sa.Uuid(), primary_key=True))
-
-    # Each service's areas by its need domains.
-    op.create_table('service_area_domain',
-        sa.Column('area_code', sa.String(), nullable=False),
-        sa.Column('domain_code', sa.String(), nullable=False),
-        sa.Column('service_id', sa.Uuid(), nullable=False),
-        sa.PrimaryKeyConstraint('area_code', 'domain_code', 'service_id'),
-        sqlite_with_rowid=False,  # read by its key alone
-    )
-    op.create_index('ix_service_area_domain_service_id', 'service_area_domain', ['service_id'])
-
-    # Each service's areas with its stems (led by a space, as the search's bound stems are).
-    op.create_table('service_area_document',
-        sa.Column('area_code', sa.String(), nullable=False),
-        sa.Column('service_id', sa.Uuid(), nullable=False),
-        sa.Column('document', sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint('area_code', 'service_id'),
-        sqlite_with_rowid=False,  # an area's rows, documents and all, lie together in the key's order
-    )
-    op.create_index('ix_service_area_document_service_id', 'service_area_document', ['service_id'])
-
-    # Each service's live locations with their coordinates.
-    op.create_table('service_point',
-        sa.Column('service_id', sa.Uuid(), nullable=False),
-        sa.Column('location_id', sa.Uuid(), nullable=False),
-        sa.Column('lat', sa.Float(), nullable=False),
-        sa.Column('lon', sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint('service_id', 'location_id'),
-        sqlite_with_rowid=False,  # a service's points lie together in the key's order
-    )
-    op.create_index('ix_service_point_location_id', 'service_point', ['location_id'])
 
 
 def downgrade() -> None:
