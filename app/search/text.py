@@ -25,7 +25,7 @@ import wordfreq
 from sqlalchemy import ColumnElement, String, Subquery, and_, bindparam, case, func, literal, or_, true
 from sqlmodel import Session, col, select
 
-from app.dialect import folded, fulltext, octets, one_of
+from app.dialect import fulltext, octets, one_of
 from app.errors import InvalidInput
 from app.folding import fold
 from app.taxonomy.models import NeedDomain
@@ -244,24 +244,27 @@ def entities_matching(session: Session, q: str, key: Any, texts: Sequence[Any], 
     document does (document_match), for entities without a stored document (organisations,
     locations, contacts, areas).
 
-    The database narrows the rows to those that can match: their folded text holds, for each
-    word of q, the start of its stems that every word they start must begin with; or a
-    character stem_words drops. Python then stems and tests these candidates."""
+    The database narrows the rows to those that can match, and Python stems and tests them.
+    A text in ASCII folds to its lower case, in which each word of q must find the start of
+    its stems that every word they start begins with. Any other text is a candidate: folding
+    it in SQL (PostgreSQL's translate() of some 700 letters) costs more than testing it here
+    (bench/one_matcher.py)."""
     terms = search_terms(session, q, field=field)
     # The texts with a space between each two, so that their words stay apart.
     parts: list[Any] = [func.coalesce(text, "") for text in texts]
     joined = functools.reduce(lambda left, right: left + literal(" ") + right, parts)
-    searched = folded(joined)
+    lowered = func.lower(joined)
 
+    @functools.cache
     def holds(stem: str) -> Any:
         start = stem[: len(stem) - _STEM_CHANGES]
-        return searched.contains(start, autoescape=True) if start else true()
+        return lowered.contains(start, autoescape=True) if start else true()
 
     may_match = and_(*(
         or_(*(and_(*(holds(stem) for stem in alternative)) for alternative in word), *([holds(inner)] if inner else []))
         for word, inner in zip(terms.query, terms.inner, strict=True)
     ))
-    outside_ascii = func.length(searched) != octets(searched)
+    outside_ascii = func.length(joined) != octets(joined)
     candidates = session.execute(select(key, joined).where(or_(may_match, outside_ascii))).all()
     matched = [row_key for row_key, text in candidates if document_matches(terms, _text_stems(text))]
     return one_of(session.get_bind().dialect, key, matched)
