@@ -1,7 +1,7 @@
 """How text is kept and compared: stored in Unicode NFC, matched without case or accents.
 
-One folding function serves every match: the search index's stems (app/search/text.py),
-and, through app.dialect.folded, the name searches of FHIR and HSDS in SQL. NFC on input
+One folding function serves every match: the search index's stems and every text search
+through them (app/search/text.py), and, through app.dialect.folded, FHIR's `:contains` in SQL. NFC on input
 (app/fields.py, the bulk import) makes "Coöperatie" one string, however a keyboard or a
 file composed its ö.
 """

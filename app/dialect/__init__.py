@@ -1,6 +1,7 @@
 """The few places where SQLite and PostgreSQL really differ: connections, transactions,
 bulk writes and locking here; the free-text index in app/dialect/fulltext.py."""
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
@@ -8,7 +9,24 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, String, Table, event, insert, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Dialect,
+    Engine,
+    Integer,
+    String,
+    Table,
+    any_,
+    bindparam,
+    event,
+    false,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy import column as column_of
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.compiler import compiles
@@ -123,9 +141,12 @@ def discard_failed_pings(engine: Engine) -> None:
 
 
 class folded(FunctionElement[str]):
-    """app.folding.fold of a text, in SQL, for matching without case or accents. SQLite calls
-    `fold` itself (registered on every connection: configure_sqlite_connection); PostgreSQL
-    applies fold's table with translate(), then lower()."""
+    """app.folding.fold of a text, in SQL, for matching without case or accents. A text in
+    ASCII folds to its lower case, as `fold` does; any other, SQLite calls `fold` itself
+    (registered on every connection: configure_sqlite_connection) and PostgreSQL applies
+    fold's table with translate(), then lower(). translate() of some 700 letters takes
+    0.2-0.3 ms a text: 6-8 s for a name search over 25,000 names were it used on every one
+    (bench/one_matcher.py)."""
 
     type = String()
     name = "wk_fold"
@@ -138,7 +159,8 @@ def _fold_or_none(text: str | None) -> str | None:
 
 @compiles(folded, "sqlite")
 def _folded_on_sqlite(element: folded, compiler: Any, **kw: Any) -> str:
-    return f"wk_fold({compiler.process(element.clauses, **kw)})"
+    text_sql = compiler.process(element.clauses, **kw)
+    return f"CASE WHEN length({text_sql}) = length(CAST({text_sql} AS BLOB)) THEN lower({text_sql}) ELSE wk_fold({text_sql}) END"
 
 
 _LETTERS, _FOLDED_LETTERS, _DELETED = fold_table()  # no quote or % among them: safe as literals
@@ -147,7 +169,41 @@ _LETTERS, _FOLDED_LETTERS, _DELETED = fold_table()  # no quote or % among them: 
 @compiles(folded, "postgresql")
 def _folded_on_postgresql(element: folded, compiler: Any, **kw: Any) -> str:
     text_sql = compiler.process(element.clauses, **kw)
-    return f"lower(translate({text_sql}, '{_LETTERS}{_DELETED}', '{_FOLDED_LETTERS}'))"
+    return (f"CASE WHEN length({text_sql}) = octet_length({text_sql}) THEN lower({text_sql}) "
+            f"ELSE lower(translate({text_sql}, '{_LETTERS}{_DELETED}', '{_FOLDED_LETTERS}')) END")
+
+
+class octets(FunctionElement[int]):
+    """The length of a text in UTF-8 bytes: above its length in characters when it holds any
+    character outside ASCII."""
+
+    type = Integer()
+    name = "wk_octets"
+    inherit_cache = True
+
+
+@compiles(octets, "sqlite")
+def _octets_on_sqlite(element: octets, compiler: Any, **kw: Any) -> str:
+    return f"length(CAST({compiler.process(element.clauses, **kw)} AS BLOB))"
+
+
+@compiles(octets, "postgresql")
+def _octets_on_postgresql(element: octets, compiler: Any, **kw: Any) -> str:
+    return f"octet_length({compiler.process(element.clauses, **kw)})"
+
+
+def one_of(dialect: Dialect, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """SQL: the column holds one of the values, however many: one parameter (an array on
+    PostgreSQL, a JSON list on SQLite), where an IN list would bind one per value and SQLite
+    refuses a statement with more than 32,766."""
+    if not values:
+        return false()
+    if dialect.name == "postgresql":
+        return column == any_(bindparam("one_of", list(values), type_=ARRAY(column.type), unique=True))
+    process = column.type.bind_processor(dialect)
+    stored = [process(value) for value in values] if process else list(values)
+    listed: Any = select(column_of("value")).select_from(func.json_each(bindparam("one_of", json.dumps(stored), unique=True)))
+    return column.in_(listed)
 
 
 SQLITE_MMAP_BYTES = 1 << 30

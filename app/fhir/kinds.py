@@ -31,7 +31,7 @@ from app.locations.models import Location
 from app.organisations import service as organisations
 from app.organisations.models import Organisation
 from app.search.ranking import KM_PER_DEGREE
-from app.search.text import name_matches
+from app.search.text import entities_matching, name_matches
 from app.services import service as services
 from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
 from app.taxonomy.service import get_taxonomy
@@ -97,14 +97,24 @@ def _common(model: Any, updated: Any = None) -> dict[str, Clause]:
     }
 
 
-def _name(column: Any) -> Clause:
-    return lambda _s, v, m: params.string_clause(column, v, m)
+def _words(key: Any, column: Any, name: str = "name") -> Clause:
+    """A string parameter: by default as the search matches words (app/search/text.py: stems,
+    prefixes, compounds, without case or accents), against this column alone; :contains and
+    :exact as for any string."""
+
+    def clause(session: Session, value: str, modifier: str | None) -> ColumnElement[bool]:
+        if modifier:
+            return params.string_clause(column, value, modifier)
+        return params.any_of(
+            entities_matching(session, text, key, [column], field=name)
+            for text in dict.fromkeys(params.alternatives(value))  # each alternative is a test of every row: once
+        )
+
+    return clause
 
 
 def _service_name(session: Session, value: str, modifier: str | None) -> ColumnElement[bool]:
-    """A service's name: by default as the search matches words (app/search/text.py: stems,
-    prefixes, compounds, without case or accents), tested against the name alone; :contains
-    and :exact as for any string."""
+    """A service's name, as _words matches it, against the stems the search index keeps of it."""
     if modifier:
         return params.string_clause(Service.name, value, modifier)
     return params.any_of(
@@ -123,9 +133,7 @@ def _within(column: Any, subquery: Select[Any]) -> ColumnElement[bool]:
 
 ID = Param("_id", "token", "The resource id (comma: any of several).")
 LAST_UPDATED = Param("_lastUpdated", "date", "When it last changed; prefixes eq, ne, gt, lt, ge, le, sa, eb.")
-NAME = Param("name", "string", "Starts the name or one of its words, case-insensitive; :contains, :exact.",
-             params.STRING_MODIFIERS)
-SERVICE_NAME = Param(
+NAME = Param(
     "name", "string", "Every word is a word of the name or starts one, as GET /api/v1/search matches words (stemmed, "
     "compounds split, without case or accents); :contains, :exact as for any string.", params.STRING_MODIFIERS,
     words=True,
@@ -222,7 +230,7 @@ R4_PARAMS = {
 HEALTHCARE_SERVICE = Kind(
     "HealthcareService",
     params=(
-        ID, LAST_UPDATED, SERVICE_NAME,
+        ID, LAST_UPDATED, NAME,
         Param("active", "token", "true: on offer now (status active); false: paused or ended."),
         Param("service-category", "token", f"A ZRM need domain: code or {systems.NEED_DOMAIN}|code."),
         Param("characteristic", "token", f"A target group ({systems.TARGET_GROUP}) or cost ({systems.COST})."),
@@ -288,7 +296,7 @@ ORGANIZATION = Kind(
         render=_render_organisations,
         clauses={
             **_common(Organisation),
-            "name": _name(Organisation.name),
+            "name": _words(Organisation.id, Organisation.name),
             "active": lambda _s, v, _m: params.constant_clause(True, v, "active"),
             "identifier": _identifier,
         },
@@ -366,7 +374,7 @@ LOCATION = Kind(
         Param("partof", "reference", "CBS areas within this one (Location/GM0687: its wijken)."),
         Param("address-postalcode", "string",
               "Places whose postcode starts with it (4331 or 4331 AB), and the CBS areas holding that postcode."),
-        Param("address-city", "string", "Places in this city (starts the name or one of its words; :contains, :exact).",
+        Param("address-city", "string", "Places in this city (its words, as name matches them; :contains, :exact).",
               params.STRING_MODIFIERS),
         Param("near", "special", "lat|lon|distance|unit: places and areas (by their label point) within the distance "
               f"(unit km or m; default {params.NEAR_DEFAULT_KM:g} km)."),
@@ -379,13 +387,13 @@ LOCATION = Kind(
             render=_render_places,
             clauses={
                 **_common(Location),
-                "name": _name(Location.name),
+                "name": _words(Location.id, Location.name),
                 "organization": _refs(Location.organisation_id, "Organization"),
                 "address-postalcode": lambda _s, v, _m: params.any_of(
                     col(Location.postcode).startswith("".join(code.split()).upper())
                     for code in params.alternatives(v)
                 ),
-                "address-city": lambda _s, v, m: params.string_clause(Location.city, v, m),
+                "address-city": _words(Location.id, Location.city, "address-city"),
                 "near": lambda _s, v, _m: params.near_clause(Location.lat, Location.lon, v, KM_PER_DEGREE),
             },
         ),
@@ -396,7 +404,7 @@ LOCATION = Kind(
             clauses={
                 "_id": lambda _s, v, _m: params.ids_clause(Area.code, v, _area_codes),
                 "_lastUpdated": lambda _s, v, _m: params.date_clause(AREA_CHANGES.c.changed_at, v, "_lastUpdated"),
-                "name": _name(Area.name),
+                "name": _words(Area.code, Area.name),
                 "partof": _refs(Area.parent_code, "Location", _area_codes),
                 "address-postalcode": lambda _s, v, _m: _holding_postcode(Area.code, v),
                 "near": lambda _s, v, _m: params.near_clause(Area.lat, Area.lon, v, KM_PER_DEGREE),
@@ -473,7 +481,7 @@ ACTIVE_CONTACT = Param("active", "token", "true: within the validity period toda
 PRACTITIONER = Kind(
     "Practitioner",
     params=(ID, LAST_UPDATED, NAME, ACTIVE_CONTACT),
-    sources=(_contacts(_render_practitioners, {"name": _name(Contact.name)}),),
+    sources=(_contacts(_render_practitioners, {"name": _words(Contact.id, Contact.name)}),),
     read=_read_contact(_render_practitioners, "Practitioner"),
 )
 

@@ -109,18 +109,15 @@ def _escaped(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def string_clause(column: Any, value: str, modifier: str | None) -> ColumnElement[bool]:
-    """FHIR string search, without case or accents ('cooperatie' finds 'Coöperatie'): by
-    default the value starts the text or one of its words ('middelburg' finds 'Wmo-loket
-    Middelburg'); `:contains` anywhere; `:exact` the whole text, case, accents and all."""
+def string_clause(column: Any, value: str, modifier: str) -> ColumnElement[bool]:
+    """FHIR string search with a modifier (without one, a string parameter matches words as the
+    search does: app/fhir/kinds.py): `:contains` the text anywhere, without case or accents
+    ('cooperatie' finds 'Coöperatie'); `:exact` the whole text, case, accents and all."""
 
     def one(text: str) -> ColumnElement[bool]:
         if modifier == "exact":
             return column == nfc(text)
-        pattern, text_folded = _escaped(fold(text)), folded(column)
-        if modifier == "contains":
-            return text_folded.ilike(f"%{pattern}%", escape="\\")
-        return or_(*(text_folded.ilike(f"{start}{pattern}%", escape="\\") for start in ("", "% ", "%-")))
+        return folded(column).ilike(f"%{_escaped(fold(text))}%", escape="\\")
 
     return any_of(one(text) for text in alternatives(value))
 

@@ -189,10 +189,11 @@ def hsds_read_service_at_location(
     responses=_list_responses(hsds.HsdsTaxonomy), response_model_exclude_none=True,
 )
 def hsds_list_taxonomies(
-    search: SearchParam = None, page: PageParam = 1, per_page: PerPageParam = 50, format: FormatParam = "json",
+    session: SessionDep, search: SearchParam = None, page: PageParam = 1, per_page: PerPageParam = 50,
+    format: FormatParam = "json",
 ) -> hsds.HsdsPage[hsds.HsdsTaxonomy]:
     return _listed(
-        format, lambda paging: service.list_taxonomies(search=search, paging=paging), Paging(page, per_page)
+        format, lambda paging: service.list_taxonomies(session, search=search, paging=paging), Paging(page, per_page)
     )
 
 

@@ -21,10 +21,8 @@ from app.areas.service import resolve_postcode
 from app.clock import local_today
 from app.contacts import service as contacts
 from app.contacts.models import Contact
-from app.dialect import folded
 from app.entity import get_live, is_live
 from app.errors import InvalidInput, NotFound
-from app.folding import fold
 from app.hsds import mapping
 from app.hsds import schemas as hsds
 from app.hsds.mapping import DOELGROEP, TAXONOMIES, ZRM, Context
@@ -33,7 +31,7 @@ from app.locations.service import LOCATION_LOAD
 from app.organisations.models import Organisation
 from app.pagination import MAX_LIMIT
 from app.search.ranking import KM_PER_DEGREE
-from app.search.text import stem_words, text_matches
+from app.search.text import entities_matching, text_matcher, text_matches
 from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
 from app.services.service import SERVICE_LOAD
 from app.taxonomy.models import NeedDomain, TargetGroup
@@ -109,14 +107,6 @@ def _slice(items: list[T], paging: Paging) -> hsds.HsdsPage[T]:
     return envelope(items[start:start + paging.per_page], len(items), paging)
 
 
-def _words_match(text: str, search: str) -> bool:
-    """Every word of `search` is a prefix of a word of `text`, both stemmed as the service search stems."""
-    wanted, present = stem_words(search), stem_words(text)
-    if not wanted:
-        raise InvalidInput("search holds no searchable word.", field="search")
-    return all(any(stem.startswith(word) for stem in present) for word in wanted)
-
-
 # --- taxonomies -------------------------------------------------------------------------------
 
 
@@ -137,10 +127,11 @@ def _taxonomy_name(taxonomy_id: str) -> str | None:
     return next((name for name in TAXONOMIES if taxonomy_id in (name, mapping.derived_id("taxonomy", name))), None)
 
 
-def list_taxonomies(*, search: str | None, paging: Paging) -> hsds.HsdsPage[hsds.HsdsTaxonomy]:
+def list_taxonomies(session: Session, *, search: str | None, paging: Paging) -> hsds.HsdsPage[hsds.HsdsTaxonomy]:
     found = [mapping.taxonomy(name) for name in TAXONOMIES]
     if search:
-        found = [t for t in found if _words_match(f"{t.name} {t.description}", search)]
+        matches = text_matcher(session, search, field="search")  # as the services' search matches words
+        found = [t for t in found if matches(f"{t.name} {t.description}")]
     return _slice(found, paging)
 
 
@@ -162,7 +153,8 @@ def list_taxonomy_terms(
     if parent_id is not None:
         found = []  # both taxonomies are flat: no term has a parent (and top_only keeps them all)
     if search:
-        found = [t for t in found if _words_match(f"{t.code} {t.name} {t.description}", search)]
+        matches = text_matcher(session, search, field="search")
+        found = [t for t in found if matches(f"{t.code} {t.name} {t.description}")]
     return _slice(found, paging)
 
 
@@ -270,11 +262,11 @@ def list_organizations(
 ) -> hsds.HsdsPage[hsds.HsdsOrganization]:
     statement = select(Organisation).where(is_live(Organisation))
     if search:
-        wanted = fold(search)  # without case or accents, as every text search here
-        statement = statement.where(or_(
-            folded(col(Organisation.name)).contains(wanted, autoescape=True),
-            folded(col(Organisation.description)).contains(wanted, autoescape=True),
-        ))
+        # As the services' search matches words, in the organisation's name and description.
+        statement = statement.where(
+            entities_matching(session, search, Organisation.id, [Organisation.name, Organisation.description],
+                              field="search")
+        )
     rows, total = _page(session, statement, [Organisation.name, Organisation.id], paging)
     if not full:
         return envelope([mapping.organization_summary(row) for row in rows], total, paging)

@@ -22,10 +22,10 @@ from typing import Any
 
 import snowballstemmer
 import wordfreq
-from sqlalchemy import String, Subquery, and_, bindparam, case, func, literal, or_
+from sqlalchemy import ColumnElement, String, Subquery, and_, bindparam, case, func, literal, or_, true
 from sqlmodel import Session, col, select
 
-from app.dialect import fulltext
+from app.dialect import fulltext, octets, one_of
 from app.errors import InvalidInput
 from app.folding import fold
 from app.taxonomy.models import NeedDomain
@@ -241,6 +241,57 @@ def matcher(terms: "SearchTerms") -> Callable[[str], bool]:
     return matches
 
 
+def text_matcher(session: Session, q: str, *, field: str = "q") -> Callable[[str], bool]:
+    """A test of a text (a name, a description) as a service's document is tested for q."""
+    matches = matcher(search_terms(session, q, field=field))
+    return lambda text: matches(_text_document(text))
+
+
+@functools.lru_cache(maxsize=50_000)
+def _text_document(text: str) -> str:
+    """A text's stems as a document is tested (each after a space). The same names are tested
+    search after search."""
+    return " " + " ".join(stem_words(text))
+
+
+# A stem differs from the start of its word in at most its last two letters: Snowball's Dutch
+# stemmer undoubles a vowel there ("gaat": "gat") or writes "heden" as "heid" ("eenheden": "eenheid");
+# so did all 311,000 words of wordfreq's Dutch list (bench/one_matcher.py checks them).
+_STEM_CHANGES = 2
+
+
+def entities_matching(session: Session, q: str, key: Any, texts: Sequence[Any], *, field: str) -> ColumnElement[bool]:
+    """SQL: the rows (by their `key` column) whose texts, read as one, match q as a service's
+    document does (document_match), for entities without a stored document (organisations,
+    locations, contacts, areas).
+
+    The database narrows the rows to those that can match, and Python stems and tests them.
+    A text in ASCII folds to its lower case, in which each word of q must find the start of
+    its stems that every word they start begins with. Any other text is a candidate: folding
+    it in SQL (PostgreSQL's translate() of some 700 letters) costs more than testing it here
+    (bench/one_matcher.py)."""
+    terms = search_terms(session, q, field=field)
+    # The texts with a space between each two, so that their words stay apart.
+    parts: list[Any] = [func.coalesce(text, "") for text in texts]
+    joined = functools.reduce(lambda left, right: left + literal(" ") + right, parts)
+    lowered = func.lower(joined)
+
+    @functools.cache
+    def holds(stem: str) -> Any:
+        start = stem[: len(stem) - _STEM_CHANGES]
+        return lowered.contains(start, autoescape=True) if start else true()
+
+    may_match = and_(*(
+        or_(*(and_(*(holds(stem) for stem in alternative)) for alternative in word), *([holds(inner)] if inner else []))
+        for word, inner in zip(terms.query, terms.inner, strict=True)
+    ))
+    outside_ascii = func.length(joined) != octets(joined)
+    candidates = session.execute(select(key, joined).where(or_(may_match, outside_ascii))).all()
+    matches = matcher(terms)
+    matched = [row_key for row_key, text in candidates if matches(_text_document(text))]
+    return one_of(session.get_bind().dialect, key, matched)
+
+
 @dataclass(frozen=True)
 class QueryWord:
     """One word of q as the search reads it."""
@@ -318,6 +369,11 @@ def relaxed_terms(session: Session, terms: SearchTerms) -> SearchTerms:
     alternatives += [[part] for word in words for part in word.parts]
     alternatives += [labels[code] for code in sorted({code for word in words for code in word.domains}) if labels.get(code)]
     return SearchTerms(tuple(words), terms.domain_words, [alternatives], (None,), relaxed=True)
+
+
+def words_as_typed(q: str) -> dict[str, str]:
+    """Each word of q as a QueryWord's text reads it -> the word as typed (its first spelling)."""
+    return {_NOT_STEM.sub("", fold(word)): word for word in reversed(_WORD.findall(q))}
 
 
 def _query_words(q: str) -> list[QueryWord]:

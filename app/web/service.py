@@ -24,7 +24,7 @@ from app.referrals.schemas import ReferralCreate, ReferralOut, Status
 from app.search import service as search
 from app.search.distance import PageDistances
 from app.search.schemas import SearchCriteria
-from app.search.text import prefix_query, service_document, stem_words
+from app.search.text import words_as_typed
 from app.services.eligibility import PatientAttributes
 from app.services.models import Service
 from app.services.service import get_service
@@ -241,7 +241,7 @@ def find(session: Session, query: PageQuery, viewer: Viewer, vocab: Vocabulary, 
         outcome.errors["q"] = f"Niets gevonden voor ‘{query.q}’ bij deze postcode. Probeer een ander woord of kies een onderwerp."
     _, doors, _ = front_doors_for_postcode(session, viewer, query.postcode, topics=[], cursor=None, limit=50)
     public = _public_details(session, [item["service"]["id"] for item in items] + [str(d.service.id) for d in doors])
-    matched = _matcher(session, query.q, vocab)
+    matched = _matcher(query.q)
     beschikking = form.beschikking if form else ""
     outcome.cards = [
         _card(number, item, public, matched, vocab, beschikking, query.domains)
@@ -267,26 +267,13 @@ def _public_details(session: Session, service_ids: list[str]) -> dict[str, dict[
     }
 
 
-def _matcher(session: Session, q: str, vocab: Vocabulary) -> Any:
-    """A function from a result to the words of q it was found by (a word matches as the search
-    matches it: its stem, or a need domain it stands for, as a prefix of the service's words)."""
-    if not q:
-        return lambda item: []
-    alternatives = {group[0][0]: group for group in prefix_query(session, q)}
-    stemmed = [(word, stem_words(word)) for word in q.split()]
-    words = [(word, alternatives[stems[0]]) for word, stems in stemmed if stems and stems[0] in alternatives]
-    labels = vocab.domain_labels
+def _matcher(q: str) -> Any:
+    """A function from a result to the words of q the search found it by (its why.matches), as typed."""
+    typed = words_as_typed(q)
 
     def matched(item: dict[str, Any]) -> list[str]:
-        service = item["service"]
-        document = service_document(
-            service["name"], service["description"], service["organisation"]["name"],
-            [labels.get(code, "") for code in service["need_domains"]],
-        )
-        return [
-            word for word, group in words
-            if any(all(any(stem.startswith(part) for stem in document) for part in alt) for alt in group)
-        ]
+        matches = item["why"]["matches"] if item.get("why") else []
+        return list(dict.fromkeys(typed.get(match["word"], match["word"]) for match in matches))
 
     return matched
 

@@ -259,7 +259,10 @@ def test_taxonomy_terms_hold_all_13_zrm_domains_and_the_target_groups(demo_clien
     assert [t["code"] for t in groups] == [g["code"] for g in vocabulary["target_groups"]]
     assert {t["taxonomy_id"] for t in groups} == {taxonomies["doelgroep"]}
     assert demo_client.get(f"/hsds/taxonomies/{taxonomies['zrm']}").json()["name"] == "zrm"
+    # Every word must match, as the search reads it: "schuld" is an everyday word for Financiën, "fiets" none.
     assert [t["code"] for t in demo_client.get("/hsds/taxonomy_terms", params={"search": "schuld financien"}).json()
+            ["contents"]] == ["financien"]
+    assert [t["code"] for t in demo_client.get("/hsds/taxonomy_terms", params={"search": "fiets financien"}).json()
             ["contents"]] == []
     assert [t["code"] for t in demo_client.get("/hsds/taxonomy_terms", params={"search": "financiën"}).json()
             ["contents"]] == ["financien"]

@@ -106,6 +106,23 @@ def test_a_search_by_link_shows_the_debt_counselling_card_with_whom_to_call(demo
     assert "Voor Wgs schuldhulpverlening in Middelburg" in page
 
 
+@pytest.mark.parametrize("q", ["Hulpverlening", "SCHULDEN geld", "geldzorgen"])
+def test_each_card_names_the_words_the_search_matched_it_by(demo_client: TestClient, q: str) -> None:
+    """"Gevonden op" lists the words of the result's why.matches, as typed: also a word found
+    inside a compound ("hulpverlening" in "Schuldhulpverlening") and a compound's parts."""
+    html = demo_client.get("/", params={"postcode": "4331AB", "q": q}).text
+    found = demo_client.get("/api/v1/search", params={"postcode": "4331AB", "q": q, "limit": 20}).json()["items"]
+    typed = {word.lower(): word for word in q.split()}
+    assert found
+    for item in found:
+        words = [typed.get(match["word"], match["word"]) for match in item["why"]["matches"]]
+        text = text_of(card_of(html, item["service"]["id"]))
+        assert ("Gevonden op: " + ", ".join(words) + ".") in text if words else "Gevonden op" not in text
+    debt = text_of(card_of(html, DEBT["service"]["id"])) if DEBT["service"]["id"] in html else ""
+    if q == "Hulpverlening":
+        assert "Gevonden op: Hulpverlening." in debt
+
+
 def test_the_map_draws_a_numbered_marker_per_located_result(demo_client: TestClient) -> None:
     html = demo_client.get(DEBT_SEARCH).text
     cards = re.findall(r'<li class="result-card"', html)
