@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import Engine
 
-from app import dialect
 from app.areas.router import router as areas_router
 from app.changelog.router import router as audit_router
 from app.client_admin.router import router as clients_router
@@ -118,7 +117,7 @@ def create_app(
     app.state.admission = Admission(settings.db_pool_size, settings.max_queued_requests, settings.retry_after_seconds)
     app.state.recent_keys = RecentKeys()  # app/clients/auth.py
     # The search's computation, off the event loop (app/search/router.py).
-    app.state.search_limiter = anyio.CapacityLimiter(dialect.search_threads(engine.dialect.name, settings))
+    app.state.search_limiter = anyio.CapacityLimiter(settings.search_threads)
     app.state.search_cache = search_cache.new_cache(settings.search_cache_mb)
     install_problem_handlers(app)
     # Health, metrics, request logs, limits, and 503 for a database outage (before the next line).

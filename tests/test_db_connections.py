@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.db import make_engine
-from app.dialect import SQLITE_MMAP_BYTES, search_threads
+from app.dialect import SQLITE_MMAP_BYTES
 from app.main import create_app
 from app.settings import Settings
 
@@ -53,11 +53,11 @@ def test_a_transaction_left_idle_is_ended_and_frees_its_locks(backend: Any) -> N
         engine.dispose()
 
 
-def test_searches_at_once_default_by_dialect_and_follow_the_setting() -> None:
-    pooled = Settings(db_pool_size=6, db_max_overflow=4)
-    assert search_threads("sqlite", pooled) == 2  # CPU in this process: more threads only contend for the GIL
-    assert search_threads("postgresql", pooled) == 10  # waits on the server: one per connection
-    assert search_threads("sqlite", Settings(search_threads=5)) == 5
+def test_searches_at_once_are_two_unless_set(engine) -> None:
+    """Ranked in Python, more searches at once only contend for the GIL, on either database."""
+    assert create_app(engine).state.search_limiter.total_tokens == 2
+    wider = create_app(engine, Settings(search_threads=5))
+    assert wider.state.search_limiter.total_tokens == 5
 
 
 def test_a_connection_whose_ping_fails_is_replaced(backend: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -75,22 +75,6 @@ def engine_options(url: str, limits: Settings, *, read_only: bool = False) -> di
     return {"connect_args": connect, **pool}
 
 
-def search_threads(dialect_name: str, limits: Settings) -> int:
-    """How many searches a worker process computes at once.
-
-    On SQLite all of a search's work is this process's CPU: past two threads (one in Python
-    while another is inside SQLite, which releases the GIL) they only take the GIL from each
-    other: 8 concurrent misses are answered at 37-42 requests/s with 40 threads against
-    57-63 with 2 (docs/adr/0010-two-workers-per-core.md). On PostgreSQL a search mostly waits on
-    the server, so as many as the pool has connections.
-    """
-    if limits.search_threads:
-        return limits.search_threads
-    if dialect_name == "sqlite":
-        return 2
-    return limits.db_pool_size + limits.db_max_overflow
-
-
 class BoundedConnection(psycopg.Connection[Any]):
     """A psycopg connection that waits at most `answer_timeout` seconds for any answer.
 

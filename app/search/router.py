@@ -124,7 +124,7 @@ async def search_get(
 
 async def _computed(request: Request, compute: Callable[..., T], *args: Any) -> T:
     """compute(*args) in a thread, as one of the searches the worker computes at once
-    (app.state.search_limiter, sized by dialect.search_threads)."""
+    (app.state.search_limiter, sized by the search_threads setting)."""
     return await anyio.to_thread.run_sync(compute, *args, limiter=request.app.state.search_limiter)
 
 
