@@ -88,9 +88,13 @@ class Judge:
             for word in terms.words
         )
 
-    def __call__(self, name: str, document: str, domains: frozenset[str]) -> Judgement:
+    def band(self, name: str, document: str, domains: frozenset[str]) -> int:
+        """The band alone, as __call__ finds it (without the finer score)."""
+        return self(name, document, domains, fine=False).band
+
+    def __call__(self, name: str, document: str, domains: frozenset[str], *, fine: bool = True) -> Judgement:
         """How the terms match a service with this name, search document (its stems, with a
-        leading space) and need domain codes."""
+        leading space) and need domain codes (`fine`: with the finer score within its band)."""
         named_words = _name_words(name)
         judgement = Judgement()
         for plan in self.words:
@@ -123,6 +127,8 @@ class Judge:
                 best = WordMatch(word.text, "description", word.text)
             judgement.band += _OWN_NAME if in_name else WEIGHTS[best.where]
             judgement.matches.append(best)
+            if not fine:
+                continue
             # Within a band: more and earlier mentions of the word (with diminishing returns),
             # more of the named domains' words, and a service that serves fewer other domains.
             mentions = sum(document.count(spaced) for _, spaced in own) + (document.count(word.stem) if inside else 0)

@@ -4,11 +4,13 @@ locations and contacts (cards.py). Only the returned page gets geopy's exact dis
 with open_only, whether a candidate is open is asked of the database, a batch at a time.
 """
 
+import itertools
 import math
 import operator
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -153,14 +155,55 @@ class _Scored(NamedTuple):
     domains: frozenset[str]
 
 
+class _Judged(NamedTuple):
+    """A match of q by its band: what orders it before its finer score is worked out."""
+
+    neg_band: int
+    level: int
+    d2: float
+    id: Any
+    entry: memory.Entry
+
+
 _text_order = operator.itemgetter(*range(len(TEXT_ORDER_KEYS)))
+_band_and_level = operator.itemgetter(0, 1)
+
+
+@dataclass
+class _Matches:
+    """Every match of q here in band and level order. Within a band and level a match's finer
+    score orders it, worked out only for the groups a page reaches: a common word matches
+    a thousand services in a city, and their finer scores were most of the search's time."""
+
+    judge: Judge
+    rows: list[_Judged]
+
+    def serving(self, domain: str) -> "_Matches":
+        return _Matches(self.judge, [row for row in self.rows if domain in row.entry.domains])
+
+    def batches(self, after: list[Any] | None) -> Iterator[list[Any]]:
+        """The scored matches after the cursor's key (TEXT_ORDER_KEYS), a band and level at a time."""
+        start = tuple(after) if after is not None else None
+        for key, group in itertools.groupby(self.rows, key=_band_and_level):
+            if start is not None and key < start[:2]:
+                continue
+            scored = sorted((self._scored(row) for row in group), key=_text_order)
+            if start is not None:
+                scored = [row for row in scored if _text_order(row) > start]
+            if scored:
+                yield scored
+
+    def _scored(self, row: _Judged) -> _Scored:
+        entry = row.entry
+        judgement = self.judge(entry.name, entry.document, entry.domains)
+        return _Scored(row.neg_band, row.level, -round(judgement.fine, 6), row.d2, row.id, judgement, entry.domains)
 
 
 def _text_ranked(
     reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace, terms: SearchTerms
-) -> list[_Scored]:
+) -> _Matches:
     """Every match of q here (up to MAX_TEXT_CANDIDATES, the most specific and nearest first),
-    scored and in TEXT_ORDER_KEYS order."""
+    in band and level order."""
     shrink = math.cos(math.radians(place.lat))
     matches = text.matcher(terms)
     found: list[tuple[int, float, Any, memory.Entry]] = []
@@ -173,28 +216,19 @@ def _text_ranked(
         if len(found) >= MAX_TEXT_CANDIDATES:
             break
     judge = Judge(terms)
-    scored = []
-    for level, d2, service_id, entry in found[:MAX_TEXT_CANDIDATES]:
-        judgement = judge(entry.name, entry.document, entry.domains)
-        scored.append(_Scored(-judgement.band, level, -round(judgement.fine, 6), d2, service_id, judgement,
-                              entry.domains))
-    return sorted(scored, key=_text_order)
+    judged = [
+        _Judged(-judge.band(entry.name, entry.document, entry.domains), level, d2, service_id, entry)
+        for level, d2, service_id, entry in found[:MAX_TEXT_CANDIDATES]
+    ]
+    return _Matches(judge, sorted(judged, key=_band_and_level))
 
 
 _first_three = operator.itemgetter(0, 1, 2)
 
 
-def _after(rows: list[_Scored], after: list[Any] | None) -> Iterator[list[Any]]:
-    """The scored matches after the cursor's key, as one batch."""
-    if after is not None:
-        rows = [row for row in rows if _text_order(row) > tuple(after)]
-    if rows:
-        yield list(rows)
-
-
 def _fallback(
     session: Session, reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace, terms: SearchTerms
-) -> tuple[dict[str, str], list[_Scored]] | None:
+) -> tuple[dict[str, str], _Matches] | None:
     """For a q that nothing here matches: the nearest related need domain, and its services
     that match q relaxed (relaxed_terms), best first.
 
@@ -204,8 +238,8 @@ def _fallback(
     relaxed = relaxed_terms(session, terms)
     scored = _text_ranked(reading, criteria, place, relaxed)
     votes: Counter[str] = Counter()
-    for row in scored:
-        votes.update({code: -row.neg_band for code in row.domains})
+    for row in scored.rows:
+        votes.update({code: -row.neg_band for code in row.entry.domains})
     if not votes:
         return None
     best = max(votes.values())
@@ -214,7 +248,7 @@ def _fallback(
     compound = [word for word in terms.words if word.parts]
     word, reason = (similar[0], "similar_word") if similar else (compound[0], "compound_part") if compound \
         else (terms.words[0], "partial_match")
-    return {"domain": domain, "word": word.text, "reason": reason}, [row for row in scored if domain in row.domains]
+    return {"domain": domain, "word": word.text, "reason": reason}, scored.serving(domain)
 
 
 def _named(terms: SearchTerms, word: QueryWord) -> frozenset[str]:
@@ -284,9 +318,9 @@ def _page(
     else:
         keys = TEXT_ORDER_KEYS
         scored = _text_ranked(reading, criteria, place, terms)
-        if not scored and (offered := _fallback(session, reading, criteria, place, terms)):
+        if not scored.rows and (offered := _fallback(session, reading, criteria, place, terms)):
             fallback, scored = offered
-        batches = _after(scored, after)
+        batches = scored.batches(after)
     if criteria.open_only and moment is not None:  # open_only has a moment: open_at, or now (SearchCriteria)
         batches = _open_only(session, batches, moment)
     to_uuid = ranking.as_uuid(session.get_bind().dialect)

@@ -69,11 +69,12 @@ def test_ranking_is_by_specificity_then_distance(demo_client) -> None:
         assert all(a <= b + 0.05 for a, b in itertools.pairwise(distances))
 
 
-def test_paging_through_a_search_returns_each_result_once(demo_client) -> None:
-    whole = demo_client.get("/api/v1/search", params={"postcode": "4331", "limit": 100}).json()["items"]
+@pytest.mark.parametrize("q", [{}, {"q": "schulden"}])  # with q, pages run through bands and levels
+def test_paging_through_a_search_returns_each_result_once(demo_client, q) -> None:
+    whole = demo_client.get("/api/v1/search", params={"postcode": "4331", "limit": 100} | q).json()["items"]
     seen, cursor = [], None
     while True:
-        params = {"postcode": "4331", "limit": 6} | ({"cursor": cursor} if cursor else {})
+        params = {"postcode": "4331", "limit": 6} | q | ({"cursor": cursor} if cursor else {})
         body = demo_client.get("/api/v1/search", params=params).json()
         seen += [item["service"]["id"] for item in body["items"]]
         cursor = body["next_cursor"]
@@ -81,6 +82,8 @@ def test_paging_through_a_search_returns_each_result_once(demo_client) -> None:
             break
     assert seen == [item["service"]["id"] for item in whole]
     assert len(seen) > 6
+    if q:
+        assert len({(item["why"]["relevance"], item["match"]) for item in whole}) > 2
     # A cursor belongs to its criteria.
     first = demo_client.get("/api/v1/search", params={"postcode": "4331", "limit": 2}).json()["next_cursor"]
     other = demo_client.get("/api/v1/search", params={"postcode": "4382", "cursor": first})
