@@ -6,8 +6,9 @@ gemeente; a grid cell around the patient for services open to anyone), filters a
 them in Python and hands the page's ids on to the stored cards. It reads nothing else from
 the database but the newest change-log position: when that moved, the services the new
 entries touched are read again (a service, an organisation's services, a location's
-services). The model is loaded from the catalogue and the index's stems and points at the
-first search of a worker (per engine: a replica's model follows that replica).
+services). The model is loaded from the catalogue, its locations and the index's stems when
+a worker starts (app/main.py), before its first search otherwise; replicas share the
+primary's model.
 
 A session that has written the change log without committing sees its own writes: they are
 read into an overlay for that search only, never into the model others share.
@@ -221,8 +222,8 @@ def by_anywhere(model: Model, overlay: dict[Any, Entry | None], keep: Keep) -> I
 
 
 class ReadModels:
-    """Each engine's model, loaded at its first search and brought to the newest position
-    before each one."""
+    """Each engine's model, loaded at start-up (load) or else at its first search, and
+    brought to the newest position before each one."""
 
     def __init__(self) -> None:
         self._models: weakref.WeakKeyDictionary[Engine, Model] = weakref.WeakKeyDictionary()
