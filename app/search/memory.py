@@ -97,6 +97,9 @@ class Entry:
 
 
 class Interned(dict[Any, Any]):
+    """The one object kept for each equal value: codes and sets that many entries share are
+    held once."""
+
     def __call__(self, value: Any) -> Any:
         return self.setdefault(value, value)
 
