@@ -89,7 +89,7 @@ class Judge:
         )
 
     def band(self, name: str, document: str, domains: frozenset[str]) -> int:
-        """The band alone, as __call__ finds it (without the finer score)."""
+        """The band alone, as __call__ finds it (without the finer score and the matches)."""
         return self(name, document, domains, fine=False).band
 
     def __call__(self, name: str, document: str, domains: frozenset[str], *, fine: bool = True) -> Judgement:
@@ -117,18 +117,14 @@ class Judge:
             served = sorted(word.domains & domains)
             if self.relaxed and not (own or inside or in_name or related or served):
                 continue  # relaxed, a service matches some word of q, not necessarily this one
-            if in_name or related:
-                best = WordMatch(word.text, "name", in_name or related or "")
-            elif served:
-                best = WordMatch(word.text, "domain", served[0])
-            else:
-                # The index matched the word (every candidate matches every word), here in the
-                # description, the organisation's name, or a label of a domain it does not serve.
-                best = WordMatch(word.text, "description", word.text)
-            judgement.band += _OWN_NAME if in_name else WEIGHTS[best.where]
-            judgement.matches.append(best)
+            # Else the index matched the word (every candidate matches every word) in the description,
+            # the organisation's name, or a label of a domain it does not serve.
+            where: Where = "name" if in_name or related else "domain" if served else "description"
+            judgement.band += _OWN_NAME if in_name else WEIGHTS[where]
             if not fine:
-                continue
+                continue  # the band alone is asked of every match: no more is worked out
+            matched = (in_name or related or "") if where == "name" else served[0] if where == "domain" else word.text
+            judgement.matches.append(WordMatch(word.text, where, matched))
             # Within a band: more and earlier mentions of the word (with diminishing returns),
             # more of the named domains' words, and a service that serves fewer other domains.
             mentions = sum(document.count(spaced) for _, spaced in own) + (document.count(word.stem) if inside else 0)
