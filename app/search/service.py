@@ -173,7 +173,8 @@ _band_and_level = operator.itemgetter(0, 1)
 class _Matches:
     """Every match of q here in band and level order. Within a band and level a match's finer
     score orders it, worked out only for the groups a page reaches: a common word matches
-    a thousand services in a city, and their finer scores were most of the search's time."""
+    a thousand services in a city, and scoring each of them finely would take most of the
+    search's time."""
 
     judge: Judge
     rows: list[_Judged]
