@@ -14,6 +14,7 @@ A session that has written the change log without committing sees its own writes
 read into an overlay for that search only, never into the model others share.
 """
 
+import functools
 import json
 import math
 import threading
@@ -32,8 +33,8 @@ from app.changelog.service import APPENDED
 from app.db import table_of
 from app.dialect import fulltext
 from app.locations.models import Location
-from app.search.index import chunks
-from app.search.ranking import KM_PER_DEGREE, NO_DISTANCE, DriverId
+from app.search.index import chunks, entries_written, services_of
+from app.search.ranking import KM_PER_DEGREE, NO_DISTANCE, DriverId, driver_id
 from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
 from app.taxonomy.vocabulary import Cost, ServiceStatus
 
@@ -82,10 +83,10 @@ class Entry:
         self.points = points  # lat, lon of each live location, flat
         self.located = located  # it has locations, live or not: it is never "anywhere"
 
-    def d2(self, lat: float, lon: float, shrink: float) -> float:
-        """Squared equirectangular distance to its nearest live location, in degrees of
-        latitude (NO_DISTANCE without one)."""
-        points = self.points
+    def d2(self, place: "Place") -> float:
+        """Squared equirectangular distance from the place to its nearest live location, in
+        degrees of latitude (NO_DISTANCE without one)."""
+        points, lat, lon, shrink = self.points, place.lat, place.lon, place.shrink
         best = NO_DISTANCE
         for i in range(0, len(points), 2):
             dx = (points[i + 1] - lon) * shrink
@@ -104,19 +105,19 @@ class Interned(dict[Any, Any]):
         return self.setdefault(value, value)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Place:
-    """Where a search looks, in the model's terms."""
+    """Where a search looks, in the model's terms: its point, the area codes of each level
+    (buurt, wijk, gemeente) and its radius."""
 
     lat: float
     lon: float
-    buurten: frozenset[str]
-    wijken: frozenset[str]
-    gemeente: str | None
+    codes: tuple[frozenset[str], ...]
     reach_km: float
 
-    @property
+    @functools.cached_property
     def shrink(self) -> float:
+        """How much shorter a degree of longitude is than one of latitude here."""
         return math.cos(math.radians(self.lat))
 
 
@@ -175,7 +176,7 @@ Keep = Callable[[Entry], bool]
 def by_area(model: Model, overlay: dict[Any, Entry | None], place: Place, level: int, keep: Keep) -> Iterator[Entry]:
     """The services kept whose most specific area matching the place is of this level (0
     buurt, 1 wijk, 2 gemeente)."""
-    codes = (place.buurten, place.wijken, {place.gemeente} if place.gemeente else set())
+    codes = place.codes
     more = frozenset().union(*codes[:level])
     seen = set()
     for code in codes[level]:
@@ -303,32 +304,25 @@ def _catch_up(session: Session, model: Model, position: Any) -> None:
     model.position = position
 
 
-def _touched(session: Session, after: Any) -> set[Any]:
-    """The services whose ranking facts the change-log entries after `after` may have changed."""
+def _touched(session: Session, after: Any) -> set[uuid.UUID]:
+    """The services whose ranking facts the change-log entries after `after` may have changed:
+    a service's own, an organisation's services' (its name is in their stems), a location's
+    services' (their points)."""
     statement = select(col(ChangeLogEntry.entity_type), col(ChangeLogEntry.entity_id))
     if after is not None:
         statement = statement.where(col(ChangeLogEntry.position) > after)
-    written: dict[str, set[uuid.UUID]] = {"service": set(), "organisation": set(), "location": set()}
-    for entity_type, entity_id in session.execute(statement).all():
-        if entity_type in written:
-            written[entity_type].add(entity_id if isinstance(entity_id, uuid.UUID) else uuid.UUID(str(entity_id)))
-    service_id = type_coerce(_service.c.id, DriverId())
-    linked = type_coerce(_at.c.service_id, DriverId())
-    touched = {_as_driver(session, sid) for sid in written["service"]}
-    for chunk in chunks(sorted(written["organisation"]), _CHUNK):
-        touched.update(session.scalars(select(service_id).where(_service.c.organisation_id.in_(chunk))))
+    written = entries_written(session.execute(statement).all(), ("service", "organisation", "location"))
+    touched = written["service"] | services_of(session, written["organisation"])
     for chunk in chunks(sorted(written["location"]), _CHUNK):
-        touched.update(session.scalars(select(linked).where(_at.c.location_id.in_(chunk))))
+        touched.update(session.scalars(select(_at.c.service_id).where(_at.c.location_id.in_(chunk))))
     return touched
 
 
-def _as_driver(session: Session, service_id: uuid.UUID) -> Any:
-    return service_id.hex if session.get_bind().dialect.name == "sqlite" else service_id
-
-
-def _read(session: Session, service_ids: Iterable[Any], intern: "Interned") -> dict[Any, Entry | None]:
-    """Each of these services' entry as the database holds it now (None: not live and active)."""
-    found: dict[Any, Entry | None] = dict.fromkeys(service_ids)
+def _read(session: Session, service_ids: Iterable[uuid.UUID], intern: "Interned") -> dict[Any, Entry | None]:
+    """Each of these services' entry as the database holds it now (None: not live and
+    active), by its id as the driver reads it."""
+    as_driver = driver_id(session.get_bind().dialect)
+    found: dict[Any, Entry | None] = dict.fromkeys(as_driver(service_id) for service_id in service_ids)
     for chunk in chunks(sorted(found), _CHUNK):
         found.update(_entries(session, chunk, intern))
     return found

@@ -5,7 +5,6 @@ with open_only, whether a candidate is open is asked of the database, a batch at
 """
 
 import itertools
-import math
 import operator
 import uuid
 from collections import Counter
@@ -91,13 +90,16 @@ class _Ranked(NamedTuple):
     id: Any  # as the driver reads it (ranking.DriverId)
 
 
-def _found(reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace, levels: tuple[int, ...],
+def _where(criteria: SearchCriteria, place: SearchPlace) -> memory.Place:
+    return memory.Place(place.lat, place.lon, tuple(frozenset(codes) for codes in ranking.area_codes(place)),
+                        criteria.radius_km)
+
+
+def _found(reading: memory.Reading, criteria: SearchCriteria, where: memory.Place, levels: tuple[int, ...],
            matches: Callable[[str], bool] | None = None) -> Iterator[tuple[int, memory.Entry]]:
     """The (level, entry) of the services these levels find here that pass the criteria's
     filters (and whose document `matches` q)."""
     model, overlay = reading.model, reading.overlay
-    where = memory.Place(place.lat, place.lon, frozenset(place.buurten), frozenset(place.wijken), place.gemeente,
-                         criteria.radius_km)
     keep = _filter(criteria, matches)
     for level in levels:
         entries = (memory.by_radius(model, overlay, where, keep) if level == ranking.RADIUS_LEVEL
@@ -128,14 +130,13 @@ def _ranked_batches(
     reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace, after: list[Any] | None
 ) -> Iterator[list[Any]]:
     """The ranked candidates of a search without q after `after`, in order, a level group at a time."""
-    shrink = math.cos(math.radians(place.lat))
+    where = _where(criteria, place)
     start = tuple(after) if after is not None else None
     for levels in _level_groups(criteria, place):
         if start is not None and max(levels) < start[0]:
             continue
         rows = sorted(
-            _Ranked(level, entry.d2(place.lat, place.lon, shrink), entry.id)
-            for level, entry in _found(reading, criteria, place, levels)
+            _Ranked(level, entry.d2(where), entry.id) for level, entry in _found(reading, criteria, where, levels)
         )
         if start is not None:
             rows = [row for row in rows if row > start]
@@ -205,13 +206,12 @@ def _text_ranked(
 ) -> _Matches:
     """Every match of q here (up to MAX_TEXT_CANDIDATES, the most specific and nearest first),
     in band and level order."""
-    shrink = math.cos(math.radians(place.lat))
-    matches = text.matcher(terms)
+    where, matches = _where(criteria, place), text.matcher(terms)
     found: list[tuple[int, float, Any, memory.Entry]] = []
     for levels in _level_groups(criteria, place):
         found += sorted(
-            ((level, entry.d2(place.lat, place.lon, shrink), entry.id, entry)
-             for level, entry in _found(reading, criteria, place, levels, matches)),
+            ((level, entry.d2(where), entry.id, entry)
+             for level, entry in _found(reading, criteria, where, levels, matches)),
             key=_first_three,
         )
         if len(found) >= MAX_TEXT_CANDIDATES:

@@ -5,13 +5,12 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from app.changelog.service import on_change
 from app.dialect import fulltext
 from app.search.cards import CONTACT, LOCATION, SERVICE
-from app.search.index import cards, documents
-from app.services.models import Service
+from app.search.index import cards, documents, entries_written, services_of
 
 
 def follow_changes() -> None:
@@ -25,16 +24,11 @@ def refresh(session: Session, changed: Iterable[tuple[str, object]]) -> None:
     """Refresh what these written entries ((entity type, id) as the change log records them)
     feed: a service's card and document; an organisation's services' (its name is in
     their cards and documents); a location's card; a contact's card."""
-    written: dict[str, set[uuid.UUID]] = {"service": set(), "organisation": set(), "location": set(), "contact": set()}
-    for entity_type, entity_id in changed:
-        if entity_type in written:
-            written[entity_type].add(entity_id if isinstance(entity_id, uuid.UUID) else uuid.UUID(str(entity_id)))
+    written = entries_written(changed, ("service", "organisation", "location", "contact"))
     if not any(written.values()):
         return
     session.flush()
-    services = written["service"]
-    if written["organisation"]:
-        services |= set(session.exec(select(Service.id).where(col(Service.organisation_id).in_(written["organisation"]))))
+    services = written["service"] | services_of(session, written["organisation"])
     documents.refresh(session, services)
     cards.refresh(session, {SERVICE: services, LOCATION: written["location"], CONTACT: written["contact"]})
 
