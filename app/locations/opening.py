@@ -1,21 +1,61 @@
 """Is a location open at a given moment? Dated exceptions win over the weekly hours.
 
-The rule in two forms: opening_state for one location in hand, open_clause for many in SQL
-(a search keeping only what is open). tests/search/test_search.py holds them to agree.
+One rule, opening_state (state_at once the moment is local), for anything that carries a
+location's opening times: a Location, or its times as values (OpeningTimes) as the search's
+read model and a page's cards hold them.
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
-from typing import Any, Literal
-
-from sqlalchemy import ColumnElement, and_, exists, or_
+from typing import Literal, NamedTuple, Protocol
 
 from app.clock import local_zone
-from app.db import table_of
-from app.locations.models import Location, OpeningException, OpeningHours
 
 OpeningState = Literal["open", "closed", "unknown"]
 
-_hours, _exception = table_of(OpeningHours), table_of(OpeningException)
+
+class _Weekly(Protocol):
+    @property
+    def weekday(self) -> int: ...
+    @property
+    def opens(self) -> time: ...
+    @property
+    def closes(self) -> time: ...
+
+
+class _Dated(Protocol):
+    @property
+    def date(self) -> date: ...
+    @property
+    def opens(self) -> time | None: ...
+    @property
+    def closes(self) -> time | None: ...
+
+
+class HasOpeningTimes(Protocol):
+    @property
+    def opening_hours(self) -> Sequence[_Weekly]: ...
+    @property
+    def exceptions(self) -> Sequence[_Dated]: ...
+
+
+class WeeklyHours(NamedTuple):
+    weekday: int  # 0 = Monday
+    opens: time
+    closes: time
+
+
+class DatedHours(NamedTuple):
+    date: date
+    opens: time | None  # None: closed all day
+    closes: time | None
+
+
+class OpeningTimes(NamedTuple):
+    """A location's opening times as values: hashable, so that equal ones can be held once."""
+
+    opening_hours: tuple[WeeklyHours, ...]
+    exceptions: tuple[DatedHours, ...]
 
 
 def local_moment(at: datetime) -> tuple[date, int, time]:
@@ -24,9 +64,13 @@ def local_moment(at: datetime) -> tuple[date, int, time]:
     return local.date(), local.weekday(), local.time()
 
 
-def opening_state(location: Location, at: datetime) -> OpeningState:
+def opening_state(location: HasOpeningTimes, at: datetime) -> OpeningState:
     """`unknown` when the location has no weekly hours and no exception for that day."""
-    day, weekday, moment = local_moment(at)
+    return state_at(location, *local_moment(at))
+
+
+def state_at(location: HasOpeningTimes, day: date, weekday: int, moment: time) -> OpeningState:
+    """opening_state at a local date, weekday and time (local_moment)."""
     for exception in location.exceptions:
         if exception.date == day:
             if exception.opens is None or exception.closes is None:
@@ -34,26 +78,8 @@ def opening_state(location: Location, at: datetime) -> OpeningState:
             return "open" if exception.opens <= moment < exception.closes else "closed"
     if not location.opening_hours:
         return "unknown"
-    today = [h for h in location.opening_hours if h.weekday == weekday]
-    return "open" if any(h.opens <= moment < h.closes for h in today) else "closed"
-
-
-def open_clause(location_id: Any, at: datetime) -> ColumnElement[bool]:
-    """SQL that is true where opening_state would say "open" for the location of this id
-    column: that day's exception (one at most per date) has it open, or it has none and
-    that weekday's hours do."""
-    day, weekday, moment = local_moment(at)
-    that_day = and_(_exception.c.location_id == location_id, _exception.c.date == day)
-    return or_(
-        exists().where(that_day, _exception.c.opens <= moment, _exception.c.closes > moment),
-        and_(
-            ~exists().where(that_day),
-            exists().where(
-                _hours.c.location_id == location_id, _hours.c.weekday == weekday,
-                _hours.c.opens <= moment, _hours.c.closes > moment,
-            ),
-        ),
-    )
+    return "open" if any(h.weekday == weekday and h.opens <= moment < h.closes for h in location.opening_hours) \
+        else "closed"
 
 
 def combined_state(states: list[OpeningState]) -> OpeningState:

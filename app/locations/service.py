@@ -3,7 +3,6 @@
 import uuid
 from collections.abc import Iterable
 from datetime import date, time
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.orm import selectinload
@@ -23,6 +22,7 @@ from app.entity import (
 )
 from app.errors import InvalidInput
 from app.locations.models import Location, OpeningException, OpeningHours
+from app.locations.opening import DatedHours, OpeningTimes, WeeklyHours
 from app.locations.schemas import Address, LocationOut, LocationWrite, OpeningExceptionIn, OpeningInterval
 from app.organisations.models import Organisation
 from app.organisations.service import organisation_attachment, organisation_owners, organisation_ownerships
@@ -55,16 +55,16 @@ def to_out(location: Location | Any) -> LocationOut:
     )
 
 
-def opening_times(card: dict[str, Any]) -> SimpleNamespace:
+def opening_times(card: dict[str, Any]) -> OpeningTimes:
     """A location's search card (app/search/cards.py) read as opening_state reads a Location."""
     def moment(value: str | None) -> time | None:
         return time.fromisoformat(value) if value else None
 
-    return SimpleNamespace(
-        opening_hours=[SimpleNamespace(weekday=h["weekday"], opens=moment(h["opens"]), closes=moment(h["closes"]))
-                       for h in card["opening_hours"]],
-        exceptions=[SimpleNamespace(date=date.fromisoformat(e["date"]), opens=moment(e["opens"]), closes=moment(e["closes"]))
-                    for e in card["exceptions"]],
+    return OpeningTimes(
+        tuple(WeeklyHours(h["weekday"], time.fromisoformat(h["opens"]), time.fromisoformat(h["closes"]))
+              for h in card["opening_hours"]),
+        tuple(DatedHours(date.fromisoformat(e["date"]), moment(e["opens"]), moment(e["closes"]))
+              for e in card["exceptions"]),
     )
 
 

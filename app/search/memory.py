@@ -23,6 +23,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select, type_coerce
@@ -32,7 +33,8 @@ from app.changelog.models import ChangeLogEntry
 from app.changelog.service import APPENDED
 from app.db import table_of
 from app.dialect import fulltext
-from app.locations.models import Location
+from app.locations.models import Location, OpeningException, OpeningHours
+from app.locations.opening import DatedHours, OpeningTimes, WeeklyHours, local_moment, state_at
 from app.search.index import chunks, entries_written, services_of
 from app.search.ranking import KM_PER_DEGREE, NO_DISTANCE, DriverId, driver_id
 from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
@@ -43,6 +45,7 @@ _CHUNK = 1000
 
 _service, _area, _at = table_of(Service), table_of(ServiceArea), table_of(ServiceLocation)
 _domain, _group, _location = table_of(ServiceNeedDomain), table_of(ServiceTargetGroup), table_of(Location)
+_hours, _exception = table_of(OpeningHours), table_of(OpeningException)
 _POSITION = select(func.max(ChangeLogEntry.position))
 _LIVE = _service.c.deleted_at.is_(None) & (_service.c.status == ServiceStatus.active)
 _LOAD_CHUNK = 5000
@@ -59,6 +62,7 @@ class Entry:
         "domains",
         "free",
         "groups",
+        "hours",
         "id",
         "languages",
         "located",
@@ -69,7 +73,7 @@ class Entry:
     def __init__(
         self, id: Any, name: str, document: str, areas: tuple[str, ...], domains: frozenset[str],
         groups: frozenset[str], access_route: str, free: bool, languages: frozenset[str],
-        points: tuple[float, ...], located: bool,
+        points: tuple[float, ...], located: bool, hours: frozenset[OpeningTimes],
     ) -> None:
         self.id = id  # as the driver reads it (ranking.DriverId)
         self.name = name
@@ -82,6 +86,7 @@ class Entry:
         self.languages = languages
         self.points = points  # lat, lon of each live location, flat
         self.located = located  # it has locations, live or not: it is never "anywhere"
+        self.hours = hours  # the opening times of its live locations
 
     def d2(self, place: "Place") -> float:
         """Squared equirectangular distance from the place to its nearest live location, in
@@ -222,6 +227,23 @@ def by_anywhere(model: Model, overlay: dict[Any, Entry | None], keep: Keep) -> I
             yield changed
 
 
+def open_at(moment: datetime) -> Keep:
+    """Whether a service has a live location open at `moment` (app/locations/opening.py's rule).
+
+    Services share their opening times (Interned), so each distinct set is decided once."""
+    day, weekday, local_time = local_moment(moment)
+    decided: dict[int, bool] = {}
+
+    def is_open(entry: Entry) -> bool:
+        hours = entry.hours
+        found = decided.get(id(hours))  # interned: one object per distinct value while the model is read
+        if found is None:
+            found = decided[id(hours)] = any(state_at(each, day, weekday, local_time) == "open" for each in hours)
+        return found
+
+    return is_open
+
+
 # -- keeping the model -----------------------------------------------------------------------
 
 
@@ -333,15 +355,19 @@ def _entries(session: Session, ids: list[Any], intern: "Interned", *, span: bool
     live service from the first to the last)."""
     dialect_name = session.get_bind().dialect.name
 
-    def rows(*columns: Any, where: Any = None) -> list[Any]:
-        subject = type_coerce(columns[0], DriverId())
-        statement = select(subject, *columns[1:])
-        if where is not None:
-            statement = statement.where(where)
+    def chosen(service_id: Any) -> Any:
         # Every live service in a span (loading the model): a range, which both databases read
         # from the tables' service_id indexes; a list of ids binds thousands of values.
-        chosen = subject.between(ids[0], ids[-1]) if span else subject.in_(ids)
-        return list(session.execute(statement.where(chosen)).all())
+        subject = type_coerce(service_id, DriverId())
+        return subject.between(ids[0], ids[-1]) if span else subject.in_(ids)
+
+    def rows(*columns: Any, where: Any = None) -> list[Any]:
+        statement = select(type_coerce(columns[0], DriverId()), *columns[1:]).where(chosen(columns[0]))
+        return list(session.execute(statement if where is None else statement.where(where)).all())
+
+    def of_their_locations(*columns: Any) -> list[Any]:
+        linked = select(_at.c.location_id).where(chosen(_at.c.service_id))
+        return list(session.execute(select(*columns).where(columns[0].in_(linked))).all())
 
     stems_id, stems = fulltext.search_stems(dialect_name)
     documents = dict(rows(stems_id, stems))
@@ -350,15 +376,26 @@ def _entries(session: Session, ids: list[Any], intern: "Interned", *, span: bool
         areas[service_id].append(intern(code))
     domains = _sets(rows(_domain.c.service_id, _domain.c.domain_code))
     groups = _sets(rows(_group.c.service_id, _group.c.group_code))
+    weekly: defaultdict[Any, list[WeeklyHours]] = defaultdict(list)
+    for location_id, *times in of_their_locations(_hours.c.location_id, _hours.c.weekday, _hours.c.opens,
+                                                  _hours.c.closes):
+        weekly[location_id].append(WeeklyHours(*times))
+    dated: defaultdict[Any, list[DatedHours]] = defaultdict(list)
+    for location_id, *times in of_their_locations(_exception.c.location_id, _exception.c.date, _exception.c.opens,
+                                                  _exception.c.closes):
+        dated[location_id].append(DatedHours(*times))
     points: defaultdict[Any, list[tuple[float, float]]] = defaultdict(list)
+    hours: defaultdict[Any, list[OpeningTimes]] = defaultdict(list)
     located = set()
-    for service_id, lat, lon, live_location in rows(
-        _at.c.service_id, _location.c.lat, _location.c.lon, _location.c.deleted_at.is_(None),
+    for service_id, location_id, lat, lon, live_location in rows(
+        _at.c.service_id, _at.c.location_id, _location.c.lat, _location.c.lon, _location.c.deleted_at.is_(None),
         where=_location.c.id == _at.c.location_id,
     ):
         located.add(service_id)
         if live_location:
             points[service_id].append((lat, lon))
+            hours[service_id].append(intern(OpeningTimes(tuple(sorted(weekly[location_id])),
+                                                          tuple(sorted(dated[location_id])))))
     live = rows(
         _service.c.id, _service.c.name, _service.c.access_route, _service.c.cost, _service.c.languages,
         where=_LIVE,
@@ -370,6 +407,7 @@ def _entries(session: Session, ids: list[Any], intern: "Interned", *, span: bool
             intern(domains.get(service_id, empty)), intern(groups.get(service_id, empty)), intern(access_route),
             cost == Cost.free, intern(frozenset(languages if isinstance(languages, list) else json.loads(languages or "[]"))),
             tuple(degrees for point in sorted(points.get(service_id, ())) for degrees in point), service_id in located,
+            intern(frozenset(hours.get(service_id, ()))),
         )
         for service_id, name, access_route, cost, languages in live
     }

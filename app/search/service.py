@@ -1,7 +1,7 @@
 """Postcode search: candidates found, filtered and ranked in the worker's read model
 (memory.py); the page's results put together from the stored cards of its services,
-locations and contacts (cards.py). Only the returned page gets geopy's exact distance, contacts and opening state;
-with open_only, whether a candidate is open is asked of the database, a batch at a time.
+locations and contacts (cards.py). Only the returned page gets geopy's exact distance,
+contacts and opening state; with open_only, the model's opening times keep the open candidates.
 """
 
 import itertools
@@ -13,28 +13,25 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Float, Integer, Uuid, column, select, type_coerce
+from sqlalchemy import ColumnElement, Float, Integer, Uuid, column
 from sqlmodel import Session
 
 from app.areas.schemas import PostcodeOut
 from app.areas.service import area_specificity, resolve_postcode
 from app.clock import local_today
 from app.contacts import service as contacts
-from app.db import table_of, utcnow
+from app.db import utcnow
 from app.locations import service as locations
-from app.locations.models import Location
-from app.locations.opening import combined_state, open_clause, opening_state
+from app.locations.opening import combined_state, opening_state
 from app.pagination import decode_cursor, encode_cursor, keyed_scope
 from app.search import cards, memory, ranking, text
 from app.search.cards import load_eligibility
 from app.search.distance import PageDistances
 from app.search.memory import READ_MODELS
-from app.search.ranking import DriverId
 from app.search.relevance import Judge, Judgement
 from app.search.schemas import MATCH_LEVELS, Opening, SearchCriteria, SearchPlace
 from app.search.text import QueryWord, SearchTerms, relaxed_terms, search_terms
 from app.services.eligibility import EligibilityVerdict, PatientAttributes, patient_home, service_verdict
-from app.services.models import ServiceLocation
 from app.services.service import eligibility_rules
 from app.taxonomy.service import require_need_domains, require_target_groups
 from app.visibility import Viewer
@@ -46,11 +43,9 @@ _TEXT_CURSOR_COLUMNS: list[ColumnElement[Any]] = [
     column("neg_band", Integer()), column("level", Integer()), column("neg_fine", Float()), column("d2", Float()),
     column("id", Uuid()),
 ]
-_at, _location = table_of(ServiceLocation), table_of(Location)
 # A search with q scores at most this many matches, the most specific and nearest first:
 # bands come before levels, so every match is scored before the first page is cut.
 MAX_TEXT_CANDIDATES = 5000
-OPEN_TESTED_AT_ONCE = 1000  # with open_only, candidates asked about per statement: a bound list stays short
 
 
 def search_place(criteria: SearchCriteria, resolved: PostcodeOut | None) -> SearchPlace:
@@ -95,12 +90,10 @@ def _where(criteria: SearchCriteria, place: SearchPlace) -> memory.Place:
                         criteria.radius_km)
 
 
-def _found(reading: memory.Reading, criteria: SearchCriteria, where: memory.Place, levels: tuple[int, ...],
-           matches: Callable[[str], bool] | None = None) -> Iterator[tuple[int, memory.Entry]]:
-    """The (level, entry) of the services these levels find here that pass the criteria's
-    filters (and whose document `matches` q)."""
+def _found(reading: memory.Reading, where: memory.Place, levels: tuple[int, ...],
+           keep: memory.Keep) -> Iterator[tuple[int, memory.Entry]]:
+    """The (level, entry) of the services these levels find here that pass the search's filters (`keep`)."""
     model, overlay = reading.model, reading.overlay
-    keep = _filter(criteria, matches)
     for level in levels:
         entries = (memory.by_radius(model, overlay, where, keep) if level == ranking.RADIUS_LEVEL
                    else memory.by_anywhere(model, overlay, keep) if level == ranking.ANYWHERE_LEVEL
@@ -109,11 +102,14 @@ def _found(reading: memory.Reading, criteria: SearchCriteria, where: memory.Plac
             yield level, entry
 
 
-def _filter(criteria: SearchCriteria, matches: Callable[[str], bool] | None) -> memory.Keep:
+def _filter(criteria: SearchCriteria, matches: Callable[[str], bool] | None, moment: datetime | None) -> memory.Keep:
     """Whether a service passes the criteria's filters (q first: it rules out the most;
-    then need domain, target group, access route, cost, language)."""
+    then need domain, target group, access route, cost, language; with open_only, whether
+    a live location is open at the search's moment)."""
     domains = frozenset(criteria.domain)
     group, route, language, free_only = criteria.target_group, criteria.access_route, criteria.language, criteria.free_only
+    # open_only has a moment: open_at, or now (SearchCriteria)
+    is_open = memory.open_at(moment) if criteria.open_only and moment is not None else None
 
     def keep(entry: memory.Entry) -> bool:
         return ((matches is None or matches(entry.document))
@@ -121,22 +117,24 @@ def _filter(criteria: SearchCriteria, matches: Callable[[str], bool] | None) -> 
                 and (group is None or group in entry.groups)
                 and (route is None or entry.access_route == route)
                 and (not free_only or entry.free)
-                and (language is None or language in entry.languages))
+                and (language is None or language in entry.languages)
+                and (is_open is None or is_open(entry)))
 
     return keep
 
 
 def _ranked_batches(
-    reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace, after: list[Any] | None
+    reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace, after: list[Any] | None,
+    moment: datetime | None,
 ) -> Iterator[list[Any]]:
     """The ranked candidates of a search without q after `after`, in order, a level group at a time."""
-    where = _where(criteria, place)
+    where, keep = _where(criteria, place), _filter(criteria, None, moment)
     start = tuple(after) if after is not None else None
     for levels in _level_groups(criteria, place):
         if start is not None and max(levels) < start[0]:
             continue
         rows = sorted(
-            _Ranked(level, entry.d2(where), entry.id) for level, entry in _found(reading, criteria, where, levels)
+            _Ranked(level, entry.d2(where), entry.id) for level, entry in _found(reading, where, levels, keep)
         )
         if start is not None:
             rows = [row for row in rows if row > start]
@@ -202,16 +200,17 @@ class _Matches:
 
 
 def _text_ranked(
-    reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace, terms: SearchTerms
+    reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace, terms: SearchTerms,
+    moment: datetime | None,
 ) -> _Matches:
     """Every match of q here (up to MAX_TEXT_CANDIDATES, the most specific and nearest first),
     in band and level order."""
-    where, matches = _where(criteria, place), text.matcher(terms)
+    where, keep = _where(criteria, place), _filter(criteria, text.matcher(terms), moment)
     found: list[tuple[int, float, Any, memory.Entry]] = []
     for levels in _level_groups(criteria, place):
         found += sorted(
             ((level, entry.d2(where), entry.id, entry)
-             for level, entry in _found(reading, criteria, where, levels, matches)),
+             for level, entry in _found(reading, where, levels, keep)),
             key=_first_three,
         )
         if len(found) >= MAX_TEXT_CANDIDATES:
@@ -228,7 +227,8 @@ _first_three = operator.itemgetter(0, 1, 2)
 
 
 def _fallback(
-    session: Session, reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace, terms: SearchTerms
+    session: Session, reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace, terms: SearchTerms,
+    moment: datetime | None,
 ) -> tuple[dict[str, str], _Matches] | None:
     """For a q that nothing here matches: the nearest related need domain, and its services
     that match q relaxed (relaxed_terms), best first.
@@ -237,7 +237,7 @@ def _fallback(
     to the first in taxonomy order); the reason says what related it: a word spelled like
     one of its synonyms, a part of a compound, or a single word of q."""
     relaxed = relaxed_terms(session, terms)
-    scored = _text_ranked(reading, criteria, place, relaxed)
+    scored = _text_ranked(reading, criteria, place, relaxed, moment)
     votes: Counter[str] = Counter()
     for row in scored.rows:
         votes.update({code: -row.neg_band for code in row.entry.domains})
@@ -315,15 +315,13 @@ def _page(
     batches: Iterator[list[Any]]
     if terms is None:
         keys: tuple[str, ...] = ranking.ORDER_KEYS
-        batches = _ranked_batches(reading, criteria, place, after)
+        batches = _ranked_batches(reading, criteria, place, after, moment)
     else:
         keys = TEXT_ORDER_KEYS
-        scored = _text_ranked(reading, criteria, place, terms)
-        if not scored.rows and (offered := _fallback(session, reading, criteria, place, terms)):
+        scored = _text_ranked(reading, criteria, place, terms, moment)
+        if not scored.rows and (offered := _fallback(session, reading, criteria, place, terms, moment)):
             fallback, scored = offered
         batches = scored.batches(after)
-    if criteria.open_only and moment is not None:  # open_only has a moment: open_at, or now (SearchCriteria)
-        batches = _open_only(session, batches, moment)
     to_uuid = ranking.as_uuid(session.get_bind().dialect)
     page: list[tuple[Any, EligibilityVerdict | None]] = []
     next_cursor = None
@@ -373,29 +371,9 @@ def _moment(criteria: SearchCriteria) -> datetime | None:
     return criteria.open_at
 
 
-def _open_only(session: Session, batches: Iterator[list[Any]], moment: datetime) -> Iterator[list[Any]]:
-    """The ranked candidates of services with a live location open at `moment`, in order. The
-    others are dropped before the page is cut, so that a cursor (the last kept row's key)
-    continues among the open ones. A service without locations is never open."""
-    service_id = type_coerce(_at.c.service_id, DriverId())  # as the candidates carry it
-    for rows in batches:
-        for start in range(0, len(rows), OPEN_TESTED_AT_ONCE):
-            chunk = rows[start:start + OPEN_TESTED_AT_ONCE]
-            opened = set(session.scalars(
-                select(service_id)
-                .join(_location, _location.c.id == _at.c.location_id)
-                .where(service_id.in_([row.id for row in chunk]), _location.c.deleted_at.is_(None),
-                       open_clause(_location.c.id, moment))
-                .distinct()
-            ))
-            if kept := [row for row in chunk if row.id in opened]:
-                yield kept
-
-
 def _opening(live: list[dict[str, Any]], moment: datetime) -> dict[str, Any]:
     """The service's opening state at `moment`, from its locations' cards."""
-    # A card's opening times stand in for a Location: opening_state reads only those two lists.
-    states = [opening_state(locations.opening_times(loc), moment) for loc in live]  # type: ignore[arg-type]
+    states = [opening_state(locations.opening_times(loc), moment) for loc in live]
     return Opening(state=combined_state(states), at=moment).model_dump(mode="json")
 
 

@@ -10,12 +10,12 @@ from sqlmodel import Session, select
 import app.search.service
 from app.clock import local_zone
 from app.locations.models import Location, OpeningException
-from app.locations.opening import open_clause, opening_state
+from app.locations.opening import opening_state
 from app.locations.schemas import LocationWrite
 from app.locations.service import LOCATION_LOAD, save_location
 from app.maintenance import service as maintenance
 from app.maintenance.kinds import LOCATION, SERVICE
-from app.search import cache
+from app.search import cache, memory, ranking
 from app.search.schemas import MATCH_LEVELS, SearchCriteria, SearchPage
 from app.search.service import search
 from app.services.models import ServiceLocation
@@ -327,21 +327,6 @@ def test_open_only_pages_through_the_services_open_then_and_no_other(demo_client
     assert pages_seen[0] > 3 and pages_seen[-1] == 0  # more than a page on Tuesday morning, nothing in the evening
 
 
-def test_open_only_asks_about_candidates_in_chunks_to_the_same_result(demo_engine, monkeypatch) -> None:
-    monkeypatch.setattr(app.search.service, "OPEN_TESTED_AT_ONCE", 4)
-    moment = datetime.fromisoformat(OPEN_MOMENTS[0])
-    with Session(demo_engine) as session:
-        whole = _page(session, SearchCriteria(postcode="4331", open_at=moment, limit=100)).items
-        wanted = [item.service.id for item in whole if item.opening and item.opening.state == "open"]
-        paged, cursor = [], None
-        while True:
-            page = _page(session, SearchCriteria(postcode="4331", open_at=moment, open_only=True, limit=2, cursor=cursor))
-            paged += [item.service.id for item in page.items]
-            if not (cursor := page.next_cursor):
-                break
-    assert paged == wanted and len(wanted) > 4
-
-
 def test_open_only_without_a_moment_is_open_now_and_never_served_past_its_minute(demo_client, monkeypatch) -> None:
     def clock_at(moment: datetime) -> None:
         monkeypatch.setattr(app.search.service, "utcnow", lambda: moment)
@@ -361,20 +346,31 @@ def test_open_only_without_a_moment_is_open_now_and_never_served_past_its_minute
     assert demo_client.get("/api/v1/search?limit=100&open_now=1&open_only=1&postcode=4331").json()["items"] == []
 
 
-def test_the_database_and_python_agree_on_which_locations_are_open(demo_engine) -> None:
-    """open_clause (open_only's test in SQL) and opening_state (each result's state) are one
-    rule: every half hour of the Christmas week, with its exceptions, they name the same locations."""
+def test_the_read_model_and_the_stored_locations_agree_on_which_services_are_open(demo_engine) -> None:
+    """open_only's test (the read model's opening times, memory.open_at) and opening_state over
+    the stored locations are one rule: every half hour of the Christmas week, with its
+    exceptions, they name the same services."""
     start = datetime(2026, 12, 21, tzinfo=local_zone())
     moments = [start + timedelta(minutes=30 * step) for step in range(7 * 48)] + [
         datetime(2026, 12, 24, 11, 59, 59, tzinfo=local_zone()), datetime(2026, 12, 24, 12, 0, tzinfo=local_zone())]
     with Session(demo_engine) as session:
-        located = session.exec(select(Location).options(*LOCATION_LOAD)).all()
-        sizes = set()
-        for moment in moments:
-            in_python = {loc.id for loc in located if opening_state(loc, moment) == "open"}
-            in_sql = set(session.scalars(select(Location.id).where(open_clause(Location.id, moment))))
-            assert in_sql == in_python, moment
-            sizes.add(len(in_python))
+        model = memory.load(session, None)
+        to_uuid = ranking.as_uuid(session.get_bind().dialect)
+        live = {loc.id: loc for loc in session.exec(
+            select(Location).where(Location.deleted_at.is_(None)).options(*LOCATION_LOAD)).all()}
+        located: dict = {}
+        for link in session.exec(select(ServiceLocation)).all():
+            if link.location_id in live:
+                located.setdefault(link.service_id, []).append(live[link.location_id])
+    services = {to_uuid(service_id): entry for service_id, entry in model.entries.items()}
+    sizes = set()
+    for moment in moments:
+        is_open = memory.open_at(moment)
+        in_model = {service_id for service_id, entry in services.items() if is_open(entry)}
+        by_rule = {service_id for service_id in services
+                   if any(opening_state(loc, moment) == "open" for loc in located.get(service_id, ()))}
+        assert in_model == by_rule, moment
+        sizes.add(len(by_rule))
     assert 0 in sizes and len(sizes) > 5
 
 
