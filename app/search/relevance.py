@@ -87,6 +87,7 @@ class Judge:
             )
             for word in terms.words
         )
+        self.best = _OWN_NAME * len(self.words)  # the highest band: every word in the name
 
     def band(self, name: str, document: str, domains: frozenset[str]) -> int:
         """The band alone, as __call__ finds it (without the finer score and the matches)."""

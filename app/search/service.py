@@ -201,25 +201,31 @@ class _Matches:
 
 def _text_ranked(
     reading: memory.Reading, criteria: SearchCriteria, place: SearchPlace, terms: SearchTerms,
-    moment: datetime | None,
+    moment: datetime | None, after: list[Any] | None = None, wanted: int | None = None,
 ) -> _Matches:
     """Every match of q here (up to MAX_TEXT_CANDIDATES, the most specific and nearest first),
-    in band and level order."""
+    in band and level order.
+
+    Given how many matches a page `wanted` after the cursor's key, only the level groups that
+    decide them: once that many of the highest band a match can have (every word of q in the
+    name) are found after it, no match of a less specific level can come before them."""
     where, keep = _where(criteria, place), _filter(criteria, text.matcher(terms), moment)
-    found: list[tuple[int, float, Any, memory.Entry]] = []
+    judge = Judge(terms)
+    start = tuple(after[:2]) if after is not None else None
+    judged: list[_Judged] = []
+    deciding = 0  # the matches of the highest band after the cursor's band and level
     for levels in _level_groups(criteria, place):
-        found += sorted(
-            ((level, entry.d2(where), entry.id, entry)
-             for level, entry in _found(reading, where, levels, keep)),
+        found = sorted(
+            ((level, entry.d2(where), entry.id, entry) for level, entry in _found(reading, where, levels, keep)),
             key=_first_three,
         )
-        if len(found) >= MAX_TEXT_CANDIDATES:
+        for level, d2, service_id, entry in found[:MAX_TEXT_CANDIDATES - len(judged)]:
+            row = _Judged(-judge.band(entry.name, entry.document, entry.domains), level, d2, service_id, entry)
+            judged.append(row)
+            if row.neg_band == -judge.best and (start is None or (row.neg_band, level) > start):
+                deciding += 1
+        if len(judged) >= MAX_TEXT_CANDIDATES or (wanted is not None and deciding >= wanted):
             break
-    judge = Judge(terms)
-    judged = [
-        _Judged(-judge.band(entry.name, entry.document, entry.domains), level, d2, service_id, entry)
-        for level, d2, service_id, entry in found[:MAX_TEXT_CANDIDATES]
-    ]
     return _Matches(judge, sorted(judged, key=_band_and_level))
 
 
@@ -318,7 +324,10 @@ def _page(
         batches = _ranked_batches(reading, criteria, place, after, moment)
     else:
         keys = TEXT_ORDER_KEYS
-        scored = _text_ranked(reading, criteria, place, terms, moment)
+        # A page needs its rows and one more (for its cursor); with eligible_only, rows it
+        # leaves out are not known before the verdicts, so every match is ranked.
+        wanted = None if eligible_only else criteria.limit + 1
+        scored = _text_ranked(reading, criteria, place, terms, moment, after, wanted)
         if not scored.rows and (offered := _fallback(session, reading, criteria, place, terms, moment)):
             fallback, scored = offered
         batches = scored.batches(after)

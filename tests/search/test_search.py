@@ -90,6 +90,35 @@ def test_paging_through_a_search_returns_each_result_once(demo_client, q) -> Non
     assert other.status_code == 422 and other.json()["field"] == "cursor"
 
 
+def test_a_text_page_ranks_only_the_levels_that_decide_it(demo_engine, monkeypatch) -> None:
+    """Once a page's rows and one more are matches of the highest band (every word of q in the
+    name) in the most specific levels, the less specific ones are not ranked: their matches
+    could only come after. Paged that way, the results are the whole ranking's."""
+    asked: list[tuple[int, ...]] = []
+    found = app.search.service._found
+
+    def counting(reading, where, levels, keep):
+        asked.extend(levels)
+        return found(reading, where, levels, keep)
+
+    monkeypatch.setattr(app.search.service, "_found", counting)
+    criteria = SearchCriteria(postcode="4382", q="wijkteam", limit=100)
+    with Session(demo_engine) as session:
+        whole = [item.service.id for item in _page(session, criteria).items]
+        assert ranking.RADIUS_LEVEL in asked
+        paged, cursor = [], None
+        while True:
+            asked.clear()
+            page = _page(session, criteria.model_copy(update={"limit": 1, "cursor": cursor}))
+            if not paged:  # two Wijkteams in the buurt, wijk or gemeente decide the first page
+                assert page.items[0].why and page.items[0].why.relevance == 4
+                assert ranking.RADIUS_LEVEL not in asked
+            paged += [item.service.id for item in page.items]
+            if not (cursor := page.next_cursor):
+                break
+    assert paged == whole and len(whole) > 2
+
+
 def test_whom_to_call_is_current_and_most_specific(demo_client) -> None:
     items = demo_client.get("/api/v1/search", params={"postcode": "4337", "domain": "financien"}).json()["items"]
     buurtcoach = items[0]["contact"]
