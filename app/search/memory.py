@@ -36,7 +36,7 @@ from app.dialect import fulltext
 from app.locations.models import Location, OpeningException, OpeningHours
 from app.locations.opening import DatedHours, OpeningTimes, WeeklyHours, local_moment, state_at
 from app.search.index import chunks, entries_written, services_of
-from app.search.ranking import KM_PER_DEGREE, NO_DISTANCE, DriverId, driver_id
+from app.search.ranking import KM_PER_DEGREE, NO_DISTANCE, DriverId, driver_id, id_number
 from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
 from app.taxonomy.vocabulary import Cost, ServiceStatus
 
@@ -52,8 +52,9 @@ _LOAD_CHUNK = 5000
 
 
 class Entry:
-    """One service as the ranking reads it. Sets shared by many services (domains, target
-    groups, languages) are one object each (Interned)."""
+    """One service as the ranking reads it. Values shared by many services (area codes,
+    domains, target groups, languages, the points and opening times of an organisation's
+    locations) are one object each (Interned)."""
 
     __slots__ = (
         "access_route",
@@ -71,11 +72,11 @@ class Entry:
     )
 
     def __init__(
-        self, id: Any, name: str, document: str, areas: tuple[str, ...], domains: frozenset[str],
+        self, id: int, name: str, document: str, areas: tuple[str, ...], domains: frozenset[str],
         groups: frozenset[str], access_route: str, free: bool, languages: frozenset[str],
         points: tuple[float, ...], located: bool, hours: frozenset[OpeningTimes],
     ) -> None:
-        self.id = id  # as the driver reads it (ranking.DriverId)
+        self.id = id  # the UUID's number (ranking.id_number)
         self.name = name
         self.document = document  # its stems, each after a space
         self.areas = areas
@@ -132,7 +133,7 @@ class Model:
 
     def __init__(self, position: Any) -> None:
         self.position = position
-        self.entries: dict[Any, Entry] = {}
+        self.entries: dict[int, Entry] = {}
         self.by_area: defaultdict[str, list[Entry]] = defaultdict(list)
         self.by_cell: defaultdict[tuple[int, int], list[tuple[float, float, Entry]]] = defaultdict(list)
         self.anywhere: list[Entry] = []
@@ -149,7 +150,7 @@ class Model:
         for lat, lon in _points(entry):
             self.by_cell[_cell(lat, lon)].append((lat, lon, entry))
 
-    def remove(self, service_id: Any) -> None:
+    def remove(self, service_id: int) -> None:
         entry = self.entries.pop(service_id, None)
         if entry is None:
             return
@@ -178,7 +179,7 @@ def _points(entry: Entry) -> list[tuple[float, float]]:
 Keep = Callable[[Entry], bool]
 
 
-def by_area(model: Model, overlay: dict[Any, Entry | None], place: Place, level: int, keep: Keep) -> Iterator[Entry]:
+def by_area(model: Model, overlay: dict[int, Entry | None], place: Place, level: int, keep: Keep) -> Iterator[Entry]:
     """The services kept whose most specific area matching the place is of this level (0
     buurt, 1 wijk, 2 gemeente)."""
     codes = place.codes
@@ -195,7 +196,7 @@ def by_area(model: Model, overlay: dict[Any, Entry | None], place: Place, level:
             yield changed
 
 
-def by_radius(model: Model, overlay: dict[Any, Entry | None], place: Place, keep: Keep) -> Iterator[Entry]:
+def by_radius(model: Model, overlay: dict[int, Entry | None], place: Place, keep: Keep) -> Iterator[Entry]:
     """The services kept without areas with a live location within the place's reach
     (inside its bounding box and its radius, as equirectangular distance)."""
     reach = place.reach_km / KM_PER_DEGREE
@@ -217,7 +218,7 @@ def by_radius(model: Model, overlay: dict[Any, Entry | None], place: Place, keep
                 yield entry
 
 
-def by_anywhere(model: Model, overlay: dict[Any, Entry | None], keep: Keep) -> Iterator[Entry]:
+def by_anywhere(model: Model, overlay: dict[int, Entry | None], keep: Keep) -> Iterator[Entry]:
     """The services kept with neither areas nor locations."""
     for entry in model.anywhere:
         if entry.id not in overlay and keep(entry):
@@ -276,7 +277,7 @@ class ReadModels:
         self._lock.acquire()
         try:
             model = self._models.get(engine)
-            overlay: dict[Any, Entry | None] = {}
+            overlay: dict[int, Entry | None] = {}
             if model is None:
                 model = load(session, position)
                 if not pending:
@@ -295,7 +296,7 @@ class ReadModels:
 @dataclass
 class Reading:
     model: Model
-    overlay: dict[Any, Entry | None]
+    overlay: dict[int, Entry | None]
     lock: threading.RLock
 
     def __enter__(self) -> "Reading":
@@ -340,20 +341,21 @@ def _touched(session: Session, after: Any) -> set[uuid.UUID]:
     return touched
 
 
-def _read(session: Session, service_ids: Iterable[uuid.UUID], intern: "Interned") -> dict[Any, Entry | None]:
+def _read(session: Session, service_ids: Iterable[uuid.UUID], intern: "Interned") -> dict[int, Entry | None]:
     """Each of these services' entry as the database holds it now (None: not live and
-    active), by its id as the driver reads it."""
+    active), by its id's number."""
+    found: dict[int, Entry | None] = dict.fromkeys(service_id.int for service_id in service_ids)
     as_driver = driver_id(session.get_bind().dialect)
-    found: dict[Any, Entry | None] = dict.fromkeys(as_driver(service_id) for service_id in service_ids)
-    for chunk in chunks(sorted(found), _CHUNK):
+    for chunk in chunks(sorted(as_driver(service_id) for service_id in service_ids), _CHUNK):
         found.update(_entries(session, chunk, intern))
     return found
 
 
-def _entries(session: Session, ids: list[Any], intern: "Interned", *, span: bool = False) -> dict[Any, Entry]:
-    """The entries of the live, active services among `ids` (sorted; `span`: they are every
-    live service from the first to the last)."""
+def _entries(session: Session, ids: list[Any], intern: "Interned", *, span: bool = False) -> dict[int, Entry]:
+    """The entries of the live, active services among `ids` (as the driver reads them, sorted;
+    `span`: they are every live service from the first to the last), by their ids' numbers."""
     dialect_name = session.get_bind().dialect.name
+    number = id_number(session.get_bind().dialect)
 
     def chosen(service_id: Any) -> Any:
         # Every live service in a span (loading the model): a range, which both databases read
@@ -402,14 +404,14 @@ def _entries(session: Session, ids: list[Any], intern: "Interned", *, span: bool
     )
     empty: frozenset[str] = frozenset()
     return {
-        service_id: Entry(
-            service_id, name, " " + (documents.get(service_id) or ""), tuple(sorted(areas.get(service_id, ()))),
+        entry.id: entry for entry in (Entry(
+            number(service_id), name, " " + (documents.get(service_id) or ""), intern(tuple(sorted(areas.get(service_id, ())))),
             intern(domains.get(service_id, empty)), intern(groups.get(service_id, empty)), intern(access_route),
             cost == Cost.free, intern(frozenset(languages if isinstance(languages, list) else json.loads(languages or "[]"))),
-            tuple(degrees for point in sorted(points.get(service_id, ())) for degrees in point), service_id in located,
+            intern(tuple(degrees for point in sorted(points.get(service_id, ())) for degrees in point)),
+            service_id in located,
             intern(frozenset(hours.get(service_id, ()))),
-        )
-        for service_id, name, access_route, cost, languages in live
+        ) for service_id, name, access_route, cost, languages in live)
     }
 
 

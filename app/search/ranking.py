@@ -28,9 +28,7 @@ ORDER_KEYS = ("level", "d2", "id")
 
 class DriverId(TypeDecorator[Any]):
     """A service id as the driver reads and binds it (SQLite: the hex text; PostgreSQL: a
-    uuid.UUID). The read model holds thousands of candidates and a search keeps a page of
-    them: they keep this form, compared and ordered as they came (hex text orders as the
-    UUIDs do), and only the page's ids become UUIDs (as_uuid)."""
+    uuid.UUID), without Uuid's conversion: the read model reads every service's rows by it."""
 
     impl = Uuid
     cache_ok = True
@@ -42,10 +40,18 @@ class DriverId(TypeDecorator[Any]):
         return None
 
 
-def as_uuid(dialect: Dialect) -> Callable[[Any], uuid.UUID]:
-    """How this dialect's DriverId values become UUIDs (Uuid's own reading of a column)."""
+def id_number(dialect: Dialect) -> Callable[[Any], int]:
+    """How this dialect's DriverId values become the read model's ids: the UUID's 128-bit
+    number, which orders as the UUIDs do, is hashed and compared without Python code, and
+    takes 44 bytes where a uuid.UUID takes 100."""
     process = Uuid().result_processor(dialect, None)
-    return process or (lambda value: value)
+    if process is None:
+        return lambda value: value.int
+    return lambda value: process(value).int
+
+
+def from_number(number: int) -> uuid.UUID:
+    return uuid.UUID(int=number)
 
 
 def driver_id(dialect: Dialect) -> Callable[[uuid.UUID], Any]:

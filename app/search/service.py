@@ -28,6 +28,7 @@ from app.search import cards, memory, ranking, text
 from app.search.cards import load_eligibility
 from app.search.distance import PageDistances
 from app.search.memory import READ_MODELS
+from app.search.ranking import from_number
 from app.search.relevance import Judge, Judgement
 from app.search.schemas import MATCH_LEVELS, Opening, SearchCriteria, SearchPlace
 from app.search.text import QueryWord, SearchTerms, relaxed_terms, search_terms
@@ -82,7 +83,7 @@ class _Ranked(NamedTuple):
 
     level: int
     d2: float
-    id: Any  # as the driver reads it (ranking.DriverId)
+    id: int  # the number of its UUID (ranking.id_number)
 
 
 def _where(criteria: SearchCriteria, place: SearchPlace) -> memory.Place:
@@ -149,7 +150,7 @@ class _Scored(NamedTuple):
     level: int
     neg_fine: float
     d2: float
-    id: Any  # as the driver reads it (ranking.DriverId)
+    id: int  # the number of its UUID (ranking.id_number)
     judgement: Judgement
     domains: frozenset[str]
 
@@ -160,7 +161,7 @@ class _Judged(NamedTuple):
     neg_band: int
     level: int
     d2: float
-    id: Any
+    id: int
     entry: memory.Entry
 
 
@@ -292,17 +293,15 @@ def search(
     after = None
     if criteria.cursor:
         after = decode_cursor(scope, criteria.cursor, _CURSOR_COLUMNS if terms is None else _TEXT_CURSOR_COLUMNS)
-    dialect = session.get_bind().dialect
-    if after is not None:  # the id is the last key of both orders; candidates carry it as the driver does
-        after[-1] = ranking.driver_id(dialect)(after[-1])
+    if after is not None:  # the id is the last key of both orders; candidates carry its number
+        after[-1] = after[-1].int
     moment = _moment(criteria)
     # The read model stays locked while the page is cut: its candidates are found lazily.
     with READ_MODELS.reading(session) as reading:
         fallback, page, next_cursor = _page(session, reading, criteria, place, terms, after, scope, moment,
                                             patient, home, eligible_only)
-    to_uuid = ranking.as_uuid(dialect)
     return {
-        "items": _results(session, page, [to_uuid(row.id) for row, _ in page], place, viewer, fallback is not None,
+        "items": _results(session, page, [from_number(row.id) for row, _ in page], place, viewer, fallback is not None,
                           moment),
         "next_cursor": next_cursor,
         "limit": criteria.limit,
@@ -331,21 +330,20 @@ def _page(
         if not scored.rows and (offered := _fallback(session, reading, criteria, place, terms, moment)):
             fallback, scored = offered
         batches = scored.batches(after)
-    to_uuid = ranking.as_uuid(session.get_bind().dialect)
     page: list[tuple[Any, EligibilityVerdict | None]] = []
     next_cursor = None
     for rows in batches:
-        rules = load_eligibility(session, [to_uuid(row.id) for row in rows]) if patient is not None else {}
+        rules = load_eligibility(session, [from_number(row.id) for row in rows]) if patient is not None else {}
         for row in rows:
             if len(page) == criteria.limit:
                 last = page[-1][0]
-                next_cursor = encode_cursor(scope, [getattr(last, key) for key in keys[:-1]] + [to_uuid(last.id)])
+                next_cursor = encode_cursor(scope, [getattr(last, key) for key in keys[:-1]] + [from_number(last.id)])
                 break
             # Decided as the eligibility endpoint decides it: a search's area match does not say
             # the patient lives there (their own postcode may differ; a PC4 may straddle the area).
             verdict = None
             if patient is not None:
-                record = rules[to_uuid(row.id)]
+                record = rules[from_number(row.id)]
                 verdict = service_verdict(eligibility_rules(record), record.area_codes, patient, home)
             if eligible_only and (verdict is None or verdict.verdict != "eligible"):
                 continue

@@ -384,14 +384,13 @@ def test_the_read_model_and_the_stored_locations_agree_on_which_services_are_ope
         datetime(2026, 12, 24, 11, 59, 59, tzinfo=local_zone()), datetime(2026, 12, 24, 12, 0, tzinfo=local_zone())]
     with Session(demo_engine) as session:
         model = memory.load(session, None)
-        to_uuid = ranking.as_uuid(session.get_bind().dialect)
         live = {loc.id: loc for loc in session.exec(
             select(Location).where(Location.deleted_at.is_(None)).options(*LOCATION_LOAD)).all()}
         located: dict = {}
         for link in session.exec(select(ServiceLocation)).all():
             if link.location_id in live:
                 located.setdefault(link.service_id, []).append(live[link.location_id])
-    services = {to_uuid(service_id): entry for service_id, entry in model.entries.items()}
+    services = {ranking.from_number(service_id): entry for service_id, entry in model.entries.items()}
     sizes = set()
     for moment in moments:
         is_open = memory.open_at(moment)
