@@ -184,11 +184,14 @@ def by_area(model: Model, overlay: dict[int, Entry | None], place: Place, level:
     buurt, 1 wijk, 2 gemeente)."""
     codes = place.codes
     more = frozenset().union(*codes[:level])
+    several = len(codes[level]) > 1  # a service in more than one of them is found once
     seen = set()
     for code in codes[level]:
         for entry in model.by_area.get(code, ()):
-            if entry.id not in seen and entry.id not in overlay and more.isdisjoint(entry.areas) and keep(entry):
-                seen.add(entry.id)
+            if (more.isdisjoint(entry.areas) and not (overlay and entry.id in overlay)
+                    and not (several and entry.id in seen) and keep(entry)):
+                if several:
+                    seen.add(entry.id)
                 yield entry
     for changed in overlay.values():
         if (changed is not None and not codes[level].isdisjoint(changed.areas) and more.isdisjoint(changed.areas)
@@ -208,20 +211,21 @@ def by_radius(model: Model, overlay: dict[int, Entry | None], place: Place, keep
               for point in model.by_cell.get((x, y), ())]
     points += [(lat, lon, changed) for changed in overlay.values() if changed is not None and not changed.areas
                for lat, lon in _points(changed)]
-    seen = set()
+    seen = set()  # of services with more than one location: each is found once
     for lat, lon, entry in points:
         if lat_min <= lat <= lat_max and lon_min <= lon <= lon_max:
             dx, dy = (lon - lon0) * shrink, lat - lat0
-            if (dx * dx + dy * dy <= reach2 and entry.id not in seen and overlay.get(entry.id, entry) is entry
-                    and keep(entry)):
-                seen.add(entry.id)
+            if (dx * dx + dy * dy <= reach2 and not (overlay and overlay.get(entry.id, entry) is not entry)
+                    and not (len(entry.points) > 2 and entry.id in seen) and keep(entry)):
+                if len(entry.points) > 2:
+                    seen.add(entry.id)
                 yield entry
 
 
 def by_anywhere(model: Model, overlay: dict[int, Entry | None], keep: Keep) -> Iterator[Entry]:
     """The services kept with neither areas nor locations."""
     for entry in model.anywhere:
-        if entry.id not in overlay and keep(entry):
+        if not (overlay and entry.id in overlay) and keep(entry):
             yield entry
     for changed in overlay.values():
         if changed is not None and not changed.areas and not changed.located and keep(changed):
