@@ -104,22 +104,22 @@ def _found(reading: memory.Reading, where: memory.Place, levels: tuple[int, ...]
 
 
 def _filter(criteria: SearchCriteria, matches: Callable[[str], bool] | None, moment: datetime | None) -> memory.Keep:
-    """Whether a service passes the criteria's filters (q first: it rules out the most;
-    then need domain, target group, access route, cost, language; with open_only, whether
-    a live location is open at the search's moment)."""
+    """Whether a service passes the criteria's filters: need domain, target group, access
+    route, cost, language, with open_only whether a live location is open at the search's
+    moment, and q last (the dearest test, each a set or value lookup before it)."""
     domains = frozenset(criteria.domain)
     group, route, language, free_only = criteria.target_group, criteria.access_route, criteria.language, criteria.free_only
     # open_only has a moment: open_at, or now (SearchCriteria)
     is_open = memory.open_at(moment) if criteria.open_only and moment is not None else None
 
     def keep(entry: memory.Entry) -> bool:
-        return ((matches is None or matches(entry.document))
-                and (not domains or not domains.isdisjoint(entry.domains))
+        return ((not domains or not domains.isdisjoint(entry.domains))
                 and (group is None or group in entry.groups)
                 and (route is None or entry.access_route == route)
                 and (not free_only or entry.free)
                 and (language is None or language in entry.languages)
-                and (is_open is None or is_open(entry)))
+                and (is_open is None or is_open(entry))
+                and (matches is None or matches(entry.document)))
 
     return keep
 
