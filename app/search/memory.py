@@ -29,12 +29,15 @@ from typing import Any
 from sqlalchemy import Engine, func, select, type_coerce
 from sqlmodel import Session, col
 
+from app.areas.schemas import PostcodeOut
+from app.areas.service import resolve_postcode
 from app.changelog.models import ChangeLogEntry
 from app.changelog.service import APPENDED
 from app.db import table_of
 from app.dialect import fulltext
 from app.locations.models import Location, OpeningException, OpeningHours
 from app.locations.opening import DatedHours, OpeningTimes, WeeklyHours, local_moment, state_at
+from app.postcode import normalise_postcode
 from app.search.index import chunks, entries_written, services_of
 from app.search.ranking import KM_PER_DEGREE, NO_DISTANCE, DriverId, driver_id, id_number
 from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
@@ -49,6 +52,8 @@ _hours, _exception = table_of(OpeningHours), table_of(OpeningException)
 _POSITION = select(func.max(ChangeLogEntry.position))
 _LIVE = _service.c.deleted_at.is_(None) & (_service.c.status == ServiceStatus.active)
 _LOAD_CHUNK = 5000
+PLACES_KEPT = 4096  # resolved postcodes a model remembers: about every residential PC4
+_REFERENCE = ("area", "postcode")  # the change log's kinds of entry that can move a postcode's areas
 
 
 class Entry:
@@ -138,6 +143,7 @@ class Model:
         self.by_cell: defaultdict[tuple[int, int], list[tuple[float, float, Entry]]] = defaultdict(list)
         self.anywhere: list[Entry] = []
         self.intern = Interned()  # the sets and codes its entries share
+        self.places: dict[str, PostcodeOut] = {}  # resolved postcodes, the oldest first
 
     def add(self, entry: Entry) -> None:
         self.entries[entry.id] = entry
@@ -288,10 +294,10 @@ class ReadModels:
                     self._models[engine] = model
             elif position is not None and position != model.position:
                 if pending:
-                    overlay = _read(session, _touched(session, model.position), model.intern)
+                    overlay = _read(session, _touched(session, _written_after(session, model.position)), model.intern)
                 elif model.position is None or position > model.position:
                     _catch_up(session, model, position)
-            return Reading(model, overlay, self._lock)
+            return Reading(model, overlay, self._lock, pending)
         except BaseException:
             self._lock.release()
             raise
@@ -302,6 +308,21 @@ class Reading:
     model: Model
     overlay: dict[int, Entry | None]
     lock: threading.RLock
+    pending: bool  # the session has written the change log without committing
+
+    def postcode(self, session: Session, raw: str, field: str = "postcode") -> PostcodeOut:
+        """resolve_postcode, remembered by the model until a change-log entry of an area or
+        a postcode (as the response cache remembers pages); a session with uncommitted
+        writes resolves anew."""
+        key = normalise_postcode(raw, field)
+        places = self.model.places
+        if self.pending or (found := places.get(key)) is None:
+            found = resolve_postcode(session, key, field)
+            if not self.pending:
+                if len(places) >= PLACES_KEPT:
+                    del places[next(iter(places))]
+                places[key] = found
+        return found
 
     def __enter__(self) -> "Reading":
         return self
@@ -324,21 +345,29 @@ def load(session: Session, position: Any) -> Model:
 
 
 def _catch_up(session: Session, model: Model, position: Any) -> None:
-    for service_id, entry in _read(session, _touched(session, model.position), model.intern).items():
+    written = _written_after(session, model.position)
+    if any(entity_type in _REFERENCE for entity_type, _ in written):
+        model.places.clear()
+    for service_id, entry in _read(session, _touched(session, written), model.intern).items():
         model.remove(service_id)
         if entry is not None:
             model.add(entry)
     model.position = position
 
 
-def _touched(session: Session, after: Any) -> set[uuid.UUID]:
-    """The services whose ranking facts the change-log entries after `after` may have changed:
-    a service's own, an organisation's services' (its name is in their stems), a location's
-    services' (their points)."""
+def _written_after(session: Session, position: Any) -> list[tuple[str, Any]]:
+    """The (entity type, entity id) of the change-log entries after this position."""
     statement = select(col(ChangeLogEntry.entity_type), col(ChangeLogEntry.entity_id))
-    if after is not None:
-        statement = statement.where(col(ChangeLogEntry.position) > after)
-    written = entries_written(session.execute(statement).all(), ("service", "organisation", "location"))
+    if position is not None:
+        statement = statement.where(col(ChangeLogEntry.position) > position)
+    return [(entity_type, entity_id) for entity_type, entity_id in session.execute(statement)]
+
+
+def _touched(session: Session, entries: list[tuple[str, Any]]) -> set[uuid.UUID]:
+    """The services whose ranking facts these change-log entries may have changed: a
+    service's own, an organisation's services' (its name is in their stems), a location's
+    services' (their points and opening times)."""
+    written = entries_written(entries, ("service", "organisation", "location"))
     touched = written["service"] | services_of(session, written["organisation"])
     for chunk in chunks(sorted(written["location"]), _CHUNK):
         touched.update(session.scalars(select(_at.c.service_id).where(_at.c.location_id.in_(chunk))))

@@ -4,15 +4,16 @@ own searches only."""
 
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import Session
 
+from app.areas.service import save_postcode4
 from app.search import memory
 from app.search.memory import READ_MODELS
 from app.search.schemas import SearchCriteria
 from app.search.service import search
 from app.visibility import ANONYMOUS
-from tests.support.factories import GEMEENTE, CatalogueWrites, make_organisation, make_region, make_service
+from tests.support.factories import ACTOR, GEMEENTE, CatalogueWrites, make_organisation, make_region, make_service
 
 
 def _held(model: memory.Model) -> dict[str, Any]:
@@ -69,3 +70,37 @@ def test_uncommitted_writes_reach_their_own_session_only(engine: Engine) -> None
         writer.rollback()
         reader.rollback()
         assert _names(writer) == _names(reader) == {"Vaste hulp"}
+
+
+def test_a_resolved_postcode_is_remembered_until_an_area_or_postcode_changes(engine: Engine) -> None:
+    """The search resolves a postcode once; a committed change of a postcode (or an area)
+    reaches the next search, and an uncommitted one its own session's only."""
+    with Session(engine) as session:
+        make_region(session)
+        session.commit()
+    asked: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        asked.append(statement)
+
+    def point(session: Session) -> tuple[float, float]:
+        place = search(session, SearchCriteria(postcode="9901", limit=1), ANONYMOUS)["place"]
+        session.rollback()  # each search in a snapshot of its own
+        return place["lat"], place["lon"]
+
+    moved = {"pc4": "9901", "place": "Proefstad", "gemeente_code": GEMEENTE, "lat": 51.52, "lon": 3.63,
+             "kind": "address"}
+    with Session(engine) as session, Session(engine) as writer:
+        assert point(session) == (51.5, 3.61)
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            assert point(session) == (51.5, 3.61)
+            assert not [statement for statement in asked if "postcode4" in statement]
+            save_postcode4(writer, moved, ACTOR)
+            writer.flush()
+            assert search(writer, SearchCriteria(postcode="9901", limit=1), ANONYMOUS)["place"]["lat"] == 51.52
+            assert point(session) == (51.5, 3.61)
+            writer.commit()
+            assert point(session) == (51.52, 3.63)
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
