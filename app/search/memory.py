@@ -32,7 +32,7 @@ from sqlmodel import Session, col
 from app.areas.schemas import PostcodeOut
 from app.areas.service import resolve_postcode
 from app.changelog.models import ChangeLogEntry
-from app.changelog.service import APPENDED
+from app.changelog.service import APPENDED, EntityType
 from app.db import table_of
 from app.dialect import fulltext
 from app.locations.models import Location, OpeningException, OpeningHours
@@ -53,7 +53,7 @@ _POSITION = select(func.max(ChangeLogEntry.position))
 _LIVE = _service.c.deleted_at.is_(None) & (_service.c.status == ServiceStatus.active)
 _LOAD_CHUNK = 5000
 PLACES_KEPT = 4096  # resolved postcodes a model remembers: about every residential PC4
-_REFERENCE = ("area", "postcode")  # the change log's kinds of entry that can move a postcode's areas
+_REFERENCE = (EntityType.area, EntityType.postcode)  # the change-log entries that can move a postcode
 
 
 class Entry:

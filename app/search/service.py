@@ -278,26 +278,25 @@ def search(
     With q, the matches are ordered by relevance band first (app/search/relevance.py). When
     nothing here matches q, the page offers the services of the nearest related need
     domain instead (`fallback`), each marked so."""
+    terms = search_terms(session, criteria.q) if criteria.q else None
+    if criteria.domain:
+        require_need_domains(session, criteria.domain, "domain")
+    if criteria.target_group:
+        require_target_groups(session, [criteria.target_group], "target_group")
+    if patient is not None:
+        require_target_groups(session, patient.target_groups, "patient.target_groups")
+    scope = _scope(criteria, patient, eligible_only)
+    after = None
+    if criteria.cursor:
+        after = decode_cursor(scope, criteria.cursor, _CURSOR_COLUMNS if terms is None else _TEXT_CURSOR_COLUMNS)
+        after[-1] = after[-1].int  # the id is the last key of both orders; candidates carry its number
+    moment = _moment(criteria)
     # The read model stays locked while the page is cut (its candidates are found lazily); it
     # also remembers resolved postcodes.
     with READ_MODELS.reading(session) as reading:
         resolved = reading.postcode(session, criteria.postcode) if criteria.postcode is not None else None
         place = search_place(criteria, resolved)
-        home = None
-        if patient is not None:
-            require_target_groups(session, patient.target_groups, "patient.target_groups")
-            home = _home(session, patient, resolved)
-        terms = search_terms(session, criteria.q) if criteria.q else None
-        if criteria.domain:
-            require_need_domains(session, criteria.domain, "domain")
-        if criteria.target_group:
-            require_target_groups(session, [criteria.target_group], "target_group")
-        scope = _scope(criteria, patient, eligible_only)
-        after = None
-        if criteria.cursor:
-            after = decode_cursor(scope, criteria.cursor, _CURSOR_COLUMNS if terms is None else _TEXT_CURSOR_COLUMNS)
-            after[-1] = after[-1].int  # the id is the last key of both orders; candidates carry its number
-        moment = _moment(criteria)
+        home = _home(session, patient, resolved) if patient is not None else None
         fallback, page, next_cursor = _page(session, reading, criteria, place, terms, after, scope, moment,
                                             patient, home, eligible_only)
     return {
