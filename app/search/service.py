@@ -24,6 +24,7 @@ from app.db import utcnow
 from app.locations import service as locations
 from app.locations.opening import combined_state, opening_state
 from app.pagination import decode_cursor, encode_cursor, keyed_scope
+from app.postcode import normalise_postcode
 from app.search import cards, memory, ranking, text
 from app.search.cards import load_eligibility
 from app.search.distance import PageDistances
@@ -278,6 +279,8 @@ def search(
     With q, the matches are ordered by relevance band first (app/search/relevance.py). When
     nothing here matches q, the page offers the services of the nearest related need
     domain instead (`fallback`), each marked so."""
+    # The postcode's form first: a malformed one is named before any other criterion is read.
+    postcode = normalise_postcode(criteria.postcode) if criteria.postcode is not None else None
     terms = search_terms(session, criteria.q) if criteria.q else None
     if criteria.domain:
         require_need_domains(session, criteria.domain, "domain")
@@ -294,7 +297,7 @@ def search(
     # The read model stays locked while the page is cut (its candidates are found lazily); it
     # also remembers resolved postcodes.
     with READ_MODELS.reading(session) as reading:
-        resolved = reading.postcode(session, criteria.postcode) if criteria.postcode is not None else None
+        resolved = reading.postcode(session, postcode) if postcode is not None else None
         place = search_place(criteria, resolved)
         home = _home(session, patient, resolved) if patient is not None else None
         fallback, page, next_cursor = _page(session, reading, criteria, place, terms, after, scope, moment,
