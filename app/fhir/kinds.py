@@ -97,30 +97,32 @@ def _common(model: Any, updated: Any = None) -> dict[str, Clause]:
     }
 
 
-def _words(key: Any, column: Any, name: str = "name") -> Clause:
+def _words(column: Any, matching: Callable[[Session, str], ColumnElement[bool]]) -> Clause:
     """A string parameter: by default as the search matches words (app/search/text.py: stems,
-    prefixes, compounds, without case or accents), against this column alone; :contains and
-    :exact as for any string."""
+    prefixes, compounds, without case or accents), each alternative by `matching`; :contains
+    and :exact as for any string."""
 
     def clause(session: Session, value: str, modifier: str | None) -> ColumnElement[bool]:
         if modifier:
             return params.string_clause(column, value, modifier)
         return params.any_of(
-            entities_matching(session, text, key, [column], field=name)
+            matching(session, text)
             for text in dict.fromkeys(params.alternatives(value))  # each alternative is a test of every row: once
         )
 
     return clause
 
 
-def _service_name(session: Session, value: str, modifier: str | None) -> ColumnElement[bool]:
-    """A service's name, as _words matches it, against the stems the search index keeps of it."""
-    if modifier:
-        return params.string_clause(Service.name, value, modifier)
-    return params.any_of(
-        col(Service.id).in_(select(name_matches(session, text, field="name").c.service_id))
-        for text in dict.fromkeys(params.alternatives(value))  # each alternative is a test of every name: once
-    )
+def _in_text(key: Any, column: Any, name: str = "name") -> Clause:
+    """_words tested against this column alone."""
+    return _words(column, lambda session, text: entities_matching(session, text, key, [column], field=name))
+
+
+# A service's name, against the stems the search index keeps of it.
+_service_name = _words(
+    Service.name,
+    lambda session, text: col(Service.id).in_(select(name_matches(session, text, field="name").c.service_id)),
+)
 
 
 def _refs(column: Any, resource_type: str, parse: Callable[[Any], list[Any]] = params.uuids) -> Clause:
@@ -296,7 +298,7 @@ ORGANIZATION = Kind(
         render=_render_organisations,
         clauses={
             **_common(Organisation),
-            "name": _words(Organisation.id, Organisation.name),
+            "name": _in_text(Organisation.id, Organisation.name),
             "active": lambda _s, v, _m: params.constant_clause(True, v, "active"),
             "identifier": _identifier,
         },
@@ -387,13 +389,13 @@ LOCATION = Kind(
             render=_render_places,
             clauses={
                 **_common(Location),
-                "name": _words(Location.id, Location.name),
+                "name": _in_text(Location.id, Location.name),
                 "organization": _refs(Location.organisation_id, "Organization"),
                 "address-postalcode": lambda _s, v, _m: params.any_of(
                     col(Location.postcode).startswith("".join(code.split()).upper())
                     for code in params.alternatives(v)
                 ),
-                "address-city": _words(Location.id, Location.city, "address-city"),
+                "address-city": _in_text(Location.id, Location.city, "address-city"),
                 "near": lambda _s, v, _m: params.near_clause(Location.lat, Location.lon, v, KM_PER_DEGREE),
             },
         ),
@@ -404,7 +406,7 @@ LOCATION = Kind(
             clauses={
                 "_id": lambda _s, v, _m: params.ids_clause(Area.code, v, _area_codes),
                 "_lastUpdated": lambda _s, v, _m: params.date_clause(AREA_CHANGES.c.changed_at, v, "_lastUpdated"),
-                "name": _words(Area.code, Area.name),
+                "name": _in_text(Area.code, Area.name),
                 "partof": _refs(Area.parent_code, "Location", _area_codes),
                 "address-postalcode": lambda _s, v, _m: _holding_postcode(Area.code, v),
                 "near": lambda _s, v, _m: params.near_clause(Area.lat, Area.lon, v, KM_PER_DEGREE),
@@ -481,7 +483,7 @@ ACTIVE_CONTACT = Param("active", "token", "true: within the validity period toda
 PRACTITIONER = Kind(
     "Practitioner",
     params=(ID, LAST_UPDATED, NAME, ACTIVE_CONTACT),
-    sources=(_contacts(_render_practitioners, {"name": _words(Contact.id, Contact.name)}),),
+    sources=(_contacts(_render_practitioners, {"name": _in_text(Contact.id, Contact.name)}),),
     read=_read_contact(_render_practitioners, "Practitioner"),
 )
 
