@@ -147,27 +147,26 @@ class Model:
 
     def add(self, entry: Entry) -> None:
         self.entries[entry.id] = entry
-        for code in entry.areas:
-            self.by_area[code].append(entry)
-        if entry.areas:
-            return
-        if not entry.located:
-            self.anywhere.append(entry)
-        for lat, lon in _points(entry):
-            self.by_cell[_cell(lat, lon)].append((lat, lon, entry))
+        for held, item in self._slots(entry):
+            held.append(item)
 
     def remove(self, service_id: int) -> None:
         entry = self.entries.pop(service_id, None)
-        if entry is None:
-            return
+        if entry is not None:
+            for held, item in self._slots(entry):
+                held.remove(item)
+
+    def _slots(self, entry: Entry) -> Iterator[tuple[list[Any], Any]]:
+        """Each index list that holds the entry, with the item it holds there: its area codes';
+        without areas, the anywhere list's (without locations too) and each live location's cell's."""
         for code in entry.areas:
-            self.by_area[code].remove(entry)
+            yield self.by_area[code], entry
         if entry.areas:
             return
         if not entry.located:
-            self.anywhere.remove(entry)
+            yield self.anywhere, entry
         for lat, lon in _points(entry):
-            self.by_cell[_cell(lat, lon)].remove((lat, lon, entry))
+            yield self.by_cell[_cell(lat, lon)], (lat, lon, entry)
 
 
 def _cell(lat: float, lon: float) -> tuple[int, int]:
