@@ -37,7 +37,6 @@ from app.db import table_of
 from app.dialect import fulltext
 from app.locations.models import Location, OpeningException, OpeningHours
 from app.locations.opening import DatedHours, OpeningTimes, WeeklyHours, local_moment, state_at
-from app.postcode import normalise_postcode
 from app.search.index import chunks, entries_written, services_of
 from app.search.ranking import KM_PER_DEGREE, NO_DISTANCE, DriverId, driver_id, id_number
 from app.services.models import Service, ServiceArea, ServiceLocation, ServiceNeedDomain, ServiceTargetGroup
@@ -309,18 +308,17 @@ class Reading:
     lock: threading.RLock
     pending: bool  # the session has written the change log without committing
 
-    def postcode(self, session: Session, raw: str, field: str = "postcode") -> PostcodeOut:
-        """resolve_postcode, remembered by the model until a change-log entry of an area or
-        a postcode (as the response cache remembers pages); a session with uncommitted
-        writes resolves anew."""
-        key = normalise_postcode(raw, field)
+    def postcode(self, session: Session, postcode: str) -> PostcodeOut:
+        """resolve_postcode of a postcode in its normal form (app.postcode.normalise_postcode),
+        remembered by the model until a change-log entry of an area or a postcode (as the
+        response cache remembers pages); a session with uncommitted writes resolves anew."""
         places = self.model.places
-        if self.pending or (found := places.get(key)) is None:
-            found = resolve_postcode(session, key, field)
+        if self.pending or (found := places.get(postcode)) is None:
+            found = resolve_postcode(session, postcode)
             if not self.pending:
                 if len(places) >= PLACES_KEPT:
                     del places[next(iter(places))]
-                places[key] = found
+                places[postcode] = found
         return found
 
     def __enter__(self) -> "Reading":
